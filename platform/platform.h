@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* How a trapped syscall arrives and is answered. Handlers in syscalls/ and
+ * sentry/ see only struct sysreq and the req_* helpers below; they never call
+ * a platform directly. The seccomp user-notification platform is the main
+ * path (seccomp_notify.c); ptrace is used briefly to complete execs
+ * (ptrace_exec.c). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct task;
+struct sys_entry;
+
+struct sysreq {
+	uint64_t id;            /* notification cookie */
+	pid_t tid;              /* host tid of the calling thread */
+	int nr;                 /* x86-64 syscall number */
+	uint64_t args[6];
+	uint64_t ip;
+	struct task *task;      /* filled in by the sentry before dispatch */
+	const struct sys_entry *entry;
+	bool replied;           /* set once a reply (value, fd, continue) was sent */
+	int listener;           /* seccomp listener fd */
+};
+
+/* Special handler results, beside a value >= 0 or -errno. */
+#define SYSRET_DONE (-100000L)     /* the handler already replied */
+#define SYSRET_CONTINUE (-100001L) /* let the kernel run the call: only for
+				      decisions made on registers alone */
+
+/* Guest memory. Each pointer argument is read exactly once; the copies are
+ * what every decision is made on. Return bytes read or -errno (-EFAULT on an
+ * unmapped guest address). */
+ssize_t req_read(struct sysreq *r, uint64_t addr, void *buf, size_t len);
+/* Read a NUL-terminated string of at most len-1 bytes; -ENAMETOOLONG if no NUL
+ * within len, -EFAULT if unreadable. Returns the string length. */
+ssize_t req_read_str(struct sysreq *r, uint64_t addr, char *buf, size_t len);
+ssize_t req_write(struct sysreq *r, uint64_t addr, const void *buf, size_t len);
+/* After reading guest memory: is the notification (and so the task) still
+ * there? Returns 0 or -ENOENT. */
+int req_id_valid(struct sysreq *r);
+
+/* Replies. Each returns 0 or -errno (-ENOENT: the task went away). */
+int req_reply(struct sysreq *r, long val);      /* val >= 0 or -errno */
+int req_reply_continue(struct sysreq *r);
+/* Install host fd `fd` in the guest (ADDFD + SEND: atomically installed and
+ * returned as the syscall's result). `cloexec` sets O_CLOEXEC on the guest's
+ * copy. Returns the guest's fd number or -errno. The caller keeps `fd`. */
+int req_reply_fd(struct sysreq *r, int fd, bool cloexec);
+
+/* The seccomp notify platform. */
+struct notify_sizes {
+	size_t notif, resp, data;
+};
+int notify_sizes_get(struct notify_sizes *ret);
+/* Block for the next notification; fills r. Returns 0, -EINTR/-ENOENT to
+ * retry, or another -errno when the listener is gone. */
+int notify_receive(int listener, struct sysreq *r);

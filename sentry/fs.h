@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Constructors of the sentry's filesystems. Each returns the root vnode of a
+ * new instance (a new reference) to be mounted with vfs_mount(). */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+#include "vfs.h"
+
+struct gofer_client;
+
+/* Gofer-backed host directory: export idx of the gofer. Lookups of names in
+ * `masks` (paths relative to the export root) give -ENOENT and are left out
+ * of listings. */
+int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks, size_t nmasks,
+		 struct vnode **ret_root);
+
+/* tmpfs: files are memfds. */
+int tmpfs_new(mode_t root_mode, uid_t uid, gid_t gid, struct vnode **ret_root);
+/* Build-time helpers for synthesized trees (the sandbox root, /dev):
+ * they bypass the mount's read-only flag. */
+int tmpfs_add_dir(struct vnode *dir, const char *name, mode_t mode, struct vnode **ret);
+int tmpfs_add_symlink(struct vnode *dir, const char *name, const char *target);
+
+/* devfs: null, zero, full, random, urandom, tty, ptmx-less; fd, stdin,
+ * stdout, stderr symlinks; an empty shm directory (a tmpfs is mounted there
+ * by the setup code). */
+int devfs_new(struct vnode **ret_root);
+
+/* procfs: the sandbox's own /proc (see fs_procfs.c for what it holds). */
+int procfs_new(struct vnode **ret_root);
+
+/* For handlers: a memfd holding `len` bytes of `data`, sealed read-only. */
+int memfd_from_buf(const char *name, const void *data, size_t len);

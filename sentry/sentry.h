@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* The sentry: configuration of the running sandbox, the global lock, and the
+ * worker threads that receive notifications (sentry.c). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct gofer_client;
+struct vnode;
+
+/* One lock protects the VFS and the task table. Handlers run with it held and
+ * drop it only around waits (a gofer reply, a FIFO open, an exec's ptrace
+ * stops), so one waiting guest call never stalls the others. */
+void sentry_lock(void);
+void sentry_unlock(void);
+
+struct sandbox_identity {
+	char hostname[65];
+	char domainname[65];
+	char release[65];   /* uname -r shown to the guest */
+	char version[65];   /* uname -v */
+};
+
+/* Global state of the running sandbox, set up before the workers start. */
+struct sentry_state {
+	struct sandbox_identity ident;
+	struct gofer_client *gofer;
+	pid_t init_pid;        /* host pid of the sandbox's pid 1 */
+	uint64_t pidns_ino;    /* inode of the sandbox's pid namespace */
+	uid_t host_uid;        /* unprivileged host uid the guest runs as */
+	gid_t host_gid;
+	struct timespec start; /* CLOCK_MONOTONIC at start, for uptime */
+	struct timespec boot_realtime;
+	int audit_fd;          /* -1 when no audit log */
+	int listener;          /* seccomp listener */
+	char **interp_paths;   /* ELF interpreters bound in the guest's host root */
+	size_t ninterp;
+};
+extern struct sentry_state sentry;

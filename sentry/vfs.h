@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/* The sentry's VFS: vnodes, mounts, the dentry cache and the filesystem
+ * operations every filesystem (gofer, tmpfs, devfs, procfs) implements.
+ *
+ * Locking: the whole VFS is protected by the sentry lock (sentry.h); every
+ * function here is called with it held. A filesystem that must wait (a gofer
+ * round trip) may drop it with sentry_unlock()/sentry_lock() and must then
+ * re-check any state it looked at before.
+ *
+ * Lifetime: a vnode is reference counted (vn_ref/vn_unref). The dentry cache
+ * holds one reference on each cached child; a filesystem's tree (tmpfs) holds
+ * its own. A vnode's parent pointer holds a reference on the parent, so the
+ * name chain used by getcwd and /proc paths stays valid. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct vnode;
+struct mount;
+struct task;
+struct cred;
+
+enum vtype { VNON = 0, VREG, VDIR, VLNK, VCHR, VBLK, VFIFO, VSOCK };
+
+static inline enum vtype vtype_from_mode(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG: return VREG;
+	case S_IFDIR: return VDIR;
+	case S_IFLNK: return VLNK;
+	case S_IFCHR: return VCHR;
+	case S_IFBLK: return VBLK;
+	case S_IFIFO: return VFIFO;
+	case S_IFSOCK: return VSOCK;
+	}
+	return VNON;
+}
+unsigned char vtype_to_dt(enum vtype t); /* DT_* for getdents */
+
+/* A directory listing snapshot; getdents serves from it. */
+struct vdirent {
+	uint64_t ino;
+	unsigned char type; /* DT_* */
+	char *name;
+};
+struct dirent_list {
+	struct vdirent *ents;
+	size_t n, cap;
+};
+int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, const char *name);
+void dirent_list_free(struct dirent_list *l);
+
+/* What following a link yields (see fs_ops.get_link). */
+struct vlink {
+	enum { VLINK_PATH, VLINK_VNODE, VLINK_HOSTFD } kind;
+	char *path;          /* VLINK_PATH: malloc'd target text */
+	struct vnode *vnode; /* VLINK_VNODE: a new reference (magic link) */
+	int hostfd;          /* VLINK_HOSTFD: an fd owned by the caller now;
+				opening the link re-opens this (pipes, ttys) */
+};
+
+struct setattr {
+	unsigned valid; /* SA_* */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	off_t size;
+	struct timespec atime, mtime;
+};
+#define SA_MODE 0x1
+#define SA_UID 0x2
+#define SA_GID 0x4
+#define SA_SIZE 0x8
+#define SA_ATIME 0x10
+#define SA_MTIME 0x20
+
+/* Filesystem operations. All return 0 (or a length) or -errno. A NULL
+ * mutation operation means the filesystem is read-only there: -EROFS.
+ * "name" is always a single component, never "", "." or "..", never
+ * containing '/'; the VFS has already checked that. */
+struct fs_ops {
+	const char *name;
+	/* Children of a directory; *ret is a new reference. -ENOENT if absent. */
+	int (*lookup)(struct vnode *dir, const char *name, struct vnode **ret);
+	/* Attributes. st_dev is overwritten by the VFS with the mount's. */
+	int (*getattr)(struct vnode *vn, struct stat *st);
+	/* Text of a symlink (also what readlink on a magic link shows). */
+	ssize_t (*readlink)(struct vnode *vn, char *buf, size_t len);
+	/* What a path walk finds when it follows the link. NULL: use readlink's
+	 * text as a path. */
+	int (*get_link)(struct vnode *vn, struct vlink *ret);
+	/* A host fd for the guest, for anything but directories (the VFS gives
+	 * directories placeholders). flags are the guest's open flags, already
+	 * checked against the mount and permissions. */
+	int (*open)(struct vnode *vn, int flags, int *ret_fd);
+	/* The entries of a directory, without "." and ".." (the VFS adds them). */
+	int (*readdir)(struct vnode *dir, struct dirent_list *out);
+	int (*create)(struct vnode *dir, const char *name, mode_t mode, const struct cred *c,
+		      struct vnode **ret);
+	int (*mkdir)(struct vnode *dir, const char *name, mode_t mode, const struct cred *c);
+	int (*mknod)(struct vnode *dir, const char *name, mode_t mode, dev_t dev, const struct cred *c);
+	int (*symlink)(struct vnode *dir, const char *name, const char *target, const struct cred *c);
+	int (*link)(struct vnode *dir, const char *name, struct vnode *target);
+	int (*unlink)(struct vnode *dir, const char *name);
+	int (*rmdir)(struct vnode *dir, const char *name);
+	int (*rename)(struct vnode *odir, const char *oname, struct vnode *ndir, const char *nname,
+		      unsigned flags /* RENAME_NOREPLACE | RENAME_EXCHANGE */);
+	int (*setattr)(struct vnode *vn, const struct setattr *sa);
+	/* statfs for the mount this vnode is in; NULL: the VFS makes one up. */
+	int (*statfs)(struct vnode *vn, struct statfs *st);
+	/* Last reference dropped: free fs-private state. */
+	void (*release)(struct vnode *vn);
+	/* Do lookups go through the dentry cache? (false for procfs, whose
+	 * answers depend on the caller, and tmpfs, whose tree is the truth.) */
+	bool cache_lookups;
+};
+
+struct vnode {
+	uint32_t refcnt;
+	enum vtype type;
+	uint64_t ino;                 /* sandbox inode number */
+	const struct fs_ops *ops;
+	struct mount *mnt;            /* the mount this vnode belongs to */
+	struct vnode *parent;         /* reference held; NULL for a fs root */
+	char *name;                   /* name in parent (malloc'd), "/" for a root */
+	struct mount *mounted;        /* a mount on top of this vnode, or NULL */
+	void *priv;                   /* filesystem private */
+	bool unlinked;                /* removed from its parent (getcwd shows " (deleted)") */
+};
+
+#define MNT_RDONLY 0x1
+#define MNT_NOEXEC 0x2
+#define MNT_NOSUID 0x4
+#define MNT_NODEV 0x8
+
+struct mount {
+	struct vnode *root;       /* root of the mounted fs */
+	struct vnode *mountpoint; /* vnode covered, in parent; NULL for "/" */
+	struct mount *parent;     /* NULL for the root mount */
+	unsigned flags;           /* MNT_* */
+	dev_t dev;                /* st_dev shown for this mount */
+	char *source;             /* for /proc/mounts */
+	const char *fstype;       /* for /proc/mounts */
+	struct mount *next;       /* all mounts, in mount order */
+};
+
+/* vnode allocation and references */
+struct vnode *vn_alloc(const struct fs_ops *ops, struct mount *mnt, enum vtype type, uint64_t ino,
+		       struct vnode *parent, const char *name);
+struct vnode *vn_ref(struct vnode *vn);
+void vn_unref(struct vnode *vn);
+uint64_t vfs_next_ino(void); /* fresh sandbox inode numbers for synthesized files */
+
+/* Dentry cache: (parent, name) -> child, hashed with xxHash. Holds a reference
+ * on the child; negative entries (child NULL) remember -ENOENT. */
+struct vnode *dcache_lookup(struct vnode *dir, const char *name, bool *ret_negative);
+int dcache_insert(struct vnode *dir, const char *name, struct vnode *child /* NULL: negative */);
+void dcache_remove(struct vnode *dir, const char *name);
+void dcache_remove_children(struct vnode *dir);
+
+/* Mount table */
+struct mount *vfs_root_mount(void);
+/* Create a mount of root on top of mountpoint (NULL mountpoint: the root
+ * mount, only once). Takes over the caller's reference to root. */
+int vfs_mount(struct vnode *root, struct vnode *mountpoint, unsigned flags, const char *source,
+	      const char *fstype, struct mount **ret);
+struct mount *vfs_mounts(void); /* first of the list */
+dev_t vfs_new_dev(void);
+
+/* Lookup of one component with mount crossing, "." and "..". `root` is the
+ * caller's root: ".." never leaves it. *ret is a new reference. */
+int vfs_lookup_one(struct vnode *root, struct vnode *dir, const char *name, struct vnode **ret);
+
+/* Attribute helper: getattr with st_dev from the mount. */
+int vfs_getattr(struct vnode *vn, struct stat *st);
+
+/* The path of vn as seen from root, into buf. Returns length or -errno
+ * (-ENAMETOOLONG). Appends " (deleted)" for unlinked vnodes when asked. */
+ssize_t vfs_path(struct vnode *root, struct vnode *vn, char *buf, size_t len, bool deleted_suffix);
+
+/* Host (dev, ino) -> vnode, for translating host answers (fstat, maps,
+ * /proc/self/fd) about fds moat handed out. The map holds a reference. */
+void vfs_hostino_add(dev_t dev, ino_t ino, struct vnode *vn);
+struct vnode *vfs_hostino_lookup(dev_t dev, ino_t ino); /* borrowed */

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* The syscall table is data (docs/architecture.md, "The syscall table").
+ * One entry per x86-64 syscall number; from it come the BPF filter, the
+ * `moat syscalls` listing, the docs' compatibility table and the handler
+ * dispatch of the sentry. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sysreq;
+
+enum sys_disp {
+	SYS_UNKNOWN = 0, /* not in the table: ENOSYS from the filter, no notification */
+	SYS_PASS,        /* host kernel runs it (subject to argument rules) */
+	SYS_EMULATE,     /* user notification; the sentry's handler performs it */
+	SYS_EXEC,        /* notified, then completed through ptrace (execve/execveat) */
+	SYS_DENY,        /* fails with .err */
+	SYS_KILL,        /* kills the process */
+};
+
+/* One argument rule: the call matches when (arg[argno] & mask) == value
+ * (mask 0 means "compare the whole 64-bit register"). */
+struct sys_argrule {
+	uint8_t argno;
+	uint64_t mask;
+	uint64_t value;
+};
+
+#define SYS_MAX_RULES 40
+
+/* Flags */
+#define SYSF_AUDIT 0x1    /* notify even when denying, so an audit record is written */
+#define SYSF_PATH 0x2     /* takes a guest path (documentation / tracing class) */
+#define SYSF_FD 0x4       /* acts on an fd */
+
+typedef long (*sys_handler_fn)(struct sysreq *req);
+
+struct sys_entry {
+	const char *name;
+	enum sys_disp disp;
+	int err;              /* errno for SYS_DENY, and for PASS calls whose rules do not match */
+	unsigned flags;
+	/* PASS with rules: allowed when ANY rule matches (an allowlist); else
+	 * the call gets `err` (or, with SYSF_AUDIT, is notified and denied). */
+	unsigned nrules;
+	struct sys_argrule rules[SYS_MAX_RULES];
+	sys_handler_fn handler; /* EMULATE/EXEC; NULL means "answer -err" */
+	const char *note;       /* one line for docs and `moat syscalls` */
+};
+
+#define SYS_TABLE_SIZE 512
+extern const struct sys_entry sys_table[SYS_TABLE_SIZE];
+
+const struct sys_entry *sys_lookup(long nr);
+const char *sys_disp_name(enum sys_disp d);
+const char *sys_name(long nr); /* "syscall_N" for unknown, static buffer-free */
+
+/* Build and export the guest filter as classic BPF (via libseccomp), for
+ * x86-64 with the 32-bit and x32 entry points killed. On success *ret_prog
+ * (malloc'd sock_filter array) and *ret_len are set. Returns 0 or -errno. */
+struct sock_filter;
+int sys_filter_build(struct sock_filter **ret_prog, unsigned short *ret_len);
+
+/* Install the program with SECCOMP_FILTER_FLAG_NEW_LISTENER and
+ * WAIT_KILLABLE_RECV; returns the listener fd or -errno. Caller must have
+ * set no_new_privs. */
+int sys_filter_install(const struct sock_filter *prog, unsigned short len);

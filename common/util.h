@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "cleanup.h"
+
+/* Read a whole (small, e.g. /proc) file into a malloc'd NUL-terminated
+ * buffer. Returns length or -errno. */
+ssize_t read_file_at(int dirfd, const char *path, char **ret, size_t max);
+/* Write all of buf; returns 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+/* A growable string buffer for synthesized files. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+int sb_printf(struct strbuf *sb, const char *fmt, ...) _printf_(2, 3);
+int sb_append(struct strbuf *sb, const void *data, size_t len);
+void sb_free(struct strbuf *sb);
+/* Does name have the shape of one path component ("", ".", ".." and
+ * anything with '/' are not)? */
+bool is_single_component(const char *name);
+int64_t now_ns(void); /* CLOCK_MONOTONIC */

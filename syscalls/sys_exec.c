@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include "syscalls/handlers.h"
+
+long sys_execve(struct sysreq *r) { return -ENOSYS; }

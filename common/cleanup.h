@@ -3,7 +3,9 @@
  * with a cleanup attribute releases what it holds when it goes out of scope;
  * TAKE_FD/TAKE_PTR hand ownership to the caller explicitly. */
 #pragma once
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -20,6 +22,8 @@ static inline int safe_close(int fd)
 
 static inline void freep(void *p) { free(*(void **)p); }
 static inline void closep(int *fd) { safe_close(*fd); }
+static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _cleanup_free_ _cleanup_(freep)

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* The seccomp user-notification platform: receive, read guest memory, reply.
+ * The kernel's samples/seccomp/user-trap.c rules apply: read every pointer
+ * argument before deciding, check the id is still valid after reading, treat
+ * ENOENT on send as "the task went away". Fd results are installed with
+ * ADDFD|SEND so the fd and the syscall's return happen atomically. */
+#include "platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+int notify_sizes_get(struct notify_sizes *ret)
+{
+	struct seccomp_notif_sizes sz;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+		return neg_errno();
+	*ret = (struct notify_sizes){ sz.seccomp_notif, sz.seccomp_notif_resp, sz.seccomp_data };
+	return 0;
+}
+
+int notify_receive(int listener, struct sysreq *r)
+{
+	/* The kernel's struct may be larger than ours in the future; it never
+	 * writes past what GET_NOTIF_SIZES reports, which we check at start. */
+	union {
+		struct seccomp_notif n;
+		char pad[256];
+	} u;
+	memset(&u, 0, sizeof(u));
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &u.n) < 0)
+		return neg_errno();
+	*r = (struct sysreq){
+		.id = u.n.id,
+		.tid = u.n.pid,
+		.nr = u.n.data.nr,
+		.ip = u.n.data.instruction_pointer,
+		.listener = listener,
+	};
+	memcpy(r->args, u.n.data.args, sizeof(r->args));
+	return 0;
+}
+
+ssize_t req_read(struct sysreq *r, uint64_t addr, void *buf, size_t len)
+{
+	if (!len)
+		return 0;
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_readv(r->tid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return errno == ESRCH ? -ENOENT : -EFAULT;
+	if ((size_t)n < len)
+		return -EFAULT;
+	return n;
+}
+
+ssize_t req_read_str(struct sysreq *r, uint64_t addr, char *buf, size_t len)
+{
+	size_t got = 0;
+	if (!addr)
+		return -EFAULT;
+	while (got < len) {
+		/* Never cross a page boundary in one read: the next page may be
+		 * unmapped while the string ends before it. */
+		uint64_t cur = addr + got;
+		size_t chunk = 4096 - (cur & 4095);
+		if (chunk > len - got)
+			chunk = len - got;
+		struct iovec local = { buf + got, chunk }, remote = { (void *)(uintptr_t)cur, chunk };
+		ssize_t n = process_vm_readv(r->tid, &local, 1, &remote, 1, 0);
+		if (n <= 0)
+			return n < 0 && errno == ESRCH ? -ENOENT : -EFAULT;
+		char *nul = memchr(buf + got, 0, n);
+		if (nul)
+			return nul - buf;
+		got += n;
+	}
+	return -ENAMETOOLONG;
+}
+
+ssize_t req_write(struct sysreq *r, uint64_t addr, const void *buf, size_t len)
+{
+	if (!len)
+		return 0;
+	struct iovec local = { (void *)buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_writev(r->tid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return errno == ESRCH ? -ENOENT : -EFAULT;
+	return (size_t)n < len ? -EFAULT : n;
+}
+
+int req_id_valid(struct sysreq *r)
+{
+	uint64_t id = r->id;
+	return ioctl(r->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -ENOENT : 0;
+}
+
+static int send_resp(struct sysreq *r, int64_t val, int32_t err, uint32_t flags)
+{
+	struct seccomp_notif_resp resp = { .id = r->id, .val = val, .error = err, .flags = flags };
+	r->replied = true;
+	if (ioctl(r->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
+		return neg_errno();
+	return 0;
+}
+
+int req_reply(struct sysreq *r, long val)
+{
+	if (val < 0)
+		return send_resp(r, 0, (int32_t)val, 0);
+	return send_resp(r, val, 0, 0);
+}
+
+int req_reply_continue(struct sysreq *r)
+{
+	return send_resp(r, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+}
+
+int req_reply_fd(struct sysreq *r, int fd, bool cloexec)
+{
+	struct seccomp_notif_addfd addfd = {
+		.id = r->id,
+		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.srcfd = (uint32_t)fd,
+		.newfd = 0,
+		.newfd_flags = cloexec ? O_CLOEXEC : 0,
+	};
+	int n = ioctl(r->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	if (n < 0)
+		return neg_errno();
+	r->replied = true;
+	return n;
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/* The sentry's threads.
+ *
+ * Workers block in SECCOMP_IOCTL_NOTIF_RECV on the one listener (the kernel
+ * hands each notification to one of them) and run the handler under the
+ * sentry lock. A handler that must wait drops the lock (sentry_unlock); if
+ * that leaves no worker waiting for notifications, another is started, so one
+ * waiting guest call never stalls the others.
+ *
+ * The control thread (the caller of sentry_run) watches what is not a
+ * notification: the sandbox's pid 1 and the gofer (pidfds), task exits
+ * (per-thread pidfds), placeholders the guest closed (socket hangups), and
+ * signals to forward. If the gofer dies or a worker meets an impossible
+ * state, the whole sandbox is killed: nothing is ever half-allowed. */
+#include "sentry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "ofd.h"
+#include "platform/platform.h"
+#include "syscalls/handlers.h"
+#include "syscalls/table.h"
+#include "task.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+struct sentry_state sentry = { .audit_fd = -1, .listener = -1 };
+
+static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
+static int epfd = -1;
+static atomic_int idle_workers, nworkers;
+static _Thread_local bool is_worker;
+#define MAX_WORKERS 64
+
+enum { EV_TASK = 1, EV_HANGUP = 2, EV_CTL = 3 };
+enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3 };
+#define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
+
+static void start_worker(void);
+
+void sentry_lock(void) { pthread_mutex_lock(&big_lock); }
+
+void sentry_unlock(void)
+{
+	pthread_mutex_unlock(&big_lock);
+	/* About to wait: keep someone listening for notifications. */
+	if (is_worker && atomic_load(&idle_workers) == 0 && atomic_load(&nworkers) < MAX_WORKERS)
+		start_worker();
+}
+
+static void sandbox_kill(const char *why)
+{
+	log_warnx("sandbox killed: %s", why);
+	audit_event("kill", audit_fields("reason", why, NULL));
+	if (sentry.init_pid > 0)
+		kill(sentry.init_pid, SIGKILL);
+}
+
+int sentry_watch_task(struct task *t)
+{
+	int fd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
+	if (fd < 0)
+		return neg_errno();
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(uintptr_t)t | EV_TASK };
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int r = neg_errno();
+		close(fd);
+		return r;
+	}
+	t->pidfd = fd;
+	return 0;
+}
+
+int sentry_watch_hangup(int fd)
+{
+	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLHUP, .data.u64 = EV(EV_HANGUP, fd) };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? neg_errno() : 0;
+}
+
+static void dispatch(struct sysreq *r)
+{
+	sentry_lock();
+	const struct sys_entry *e = sys_lookup(r->nr);
+	r->entry = e;
+	struct task *t = task_get(r->tid);
+	long ret;
+	if (!t) {
+		/* The thread is gone (killed while we looked); nobody to answer. */
+		sentry_unlock();
+		(void)req_reply(r, -ESRCH);
+		return;
+	}
+	current = t;
+	r->task = t;
+	if (e && e->handler)
+		ret = e->handler(r);
+	else
+		ret = sys_deny(r);
+	current = NULL;
+	sentry_unlock();
+	if (ret == SYSRET_DONE || r->replied)
+		return;
+	if (ret == SYSRET_CONTINUE)
+		(void)req_reply_continue(r);
+	else
+		(void)req_reply(r, sys_errno_filter(ret));
+}
+
+static void *worker_main(void *arg)
+{
+	is_worker = true;
+	for (;;) {
+		struct sysreq r;
+		atomic_fetch_add(&idle_workers, 1);
+		int rc = notify_receive(sentry.listener, &r);
+		atomic_fetch_sub(&idle_workers, 1);
+		if (rc == -EINTR || rc == -ENOENT)
+			continue;
+		if (rc < 0) {
+			/* The listener is gone: every guest task has exited. */
+			break;
+		}
+		dispatch(&r);
+	}
+	atomic_fetch_sub(&nworkers, 1);
+	return NULL;
+}
+
+static void start_worker(void)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	atomic_fetch_add(&nworkers, 1);
+	if (pthread_create(&th, &attr, worker_main, NULL) != 0) {
+		atomic_fetch_sub(&nworkers, 1);
+		log_warnx("cannot start a sentry worker");
+	}
+	pthread_attr_destroy(&attr);
+}
+
+int sentry_init_events(void)
+{
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	return epfd < 0 ? neg_errno() : 0;
+}
+
+static int watch_ctl(int fd, int what)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_CTL, what) };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? neg_errno() : 0;
+}
+
+int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int nworkers_start)
+{
+	int r;
+	if ((r = watch_ctl(init_pidfd, CTL_INIT)) < 0 || (r = watch_ctl(sigfd, CTL_SIGNAL)) < 0)
+		return r;
+	if (gofer_pidfd >= 0 && (r = watch_ctl(gofer_pidfd, CTL_GOFER)) < 0)
+		return r;
+	for (int i = 0; i < nworkers_start; i++)
+		start_worker();
+	for (;;) {
+		struct epoll_event evs[64];
+		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		for (int i = 0; i < n; i++) {
+			uint64_t d = evs[i].data.u64;
+			switch (d & 7) {
+			case EV_TASK: {
+				sentry_lock();
+				struct task *t = (struct task *)(uintptr_t)(d & ~7ULL);
+				(void)epoll_ctl(epfd, EPOLL_CTL_DEL, t->pidfd, NULL);
+				task_exit(t);
+				sentry_unlock();
+				break;
+			}
+			case EV_HANGUP: {
+				int fd = (int)(d >> 3);
+				sentry_lock();
+				(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+				ofd_hangup(fd);
+				sentry_unlock();
+				break;
+			}
+			case EV_CTL:
+				switch (d >> 3) {
+				case CTL_INIT:
+					return 0;
+				case CTL_GOFER:
+					sandbox_kill("the gofer exited");
+					return -EPIPE;
+				case CTL_SIGNAL: {
+					struct signalfd_siginfo si;
+					if (read(sigfd, &si, sizeof(si)) == sizeof(si) && sentry.init_pid > 0)
+						kill(sentry.init_pid, (int)si.ssi_signo);
+					break;
+				}
+				}
+				break;
+			}
+		}
+	}
+}

@@ -39,3 +39,8 @@ struct sentry_state {
 	size_t ninterp;
 };
 extern struct sentry_state sentry;
+
+/* Set up the control thread's event set; then sentry_run() until the
+ * sandbox's pid 1 exits (0) or the sandbox had to be killed (-errno). */
+int sentry_init_events(void);
+int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int nworkers_start);

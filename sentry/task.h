@@ -32,12 +32,13 @@ struct proc {
 	int pidfd;          /* host pidfd of the thread group leader */
 	char *exe;          /* sandbox path of the running executable */
 	struct vnode *exe_vn;
-	/* State for children whose first notification has not come yet:
-	 * the fs state as it was at the last clone/fork (shared or copied per
-	 * the clone flags), and the creds. */
+	/* State for tasks created by this process whose first notification has
+	 * not come yet, recorded by sys_clone at the clone: for a new process
+	 * the fs state as it was then (a copy, or the same object with
+	 * CLONE_FS), for a new thread likewise, and the creds. */
 	struct fs_state *clone_fs;
+	struct fs_state *thread_fs;
 	struct cred *clone_cred;
-	bool clone_thread_pending;
 };
 
 struct task {

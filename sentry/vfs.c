@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/* vnodes, mounts and path names. See vfs.h for locking and lifetime rules. */
+#include "vfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <xxhash.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+
+static uint64_t next_ino = 1000;
+static struct mount *mount_list, **mount_tail = &mount_list;
+static struct mount *root_mount;
+static unsigned next_minor = 1;
+
+uint64_t vfs_next_ino(void) { return __atomic_add_fetch(&next_ino, 1, __ATOMIC_RELAXED); }
+
+/* Anonymous-device-like numbers (major 0, as the kernel gives tmpfs/proc). */
+dev_t vfs_new_dev(void) { return makedev(0, 100 + next_minor++); }
+
+unsigned char vtype_to_dt(enum vtype t)
+{
+	static const unsigned char dt[] = {
+		[VNON] = DT_UNKNOWN, [VREG] = DT_REG, [VDIR] = DT_DIR, [VLNK] = DT_LNK,
+		[VCHR] = DT_CHR,     [VBLK] = DT_BLK, [VFIFO] = DT_FIFO, [VSOCK] = DT_SOCK,
+	};
+	return t < ARRAY_SIZE(dt) ? dt[t] : DT_UNKNOWN;
+}
+
+int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct vdirent *ne = realloc(l->ents, cap * sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		l->ents = ne;
+		l->cap = cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	l->ents[l->n++] = (struct vdirent){ .ino = ino, .type = type, .name = copy };
+	return 0;
+}
+
+void dirent_list_free(struct dirent_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->ents[i].name);
+	free(l->ents);
+	*l = (struct dirent_list){ 0 };
+}
+
+struct vnode *vn_alloc(const struct fs_ops *ops, struct mount *mnt, enum vtype type, uint64_t ino,
+		       struct vnode *parent, const char *name)
+{
+	struct vnode *vn = calloc(1, sizeof(*vn));
+	if (!vn)
+		return NULL;
+	vn->name = strdup(name ? name : "/");
+	if (!vn->name) {
+		free(vn);
+		return NULL;
+	}
+	vn->refcnt = 1;
+	vn->ops = ops;
+	vn->mnt = mnt;
+	vn->type = type;
+	vn->ino = ino ? ino : vfs_next_ino();
+	vn->parent = parent ? vn_ref(parent) : NULL;
+	return vn;
+}
+
+struct vnode *vn_ref(struct vnode *vn)
+{
+	if (vn)
+		vn->refcnt++;
+	return vn;
+}
+
+void vn_unref(struct vnode *vn)
+{
+	/* Iterative, so dropping a deep chain of parents does not recurse. */
+	while (vn && --vn->refcnt == 0) {
+		struct vnode *parent = vn->parent;
+		if (vn->ops && vn->ops->release)
+			vn->ops->release(vn);
+		free(vn->name);
+		free(vn);
+		vn = parent;
+	}
+}
+
+struct mount *vfs_root_mount(void) { return root_mount; }
+struct mount *vfs_mounts(void) { return mount_list; }
+
+int vfs_mount(struct vnode *root, struct vnode *mountpoint, unsigned flags, const char *source,
+	      const char *fstype, struct mount **ret)
+{
+	if (!mountpoint && root_mount)
+		return -EBUSY;
+	if (mountpoint && mountpoint->type != VDIR)
+		return -ENOTDIR;
+	struct mount *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->source = strdup(source ? source : "none");
+	if (!m->source) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->root = root;
+	m->flags = flags;
+	m->fstype = fstype;
+	m->dev = vfs_new_dev();
+	/* The fs built its root with mnt unset or provisional; bind it now. */
+	root->mnt = m;
+	if (mountpoint) {
+		/* Stack on the topmost mount already there. */
+		while (mountpoint->mounted)
+			mountpoint = mountpoint->mounted->root;
+		m->mountpoint = vn_ref(mountpoint);
+		m->parent = mountpoint->mnt;
+		mountpoint->mounted = m;
+	} else {
+		root_mount = m;
+	}
+	*mount_tail = m;
+	mount_tail = &m->next;
+	if (ret)
+		*ret = m;
+	return 0;
+}
+
+int vfs_getattr(struct vnode *vn, struct stat *st)
+{
+	if (!vn->ops->getattr)
+		return -EIO;
+	int r = vn->ops->getattr(vn, st);
+	if (r < 0)
+		return r;
+	st->st_dev = vn->mnt ? vn->mnt->dev : 0;
+	st->st_ino = vn->ino;
+	return 0;
+}
+
+/* The vnode that ".." of vn names, crossing mount roots upwards. */
+static struct vnode *vn_dotdot(struct vnode *root, struct vnode *vn)
+{
+	for (;;) {
+		if (vn == root)
+			return vn;
+		if (vn->mnt && vn == vn->mnt->root && vn->mnt->mountpoint) {
+			vn = vn->mnt->mountpoint;
+			continue;
+		}
+		return vn->parent ? vn->parent : vn;
+	}
+}
+
+int vfs_lookup_one(struct vnode *root, struct vnode *dir, const char *name, struct vnode **ret)
+{
+	if (dir->type != VDIR)
+		return -ENOTDIR;
+	struct vnode *vn;
+	if (!strcmp(name, ".")) {
+		vn = vn_ref(dir);
+	} else if (!strcmp(name, "..")) {
+		vn = vn_ref(vn_dotdot(root, dir));
+	} else {
+		if (!dir->ops->lookup)
+			return -ENOENT;
+		bool neg = false;
+		vn = dir->ops->cache_lookups ? dcache_lookup(dir, name, &neg) : NULL;
+		if (neg)
+			return -ENOENT;
+		if (!vn) {
+			int r = dir->ops->lookup(dir, name, &vn);
+			if (r == -ENOENT && dir->ops->cache_lookups)
+				(void)dcache_insert(dir, name, NULL);
+			if (r < 0)
+				return r;
+			if (dir->ops->cache_lookups)
+				(void)dcache_insert(dir, name, vn);
+		}
+	}
+	/* Cross into whatever is mounted here (mounts stack). */
+	while (vn->mounted) {
+		struct vnode *top = vn_ref(vn->mounted->root);
+		vn_unref(vn);
+		vn = top;
+	}
+	*ret = vn;
+	return 0;
+}
+
+ssize_t vfs_path(struct vnode *root, struct vnode *vn, char *buf, size_t len, bool deleted_suffix)
+{
+	if (len < 2)
+		return -ENAMETOOLONG;
+	/* Build right to left. */
+	size_t pos = len - 1;
+	buf[pos] = 0;
+	bool unlinked = vn->unlinked;
+	struct vnode *cur = vn;
+	while (cur != root) {
+		if (cur->mnt && cur == cur->mnt->root) {
+			if (!cur->mnt->mountpoint)
+				break; /* the global root, but not the task's: outside its root */
+			cur = cur->mnt->mountpoint;
+			continue;
+		}
+		if (!cur->parent)
+			break;
+		size_t n = strlen(cur->name);
+		if (pos < n + 1)
+			return -ENAMETOOLONG;
+		pos -= n;
+		memcpy(buf + pos, cur->name, n);
+		buf[--pos] = '/';
+		cur = cur->parent;
+	}
+	if (pos == len - 1)
+		buf[--pos] = '/';
+	size_t plen = len - 1 - pos;
+	memmove(buf, buf + pos, plen + 1);
+	if (deleted_suffix && unlinked) {
+		const char *suffix = " (deleted)";
+		if (plen + strlen(suffix) + 1 > len)
+			return -ENAMETOOLONG;
+		strcpy(buf + plen, suffix);
+		plen += strlen(suffix);
+	}
+	return plen;
+}
+
+/* ---- host (dev, ino) -> vnode ------------------------------------------ */
+
+struct hostino {
+	dev_t dev;
+	ino_t ino;
+	struct vnode *vn;
+	struct hostino *next;
+};
+#define HOSTINO_BUCKETS 4096
+static struct hostino *hostino_tab[HOSTINO_BUCKETS];
+
+static unsigned hostino_hash(dev_t dev, ino_t ino)
+{
+	uint64_t k[2] = { dev, ino };
+	return XXH3_64bits(k, sizeof(k)) % HOSTINO_BUCKETS;
+}
+
+void vfs_hostino_add(dev_t dev, ino_t ino, struct vnode *vn)
+{
+	unsigned h = hostino_hash(dev, ino);
+	for (struct hostino *e = hostino_tab[h]; e; e = e->next)
+		if (e->dev == dev && e->ino == ino) {
+			if (e->vn != vn) {
+				struct vnode *old = e->vn;
+				e->vn = vn_ref(vn);
+				vn_unref(old);
+			}
+			return;
+		}
+	struct hostino *e = malloc(sizeof(*e));
+	if (!e)
+		return; /* only loses a translation, never correctness of access */
+	*e = (struct hostino){ .dev = dev, .ino = ino, .vn = vn_ref(vn), .next = hostino_tab[h] };
+	hostino_tab[h] = e;
+}
+
+struct vnode *vfs_hostino_lookup(dev_t dev, ino_t ino)
+{
+	for (struct hostino *e = hostino_tab[hostino_hash(dev, ino)]; e; e = e->next)
+		if (e->dev == dev && e->ino == ino)
+			return e->vn;
+	return NULL;
+}

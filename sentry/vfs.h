@@ -21,6 +21,7 @@ struct vnode;
 struct mount;
 struct task;
 struct cred;
+struct statfs;
 
 enum vtype { VNON = 0, VREG, VDIR, VLNK, VCHR, VBLK, VFIFO, VSOCK };
 

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* `moat run [options] -- CMD [ARGS...]` */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "common/log.h"
+#include "config.h"
+#include "sandbox.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: moat run [OPTIONS] [--] CMD [ARGS...]\n"
+	      "Run CMD in a new sandbox and exit with its status (128+N if killed by signal N).\n"
+	      "\n"
+	      "By default the sandbox sees the host's system directories read-only (/usr, /bin,\n"
+	      "/sbin, /lib*, /etc with secrets masked), an in-memory /tmp and /root, its own\n"
+	      "/dev and /proc, its own hostname, no network but loopback, and an environment\n"
+	      "of PATH, HOME and TERM only.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --rootfs DIR          use DIR as the whole root instead (read-only)\n"
+	      "  --bind SRC:DST[:ro]   show host directory SRC at DST (served read-only)\n"
+	      "  --tmpfs DST           an in-memory writable directory at DST\n"
+	      "  --env K=V             add K=V to the environment (repeatable)\n"
+	      "  --cwd DIR             working directory inside the sandbox (default /)\n"
+	      "  --hostname NAME       the sandbox's hostname (default moat)\n"
+	      "  --audit-log FILE      append JSON-lines audit records to FILE\n"
+	      "  --debug               log the sentry's decisions to stderr\n"
+	      "  -h, --help            show this help\n"
+	      "\n"
+	      "Exit status: the command's; 2 for a usage error; 125 if the sandbox failed.\n",
+	      f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "moat run: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'moat run --help')\n");
+	return 2;
+}
+
+int command_run(int argc, char **argv)
+{
+	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME };
+	static const struct option opts[] = {
+		{ "rootfs", required_argument, NULL, O_ROOTFS },
+		{ "bind", required_argument, NULL, O_BIND },
+		{ "tmpfs", required_argument, NULL, O_TMPFS },
+		{ "env", required_argument, NULL, O_ENV },
+		{ "cwd", required_argument, NULL, O_CWD },
+		{ "hostname", required_argument, NULL, O_HOSTNAME },
+		{ "audit-log", required_argument, NULL, O_AUDIT },
+		{ "debug", no_argument, NULL, O_DEBUG },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sandbox_config cfg = { 0 };
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_ROOTFS: {
+			struct stat st;
+			if (stat(optarg, &st) < 0 || !S_ISDIR(st.st_mode))
+				return usage_error("--rootfs %s: not a directory", optarg);
+			free(cfg.rootfs);
+			cfg.rootfs = realpath(optarg, NULL);
+			break;
+		}
+		case O_BIND:
+			if (config_add_mount(&cfg, MOUNT_BIND, optarg) < 0)
+				return usage_error("--bind %s: expected SRC:DST[:ro] with absolute paths", optarg);
+			break;
+		case O_TMPFS:
+			if (config_add_mount(&cfg, MOUNT_TMPFS, optarg) < 0)
+				return usage_error("--tmpfs %s: expected an absolute path", optarg);
+			break;
+		case O_ENV:
+			if (config_add_env(&cfg, optarg) < 0)
+				return usage_error("--env %s: expected K=V", optarg);
+			break;
+		case O_CWD:
+			if (optarg[0] != '/')
+				return usage_error("--cwd %s: expected an absolute path", optarg);
+			free(cfg.cwd);
+			cfg.cwd = strdup(optarg);
+			break;
+		case O_HOSTNAME:
+			if (!optarg[0] || strlen(optarg) > 64)
+				return usage_error("--hostname %s: 1 to 64 characters", optarg);
+			free(cfg.hostname);
+			cfg.hostname = strdup(optarg);
+			break;
+		case O_AUDIT:
+			free(cfg.audit_log);
+			cfg.audit_log = strdup(optarg);
+			break;
+		case O_DEBUG:
+			cfg.debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	for (size_t i = 0; i < cfg.nmounts; i++)
+		if (cfg.mounts[i].kind == MOUNT_BIND) {
+			struct stat st;
+			if (stat(cfg.mounts[i].src, &st) < 0)
+				return usage_error("--bind %s: no such directory", cfg.mounts[i].src);
+		}
+	if (geteuid() != 0) {
+		fprintf(stderr, "moat run: must run as root (namespaces and seccomp supervision)\n");
+		return 125;
+	}
+	cfg.argv = argv + optind;
+	log_init("moat", cfg.debug ? 2 : 0);
+	int status = sandbox_run(&cfg);
+	config_free(&cfg);
+	return status;
+}

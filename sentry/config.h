@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* What `moat run` was asked for, and the embedded default view. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
+
+struct mount_spec {
+	enum mount_kind kind;
+	char *src;  /* host path (bind) */
+	char *dst;  /* absolute sandbox path */
+	bool ro;
+};
+
+struct sandbox_config {
+	char *rootfs;           /* NULL: the host's system directories */
+	struct mount_spec *mounts;
+	size_t nmounts;
+	char **env;             /* NULL-terminated, "K=V" */
+	size_t nenv;
+	char *cwd;
+	char *audit_log;
+	char *hostname;
+	bool debug;
+	char **argv;            /* the command, NULL-terminated */
+};
+
+/* Host directories the default view serves read-only (when they are real
+ * directories; when they are symlinks, like /bin -> usr/bin on merged-/usr
+ * systems, the sandbox root gets the same symlink). */
+extern const char *const default_system_dirs[];
+/* Paths (relative to /etc) masked in every view: secrets and host identity. */
+extern const char *const etc_masks[];
+
+int config_add_env(struct sandbox_config *c, const char *kv);
+int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char *spec);
+void config_free(struct sandbox_config *c);

@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+#include "config.h"
+
+/* Start the gofer, build the sandbox's VFS, start the guest, serve it as the
+ * sentry until its first process exits. Returns the exit status moat should
+ * exit with (the guest's, 128+N for a signal, 125 when the sandbox could not
+ * start). */
+int sandbox_run(struct sandbox_config *cfg);

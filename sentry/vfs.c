@@ -104,8 +104,9 @@ int vfs_mount(struct vnode *root, struct vnode *mountpoint, unsigned flags, cons
 {
 	if (!mountpoint && root_mount)
 		return -EBUSY;
-	if (mountpoint && mountpoint->type != VDIR)
-		return -ENOTDIR;
+	/* Files may be mounted on files (the sandbox's own /etc/hosts). */
+	if (mountpoint && (mountpoint->type == VDIR) != (root->type == VDIR))
+		return mountpoint->type == VDIR ? -ENOTDIR : -EISDIR;
 	struct mount *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

@@ -53,7 +53,7 @@ extern const struct sys_entry sys_table[SYS_TABLE_SIZE];
 
 const struct sys_entry *sys_lookup(long nr);
 const char *sys_disp_name(enum sys_disp d);
-const char *sys_name(long nr); /* "syscall_N" for unknown, static buffer-free */
+const char *sys_name(long nr); /* "unknown" for numbers not in the table */
 
 /* Build and export the guest filter as classic BPF (via libseccomp), for
  * x86-64 with the 32-bit and x32 entry points killed. On success *ret_prog

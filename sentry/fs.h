@@ -3,6 +3,7 @@
  * new instance (a new reference) to be mounted with vfs_mount(). */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "vfs.h"
 
@@ -18,8 +19,14 @@ int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks
 int tmpfs_new(mode_t root_mode, uid_t uid, gid_t gid, struct vnode **ret_root);
 /* Build-time helpers for synthesized trees (the sandbox root, /dev):
  * they bypass the mount's read-only flag. */
+/* tmpfs_add_dir gives back an existing directory of that name (ret may be NULL). */
 int tmpfs_add_dir(struct vnode *dir, const char *name, mode_t mode, struct vnode **ret);
 int tmpfs_add_symlink(struct vnode *dir, const char *name, const char *target);
+/* Limits of the instance whose root is `root`: bytes (0: half of RAM, as the
+ * kernel's default) and inodes (0: the default, 65536). Creation beyond
+ * max_inodes and truncate growth beyond max_bytes give -ENOSPC; data written
+ * through the guest's own fds is bounded only by the memory cgroup. */
+int tmpfs_set_limits(struct vnode *root, uint64_t max_bytes, uint64_t max_inodes);
 
 /* devfs: null, zero, full, random, urandom, tty, ptmx-less; fd, stdin,
  * stdout, stderr symlinks; an empty shm directory (a tmpfs is mounted there

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/* Encoding and checking of gofer frames (see proto.h for the layout).
+ * Pure functions: the server and the client do the I/O. Little-endian on
+ * the wire whatever the host, through the put/get helpers below, so no
+ * struct is ever sent as it lies in memory (no padding, no host layout). */
+#include "proto.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+static inline void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
+static inline void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
+static inline void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
+static inline uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
+static inline uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
+static inline uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
+
+bool gofer_name_valid(const char *name, size_t len)
+{
+	if (len == 0 || len > GOFER_NAME_MAX)
+		return false;
+	if (memchr(name, '/', len) || memchr(name, '\0', len))
+		return false;
+	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+		return false;
+	return true;
+}
+
+/* --- stat ------------------------------------------------------------------
+ * off size field            off size field
+ *   0  8   ino               56  4   blksize
+ *   8  8   dev               60  4   reserved (0)
+ *  16  8   rdev              64 16   atime {i64 sec, u32 nsec, u32 0}
+ *  24  8   size (i64)        80 16   mtime
+ *  32  8   blocks (i64)      96 16   ctime
+ *  40  4   mode             112      end
+ *  44  4   nlink
+ *  48  4   uid
+ *  52  4   gid */
+
+static void put_time(uint8_t *p, const struct timespec *ts)
+{
+	put64(p, (uint64_t)ts->tv_sec);
+	put32(p + 8, (uint32_t)ts->tv_nsec);
+	put32(p + 12, 0);
+}
+
+static int get_time(const uint8_t *p, struct timespec *ts)
+{
+	uint32_t nsec = get32(p + 8);
+	if (nsec >= 1000000000u || get32(p + 12) != 0)
+		return -EBADMSG;
+	ts->tv_sec = (time_t)get64(p);
+	ts->tv_nsec = nsec;
+	return 0;
+}
+
+void gofer_stat_encode(void *buf, const struct stat *st)
+{
+	uint8_t *p = buf;
+	put64(p + 0, st->st_ino);
+	put64(p + 8, st->st_dev);
+	put64(p + 16, st->st_rdev);
+	put64(p + 24, (uint64_t)st->st_size);
+	put64(p + 32, (uint64_t)st->st_blocks);
+	put32(p + 40, st->st_mode);
+	put32(p + 44, (uint32_t)st->st_nlink);
+	put32(p + 48, st->st_uid);
+	put32(p + 52, st->st_gid);
+	put32(p + 56, (uint32_t)st->st_blksize);
+	put32(p + 60, 0);
+	put_time(p + 64, &st->st_atim);
+	put_time(p + 80, &st->st_mtim);
+	put_time(p + 96, &st->st_ctim);
+}
+
+int gofer_stat_decode(const void *buf, struct stat *ret)
+{
+	const uint8_t *p = buf;
+	struct stat st = { 0 };
+	if (get32(p + 60) != 0)
+		return -EBADMSG;
+	st.st_ino = get64(p + 0);
+	st.st_dev = get64(p + 8);
+	st.st_rdev = get64(p + 16);
+	st.st_size = (off_t)get64(p + 24);
+	st.st_blocks = (blkcnt_t)get64(p + 32);
+	st.st_mode = get32(p + 40);
+	st.st_nlink = get32(p + 44);
+	st.st_uid = get32(p + 48);
+	st.st_gid = get32(p + 52);
+	st.st_blksize = (blksize_t)get32(p + 56);
+	if (st.st_size < 0 || st.st_blocks < 0)
+		return -EBADMSG;
+	if (get_time(p + 64, &st.st_atim) < 0 || get_time(p + 80, &st.st_mtim) < 0 ||
+	    get_time(p + 96, &st.st_ctim) < 0)
+		return -EBADMSG;
+	*ret = st;
+	return 0;
+}
+
+/* --- header --------------------------------------------------------------- */
+
+void gofer_hdr_encode(void *buf, const struct gofer_hdr *h)
+{
+	uint8_t *p = buf;
+	put32(p + 0, h->len);
+	put16(p + 4, h->op);
+	put16(p + 6, h->flags);
+	put32(p + 8, h->tag);
+	put32(p + 12, (uint32_t)h->status);
+}
+
+int gofer_hdr_decode(const void *buf, size_t len, struct gofer_hdr *ret)
+{
+	const uint8_t *p = buf;
+	if (len < GOFER_HDR_SIZE || len > GOFER_MAX_FRAME)
+		return -EBADMSG;
+	struct gofer_hdr h = {
+		.len = get32(p + 0),
+		.op = get16(p + 4),
+		.flags = get16(p + 6),
+		.tag = get32(p + 8),
+		.status = (int32_t)get32(p + 12),
+	};
+	/* The length field must describe exactly what arrived: a frame is one
+	 * datagram, so any difference is a lie or a truncation. */
+	if (h.len != len)
+		return -EBADMSG;
+	if (h.op == 0 || h.op > GOFER_OP_MAX_ || (h.flags & ~GOFER_F_ALL))
+		return -EBADMSG;
+	*ret = h;
+	return 0;
+}
+
+static ssize_t put_hdr(void *buf, size_t cap, size_t len, uint16_t op, uint16_t flags, uint32_t tag,
+		       int status)
+{
+	if (len > cap || len > GOFER_MAX_FRAME)
+		return -ENOBUFS;
+	struct gofer_hdr h = { .len = (uint32_t)len, .op = op, .flags = flags, .tag = tag, .status = status };
+	gofer_hdr_encode(buf, &h);
+	return (ssize_t)len;
+}
+
+/* --- requests ------------------------------------------------------------- */
+
+ssize_t gofer_req_attach(void *buf, size_t cap, uint32_t tag, uint32_t idx)
+{
+	ssize_t n = put_hdr(buf, cap, GOFER_ATTACH_REQ_SIZE, GOFER_OP_ATTACH, 0, tag, 0);
+	if (n < 0)
+		return n;
+	uint8_t *b = (uint8_t *)buf + GOFER_HDR_SIZE;
+	put32(b, idx);
+	put32(b + 4, 0);
+	return n;
+}
+
+ssize_t gofer_req_walk(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, const char *name)
+{
+	size_t nlen = strnlen(name, GOFER_NAME_MAX + 1);
+	if (!gofer_name_valid(name, nlen))
+		return -EINVAL;
+	ssize_t n = put_hdr(buf, cap, GOFER_WALK_REQ_FIXED + nlen, GOFER_OP_WALK, 0, tag, 0);
+	if (n < 0)
+		return n;
+	uint8_t *b = (uint8_t *)buf + GOFER_HDR_SIZE;
+	put64(b, dir_id);
+	put32(b + 8, GOFER_WALK_REQ_FIXED);
+	put32(b + 12, (uint32_t)nlen);
+	memcpy((uint8_t *)buf + GOFER_WALK_REQ_FIXED, name, nlen);
+	return n;
+}
+
+ssize_t gofer_req_readdir(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, uint64_t cookie)
+{
+	ssize_t n = put_hdr(buf, cap, GOFER_READDIR_REQ_SIZE, GOFER_OP_READDIR, 0, tag, 0);
+	if (n < 0)
+		return n;
+	uint8_t *b = (uint8_t *)buf + GOFER_HDR_SIZE;
+	put64(b, dir_id);
+	put64(b + 8, cookie);
+	return n;
+}
+
+ssize_t gofer_req_release(void *buf, size_t cap, uint64_t id)
+{
+	ssize_t n = put_hdr(buf, cap, GOFER_RELEASE_REQ_SIZE, GOFER_OP_RELEASE, 0, 0, 0);
+	if (n < 0)
+		return n;
+	put64((uint8_t *)buf + GOFER_HDR_SIZE, id);
+	return n;
+}
+
+/* Is [off, off+len) inside a frame of frame_len bytes and after its fixed
+ * part? Written so that no addition can overflow. */
+static bool range_ok(uint32_t off, uint32_t len, size_t fixed_end, size_t frame_len)
+{
+	return off >= fixed_end && off <= frame_len && len <= frame_len - off;
+}
+
+static int decode_walk(const uint8_t *p, size_t len, struct gofer_request *r)
+{
+	if (len < GOFER_WALK_REQ_FIXED)
+		return -EBADMSG;
+	const uint8_t *b = p + GOFER_HDR_SIZE;
+	uint32_t off = get32(b + 8), nlen = get32(b + 12);
+	if (!range_ok(off, nlen, GOFER_WALK_REQ_FIXED, len))
+		return -EBADMSG;
+	/* No slack: every byte of a request is accounted for. */
+	if ((size_t)off + nlen != len)
+		return -EBADMSG;
+	const char *name = (const char *)p + off;
+	if (!gofer_name_valid(name, nlen))
+		return -EBADMSG;
+	r->walk.dir_id = get64(b);
+	memcpy(r->walk.name, name, nlen);
+	r->walk.name[nlen] = '\0';
+	return 0;
+}
+
+int gofer_req_decode(const void *buf, size_t len, struct gofer_request *ret)
+{
+	const uint8_t *p = buf;
+	struct gofer_request r;
+	if (len > GOFER_MAX_REQUEST || gofer_hdr_decode(buf, len, &r.hdr) < 0)
+		return -EBADMSG;
+	/* The sentry never donates fds and never sends a status. */
+	if (r.hdr.flags != 0 || r.hdr.status != 0)
+		return -EBADMSG;
+	const uint8_t *b = p + GOFER_HDR_SIZE;
+	switch (r.hdr.op) {
+	case GOFER_OP_ATTACH:
+		if (len != GOFER_ATTACH_REQ_SIZE || get32(b + 4) != 0)
+			return -EBADMSG;
+		r.attach.idx = get32(b);
+		break;
+	case GOFER_OP_WALK:
+		if (decode_walk(p, len, &r) < 0)
+			return -EBADMSG;
+		break;
+	case GOFER_OP_READDIR:
+		if (len != GOFER_READDIR_REQ_SIZE)
+			return -EBADMSG;
+		r.readdir.dir_id = get64(b);
+		r.readdir.cookie = get64(b + 8);
+		break;
+	case GOFER_OP_RELEASE:
+		if (len != GOFER_RELEASE_REQ_SIZE || r.hdr.tag != 0)
+			return -EBADMSG;
+		r.release.id = get64(b);
+		break;
+	default: /* READY is gofer -> sentry only */
+		return -EBADMSG;
+	}
+	*ret = r;
+	return 0;
+}
+
+/* --- replies -------------------------------------------------------------- */
+
+ssize_t gofer_reply_status(void *buf, size_t cap, uint16_t op, uint32_t tag, int status)
+{
+	if (status > 0)
+		return -EINVAL;
+	return put_hdr(buf, cap, GOFER_HDR_SIZE, op, 0, tag, status);
+}
+
+ssize_t gofer_reply_node(void *buf, size_t cap, uint16_t op, uint32_t tag, uint64_t id,
+			 const struct stat *st, bool with_fd)
+{
+	ssize_t n = put_hdr(buf, cap, GOFER_NODE_REPLY_SIZE, op, with_fd ? GOFER_F_FD : 0, tag, 0);
+	if (n < 0)
+		return n;
+	uint8_t *b = (uint8_t *)buf + GOFER_HDR_SIZE;
+	put64(b, id);
+	gofer_stat_encode(b + 8, st);
+	return n;
+}
+
+size_t gofer_readdir_reply_size(size_t n, size_t name_bytes)
+{
+	return GOFER_READDIR_REPLY_FIXED + n * GOFER_DIRENT_REC_SIZE + name_bytes;
+}
+
+ssize_t gofer_reply_readdir(void *buf, size_t cap, uint32_t tag, uint64_t next_cookie, bool eof,
+			    const struct gofer_dirent_in *ents, size_t n)
+{
+	size_t names = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!gofer_name_valid(ents[i].name, ents[i].name_len))
+			return -EINVAL;
+		names += ents[i].name_len;
+	}
+	if (n > GOFER_MAX_FRAME / GOFER_DIRENT_REC_SIZE)
+		return -ENOBUFS;
+	size_t len = gofer_readdir_reply_size(n, names);
+	ssize_t r = put_hdr(buf, cap, len, GOFER_OP_READDIR, 0, tag, 0);
+	if (r < 0)
+		return r;
+	uint8_t *p = buf;
+	uint8_t *b = p + GOFER_HDR_SIZE;
+	put64(b, next_cookie);
+	put32(b + 8, (uint32_t)n);
+	put32(b + 12, eof ? GOFER_RD_EOF : 0);
+	/* Records first, then the names they point at, in the same order. */
+	size_t rec = GOFER_READDIR_REPLY_FIXED;
+	size_t name_off = GOFER_READDIR_REPLY_FIXED + n * GOFER_DIRENT_REC_SIZE;
+	for (size_t i = 0; i < n; i++, rec += GOFER_DIRENT_REC_SIZE) {
+		put32(p + rec, (uint32_t)name_off);
+		put32(p + rec + 4, (uint32_t)ents[i].name_len);
+		gofer_stat_encode(p + rec + 8, &ents[i].st);
+		memcpy(p + name_off, ents[i].name, ents[i].name_len);
+		name_off += ents[i].name_len;
+	}
+	return r;
+}
+
+int gofer_reply_check(const struct gofer_hdr *h, uint16_t op)
+{
+	if (h->op != op || h->op == GOFER_OP_RELEASE)
+		return -EBADMSG;
+	if (h->status > 0)
+		return -EBADMSG;
+	if (h->status < 0 && (h->len != GOFER_HDR_SIZE || h->flags != 0))
+		return -EBADMSG;
+	return h->status;
+}
+
+int gofer_reply_node_decode(const void *buf, size_t len, uint64_t *ret_id, struct stat *ret_st)
+{
+	struct gofer_hdr h;
+	if (gofer_hdr_decode(buf, len, &h) < 0 || len != GOFER_NODE_REPLY_SIZE || h.status != 0)
+		return -EBADMSG;
+	const uint8_t *b = (const uint8_t *)buf + GOFER_HDR_SIZE;
+	struct stat st;
+	if (gofer_stat_decode(b + 8, &st) < 0)
+		return -EBADMSG;
+	*ret_id = get64(b);
+	*ret_st = st;
+	return 0;
+}
+
+int gofer_reply_readdir_decode(const void *buf, size_t len, struct gofer_readdir_page *ret)
+{
+	const uint8_t *p = buf;
+	struct gofer_hdr h;
+	if (gofer_hdr_decode(buf, len, &h) < 0 || h.op != GOFER_OP_READDIR || h.status != 0 ||
+	    h.flags != 0 || len < GOFER_READDIR_REPLY_FIXED)
+		return -EBADMSG;
+	const uint8_t *b = p + GOFER_HDR_SIZE;
+	uint32_t count = get32(b + 8), rflags = get32(b + 12);
+	if (rflags & ~GOFER_RD_EOF)
+		return -EBADMSG;
+	/* Division, not multiplication: a huge count cannot wrap the check. */
+	if (count > (len - GOFER_READDIR_REPLY_FIXED) / GOFER_DIRENT_REC_SIZE)
+		return -EBADMSG;
+	size_t recs_end = GOFER_READDIR_REPLY_FIXED + (size_t)count * GOFER_DIRENT_REC_SIZE;
+	struct stat st;
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *rec = p + GOFER_READDIR_REPLY_FIXED + (size_t)i * GOFER_DIRENT_REC_SIZE;
+		uint32_t off = get32(rec), nlen = get32(rec + 4);
+		if (!range_ok(off, nlen, recs_end, len))
+			return -EBADMSG;
+		if (!gofer_name_valid((const char *)p + off, nlen))
+			return -EBADMSG;
+		if (gofer_stat_decode(rec + 8, &st) < 0)
+			return -EBADMSG;
+	}
+	*ret = (struct gofer_readdir_page){
+		.frame = p,
+		.len = len,
+		.next_cookie = get64(b),
+		.eof = rflags & GOFER_RD_EOF,
+		.count = count,
+	};
+	return 0;
+}
+
+void gofer_readdir_page_entry(const struct gofer_readdir_page *pg, uint32_t i, const char **ret_name,
+			      size_t *ret_len, struct stat *ret_st)
+{
+	const uint8_t *rec = pg->frame + GOFER_READDIR_REPLY_FIXED + (size_t)i * GOFER_DIRENT_REC_SIZE;
+	*ret_name = (const char *)pg->frame + get32(rec);
+	*ret_len = get32(rec + 4);
+	(void)gofer_stat_decode(rec + 8, ret_st); /* validated by the decoder */
+}

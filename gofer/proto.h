@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* The sentry <-> gofer wire format (docs/gofer-protocol.md).
+ *
+ * Every frame is one SOCK_SEQPACKET message (so frames are atomic) and starts
+ * with a fixed little-endian header of fixed-width integers:
+ *
+ *   u32 len     whole frame, header included
+ *   u16 op      GOFER_OP_*; a reply carries its request's op
+ *   u16 flags   GOFER_F_*
+ *   u32 tag     chosen by the sentry, echoed in the reply
+ *   i32 status  0, or -errno in a reply (an error reply has no body)
+ *
+ * then an op-specific fixed body, then variable data (names) addressed by
+ * offset/length pairs inside the frame. Everything here is pure: no I/O, no
+ * global state, so every check is unit-testable. Decoders trust nothing:
+ * lengths, offsets, reserved fields and names are all checked, and a frame
+ * that fails any check is rejected as a whole with -EBADMSG. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define GOFER_HDR_SIZE 16u
+#define GOFER_STAT_SIZE 112u
+/* Largest frame either side accepts. */
+#define GOFER_MAX_FRAME (256u * 1024)
+/* Largest request (a WALK with a 255-byte name); the gofer's receive buffer. */
+#define GOFER_MAX_REQUEST 512u
+#define GOFER_NAME_MAX 255u
+
+enum gofer_op {
+	GOFER_OP_READY = 1,   /* gofer -> sentry, once, after setup: status only */
+	GOFER_OP_ATTACH = 2,  /* export idx -> root {id, stat} + fd */
+	GOFER_OP_WALK = 3,    /* (dir id, name) -> {id, stat} [+ fd if a directory] */
+	GOFER_OP_READDIR = 4, /* (dir id, cookie) -> a page of {name, stat} */
+	GOFER_OP_RELEASE = 5, /* id -> nothing: one-way, the gofer never replies */
+	GOFER_OP_MAX_ = GOFER_OP_RELEASE,
+};
+
+/* Header flags */
+#define GOFER_F_FD 0x0001u /* exactly one fd rides with this frame (SCM_RIGHTS) */
+#define GOFER_F_ALL GOFER_F_FD
+
+/* Frame sizes (header included) */
+#define GOFER_ATTACH_REQ_SIZE (GOFER_HDR_SIZE + 8)      /* u32 idx, u32 reserved */
+#define GOFER_WALK_REQ_FIXED (GOFER_HDR_SIZE + 16)      /* u64 dir_id, u32 name_off, u32 name_len */
+#define GOFER_READDIR_REQ_SIZE (GOFER_HDR_SIZE + 16)    /* u64 dir_id, u64 cookie */
+#define GOFER_RELEASE_REQ_SIZE (GOFER_HDR_SIZE + 8)     /* u64 id */
+#define GOFER_NODE_REPLY_SIZE (GOFER_HDR_SIZE + 8 + GOFER_STAT_SIZE) /* u64 id, stat */
+#define GOFER_READDIR_REPLY_FIXED (GOFER_HDR_SIZE + 16) /* u64 next_cookie, u32 count, u32 rflags */
+#define GOFER_DIRENT_REC_SIZE (8 + GOFER_STAT_SIZE)     /* u32 name_off, u32 name_len, stat */
+
+/* READDIR reply rflags */
+#define GOFER_RD_EOF 0x1u /* no entries after this page */
+
+/* Ids: 0 is never issued. A WALK reply for a non-directory carries id 0. */
+#define GOFER_ID_NONE 0
+
+struct gofer_hdr {
+	uint32_t len;
+	uint16_t op;
+	uint16_t flags;
+	uint32_t tag;
+	int32_t status;
+};
+
+/* A decoded request. */
+struct gofer_request {
+	struct gofer_hdr hdr;
+	union {
+		struct {
+			uint32_t idx;
+		} attach;
+		struct {
+			uint64_t dir_id;
+			char name[GOFER_NAME_MAX + 1]; /* NUL-terminated copy */
+		} walk;
+		struct {
+			uint64_t dir_id;
+			uint64_t cookie;
+		} readdir;
+		struct {
+			uint64_t id;
+		} release;
+	};
+};
+
+/* An entry to encode into a READDIR reply. */
+struct gofer_dirent_in {
+	const char *name;
+	size_t name_len;
+	struct stat st;
+};
+
+/* A decoded READDIR reply: a validated view into the frame (which must stay
+ * alive); entries are read with gofer_readdir_page_entry(). */
+struct gofer_readdir_page {
+	const uint8_t *frame;
+	size_t len;
+	uint64_t next_cookie;
+	bool eof;
+	uint32_t count;
+};
+
+/* One path component as the gofer accepts it: 1..GOFER_NAME_MAX bytes, no
+ * '/' and no NUL, not "." or "..". */
+bool gofer_name_valid(const char *name, size_t len);
+
+/* Header: checks len against the received size and the limits, the op and
+ * the flags; nothing op-specific. 0 or -EBADMSG. */
+int gofer_hdr_decode(const void *buf, size_t len, struct gofer_hdr *ret);
+void gofer_hdr_encode(void *buf, const struct gofer_hdr *h);
+
+/* Requests (sentry side). Each returns the frame length or -errno
+ * (-ENOBUFS: cap too small; -EINVAL: a name gofer_name_valid refuses). */
+ssize_t gofer_req_attach(void *buf, size_t cap, uint32_t tag, uint32_t idx);
+ssize_t gofer_req_walk(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, const char *name);
+ssize_t gofer_req_readdir(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, uint64_t cookie);
+ssize_t gofer_req_release(void *buf, size_t cap, uint64_t id);
+/* Gofer side: the whole request, or -EBADMSG. A request never carries an fd
+ * flag or a status; RELEASE carries no tag. */
+int gofer_req_decode(const void *buf, size_t len, struct gofer_request *ret);
+
+/* Replies (gofer side); frame length or -errno. */
+ssize_t gofer_reply_status(void *buf, size_t cap, uint16_t op, uint32_t tag, int status);
+ssize_t gofer_reply_node(void *buf, size_t cap, uint16_t op, uint32_t tag, uint64_t id,
+			 const struct stat *st, bool with_fd);
+/* Size of a READDIR reply holding n entries whose names total name_bytes. */
+size_t gofer_readdir_reply_size(size_t n, size_t name_bytes);
+ssize_t gofer_reply_readdir(void *buf, size_t cap, uint32_t tag, uint64_t next_cookie, bool eof,
+			    const struct gofer_dirent_in *ents, size_t n);
+
+/* Reply checks (sentry side). gofer_reply_check: the frame answers `op` and
+ * is well formed as a reply: status <= 0, an error reply is a bare header
+ * with no fd. Returns the status (0 or the -errno received) or -EBADMSG. */
+int gofer_reply_check(const struct gofer_hdr *h, uint16_t op);
+/* Bodies of successful replies; 0 or -EBADMSG. */
+int gofer_reply_node_decode(const void *buf, size_t len, uint64_t *ret_id, struct stat *ret_st);
+int gofer_reply_readdir_decode(const void *buf, size_t len, struct gofer_readdir_page *ret);
+/* Entry i < pg->count of a decoded page (already validated: cannot fail).
+ * The name is not NUL-terminated. */
+void gofer_readdir_page_entry(const struct gofer_readdir_page *pg, uint32_t i, const char **ret_name,
+			      size_t *ret_len, struct stat *ret_st);
+
+/* Stat on the wire (exposed for tests). */
+void gofer_stat_encode(void *p, const struct stat *st);
+int gofer_stat_decode(const void *p, struct stat *ret);

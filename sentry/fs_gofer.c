@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: MIT */
+/* The gofer-backed filesystem, "directfs" style.
+ *
+ * A gofer round trip costs about as much as the rest of an emulated open, so
+ * the gofer is asked only for what the sentry cannot do itself: the fd of a
+ * directory (WALK, once per directory: the dentry cache keeps the vnode) and
+ * directory listings with their stats (READDIR, one batch). Everything else
+ * is a single-component *at() call by the sentry, relative to a directory fd
+ * the gofer donated: fstatat(AT_SYMLINK_NOFOLLOW) for lookups, openat2 with
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS and O_NOFOLLOW
+ * for opens, readlinkat for link text. Donated fds live in the gofer's mount
+ * namespace, which holds only the exports (read-only, nosuid, nodev unless
+ * the export is rw), so whatever the sentry does with them stays inside.
+ *
+ * Nodes. vn->priv is a struct gnode: the parent directory (a reference of
+ * our own, beside vn->parent's) and the name in it, the lstat taken when the
+ * vnode was made, and for a directory its donated fd and gofer id plus its
+ * path from the export root (masks are matched against it). A directory
+ * vnode made from a listing (readdir primes the dentry cache) has no fd yet:
+ * it is walked the first time something needs it.
+ *
+ * Masks (paths relative to the export root) are refused here with -ENOENT
+ * and left out of listings; the gofer also covers them with empty read-only
+ * mounts and refuses to walk them, so a bug on either side is not enough.
+ *
+ * Attributes are the cached lstat (the VFS fills st_dev and st_ino); an
+ * open refreshes them from the new fd. On a writable export, getattr
+ * re-stats, since the guest writes through its own fds. Inode numbers are the
+ * host's; a node on a submount inside the export gets its device folded in,
+ * so numbers stay unique under the one st_dev the mount shows.
+ *
+ * Locking: called with the sentry lock held (vfs.h). It is dropped around
+ * gofer round trips and blocking FIFO opens only; afterwards, state another
+ * thread may have filled in meanwhile (a directory fd, a dentry) is looked
+ * at again before ours is used. */
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "gofer/gofer.h"
+#include "sentry.h"
+
+/* Listings prime the dentry cache with at most this many new vnodes each. */
+#define GOFS_PRIME_MAX 4096
+
+struct gofs {
+	struct gofer_client *gc;
+	uint32_t idx;
+	char **masks; /* normalized: "a/b", no empty, "." or ".." components */
+	size_t nmasks;
+	bool rdonly;  /* the gofer serves this export read-only */
+	dev_t root_dev;
+	size_t refs;  /* one per vnode */
+};
+
+struct gnode {
+	struct gofs *fs;
+	struct vnode *dir; /* parent (our own reference); NULL for the root */
+	char *name;        /* in dir; NULL for the root */
+	char *relpath;     /* directories: from the export root, "" for the root */
+	char *link;        /* symlinks: target, once read */
+	struct stat st;    /* host lstat */
+	int fd;            /* directories: donated fd, -1 until walked */
+	uint64_t id;       /* directories: gofer id, 0 until walked */
+};
+
+static const struct fs_ops gofer_ops;
+
+/* ---- helpers -------------------------------------------------------------- */
+
+/* Errnos the host may give a single-component *at() call that make sense to
+ * a guest; anything else is -EIO. */
+static int gofs_errno(int err)
+{
+	switch (-err) {
+	case ENOENT: case EACCES: case ENOTDIR: case ELOOP: case ENAMETOOLONG:
+	case EPERM: case EROFS: case ENOMEM: case EIO: case EISDIR: case ETXTBSY:
+	case ENXIO: case ENODEV: case EOVERFLOW: case EFBIG: case EINTR: case EAGAIN:
+		return err;
+	case EMFILE: case ENFILE:
+		return -ENFILE; /* the sentry's table, not the guest's */
+	}
+	return -EIO;
+}
+
+static uint64_t gofs_ino(const struct gofs *fs, const struct stat *st)
+{
+	if (st->st_dev == fs->root_dev)
+		return st->st_ino;
+	uint64_t dev = st->st_dev;
+	uint64_t ino = st->st_ino ^ (XXH3_64bits(&dev, sizeof(dev)) & ~(uint64_t)UINT32_MAX);
+	return ino ? ino : 1;
+}
+
+/* "a//b/./c/" -> "a/b/c"; NULL (with *ret_err) for ".." or an empty path. */
+static char *mask_normalize(const char *m, int *ret_err)
+{
+	size_t len = strlen(m);
+	_cleanup_free_ char *out = malloc(len + 1);
+	if (!out) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	size_t o = 0;
+	for (const char *p = m; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			*ret_err = -EINVAL;
+			return NULL;
+		}
+		if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n + (p[n] == '/');
+	}
+	if (!o) {
+		*ret_err = -EINVAL;
+		return NULL;
+	}
+	out[o] = '\0';
+	return TAKE_PTR(out);
+}
+
+static bool gofs_masked(const struct gofs *fs, const struct gnode *dir, const char *name)
+{
+	if (!fs->nmasks)
+		return false;
+	char path[PATH_MAX];
+	int n = dir->relpath[0] ? snprintf(path, sizeof(path), "%s/%s", dir->relpath, name)
+				: snprintf(path, sizeof(path), "%s", name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false; /* longer than any mask can be */
+	for (size_t i = 0; i < fs->nmasks; i++)
+		if (!strcmp(fs->masks[i], path))
+			return true;
+	return false;
+}
+
+static void gofs_unref(struct gofs *fs)
+{
+	if (--fs->refs > 0)
+		return;
+	for (size_t i = 0; i < fs->nmasks; i++)
+		free(fs->masks[i]);
+	free(fs->masks);
+	free(fs);
+}
+
+/* Give back what a WALK handed us and we will not keep. */
+static void node_drop(struct gofer_client *gc, struct gofer_node *n)
+{
+	n->fd = safe_close(n->fd);
+	if (n->id != 0)
+		(void)gofer_release(gc, n->id);
+	n->id = 0;
+}
+
+/* ---- vnodes --------------------------------------------------------------- */
+
+static char *path_join(const char *dir, const char *name)
+{
+	char *p;
+	if (!dir[0])
+		return strdup(name);
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+/* A vnode for `name` in dir. For a directory, fd/id may be -1/0 (walked
+ * later); they are owned by the vnode on success. */
+static int gnode_new(struct vnode *dir, const char *name, const struct stat *st, int fd, uint64_t id,
+		     struct vnode **ret)
+{
+	struct gnode *d = dir->priv;
+	struct gofs *fs = d->fs;
+	_cleanup_free_ char *gname = strdup(name);
+	_cleanup_free_ char *relpath = S_ISDIR(st->st_mode) ? path_join(d->relpath, name) : NULL;
+	_cleanup_free_ struct gnode *g = calloc(1, sizeof(*g));
+	if (!gname || !g || (S_ISDIR(st->st_mode) && !relpath))
+		return -ENOMEM;
+	struct vnode *vn =
+		vn_alloc(&gofer_ops, dir->mnt, vtype_from_mode(st->st_mode), gofs_ino(fs, st), dir, name);
+	if (!vn)
+		return -ENOMEM;
+	*g = (struct gnode){
+		.fs = fs,
+		.dir = vn_ref(dir),
+		.name = TAKE_PTR(gname),
+		.relpath = TAKE_PTR(relpath),
+		.st = *st,
+		.fd = fd,
+		.id = id,
+	};
+	fs->refs++;
+	vn->priv = TAKE_PTR(g);
+	*ret = vn;
+	return 0;
+}
+
+/* Make sure directory vn has its donated fd (walking it if it came from a
+ * listing). May drop the sentry lock. */
+static int gnode_dirfd(struct vnode *vn)
+{
+	struct gnode *g = vn->priv;
+	if (g->fd >= 0)
+		return 0;
+	if (!g->dir || vn->type != VDIR)
+		return -EIO;
+	int r = gnode_dirfd(g->dir);
+	if (r < 0)
+		return r;
+	struct gnode *p = g->dir->priv;
+	struct gofer_node n;
+	uint64_t parent_id = p->id;
+	sentry_unlock();
+	r = gofer_walk(g->fs->gc, parent_id, g->name, &n);
+	sentry_lock();
+	if (r < 0)
+		return r;
+	if (n.fd < 0) {
+		/* No longer a directory on the host. */
+		node_drop(g->fs->gc, &n);
+		return -ENOTDIR;
+	}
+	if (g->fd >= 0) {
+		node_drop(g->fs->gc, &n); /* another thread walked it meanwhile */
+		return 0;
+	}
+	g->fd = n.fd;
+	g->id = n.id;
+	g->st = n.st;
+	return 0;
+}
+
+/* ---- operations ----------------------------------------------------------- */
+
+static int gofs_lookup(struct vnode *dir, const char *name, struct vnode **ret)
+{
+	struct gnode *d = dir->priv;
+	struct gofs *fs = d->fs;
+	/* The VFS checked already; a name that is not one component must never
+	 * reach a syscall. */
+	if (!is_single_component(name))
+		return -ENOENT;
+	if (gofs_masked(fs, d, name))
+		return -ENOENT;
+	int r = gnode_dirfd(dir);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstatat(d->fd, name, &st, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) < 0)
+		return gofs_errno(neg_errno());
+	if (!S_ISDIR(st.st_mode))
+		return gnode_new(dir, name, &st, -1, 0, ret);
+
+	/* A directory: its fd comes from the gofer. */
+	struct gofer_node n = { .fd = -1 };
+	uint64_t id = d->id;
+	sentry_unlock();
+	r = gofer_walk(fs->gc, id, name, &n);
+	sentry_lock();
+	bool neg;
+	struct vnode *cached = dcache_lookup(dir, name, &neg);
+	if (cached) {
+		if (r == 0)
+			node_drop(fs->gc, &n);
+		*ret = cached;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	/* n.st, not st: if the name changed kind in between, the gofer's
+	 * answer is the one that matches the fd (or the lack of one). */
+	r = gnode_new(dir, name, &n.st, n.fd, n.id, ret);
+	if (r < 0)
+		node_drop(fs->gc, &n);
+	return r;
+}
+
+static int gofs_getattr(struct vnode *vn, struct stat *st)
+{
+	struct gnode *g = vn->priv;
+	if (!g->fs->rdonly) {
+		/* Writable export: the guest changes sizes and times through its
+		 * own fds, so the cache would go stale. */
+		struct stat fresh;
+		int r = -1;
+		if (vn->type == VDIR && g->fd >= 0)
+			r = fstat(g->fd, &fresh);
+		else if (g->dir && gnode_dirfd(g->dir) == 0)
+			r = fstatat(((struct gnode *)g->dir->priv)->fd, g->name, &fresh,
+				    AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT);
+		if (r == 0 && fresh.st_ino == g->st.st_ino && fresh.st_dev == g->st.st_dev)
+			g->st = fresh;
+	}
+	*st = g->st;
+	return 0;
+}
+
+static ssize_t gofs_readlink(struct vnode *vn, char *buf, size_t len)
+{
+	struct gnode *g = vn->priv;
+	if (vn->type != VLNK)
+		return -EINVAL;
+	if (!g->link) {
+		int r = gnode_dirfd(g->dir);
+		if (r < 0)
+			return r;
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(((struct gnode *)g->dir->priv)->fd, g->name, target, sizeof(target));
+		if (n < 0)
+			return gofs_errno(neg_errno());
+		if ((size_t)n >= sizeof(target))
+			return -ENAMETOOLONG;
+		/* Link text cannot change in place; a replaced link is a new
+		 * inode, which an open or lookup notices. */
+		g->link = strndup(target, (size_t)n);
+		if (!g->link)
+			return -ENOMEM;
+	}
+	size_t n = strlen(g->link);
+	if (n > len)
+		n = len;
+	memcpy(buf, g->link, n);
+	return (ssize_t)n;
+}
+
+/* Open flags the sentry passes on to the host; O_CREAT/O_EXCL never come
+ * here (the VFS creates), directory-ish and path-ish flags do not apply. */
+#define GOFS_OPEN_PASS \
+	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_LARGEFILE | O_TRUNC)
+
+static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
+{
+	struct gnode *g = vn->priv;
+	if (vn->type == VDIR)
+		return -EISDIR;
+	if (vn->type == VLNK)
+		return -ELOOP;
+	bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	if (writes && g->fs->rdonly)
+		return -EROFS;
+	int r = gnode_dirfd(g->dir);
+	if (r < 0)
+		return r;
+	int dirfd = ((struct gnode *)g->dir->priv)->fd;
+	struct open_how how = {
+		.flags = (uint64_t)((flags & GOFS_OPEN_PASS) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	/* A FIFO open waits for the other end: not with the lock held. The
+	 * parent vnode (and so dirfd) stays: vn holds it. */
+	bool blocks = vn->type == VFIFO && !(flags & O_NONBLOCK);
+	if (blocks)
+		sentry_unlock();
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, dirfd, g->name, &how, sizeof(how));
+	int err = fd < 0 ? neg_errno() : 0;
+	if (blocks)
+		sentry_lock();
+	if (fd < 0)
+		return gofs_errno(err);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return gofs_errno(neg_errno());
+	/* Same inode as looked up: refresh what we show. A replaced file
+	 * keeps its vnode's identity here; the host map learns the new one. */
+	if (st.st_ino == g->st.st_ino && st.st_dev == g->st.st_dev)
+		g->st = st;
+	vfs_hostino_add(st.st_dev, st.st_ino, vn);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Remember a listed entry as a child vnode, so `ls -l` does not stat each
+ * entry again. Returns the ino to list it with. */
+static uint64_t prime_dcache(struct vnode *dir, const char *name, const struct stat *st, size_t *primed)
+{
+	struct gnode *d = dir->priv;
+	bool neg;
+	struct vnode *c = dcache_lookup(dir, name, &neg);
+	if (c) {
+		uint64_t ino = c->ino;
+		vn_unref(c);
+		return ino;
+	}
+	if (*primed >= GOFS_PRIME_MAX)
+		return gofs_ino(d->fs, st);
+	/* A negative entry is stale now: the insert replaces it. */
+	if (gnode_new(dir, name, st, -1, 0, &c) < 0)
+		return gofs_ino(d->fs, st);
+	(void)dcache_insert(dir, name, c);
+	uint64_t ino = c->ino;
+	vn_unref(c);
+	(*primed)++;
+	return ino;
+}
+
+static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
+{
+	struct gnode *d = dir->priv;
+	struct gofs *fs = d->fs;
+	int r = gnode_dirfd(dir);
+	if (r < 0)
+		return r;
+	struct gofer_dirent *ents = NULL;
+	size_t n = 0, primed = 0;
+	uint64_t id = d->id;
+	sentry_unlock();
+	r = gofer_readdir(fs->gc, id, &ents, &n);
+	sentry_lock();
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *name = ents[i].name;
+		if (!is_single_component(name) || gofs_masked(fs, d, name))
+			continue;
+		uint64_t ino = prime_dcache(dir, name, &ents[i].st, &primed);
+		r = dirent_list_add(out, ino, vtype_to_dt(vtype_from_mode(ents[i].st.st_mode)), name);
+	}
+	gofer_dirents_free(ents, n);
+	return r;
+}
+
+static void gofs_release(struct vnode *vn)
+{
+	struct gnode *g = vn->priv;
+	if (!g)
+		return;
+	/* Negative dentries keyed on this vnode must not outlive it (a later
+	 * vnode at the same address would inherit them). Positive ones cannot
+	 * exist: each child holds a reference on us. */
+	if (vn->type == VDIR)
+		dcache_remove_children(vn);
+	safe_close(g->fd);
+	/* One-way: never waits for the gofer. Roots are not released. */
+	if (g->id != 0 && g->dir)
+		(void)gofer_release(g->fs->gc, g->id);
+	vn_unref(g->dir);
+	struct gofs *fs = g->fs;
+	free(g->name);
+	free(g->relpath);
+	free(g->link);
+	free(g);
+	vn->priv = NULL;
+	gofs_unref(fs);
+}
+
+static const struct fs_ops gofer_ops = {
+	.name = "gofer",
+	.lookup = gofs_lookup,
+	.getattr = gofs_getattr,
+	.readlink = gofs_readlink,
+	.open = gofs_open,
+	.readdir = gofs_readdir,
+	/* Mutations (rw exports) go to the gofer: not implemented yet, so
+	 * the VFS answers -EROFS. statfs: the VFS makes one up rather than
+	 * show the host's disk. */
+	.release = gofs_release,
+	.cache_lookups = true,
+};
+
+/* ---- constructor ---------------------------------------------------------- */
+
+static int gofs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks, size_t nmasks,
+		    struct gofs **ret)
+{
+	_cleanup_free_ struct gofs *fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->gc = gc;
+	fs->idx = idx;
+	fs->masks = calloc(nmasks ? nmasks : 1, sizeof(char *));
+	if (!fs->masks)
+		return -ENOMEM;
+	for (size_t i = 0; i < nmasks; i++) {
+		int err = 0;
+		char *m = mask_normalize(masks[i], &err);
+		if (!m) {
+			for (size_t k = 0; k < fs->nmasks; k++)
+				free(fs->masks[k]);
+			free(fs->masks);
+			return err;
+		}
+		fs->masks[fs->nmasks++] = m;
+	}
+	*ret = TAKE_PTR(fs);
+	return 0;
+}
+
+int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks, size_t nmasks,
+		 struct vnode **ret_root)
+{
+	struct gofs *fs;
+	int r = gofs_new(gc, idx, masks, nmasks, &fs);
+	if (r < 0)
+		return r;
+	fs->refs = 1; /* the root's, from here on */
+	struct gofer_node n = { .fd = -1 };
+	sentry_unlock();
+	r = gofer_attach(gc, idx, &n);
+	sentry_lock();
+	struct statvfs sv;
+	if (r == 0 && fstatvfs(n.fd, &sv) < 0)
+		r = neg_errno();
+	_cleanup_free_ struct gnode *g = r == 0 ? calloc(1, sizeof(*g)) : NULL;
+	_cleanup_free_ char *relpath = g ? strdup("") : NULL;
+	struct vnode *vn = NULL;
+	if (relpath) {
+		fs->root_dev = n.st.st_dev;
+		vn = vn_alloc(&gofer_ops, NULL, VDIR, gofs_ino(fs, &n.st), NULL, "/");
+	}
+	if (!vn) {
+		safe_close(n.fd);
+		gofs_unref(fs);
+		return r < 0 ? r : -ENOMEM;
+	}
+	fs->rdonly = sv.f_flag & ST_RDONLY;
+	*g = (struct gnode){ .fs = fs, .relpath = TAKE_PTR(relpath), .st = n.st, .fd = n.fd, .id = n.id };
+	vn->priv = TAKE_PTR(g);
+	*ret_root = vn;
+	return 0;
+}

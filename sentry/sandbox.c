@@ -606,6 +606,7 @@ static char **build_env(struct sandbox_config *cfg)
 		return NULL;
 	char **env = tmp.env;
 	tmp.env = NULL;
+	tmp.nenv = 0;
 	config_free(&tmp);
 	return env;
 }

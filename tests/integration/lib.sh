@@ -1,0 +1,293 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# tests/integration/lib.sh - a small TAP library for moat's integration tests.
+# Sourced by tests/integration/*.sh, which Automake runs through tap-driver.sh.
+#
+#   check "desc" CMD...                 ok if CMD exits 0
+#   check_status "desc" N CMD...        ok if CMD exits with status N
+#   check_output "desc" EXPECTED CMD... ok if CMD exits 0 and prints EXPECTED
+#   check_same "desc" CMD...            ok if `moat run -- CMD` prints what CMD
+#                                       prints natively and exits the same way
+#   skip "desc" "reason"                ok N - desc # SKIP reason
+#   diag "text"                         a TAP comment (to stderr inside checks,
+#                                       shown only when the check fails)
+#   done_testing                        prints the plan; call it last
+#
+#   mrun ARGS...       $MOAT run ARGS...  with a timeout and stdin from /dev/null
+#   native CMD...      CMD on the host with the sandbox's default environment,
+#                      in /, with a timeout
+#
+# Every process a check starts goes through `timeout` ($MOAT_TIMEOUT seconds,
+# default 60), so a hung sandbox fails its check instead of the whole suite;
+# after three timeouts the script bails out.
+# A check's stdout and stderr are captured and printed as TAP comments only
+# when it fails. CMD may be a shell function; it runs in a subshell.
+
+MOAT=${MOAT:-$(cd "$(dirname "$0")/../.." 2>/dev/null && pwd)/moat}
+MOAT_TIMEOUT=${MOAT_TIMEOUT:-60}
+# The environment moat gives a guest by default (issue 2): PATH, HOME, TERM.
+GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C
+
+T_N=0
+T_FAILED=0
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/moat-test.XXXXXX") || exit 99
+T_CLEANUP=()
+
+t_cleanup()
+{
+	local c
+	for c in "${T_CLEANUP[@]}"; do
+		eval "$c" >/dev/null 2>&1
+	done
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+trap "exit 129" HUP
+trap "exit 130" INT
+trap "exit 143" TERM
+
+# at_exit "shell command": run when the test script exits.
+at_exit() { T_CLEANUP+=("$1"); }
+
+diag()
+{
+	local line
+	while IFS= read -r line; do
+		printf '# %s\n' "$line"
+	done <<<"$*"
+}
+
+ok()
+{
+	T_N=$((T_N + 1))
+	printf 'ok %d - %s\n' "$T_N" "$1"
+}
+
+not_ok()
+{
+	T_N=$((T_N + 1))
+	T_FAILED=$((T_FAILED + 1))
+	printf 'not ok %d - %s\n' "$T_N" "$1"
+}
+
+skip()
+{
+	T_N=$((T_N + 1))
+	printf 'ok %d - %s # SKIP %s\n' "$T_N" "$1" "$2"
+}
+
+done_testing()
+{
+	printf '1..%d\n' "$T_N"
+	exit 0
+}
+
+# bail_out "reason": stop the whole script (tap-driver counts it as an error).
+bail_out()
+{
+	printf 'Bail out! %s\n' "$1"
+	exit 1
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+mrun()
+{
+	timeout -k 5 "$MOAT_TIMEOUT" "$MOAT" run "$@" </dev/null
+	local rc=$?
+	[ "$rc" = 124 ] && echo "$*" >>"$T_TMP/timeouts"
+	return "$rc"
+}
+
+# After three timed-out moat runs, stop: a hanging moat would otherwise cost
+# $MOAT_TIMEOUT seconds per remaining check.
+t_check_timeouts()
+{
+	[ -f "$T_TMP/timeouts" ] || return 0
+	[ "$(wc -l <"$T_TMP/timeouts")" -ge 3 ] || return 0
+	bail_out "moat timed out three times; not running the rest of $(basename "$0")"
+}
+
+native()
+{
+	(cd / && exec env -i PATH="$GUEST_PATH" HOME=/root TERM="${TERM:-dumb}" \
+		timeout -k 5 "$MOAT_TIMEOUT" "$@" </dev/null)
+}
+
+# t_run CMD...: run CMD (a function in a subshell, or a program under
+# timeout) with stdout in $T_TMP/out and stderr in $T_TMP/err; sets T_RC.
+t_run()
+{
+	if [ "$(type -t "$1")" = function ]; then
+		("$@") >"$T_TMP/out" 2>"$T_TMP/err" </dev/null
+	else
+		timeout -k 5 "$MOAT_TIMEOUT" "$@" >"$T_TMP/out" 2>"$T_TMP/err" </dev/null
+		T_RC=$?
+		[ "$T_RC" = 124 ] && echo "$*" >>"$T_TMP/timeouts"
+		return 0
+	fi
+	T_RC=$?
+}
+
+t_show()
+{
+	local what=$1 f=$2
+	[ -s "$f" ] || return 0
+	printf '# %s:\n' "$what"
+	head -n 40 "$f" | sed 's/^/#   /'
+}
+
+t_explain()
+{
+	[ "$T_RC" = 124 ] && printf '# timed out after %ss\n' "$MOAT_TIMEOUT"
+	printf '# exit status %s\n' "$T_RC"
+	t_show stdout "$T_TMP/out"
+	t_show stderr "$T_TMP/err"
+}
+
+check()
+{
+	local desc=$1
+	shift
+	t_run "$@"
+	if [ "$T_RC" = 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		t_explain
+	fi
+	t_check_timeouts
+}
+
+check_status()
+{
+	local desc=$1 want=$2
+	shift 2
+	t_run "$@"
+	if [ "$T_RC" = "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		printf '# expected exit status %s\n' "$want"
+		t_explain
+	fi
+	t_check_timeouts
+}
+
+check_output()
+{
+	local desc=$1 want=$2 got
+	shift 2
+	t_run "$@"
+	got=$(cat "$T_TMP/out")
+	if [ "$T_RC" = 0 ] && [ "$got" = "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		printf '%s\n' "$want" >"$T_TMP/want"
+		printf '# expected stdout:\n'
+		sed 's/^/#   /' "$T_TMP/want"
+		t_explain
+	fi
+	t_check_timeouts
+}
+
+check_same()
+{
+	local desc=$1 nrc
+	shift
+	native "$@" >"$T_TMP/native" 2>"$T_TMP/native.err"
+	nrc=$?
+	t_run mrun -- "$@"
+	if [ "$T_RC" = "$nrc" ] && cmp -s "$T_TMP/native" "$T_TMP/out"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		printf '# native exit status %s, under moat %s\n' "$nrc" "$T_RC"
+		diff -u "$T_TMP/native" "$T_TMP/out" | head -n 40 | sed 's/^/#   /'
+		t_show "stderr under moat" "$T_TMP/err"
+	fi
+	t_check_timeouts
+}
+
+# guest_pids PATTERN: host pids of sandboxed processes whose command line
+# matches PATTERN (pgrep -f), leaving out moat's own processes and timeout.
+guest_pids()
+{
+	local pid argv0
+	for pid in $(pgrep -f -- "$1"); do
+		[ "$pid" = "$$" ] && continue
+		argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1)
+		case ${argv0##*/} in
+		moat* | timeout | pgrep | bash | "") continue ;;
+		esac
+		echo "$pid"
+	done
+}
+
+# wait_for_file FILE PATTERN [TENTHS]: wait until FILE has a line matching
+# PATTERN (default: 10 s).
+wait_for_file()
+{
+	local i=0 n=${3:-100}
+	while [ "$i" -lt "$n" ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# start_guest TAG PYTHON: start `moat run -- python3 -c PYTHON TAG` in the
+# background; PYTHON prints "ready" once set up. Sets MOAT_PID (moat, under
+# timeout) and GUEST_PID (the guest's host pid, found from outside).
+start_guest()
+{
+	local tag=$1 i
+	GUEST_PID=
+	timeout -k 5 "$MOAT_TIMEOUT" "$MOAT" run -- python3 -c "$2" "$tag" \
+		>"$T_TMP/guest.out" 2>&1 </dev/null &
+	MOAT_PID=$!
+	if ! wait_for_file "$T_TMP/guest.out" ready; then
+		echo "the guest did not start: $(head -c 400 "$T_TMP/guest.out")" >&2
+		kill "$MOAT_PID" 2>/dev/null
+		return 1
+	fi
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		GUEST_PID=$(guest_pids "$tag" | head -n 1)
+		[ -n "$GUEST_PID" ] && return 0
+		sleep 0.1
+	done
+	echo "the guest's pid was not found on the host" >&2
+	kill "$MOAT_PID" 2>/dev/null
+	return 1
+}
+
+# require_moat: the first test of every file. Without a working
+# `moat run -- /bin/true` nothing else can be tested: report it and stop.
+require_moat()
+{
+	if [ ! -x "$MOAT" ]; then
+		not_ok "moat binary exists ($MOAT)"
+		done_testing
+	fi
+	t_run mrun -- /bin/true
+	if [ "$T_RC" != 0 ]; then
+		not_ok "moat run -- /bin/true exits 0"
+		t_explain
+		diag "moat run does not work: not running the other tests of $(basename "$0")"
+		done_testing
+	fi
+	ok "moat run -- /bin/true exits 0"
+}
+
+# host_tmpdir: a fresh directory on the host, removed at exit.
+host_tmpdir()
+{
+	local d
+	d=$(mktemp -d "${1:-${TMPDIR:-/tmp}}/moat-test.XXXXXX") || return 1
+	at_exit "rm -rf '$d'"
+	echo "$d"
+}

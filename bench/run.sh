@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# bench/run.sh - per-call latency natively, under moat and under gVisor, in one
+# run, and the start time of `moat run -- /bin/true`. See bench/README.md.
+#
+#   bench/run.sh [-q]      -q: a quick run (a fifth of the iterations)
+#
+# Environment: MOAT (default: build/moat, then ./moat), MICRO (a prebuilt
+# bench/micro; default: build it here with cc -O2), RUNSC (default: runsc),
+# BENCH_OUT (where results go; default: a temporary directory, kept).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+scale=1
+spawn_n=30
+runsc_n=10
+if [ "${1:-}" = -q ]; then
+	scale=0.2
+	spawn_n=10
+	runsc_n=3
+fi
+
+if [ -z "${MOAT:-}" ]; then
+	for m in "$top/build/moat" "$top/moat" ./moat; do
+		[ -x "$m" ] && { MOAT=$(cd "$(dirname "$m")" && pwd)/moat; break; }
+	done
+fi
+[ -x "${MOAT:-}" ] || { echo "bench: no moat binary; build it or set MOAT" >&2; exit 1; }
+RUNSC=${RUNSC:-runsc}
+out=${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/moat-bench.XXXXXX")}
+mkdir -p "$out"
+
+# The benchmark binary lives in $out, bound into moat at /bench.
+if [ -n "${MICRO:-}" ]; then
+	cp "$MICRO" "$out/micro"
+else
+	${CC:-cc} -O2 -o "$out/micro" "$here/micro.c" || exit 1
+fi
+
+have() { command -v "$1" >/dev/null 2>&1; }
+gvisor=yes
+if ! have "$RUNSC"; then
+	gvisor="no: runsc is not installed (apt-get install runsc)"
+elif [ "$(id -u)" != 0 ]; then
+	gvisor="no: runsc do needs root"
+fi
+runsc_do() { "$RUNSC" --platform=ptrace --network=none "do" "$@"; }
+
+echo "== moat micro-benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "== $(uname -sr), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+echo "== moat: $MOAT"
+echo "== gVisor: $([ "$gvisor" = yes ] && "$RUNSC" --version 2>/dev/null | head -n 1 || echo "$gvisor")"
+echo
+
+"$out/micro" -s "$scale" >"$out/native.txt" || echo "native run failed" >&2
+"$MOAT" run --bind "$out:/bench:ro" -- /bench/micro -s "$scale" >"$out/moat.txt" 2>"$out/moat.err" ||
+	echo "moat run failed ($?): $(head -c 300 "$out/moat.err")" >&2
+if [ "$gvisor" = yes ]; then
+	(cd "$out" && runsc_do ./micro -s "$scale") >"$out/gvisor.txt" 2>"$out/gvisor.err" ||
+		echo "runsc failed: $(head -c 300 "$out/gvisor.err")" >&2
+else
+	: >"$out/gvisor.txt"
+fi
+
+# Start time: hyperfine when installed, else micro --spawn (median of N).
+start_time()
+{
+	local name=$1 n=$2
+	shift 2
+	if have hyperfine; then
+		hyperfine -N --warmup 2 --runs "$n" --export-json "$out/hf-$name.json" \
+			"$(printf '%q ' "$@")" >/dev/null 2>&1 &&
+			python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"][0]; t = sorted(r["times"]); print("spawn %d %d %d" % (r["median"] * 1e9, t[int(len(t) * 0.9) - 1] * 1e9, len(t)))' \
+				"$out/hf-$name.json"
+	else
+		"$out/micro" --spawn "$n" -- "$@"
+	fi
+}
+start_time native "$spawn_n" /bin/true >"$out/start-native.txt"
+start_time moat "$spawn_n" "$MOAT" run -- /bin/true >"$out/start-moat.txt"
+if [ "$gvisor" = yes ]; then
+	start_time gvisor "$runsc_n" "$RUNSC" --platform=ptrace --network=none "do" /bin/true >"$out/start-gvisor.txt"
+else
+	: >"$out/start-gvisor.txt"
+fi
+for f in native moat gvisor; do
+	sed 's/^spawn/start/' "$out/start-$f.txt" >>"$out/$f.txt"
+done
+
+# One table: median (p90) per call, and the ratios of the medians.
+awk -v gv="$gvisor" '
+function us(ns) { return ns == "" || ns == "-" ? "-" : sprintf("%.2f", ns / 1000) }
+function cell(op, f) { return med[f, op] == "" ? "n/a" : us(med[f, op]) " (" us(p90[f, op]) ")" }
+function ratio(op, f) {
+	if (op == "timer" || med[f, op] == "" || med[f, op] == "-" || med["native", op] + 0 <= 0) return "-"
+	return sprintf("%.1fx", med[f, op] / med["native", op])
+}
+FNR == 1 { f = FILENAME; sub(/.*\//, "", f); sub(/\.txt$/, "", f) }
+$2 ~ /^[0-9]+$/ { med[f, $1] = $2; p90[f, $1] = $3; if (!seen[$1]++) ops[n++] = $1 }
+$2 == "-" { med[f, $1] = "-"; if (!seen[$1]++) ops[n++] = $1; err[f, $1] = $0 }
+END {
+	printf "%-15s %20s %20s %20s %12s %13s\n", "us per call", "native med (p90)", "moat med (p90)", "gvisor med (p90)", "moat/native", "gvisor/native"
+	for (i = 0; i < n; i++) {
+		op = ops[i]
+		name = op == "start" ? "start /bin/true" : op
+		printf "%-15s %20s %20s %20s %12s %13s\n", name, cell(op, "native"), cell(op, "moat"), cell(op, "gvisor"), ratio(op, "moat"), ratio(op, "gvisor")
+	}
+	for (k in err) { split(k, kk, SUBSEP); printf "%s: %s\n", kk[1], err[k] }
+	if (gv != "yes") printf "gVisor skipped (%s)\n", gv
+}' "$out/native.txt" "$out/moat.txt" "$out/gvisor.txt"
+echo
+echo "raw results: $out"

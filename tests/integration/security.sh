@@ -1,0 +1,416 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Integration: what a guest must not do or see, checked from outside the
+# sandbox wherever the host is what matters. Never destructive to host files:
+# the guest only ever tries to create new, uniquely named ones.
+. "$(dirname "$0")/lib.sh"
+
+require_moat
+
+# Some probes below (mount, unshare) would change the host if moat let them
+# through in the host's namespaces. Run them only once the guest is seen, from
+# outside, in its own mount namespace with its own /tmp.
+t_isolated()
+{
+	local tag="moat-sec-guard-$$-$RANDOM" m="moat-sec-guard-$$-$RANDOM" r=0
+	: >"/tmp/$m.host"
+	mrun -- /bin/sh -c "test ! -e /tmp/$m.host && : > /tmp/$m.guest" || r=1
+	[ -e "/tmp/$m.guest" ] && r=1
+	rm -f "/tmp/$m.host" "/tmp/$m.guest"
+	[ "$r" = 0 ] || { echo "the guest shares the host's /tmp" >&2; return 1; }
+	start_guest "$tag" 'import time; print("ready", flush=True); time.sleep(30)' || return 1
+	[ "$(readlink "/proc/$GUEST_PID/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] || r=1
+	kill -9 "$GUEST_PID"
+	wait "$MOAT_PID"
+	[ "$r" = 0 ] || echo "the guest is in the host's mount namespace" >&2
+	[ "$r" = 0 ]
+}
+check "guard: the guest has its own /tmp and mount namespace" t_isolated
+if [ "$T_RC" != 0 ]; then
+	diag "not running probes that could change the host"
+	done_testing
+fi
+
+U="moat-sec-$$-$RANDOM"
+HOSTD=$(host_tmpdir)
+echo "keep me" >"$HOSTD/keep"
+
+# --- writes outside /tmp fail and never reach the host ---------------------------
+t_write_outside()
+{
+	local bad=0 d out
+	for d in / /etc /usr /usr/bin /bin /lib; do
+		out=$(mrun -- /bin/sh -c "echo x > '${d%/}/$U' 2>&1; echo \$?")
+		echo "$d: $out" >&2
+		case $out in
+		*"Read-only file system"* | *"Permission denied"*) ;;
+		*) bad=1 ;;
+		esac
+		[ -e "${d%/}/$U" ] && { echo "${d%/}/$U appeared on the host" >&2; rm -f "${d%/}/$U"; bad=1; }
+	done
+	out=$(mrun -- /bin/sh -c "mkdir /etc/$U 2>&1; touch /usr/$U 2>&1; ln -s x /etc/$U.l 2>&1; echo done")
+	echo "$out" >&2
+	if [ -e "/etc/$U" ] || [ -e "/usr/$U" ] || [ -L "/etc/$U.l" ]; then
+		echo "mkdir/touch/ln reached the host" >&2
+		rmdir "/etc/$U"; rm -f "/usr/$U" "/etc/$U.l"
+		bad=1
+	fi
+	[ "$(grep -c 'Read-only file system\|Permission denied' <<<"$out")" = 3 ] || bad=1
+	[ "$bad" = 0 ]
+}
+check "writes outside /tmp fail (EROFS/EACCES) and nothing appears on the host" t_write_outside
+
+check "a read-only bind refuses rm, chmod, truncate, rename" \
+	mrun --bind "$HOSTD:/data:ro" -- /bin/sh -c \
+	'! rm /data/keep && ! chmod 000 /data/keep && ! : > /data/keep && ! mv /data/keep /data/k2 && ! touch /data/new'
+check "... and the host file is unchanged" /bin/sh -c \
+	"[ \"\$(cat '$HOSTD/keep')\" = 'keep me' ] && [ \"\$(stat -c %a '$HOSTD/keep')\" = 644 ] && [ ! -e '$HOSTD/new' ] && [ ! -e '$HOSTD/k2' ]"
+
+t_tmp_private()
+{
+	echo "host marker" >"/tmp/$U.host"
+	at_exit "rm -f '/tmp/$U.host'"
+	out=$(mrun -- /bin/sh -c "echo guest > /tmp/$U.guest && cat /tmp/$U.guest; ls -A /tmp; test -e /tmp/$U.host && echo HOST-MARKER-VISIBLE")
+	echo "$out" >&2
+	[ -e "/tmp/$U.guest" ] && { echo "/tmp/$U.guest appeared on the host" >&2; rm -f "/tmp/$U.guest"; return 1; }
+	[ "$out" = "guest
+$U.guest" ]
+}
+check "/tmp is the guest's own: its file never reaches the host, the host's are invisible" t_tmp_private
+
+# --- hidden host directories: no host entry is visible inside ----------------------
+# A marker is created in each directory (removed at exit), so even an empty
+# host directory has something that must stay invisible.
+t_hidden()
+{
+	local d bad=0 host guest common
+	for d in "$@"; do
+		[ -d "$d" ] || continue
+		if [ -w "$d" ] && [ "$d" != /mnt ] && [ "$d" != /run ]; then
+			: >"$d/.$U" && at_exit "rm -f '$d/.$U'"
+		fi
+		host=$(ls -A "$d" | sort)
+		guest=$(mrun -- /bin/sh -c "ls -A '$d' 2>/dev/null" | sort)
+		common=$(comm -12 <(echo "$host") <(echo "$guest") | grep -v '^$')
+		echo "$d: inside [$(echo $guest | tr "\n" " ")]" >&2
+		if [ -n "$common" ]; then
+			echo "$d: host entries visible inside: $(echo $common | tr "\n" " ")" >&2
+			bad=1
+		fi
+	done
+	[ "$bad" = 0 ]
+}
+check "/root and /home are invisible" t_hidden /root /home
+check "/srv, /mnt, /opt, /var, /run, /media are invisible" t_hidden /srv /mnt /opt /var /run /media
+
+t_masked()
+{
+	local f bad=0 out
+	for f in "$@"; do
+		[ -e "$f" ] || { echo "$f: not on this host" >&2; continue; }
+		out=$(mrun -- /bin/cat "$f" 2>/dev/null)
+		if [ -n "$out" ] && grep -qxFf <(grep -v '^$' "$f") <<<"$out"; then
+			echo "$f: host content visible inside" >&2
+			bad=1
+		else
+			echo "$f: masked (${#out} bytes inside)" >&2
+		fi
+	done
+	[ "$bad" = 0 ]
+}
+check "/etc/shadow and /etc/gshadow are masked" t_masked /etc/shadow /etc/gshadow
+KEYS=$(ls /etc/ssh/ssh_host_*_key /etc/ssl/private/* 2>/dev/null)
+if [ -n "$KEYS" ]; then
+	# shellcheck disable=SC2086
+	check "private keys (/etc/ssh/ssh_host_*_key, /etc/ssl/private) are masked" t_masked $KEYS
+else
+	skip "private keys (/etc/ssh/ssh_host_*_key, /etc/ssl/private) are masked" "no private keys on this host"
+fi
+if [ -e /etc/sudoers ]; then
+	check "/etc/sudoers is masked" t_masked /etc/sudoers
+else
+	skip "/etc/sudoers is masked" "no /etc/sudoers on this host"
+fi
+
+# --- no way around the view: symlinks, .., /proc/*/root --------------------------------
+t_view()
+{
+	local script='
+cd /tmp
+ln -s /etc/shadow l-shadow
+ln -s /../../root l-root
+ln -s ../../../../../../../../root l-rel
+ln -s /proc/self/root/../../.. l-proc
+ln -s l-loop l-loop
+echo shadow: $(cat l-shadow 2>/dev/null | head -c 40)
+echo root: $(ls -A l-root/ 2>/dev/null)
+echo rel: $(ls -A l-rel/ 2>/dev/null)
+echo proc: $(ls -A l-proc/root/ 2>/dev/null)
+echo loop: $(cat l-loop 2>&1 | grep -c "symbolic links")
+cd /tmp/../../../../..; echo up: $(pwd)
+echo dotdot: $(ls -A /tmp/../../../root/ 2>/dev/null)
+echo p1: $(ls -A /proc/1/root/root/ 2>/dev/null)
+echo p1up: $(ls -A /proc/1/root/../../../root/ 2>/dev/null)
+echo self: $(ls -A /proc/self/root/../root/ 2>/dev/null)
+'
+	local out host_root line bad=0 e
+	out=$(mrun -- /bin/sh -c "$script") || return 1
+	echo "$out" >&2
+	grep -qx 'up: /' <<<"$out" || bad=1
+	grep -qx 'loop: 1' <<<"$out" || bad=1
+	grep -q '^shadow: .*:' <<<"$out" && bad=1
+	# No entry of the host's /root shows through any of these paths.
+	for e in $(ls -A /root); do
+		grep -E "^(root|rel|proc|dotdot|p1|p1up|self):.* $e( |$)" <<<"$out" >&2 && bad=1
+	done
+	[ "$bad" = 0 ]
+}
+check "symlinks to /etc/shadow, /../../root, .. chains, /proc/1/root stay in the sandbox" t_view
+
+t_bound_symlinks()
+{
+	local d out e bad=0
+	d=$(host_tmpdir) || return 1
+	ln -s /root "$d/abs"
+	ln -s ../../../../../../../../root "$d/rel"
+	ln -s /etc/shadow "$d/shadow"
+	out=$(mrun --bind "$d:/data:ro" -- /bin/sh -c \
+		'echo abs: $(ls -A /data/abs/ 2>/dev/null); echo rel: $(ls -A /data/rel/ 2>/dev/null); echo shadow: $(head -c 40 /data/shadow 2>/dev/null)')
+	echo "$out" >&2
+	for e in $(ls -A /root); do
+		grep -E "^(abs|rel):.* $e( |$)" <<<"$out" >&2 && bad=1
+	done
+	grep -q '^shadow: .*:' <<<"$out" && bad=1
+	[ "$bad" = 0 ]
+}
+check "host symlinks in a bind resolve in the sandbox's view, not the host's" t_bound_symlinks
+
+# --- privileged operations fail -------------------------------------------------------
+check "mount -t tmpfs x /tmp fails" mrun -- /bin/sh -c '! mount -t tmpfs x /tmp'
+check "unshare -r true fails" mrun -- /bin/sh -c '! unshare -r true'
+check "unshare -m true fails" mrun -- /bin/sh -c '! unshare -m true'
+t_ptrace()
+{
+	mrun -- python3 -c '
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.restype = ctypes.c_long
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+pid = os.fork()
+if pid == 0:
+    time.sleep(10)
+    os._exit(0)
+r1 = libc.ptrace(16, pid, None, None)   # PTRACE_ATTACH
+e1 = ctypes.get_errno()
+os.kill(pid, 9)
+os.waitpid(pid, 0)
+r2 = libc.ptrace(0, 0, None, None)      # PTRACE_TRACEME
+e2 = ctypes.get_errno()
+print("attach", r1, os.strerror(e1), "traceme", r2, os.strerror(e2))
+sys.exit(0 if r1 == -1 and r2 == -1 else 1)
+'
+}
+check "ptrace (PTRACE_ATTACH to a child, PTRACE_TRACEME) fails" t_ptrace
+if have strace; then
+	check "strace true fails inside" mrun -- /bin/sh -c '! strace -f true 2>/dev/null'
+else
+	skip "strace true fails inside" "strace is not installed on the host"
+fi
+
+# --- 32-bit and x32 entry points kill the guest --------------------------------------------
+if have gcc; then
+	cat >"$HOSTD/int80.c" <<'EOF'
+int main(void)
+{
+	long ret;
+	/* 32-bit getpid (20) through the int $0x80 entry point. */
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+	return ret > 0 ? 0 : 1;
+}
+EOF
+	if gcc -O2 -o "$HOSTD/int80" "$HOSTD/int80.c" && "$HOSTD/int80"; then
+		check_status "a 32-bit syscall (int \$0x80) kills the guest with SIGSYS (159)" 159 \
+			mrun --bind "$HOSTD:/h:ro" -- /h/int80
+	else
+		skip "a 32-bit syscall (int \$0x80) kills the guest with SIGSYS (159)" \
+			"this kernel has no ia32 emulation"
+	fi
+else
+	skip "a 32-bit syscall (int \$0x80) kills the guest with SIGSYS (159)" "gcc is not installed"
+fi
+check_status "an x32 syscall number kills the guest with SIGSYS (159)" 159 \
+	mrun -- python3 -c 'import ctypes; ctypes.CDLL(None).syscall(0x40000000 | 39); print("survived")'
+
+# --- the host's identity does not leak ---------------------------------------------------
+t_differs()
+{
+	local host=$1 guest
+	shift
+	guest=$(mrun -- "$@") || return 1
+	echo "host [$host], inside [$guest]" >&2
+	[ -n "$guest" ] && [ "$guest" != "$host" ]
+}
+check "uname -r differs from the host's" t_differs "$(uname -r)" /bin/uname -r
+check "uname -n differs from the host's" t_differs "$(uname -n)" /bin/uname -n
+if have hostname; then
+	check "hostname differs from the host's" t_differs "$(hostname)" hostname
+else
+	skip "hostname differs from the host's" "no hostname program"
+fi
+t_proc_version()
+{
+	local v
+	v=$(mrun -- /bin/cat /proc/version 2>/dev/null)
+	echo "inside: $v" >&2
+	! grep -qF -- "$(uname -r)" <<<"$v" && ! grep -qF -- "$(uname -v)" <<<"$v"
+}
+check "/proc/version names neither the host's release nor version" t_proc_version
+t_no_host_strings()
+{
+	local f out
+	for f in /proc/sys/kernel/hostname /proc/sys/kernel/osrelease /etc/hostname; do
+		out=$(mrun -- /bin/cat "$f" 2>/dev/null)
+		echo "$f: [$out]" >&2
+		grep -qF -- "$(uname -r)" <<<"$out" && return 1
+		grep -qxF -- "$(uname -n)" <<<"$out" && return 1
+	done
+	return 0
+}
+check "/proc/sys/kernel/{hostname,osrelease} and /etc/hostname are the sandbox's" t_no_host_strings
+
+t_pids()
+{
+	local out
+	out=$(mrun -- /bin/sh -c 'echo $$; ls /proc | grep -E "^[0-9]+$" | sort -n | tr "\n" " "') || return 1
+	echo "$out" >&2
+	local first=${out%%$'\n'*} rest
+	rest=$(sed -n 2p <<<"$out")
+	[ "$first" -le 2 ] || return 1
+	set -- $rest
+	[ $# -ge 1 ] && [ $# -le 10 ] || return 1
+	for p; do [ "$p" -lt 100 ] || return 1; done
+}
+check "the guest's pids are its own (first is 1 or 2, /proc lists a few)" t_pids
+
+# --- network is off ------------------------------------------------------------------------------
+t_net()
+{
+	local port pid out
+	python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+s.settimeout(30)
+try:
+    c, _ = s.accept(); c.sendall(b"HOST-LISTENER\n")
+except OSError:
+    pass
+' >"$T_TMP/port" &
+	pid=$!
+	wait_for_file "$T_TMP/port" '[0-9]' || return 1
+	port=$(head -n 1 "$T_TMP/port")
+	out=$(mrun -- python3 -c '
+import socket, sys
+port = int(sys.argv[1])
+r = []
+for addr in [("127.0.0.1", port), ("10.255.255.1", 9), ("169.254.169.254", 80)]:
+    s = socket.socket(); s.settimeout(3)
+    try:
+        s.connect(addr); r.append("CONNECTED %s:%d %r" % (addr[0], addr[1], s.recv(64)))
+    except OSError as e:
+        r.append("refused %s:%d %s" % (addr[0], addr[1], e.__class__.__name__))
+print("\n".join(r))
+' "$port")
+	kill "$pid" 2>/dev/null
+	echo "$out" >&2
+	[ -n "$out" ] && ! grep -q CONNECTED <<<"$out"
+}
+check "network is off: the host's loopback and outside addresses are unreachable" t_net
+
+# --- from outside: the guest's host process ---------------------------------------------------
+t_outside()
+{
+	local tag="moat-sec-outside-$$-$RANDOM" bad=0 f st rootls gpid
+	start_guest "$tag" '
+import os, time
+fd = os.open("/usr", os.O_RDONLY | os.O_DIRECTORY)
+f = open("/etc/passwd")
+os.chdir("/etc")
+print("ready", flush=True)
+time.sleep(60)' || return 1
+	gpid=$GUEST_PID
+	st=$(cat "/proc/$gpid/status")
+	grep -E '^(Uid|Gid|CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):' <<<"$st" >&2
+	[ "$(awk '/^Uid:/ { print $2 }' <<<"$st")" != 0 ] || { echo "guest runs as host uid 0" >&2; bad=1; }
+	grep -q '^CapEff:[[:space:]]*0000000000000000$' <<<"$st" || { echo "guest has capabilities" >&2; bad=1; }
+	grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$st" || { echo "no_new_privs not set" >&2; bad=1; }
+	grep -q '^Seccomp:[[:space:]]*2$' <<<"$st" || { echo "no seccomp filter" >&2; bad=1; }
+	for ns in pid net mnt ipc uts; do
+		[ "$(readlink "/proc/$gpid/ns/$ns")" != "$(readlink /proc/self/ns/$ns)" ] ||
+			{ echo "guest in the host $ns namespace" >&2; bad=1; }
+	done
+	# Its host root is empty, apart from the ELF interpreter at most.
+	rootls=$(cd "/proc/$gpid/root" 2>/dev/null && find . -xdev -mindepth 1 ! -type d 2>/dev/null | grep -v 'ld-linux' | head)
+	echo "host root of the guest: [$(cd "/proc/$gpid/root" && find . -mindepth 1 -maxdepth 3 2>/dev/null | head -20 | tr '\n' ' ')]" >&2
+	[ -z "$rootls" ] || { echo "files in the guest's host root: $rootls" >&2; bad=1; }
+	# It holds no fd of a host directory (an open directory is a placeholder).
+	for f in /proc/"$gpid"/fd/*; do
+		if [ -d "$f" ]; then
+			echo "fd ${f##*/} is a host directory: $(readlink "$f")" >&2
+			bad=1
+		fi
+	done
+	# chdir("/etc") was the sentry's business: the host cwd did not move there.
+	if [ -e "/proc/$gpid/cwd/passwd" ]; then
+		echo "the guest's host cwd is the host's /etc" >&2
+		bad=1
+	fi
+	kill -9 "$gpid"
+	wait "$MOAT_PID"
+	[ "$bad" = 0 ]
+}
+check "from outside: unprivileged host uid, no caps, no_new_privs, seccomp, own namespaces, empty root, no directory fds" t_outside
+
+# --- the audit log -------------------------------------------------------------------
+t_audit()
+{
+	local log="$HOSTD/audit.jsonl"
+	# The script avoids the words the checks look for ("mou""nt", "ex""it").
+	mrun --audit-log "$log" -- /bin/sh -c 'mou""nt -t tmpfs x /tmp 2>/dev/null; /bin/echo audit-argv-1 audit-argv-2 >/dev/null; ex""it 5'
+	[ $? = 5 ] || { echo "guest status lost" >&2; return 1; }
+	[ -s "$log" ] || { echo "no audit log written" >&2; return 1; }
+	head -n 20 "$log" >&2
+	python3 - "$log" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert all(isinstance(r, dict) for r in recs), "every line is a JSON object"
+def text(r):
+    return json.dumps(r).lower()
+def has_list(o, want):
+    if isinstance(o, list) and all(isinstance(x, str) for x in o) and o[-len(want):] == want:
+        return True
+    if isinstance(o, dict):
+        return any(has_list(v, want) for v in o.values())
+    if isinstance(o, list):
+        return any(has_list(v, want) for v in o)
+    return False
+fails = []
+if not any("start" in text(r) for r in recs[:2]):
+    fails.append("no start record first")
+if not any("exit" in text(r) for r in recs[-2:]):
+    fails.append("no exit record last")
+if not any("exit" in text(r) and "5" in text(r) for r in recs):
+    fails.append("no exit record with status 5")
+if not any("exec" in text(r) and has_list(r, ["audit-argv-1", "audit-argv-2"]) for r in recs):
+    fails.append("no exec record with argv")
+if not any("mount" in text(r) and ("den" in text(r) or "eperm" in text(r)) for r in recs):
+    fails.append("no denied-syscall record for mount")
+print("%d records" % len(recs))
+if fails:
+    print("; ".join(fails))
+    sys.exit(1)
+EOF
+}
+check "--audit-log: JSON lines with start, exec+argv, denied mount, exit" t_audit
+
+done_testing

@@ -900,6 +900,13 @@ static int mount_path(struct vnode *root, const struct mount *m, char *buf, size
 	return n < 0 ? (int)n : 0;
 }
 
+/* A bind's source is a host path: the guest sees "none" there, as for
+ * any virtual filesystem. */
+static const char *mount_source(const struct mount *m)
+{
+	return m->source && m->source[0] && m->source[0] != '/' ? m->source : "none";
+}
+
 static int sb_put_mount_opts(struct strbuf *sb, const struct mount *m)
 {
 	return sb_printf(sb, "%s%s%s%s,relatime", (m->flags & MNT_RDONLY) ? "ro" : "rw",
@@ -915,7 +922,7 @@ static int gen_mounts(const struct pctx *c, struct strbuf *sb)
 	for (struct mount *m = vfs_mounts(); r == 0 && m; m = m->next) {
 		if (mount_path(root, m, path, sizeof(path)) < 0)
 			continue;
-		if ((r = sb_put_escaped(sb, m->source ? m->source : "none")) < 0 ||
+		if ((r = sb_put_escaped(sb, mount_source(m))) < 0 ||
 		    (r = sb_puts(sb, " ")) < 0 || (r = sb_put_escaped(sb, path)) < 0 ||
 		    (r = sb_printf(sb, " %s ", m->fstype ? m->fstype : "none")) < 0 ||
 		    (r = sb_put_mount_opts(sb, m)) < 0)
@@ -938,7 +945,7 @@ static int gen_mountinfo(const struct pctx *c, struct strbuf *sb)
 		    (r = sb_put_escaped(sb, path)) < 0 || (r = sb_puts(sb, " ")) < 0 ||
 		    (r = sb_put_mount_opts(sb, m)) < 0 ||
 		    (r = sb_printf(sb, " - %s ", m->fstype ? m->fstype : "none")) < 0 ||
-		    (r = sb_put_escaped(sb, m->source ? m->source : "none")) < 0)
+		    (r = sb_put_escaped(sb, mount_source(m))) < 0)
 			break;
 		r = sb_printf(sb, " %s\n", (m->flags & MNT_RDONLY) ? "ro" : "rw");
 	}
@@ -1521,14 +1528,19 @@ static int gen_fdinfo(const struct pctx *c, struct strbuf *sb)
 		return -ENOENT;
 	int mnt = v.vn ? mount_id(v.vn->mnt) : 0;
 	if (v.ofd) {
-		/* The host would describe the placeholder socket. */
+		/* The host would describe the placeholder memfd; its position
+		 * is the directory position. */
 		long host_flags = 0;
+		uint64_t pos = 0;
 		size_t n;
 		const char *f = kv_get(text, "flags", &n);
 		if (f)
 			host_flags = strtol(f, NULL, 8);
+		const char *p = kv_get(text, "pos", &n);
+		if (p)
+			pos = strtoull(p, NULL, 10);
 		return sb_printf(sb, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n",
-				 v.ofd->pos, (unsigned)((v.ofd->flags & ~O_CLOEXEC) | (host_flags & O_CLOEXEC)),
+				 pos, (unsigned)((v.ofd->flags & ~O_CLOEXEC) | (host_flags & O_CLOEXEC)),
 				 mnt, v.vn->ino);
 	}
 	for (char *l = text; r == 0 && l && *l;) {

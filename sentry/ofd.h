@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Guest fds that name sentry objects. The guest never holds an fd of a host
- * directory: a directory it opens is a placeholder, one end of a socketpair
- * whose other end the sentry keeps. The placeholder's inode identifies the
- * open file description (shared across dup and fork exactly like the kernel's),
- * and the sentry learns that the guest closed its last copy when its own end
- * reports EPOLLHUP. Guest fds are looked up with one statx of
- * /proc/<tid>/fd/<n> (see ofd_from_guest). */
+ * directory: a directory it opens is a placeholder, a read-only open of an
+ * empty memfd the sentry made. Its inode identifies the placeholder; its file
+ * position is the directory position (so lseek, rewinddir, telldir and
+ * seekdir run natively and are shared across dup and fork exactly like the
+ * kernel's f_pos); and an inotify IN_CLOSE_NOWRITE watch on it tells the
+ * sentry that the guest closed its last copy. Guest fds are looked up with
+ * one stat of /proc/<tid>/fd/<n> (see ofd_from_guest). */
 #pragma once
 #include <stdint.h>
 #include <sys/stat.h>
@@ -14,21 +15,28 @@
 struct task;
 
 struct ofd {
-	uint64_t key;            /* placeholder socket's inode */
+	uint64_t key;            /* placeholder memfd's inode */
 	struct vnode *vn;        /* reference */
 	int flags;               /* guest open flags */
-	int sentry_end;          /* our end of the socketpair */
-	struct dirent_list dents;/* getdents snapshot, taken at first read */
+	int memfd;               /* the sentry's own reference to the inode */
+	int wd;                  /* inotify watch */
+	struct dirent_list dents;/* getdents snapshot, taken at position 0 */
 	bool dents_valid;
-	uint64_t pos;            /* getdents position: index into dents */
-	struct ofd *hnext;
+	struct ofd *hnext, *wnext;
 };
 
 /* Make a placeholder for vn; *ret_guestfd is the fd to hand the guest (the
  * caller closes its copy after ADDFD). */
 int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd);
 struct ofd *ofd_find(uint64_t key);
-void ofd_hangup(int sentry_end);  /* the guest closed its last copy */
+/* The inotify fd the control thread watches; ofd_events() reads it. */
+int ofd_notify_fd(void);
+void ofd_events(void);
+
+/* The guest's file position of its fd (the directory position), read and
+ * set through a pidfd_getfd copy of the guest's own open file. */
+int ofd_pos_get(struct task *t, int fd, uint64_t *ret);
+int ofd_pos_set(struct task *t, int fd, uint64_t pos);
 
 /* What guest fd `fd` of task t is, as far as the sentry knows:
  *  - a placeholder: *ret_ofd set (borrowed), *ret_vn = its vnode (borrowed);
@@ -38,6 +46,3 @@ void ofd_hangup(int sentry_end);  /* the guest closed its last copy */
  * *ret_st (if non-NULL) gets the host stat of the fd. -EBADF if no such fd. */
 int ofd_from_guest(struct task *t, int fd, struct ofd **ret_ofd, struct vnode **ret_vn,
 		   struct stat *ret_st);
-
-/* Register the sentry end with the control loop's epoll (sentry.c provides). */
-int sentry_watch_hangup(int fd);

@@ -9,7 +9,7 @@
  *
  * The control thread (the caller of sentry_run) watches what is not a
  * notification: the sandbox's pid 1 and the gofer (pidfds), task exits
- * (per-thread pidfds), placeholders the guest closed (socket hangups), and
+ * (per-thread pidfds), placeholders the guest closed (inotify), and
  * signals to forward. If the gofer dies or a worker meets an impossible
  * state, the whole sandbox is killed: nothing is ever half-allowed. */
 #include "sentry.h"
@@ -86,11 +86,6 @@ int sentry_watch_task(struct task *t)
 	return 0;
 }
 
-int sentry_watch_hangup(int fd)
-{
-	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLHUP, .data.u64 = EV(EV_HANGUP, fd) };
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? neg_errno() : 0;
-}
 
 static void dispatch(struct sysreq *r)
 {
@@ -175,6 +170,10 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int nworkers_start)
 		return r;
 	if (gofer_pidfd >= 0 && (r = watch_ctl(gofer_pidfd, CTL_GOFER)) < 0)
 		return r;
+	int inofd = ofd_notify_fd();
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_HANGUP, 0) };
+	if (inofd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, inofd, &ev) < 0)
+		return inofd < 0 ? inofd : neg_errno();
 	for (int i = 0; i < nworkers_start; i++)
 		start_worker();
 	for (;;) {
@@ -196,14 +195,11 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int nworkers_start)
 				sentry_unlock();
 				break;
 			}
-			case EV_HANGUP: {
-				int fd = (int)(d >> 3);
+			case EV_HANGUP:
 				sentry_lock();
-				(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-				ofd_hangup(fd);
+				ofd_events();
 				sentry_unlock();
 				break;
-			}
 			case EV_CTL:
 				switch (d >> 3) {
 				case CTL_INIT:

@@ -59,16 +59,17 @@ static int dents_build(const struct vnode *root, struct vnode *dir, struct diren
 	return err;
 }
 
-/* The ofd with key `key`, with its snapshot taken (at first read). The
- * filesystem may drop the sentry lock while listing, so the ofd is found
- * again afterwards: the guest may have closed it meanwhile, or another
- * thread sharing it may have taken the snapshot first. */
-static int dents_snapshot(struct task *t, uint64_t key, struct ofd **ret)
+/* The ofd with key `key`, with a snapshot of the directory as it is now.
+ * A read at position 0 (the first one, or after rewinddir) takes a fresh
+ * snapshot, as the kernel re-reads a rewound directory. The filesystem may
+ * drop the sentry lock while listing, so the ofd is found again afterwards:
+ * the guest may have closed it meanwhile. */
+static int dents_snapshot(struct task *t, uint64_t key, uint64_t pos, struct ofd **ret)
 {
 	struct ofd *ofd = ofd_find(key);
 	if (!ofd)
 		return -EBADF;
-	if (!ofd->dents_valid) {
+	if (pos == 0 || !ofd->dents_valid) {
 		_cleanup_(sys_vn_unrefp) struct vnode *dir = vn_ref(ofd->vn);
 		struct dirent_list l = { 0 };
 		int err = dents_build(t->fs->root, dir, &l);
@@ -81,24 +82,22 @@ static int dents_snapshot(struct task *t, uint64_t key, struct ofd **ret)
 			dirent_list_free(&l);
 			return -EBADF;
 		}
-		if (ofd->dents_valid) {
-			dirent_list_free(&l); /* another reader was first */
-		} else {
-			ofd->dents = l;
-			ofd->dents_valid = true;
-		}
+		dirent_list_free(&ofd->dents);
+		ofd->dents = l;
+		ofd->dents_valid = true;
 	}
 	*ret = ofd;
 	return 0;
 }
 
-/* Pack entries from ofd->pos into the guest's buffer. -EINVAL when not even
+/* Pack entries from *pos into the guest's buffer. -EINVAL when not even
  * the next entry fits; 0 at the end. */
-static long dents_serve(struct sysreq *r, struct ofd *ofd, uint64_t ubuf, unsigned count, bool is64)
+static long dents_serve(struct sysreq *r, struct ofd *ofd, uint64_t *pos_io, uint64_t ubuf,
+			unsigned count, bool is64)
 {
 	size_t cap = count < DENTS_BUF_MAX ? count : DENTS_BUF_MAX;
 	const struct dirent_list *l = &ofd->dents;
-	uint64_t pos = ofd->pos;
+	uint64_t pos = *pos_io;
 	if (pos >= l->n)
 		return 0;
 	_cleanup_free_ unsigned char *buf = malloc(cap ? cap : 1);
@@ -119,69 +118,35 @@ static long dents_serve(struct sysreq *r, struct ofd *ofd, uint64_t ubuf, unsign
 	int err = sys_put(r, ubuf, buf, used);
 	if (err < 0)
 		return err; /* position unchanged: nothing was delivered */
-	ofd->pos = pos;
+	*pos_io = pos;
 	return (long)used;
 }
 
+/* The directory position is the placeholder's own file position, so lseek,
+ * rewinddir, telldir and seekdir work natively (ofd.h). */
 long sys_getdents(struct sysreq *r)
 {
 	struct task *t = r->task;
 	struct ofd *ofd = NULL;
 	struct vnode *vn = NULL;
-	int err = ofd_from_guest(t, (int)r->args[0], &ofd, &vn, NULL);
+	int fd = (int)r->args[0];
+	int err = ofd_from_guest(t, fd, &ofd, &vn, NULL);
 	if (err < 0)
 		return err;
 	if (!ofd || !ofd->vn || ofd->vn->type != VDIR)
 		return -ENOTDIR;
 	if (ofd->flags & O_PATH)
 		return -EBADF;
-	err = dents_snapshot(t, ofd->key, &ofd);
+	uint64_t pos;
+	if ((err = ofd_pos_get(t, fd, &pos)) < 0)
+		return err;
+	err = dents_snapshot(t, ofd->key, pos, &ofd);
 	if (err < 0)
 		return err;
-	return dents_serve(r, ofd, r->args[1], (unsigned)r->args[2], r->nr == __NR_getdents64);
-}
-
-/* lseek. Placeholder fds are sockets, where the host would say -ESPIPE,
- * yet rewinddir() and glibc's getcwd fallback seek directories: the
- * position of a placeholder is the sentry's index into the snapshot (the
- * d_off getdents reports). Any other fd is the host kernel's business:
- * lseek has no pointer argument, so letting it continue races with nothing
- * (if the guest swaps the fd meanwhile, it seeks a file it holds anyway).
- * Wiring: lseek EMULATE with this handler (handlers.h, table.c). */
-long sys_lseek(struct sysreq *r)
-{
-	struct ofd *ofd = NULL;
-	struct vnode *vn = NULL;
-	int err = ofd_from_guest(r->task, (int)r->args[0], &ofd, &vn, NULL);
-	if (err < 0)
+	long n = dents_serve(r, ofd, &pos, r->args[1], (unsigned)r->args[2], r->nr == __NR_getdents64);
+	if (n > 0 && (err = ofd_pos_set(t, fd, pos)) < 0)
 		return err;
-	if (!ofd)
-		return SYSRET_CONTINUE;
-	if (ofd->flags & O_PATH)
-		return -EBADF;
-	int64_t off = (int64_t)r->args[1], pos;
-	switch ((int)r->args[2]) {
-	case SEEK_SET:
-		pos = off;
-		break;
-	case SEEK_CUR:
-		if (__builtin_add_overflow((int64_t)ofd->pos, off, &pos))
-			return -EOVERFLOW;
-		break;
-	default:
-		/* SEEK_END, SEEK_DATA, SEEK_HOLE: not for directories
-		 * (the kernel's dcache_dir_lseek says the same). */
-		return -EINVAL;
-	}
-	if (pos < 0)
-		return -EINVAL;
-	ofd->pos = (uint64_t)pos;
-	/* rewinddir() must show the directory as it is now. */
-	if (pos == 0 && ofd->dents_valid) {
-		dirent_list_free(&ofd->dents);
-		ofd->dents_valid = false;
-	}
-	return pos;
+	return n;
 }
 
 /* ---- cwd and root ------------------------------------------------------- */

@@ -412,30 +412,27 @@ static bool walk_op_done(struct srv *s, struct srv_req *req, struct srv_op *op)
 	return true;
 }
 
-/* Read one page of names from the directory; every accepted entry costs its
- * record in the reply, so the reply cannot outgrow the page. */
-struct name_ref {
-	uint32_t off;
-	uint32_t len;
-};
-
-static int readdir_collect(struct srv *s, struct srv_req *req, int fd, struct name_ref **ret_refs,
-			   size_t *ret_n)
+/* One page of the listing: NUL-terminated names into req->names and one
+ * OP_STAT per name into req->ents. Every accepted entry costs its record in
+ * the reply, so the reply cannot outgrow the page. */
+static int readdir_collect(struct srv *s, struct srv_req *req, int dirfd)
 {
 	const size_t budget = SRV_READDIR_PAGE - GOFER_READDIR_REPLY_FIXED;
-	const size_t max_n = budget / GOFER_DIRENT_REC_SIZE + 1;
-	_cleanup_free_ struct name_ref *refs = calloc(max_n, sizeof(*refs));
-	_cleanup_free_ char *names = malloc(budget);
-	if (!refs || !names)
+	const size_t max_n = budget / GOFER_DIRENT_REC_SIZE;
+	_cleanup_free_ struct srv_op *ents = malloc(max_n * sizeof(*ents));
+	_cleanup_free_ char *names = malloc(budget + max_n);
+	if (!ents || !names)
 		return -ENOMEM;
 	size_t n = 0, used = 0, name_used = 0;
 	uint64_t cookie = req->rq.readdir.cookie;
 	bool full = false, eof = false;
 
-	if (lseek(fd, (off_t)cookie, SEEK_SET) < 0)
+	/* The cookie is a d_off we handed out; a forged one only garbles the
+	 * listing of a directory the sentry may list anyway. */
+	if (lseek(dirfd, (off_t)cookie, SEEK_SET) < 0)
 		return neg_errno();
 	while (!full) {
-		ssize_t got = syscall(SYS_getdents64, fd, s->dents, SRV_DENTS_BUF);
+		ssize_t got = syscall(SYS_getdents64, dirfd, s->dents, SRV_DENTS_BUF);
 		if (got < 0)
 			return neg_errno();
 		if (got == 0) {
@@ -455,18 +452,20 @@ static int readdir_collect(struct srv *s, struct srv_req *req, int fd, struct na
 				full = true;
 				break;
 			}
-			memcpy(names + name_used, d->d_name, nlen);
-			refs[n++] = (struct name_ref){ (uint32_t)name_used, (uint32_t)nlen };
-			name_used += nlen;
+			char *name = names + name_used;
+			memcpy(name, d->d_name, nlen);
+			name[nlen] = '\0';
+			name_used += nlen + 1;
 			used += need;
+			ents[n++] = (struct srv_op){ .req = req, .kind = OP_STAT, .dirfd = dirfd, .name = name };
 			cookie = (uint64_t)d->d_off;
 		}
 	}
 	req->next_cookie = cookie;
 	req->eof = eof;
 	req->names = TAKE_PTR(names);
-	*ret_refs = TAKE_PTR(refs);
-	*ret_n = n;
+	req->ents = TAKE_PTR(ents);
+	req->nents = n;
 	return 0;
 }
 
@@ -502,46 +501,16 @@ static void start_readdir(struct srv *s, const struct gofer_request *rq)
 		reply_status(s, rq, -ENOMEM);
 		return;
 	}
-	int dirfd = s->slots[slot].fd;
-	_cleanup_free_ struct name_ref *refs = NULL;
-	size_t n = 0;
-	int r = readdir_collect(s, req, dirfd, &refs, &n);
-	if (r == 0 && n > 0) {
-		/* Names are NUL-terminated copies for the statx ops. */
-		size_t total = 0;
-		for (size_t i = 0; i < n; i++)
-			total += refs[i].len + 1;
-		char *cnames = malloc(total);
-		req->ents = calloc(n, sizeof(*req->ents));
-		if (!cnames || !req->ents) {
-			free(cnames);
-			r = -ENOMEM;
-		} else {
-			char *p = cnames;
-			for (size_t i = 0; i < n; i++) {
-				memcpy(p, req->names + refs[i].off, refs[i].len);
-				p[refs[i].len] = '\0';
-				req->ents[i] = (struct srv_op){
-					.req = req, .kind = OP_STAT, .dirfd = dirfd, .name = p,
-				};
-				p += refs[i].len + 1;
-			}
-			free(req->names);
-			req->names = cnames;
-			req->nents = n;
-		}
-	}
-	if (r < 0) {
-		reply_status(s, rq, r);
+	int r = readdir_collect(s, req, s->slots[slot].fd);
+	if (r < 0 || req->nents == 0) {
+		if (r < 0)
+			reply_status(s, rq, r);
+		else
+			readdir_finish(s, req);
 		req_free(s, req);
 		return;
 	}
-	if (n == 0) {
-		readdir_finish(s, req);
-		req_free(s, req);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < req->nents; i++)
 		op_queue(s, &req->ents[i]);
 }
 

@@ -798,6 +798,60 @@ TEST(gofer_concurrent_clients)
 	EXPECT_EQ(t_exit_status(g.pid), 0);
 }
 
+/* More statx ops than the ring holds at once: several large listings in
+ * flight from several threads must all complete, each with its own reply. */
+struct t_sat {
+	struct gofer_client *gc;
+	uint64_t dir;
+	int failures;
+};
+
+static void *t_sat_worker(void *arg)
+{
+	struct t_sat *t = arg;
+	for (int i = 0; i < 10; i++) {
+		struct gofer_dirent *ents;
+		size_t cnt;
+		if (gofer_readdir(t->gc, t->dir, &ents, &cnt) != 0 || cnt != 700)
+			t->failures++;
+		else
+			gofer_dirents_free(ents, cnt);
+		struct gofer_node n;
+		if (gofer_walk(t->gc, t->dir, "m123", &n) != 0 || !S_ISREG(n.st.st_mode))
+			t->failures++;
+	}
+	return NULL;
+}
+
+TEST(gofer_ring_saturation)
+{
+	t_tree();
+	t_mkdir("many", 0755);
+	for (int i = 0; i < 700; i++) {
+		char n[32];
+		snprintf(n, sizeof(n), "many/m%d", i);
+		t_write(n, "", 0644);
+	}
+	struct t_gofer g;
+	t_spawn(&g);
+	struct gofer_node root, many;
+	ASSERT_EQ(gofer_attach(g.gc, 0, &root), 0);
+	ASSERT_EQ(gofer_walk(g.gc, root.id, "many", &many), 0);
+	enum { NT = 8 };
+	pthread_t th[NT];
+	struct t_sat ts[NT];
+	for (int i = 0; i < NT; i++) {
+		ts[i] = (struct t_sat){ .gc = g.gc, .dir = many.id };
+		ASSERT_EQ(pthread_create(&th[i], NULL, t_sat_worker, &ts[i]), 0);
+	}
+	for (int i = 0; i < NT; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(ts[i].failures, 0);
+	}
+	gofer_client_free(g.gc);
+	EXPECT_EQ(t_exit_status(g.pid), 0);
+}
+
 /* Raw protocol: 50 WALKs in flight at once on one socket; every reply must
  * carry its request's tag and answer that request. */
 struct t_rx {

@@ -58,3 +58,5 @@ int notify_sizes_get(struct notify_sizes *ret);
 /* Block for the next notification; fills r. Returns 0, -EINTR/-ENOENT to
  * retry, or another -errno when the listener is gone. */
 int notify_receive(int listener, struct sysreq *r);
+/* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it (6.6+). */
+int notify_set_sync_wakeup(int listener);

@@ -17,6 +17,23 @@
 
 #include "common/cleanup.h"
 
+/* Linux 6.6; Debian 12's headers predate it. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+int notify_set_sync_wakeup(int listener)
+{
+	/* Wake the supervisor on the caller's CPU and the caller on ours: a
+	 * cross-CPU wakeup costs far more than the call itself. */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
+		return neg_errno();
+	return 0;
+}
+
 int notify_sizes_get(struct notify_sizes *ret)
 {
 	struct seccomp_notif_sizes sz;

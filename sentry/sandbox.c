@@ -42,6 +42,7 @@
 #include "fs.h"
 #include "gofer/gofer.h"
 #include "namei.h"
+#include "platform/platform.h"
 #include "sentry.h"
 #include "syscalls/table.h"
 #include "task.h"
@@ -757,6 +758,8 @@ int sandbox_run(struct sandbox_config *cfg)
 		return 125;
 	}
 	sentry.listener = listener;
+	if (notify_set_sync_wakeup(listener) < 0)
+		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
 	audit_event("start", audit_fields("command", cfg->argv[0], "hostname", sentry.ident.hostname,
 					  NULL));
 	r = sentry_run(init_pidfd, gofer_pidfd, sigfd, 2);

@@ -504,7 +504,10 @@ static bool is_moat_code(const struct pctx *c)
 
 /* ---- system-wide files ----------------------------------------------------- */
 
-static int gen_text(const struct pctx *c, struct strbuf *sb) { return sb_puts(sb, c->pn->ent->arg); }
+static int gen_text(const struct pctx *c, struct strbuf *sb)
+{
+	return sb_puts(sb, c->pn->ent->arg);
+}
 
 /* A host sysctl that is a limit the guest really runs under (not an
  * identity): the host's number, or the default if it is not a number. */
@@ -1376,10 +1379,10 @@ static int fd_view(const struct pctx *c, struct fdview *ret)
 		 * through the directory we checked. */
 		if (fstatat(c->hdir, path, &v.st, 0) < 0)
 			return -ENOENT;
-		if (S_ISSOCK(v.st.st_mode))
-			v.ofd = ofd_find(v.st.st_ino);
-		v.vn = v.ofd ? v.ofd->vn : S_ISREG(v.st.st_mode)
-					       ? vfs_hostino_lookup(v.st.st_dev, v.st.st_ino) : NULL;
+		if (S_ISREG(v.st.st_mode)) {
+			v.ofd = ofd_find(v.st.st_ino); /* placeholders are memfds */
+			v.vn = v.ofd ? v.ofd->vn : vfs_hostino_lookup(v.st.st_dev, v.st.st_ino);
+		}
 	}
 	if (v.ofd) {
 		int acc = v.ofd->flags & O_ACCMODE;
@@ -1838,7 +1841,9 @@ static const struct pdyn dyn_fd = { lookup_fd, readdir_fds, &pent_fd };
 static const struct pdyn dyn_fdinfo = { lookup_fd, readdir_fds, &pent_fdinfo };
 
 static const struct pent pid_ents[];
-static const struct pent pent_piddir = { .name = "pid", .type = VDIR, .perm = 0555, .sub = pid_ents };
+static const struct pent pent_piddir = {
+	.name = "pid", .type = VDIR, .perm = 0555, .sub = pid_ents,
+};
 static const struct pdyn dyn_tids = { lookup_tid, readdir_tids, &pent_piddir };
 static const struct pdyn dyn_pids = { lookup_pid, readdir_pids, &pent_piddir };
 

@@ -152,7 +152,16 @@ static int do_open(struct task *t, int dirfd, const char *path, int flags, mode_
 	if (r < 0)
 		goto out;
 	if (nd.hostfd >= 0) {
-		/* /proc/self/fd/N of a pipe or tty: reopen it as the kernel does. */
+		/* /proc/self/fd/N of a pipe or tty: reopen it as the kernel does,
+		 * but never with more access than the guest's own fd has: the
+		 * reopen runs with the sentry's privileges. */
+		int have = fcntl(nd.hostfd, F_GETFL);
+		int want = flags & O_ACCMODE;
+		if (have < 0 || ((want == O_RDONLY || want == O_RDWR) && (have & O_ACCMODE) == O_WRONLY) ||
+		    ((want == O_WRONLY || want == O_RDWR) && (have & O_ACCMODE) == O_RDONLY)) {
+			r = -EACCES;
+			goto out;
+		}
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", nd.hostfd);
 		int fd = open(p, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_CLOEXEC | O_NOCTTY);

@@ -39,17 +39,17 @@ static int next_stop(struct tracee *tr, int resume_req)
 {
 	for (;;) {
 		int st;
-		pid_t p = waitpid(tr->tid, &st, __WALL | __WNOTHREAD);
+		/* This worker thread traces exactly one task and has no children
+		 * (__WNOTHREAD), so any event is our tracee's. Waiting by tid would
+		 * hang on an exec from a non-leader thread, which takes over the
+		 * leader's tid in the middle of the exec. */
+		pid_t p = waitpid(-1, &st, __WALL | __WNOTHREAD);
 		if (p < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == ECHILD && tr->tid != tr->tgid) {
-				/* exec from a non-leader thread: it now has the leader's tid */
-				tr->tid = tr->tgid;
-				continue;
-			}
-			return neg_errno();
+			return errno == ECHILD ? -ESRCH : neg_errno();
 		}
+		tr->tid = p;
 		if (WIFEXITED(st) || WIFSIGNALED(st))
 			return -ESRCH;
 		if (!WIFSTOPPED(st))

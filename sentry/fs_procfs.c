@@ -1476,24 +1476,17 @@ static int link_fd(const struct pctx *c, bool want_target, struct linkres *res)
 	if (n < 0)
 		return -ENOENT;
 	host[n] = 0;
-	/* Re-opening through the link must not grant more than the guest's
-	 * own fd: pipes, sockets and event objects (no path) and devices from
-	 * the invoker are opened as the kernel would; a file we cannot name
-	 * only if the guest holds it for both reading and writing already. */
-	bool reopen;
-	if (host[0] != '/') {
+	/* Re-opening through the link never grants more than the guest's own
+	 * fd has: do_open (sys_open.c) checks the access mode against it. */
+	bool reopen = true;
+	if (host[0] != '/')
 		r = link_set(res, "%s", host); /* pipe:[N], socket:[N], anon_inode:[eventfd] */
-		reopen = true;
-	} else if (S_ISCHR(v.st.st_mode) && chardev_name(v.st.st_rdev, host, sizeof(host))) {
+	else if (S_ISCHR(v.st.st_mode) && chardev_name(v.st.st_rdev, host, sizeof(host)))
 		r = link_set(res, "%s", host);
-		reopen = true;
-	} else if (!strncmp(host, "/memfd:", 7) && S_ISREG(v.st.st_mode)) {
+	else if (!strncmp(host, "/memfd:", 7) && S_ISREG(v.st.st_mode))
 		r = link_set(res, "%s", host); /* the guest's own memfd */
-		reopen = v.access == (S_IRUSR | S_IWUSR);
-	} else {
+	else
 		r = link_set(res, "%s", UNKNOWN_PATH);
-		reopen = v.access == (S_IRUSR | S_IWUSR);
-	}
 	if (r == 0 && want_target && reopen) {
 		int fd = fd_dup_from_guest(c);
 		if (fd < 0)

@@ -167,13 +167,14 @@ static int plan_exec(struct task *t, int dirfd, const char *path, unsigned lflag
 			return kind;
 		if (depth == MAX_SCRIPT_DEPTH)
 			return -ELOOP;
-		/* argv becomes: interp [arg] script argv[1..]; pushed in reverse. */
-		memcpy(pre[npre++], shown, PATH_MAX);
+		/* argv becomes: interp [arg] script argv[1..]; pushed in reverse.
+		 * At deeper levels the script is the previous interpreter, which
+		 * is already there in place of argv[0]. */
+		if (depth == 0)
+			memcpy(pre[npre++], shown, PATH_MAX);
 		if (arg[0])
 			memcpy(pre[npre++], arg, PATH_MAX);
 		memcpy(pre[npre++], interp, PATH_MAX);
-		/* Each level's script argument is the previous interpreter. */
-		memcpy(shown, interp, PATH_MAX);
 		memcpy(cur, interp, PATH_MAX);
 		dirfd = AT_FDCWD;
 		lflags = LOOKUP_FOLLOW;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -590,6 +591,30 @@ static _Noreturn void guest_init(struct guest_setup *gs)
 	}
 }
 
+/* After setup the sentry keeps only what serving the guest needs: tracing
+ * it (exec, reading its memory, pidfd_getfd), reading files the gofer donated
+ * regardless of their modes, leases on its own memfds, and signalling the
+ * sandbox. Above all no CAP_SYS_ADMIN: with it, a compromised sentry could
+ * reach into the gofer's mount namespace through a donated fd. */
+static int sentry_drop_privileges(void)
+{
+	static const int keep[] = { CAP_SYS_PTRACE, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
+				    CAP_FOWNER, CAP_LEASE, CAP_KILL };
+	uint64_t mask = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+		mask |= 1ULL << keep[i];
+	for (int cap = 0; cap <= 63; cap++)
+		if (!(mask & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return neg_errno();
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	data[0].effective = data[0].permitted = (uint32_t)mask;
+	data[1].effective = data[1].permitted = (uint32_t)(mask >> 32);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return neg_errno();
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? neg_errno() : 0;
+}
+
 /* ---- putting it together ---------------------------------------------------- */
 
 static char **build_env(struct sandbox_config *cfg)
@@ -760,6 +785,12 @@ int sandbox_run(struct sandbox_config *cfg)
 	sentry.listener = listener;
 	if (notify_set_sync_wakeup(listener) < 0)
 		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
+	if ((r = sentry_drop_privileges()) < 0) {
+		log_error_errno(r, "drop the sentry's capabilities");
+		kill((pid_t)pid, SIGKILL);
+		kill(gofer_pid, SIGKILL);
+		return 125;
+	}
 	audit_event("start", audit_fields("command", cfg->argv[0], "hostname", sentry.ident.hostname,
 					  NULL));
 	r = sentry_run(init_pidfd, gofer_pidfd, sigfd, 2);

@@ -60,7 +60,7 @@ void audit_event(const char *type, struct json_object *fields)
 			json_object_object_add(rec, k, json_object_get(v));
 		json_object_put(fields);
 	}
-	const char *line = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+	const char *line = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len = strlen(line);
 	_cleanup_free_ char *buf = malloc(len + 2);
 	if (buf) {

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <json-c/json.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -802,8 +803,10 @@ int sandbox_run(struct sandbox_config *cfg)
 	siginfo_t si;
 	(void)waitid(P_PIDFD, (id_t)init_pidfd, &si, WEXITED);
 	kill(gofer_pid, SIGKILL);
-	char sbuf[16];
-	snprintf(sbuf, sizeof(sbuf), "%d", status);
-	audit_event("exit", audit_fields("status", sbuf, NULL));
+	struct json_object *f = json_object_new_object();
+	json_object_object_add(f, "status", json_object_new_int(status));
+	if (WIFSIGNALED(st))
+		json_object_object_add(f, "signal", json_object_new_int(WTERMSIG(st)));
+	audit_event("exit", f);
 	return status;
 }

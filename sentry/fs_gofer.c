@@ -76,6 +76,11 @@ struct gnode {
 	struct stat st;    /* host lstat */
 	int fd;            /* directories: donated fd, -1 until walked */
 	uint64_t id;       /* directories: gofer id, 0 until walked */
+	/* directories: the listing, kept after the first read. Exports are
+	 * read-only, so like the cached attributes it changes only when the
+	 * host changes underneath (not seen, as for attributes). */
+	struct dirent_list listing;
+	bool listed;
 };
 
 static const struct fs_ops gofer_ops;
@@ -418,6 +423,8 @@ static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 	int r = gnode_dirfd(dir);
 	if (r < 0)
 		return r;
+	if (d->listed)
+		return dirent_list_copy(out, &d->listing);
 	struct gofer_dirent *ents = NULL;
 	size_t n = 0, primed = 0;
 	uint64_t id = d->id;
@@ -434,6 +441,8 @@ static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 		r = dirent_list_add(out, ino, vtype_to_dt(vtype_from_mode(ents[i].st.st_mode)), name);
 	}
 	gofer_dirents_free(ents, n);
+	if (r == 0 && !d->listed && dirent_list_copy(&d->listing, out) == 0)
+		d->listed = true;
 	return r;
 }
 
@@ -448,6 +457,7 @@ static void gofs_release(struct vnode *vn)
 	if (vn->type == VDIR)
 		dcache_remove_children(vn);
 	safe_close(g->fd);
+	dirent_list_free(&g->listing);
 	/* One-way: never waits for the gofer. Roots are not released. */
 	if (g->id != 0 && g->dir)
 		(void)gofer_release(g->fs->gc, g->id);

@@ -48,6 +48,16 @@ int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, con
 	return 0;
 }
 
+int dirent_list_copy(struct dirent_list *dst, const struct dirent_list *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		int r = dirent_list_add(dst, src->ents[i].ino, src->ents[i].type, src->ents[i].name);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 void dirent_list_free(struct dirent_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)

@@ -51,6 +51,8 @@ struct dirent_list {
 	size_t n, cap;
 };
 int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, const char *name);
+/* Append all of src to dst. */
+int dirent_list_copy(struct dirent_list *dst, const struct dirent_list *src);
 void dirent_list_free(struct dirent_list *l);
 
 /* What following a link yields (see fs_ops.get_link). */

@@ -48,7 +48,7 @@ static _Thread_local bool is_worker;
 #define MAX_WORKERS 64
 
 enum { EV_TASK = 1, EV_HANGUP = 2, EV_CTL = 3 };
-enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3 };
+enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
 static void start_worker(void);
@@ -163,10 +163,11 @@ static int watch_ctl(int fd, int what)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? neg_errno() : 0;
 }
 
-int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int nworkers_start)
+int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nworkers_start)
 {
 	int r;
-	if ((r = watch_ctl(init_pidfd, CTL_INIT)) < 0 || (r = watch_ctl(sigfd, CTL_SIGNAL)) < 0)
+	if ((r = watch_ctl(init_pidfd, CTL_INIT)) < 0 || (r = watch_ctl(sigfd, CTL_SIGNAL)) < 0 ||
+	    (r = watch_ctl(status_fd, CTL_STATUS)) < 0)
 		return r;
 	if (gofer_pidfd >= 0 && (r = watch_ctl(gofer_pidfd, CTL_GOFER)) < 0)
 		return r;
@@ -202,7 +203,8 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int nworkers_start)
 				break;
 			case EV_CTL:
 				switch (d >> 3) {
-				case CTL_INIT:
+				case CTL_STATUS: /* the command is done: pid 1 reported */
+				case CTL_INIT:   /* pid 1 is gone */
 					return 0;
 				case CTL_GOFER:
 					sandbox_kill("the gofer exited");

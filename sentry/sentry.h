@@ -40,7 +40,8 @@ struct sentry_state {
 };
 extern struct sentry_state sentry;
 
-/* Set up the control thread's event set; then sentry_run() until the
- * sandbox's pid 1 exits (0) or the sandbox had to be killed (-errno). */
+/* Set up the control thread's event set; then sentry_run() until pid 1
+ * reports the command's status on status_fd or exits (0), or the sandbox had
+ * to be killed (-errno). */
 int sentry_init_events(void);
-int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int nworkers_start);
+int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nworkers_start);

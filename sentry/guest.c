@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/* The sandbox's pid 1. A fork of moat, in new pid, mount, net, ipc, uts and
+ * cgroup namespaces. While still root it builds the guest's host root: an
+ * empty read-only tmpfs holding only the ELF interpreters, bind-mounted
+ * read-only (the kernel opens PT_INTERP by path; a bind from the gofer's
+ * namespace is refused by the kernel, so pid 1 resolves them itself inside
+ * the rootfs with RESOLVE_IN_ROOT and shows the sentry what it bound). It
+ * brings loopback up, sets the hostname, builds the filter, drops to the
+ * unprivileged host uid (every capability goes), sets no_new_privs, closes
+ * every other fd, installs the filter and reports the listener. It is itself
+ * under the filter from then on: its fork of the command is the sentry's
+ * first notification. It forwards signals, reaps orphans, and reports the
+ * command's wait status on a pipe; when it exits, the kernel kills the rest of
+ * the pid namespace. PR_SET_PDEATHSIG ties it to the sentry: fail closed. */
+#include "guest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "syscalls/table.h"
+
+static const char *const interp_candidates[] = {
+	"/lib64/ld-linux-x86-64.so.2",
+	"/lib/ld-linux-x86-64.so.2",
+	"/lib/ld-musl-x86_64.so.1",
+	NULL,
+};
+
+/* Fixed fd numbers in pid 1 after setup. */
+enum { FD_SOCK = 3, FD_STATUS = 4, FD_INTERP0 = 5 };
+
+struct setup {
+	const struct sandbox_config *cfg;
+	char **envp;
+	const char *hostname;
+	int sock, status;
+	int ninterp;
+	char interp[GUEST_MAX_INTERP][PATH_MAX];
+	int interp_fd[GUEST_MAX_INTERP];
+};
+
+static _Noreturn void child_fail(const char *what)
+{
+	int e = errno;
+	dprintf(2, "moat: sandbox setup: %s: %s\n", what, strerror(e));
+	_exit(125);
+}
+
+static void bind_interpreters(struct setup *s, int hostroot)
+{
+	for (const char *const *c = interp_candidates; *c && s->ninterp < GUEST_MAX_INTERP; c++) {
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+		int fd = (int)syscall(SYS_openat2, hostroot, *c, &how, sizeof(how));
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			safe_close(fd);
+			continue;
+		}
+		char dst[PATH_MAX], src[64];
+		snprintf(dst, sizeof(dst), ".%s", *c);
+		for (char *p = dst + 2; (p = strchr(p, '/')); p++) {
+			*p = 0;
+			(void)mkdir(dst, 0755);
+			*p = '/';
+		}
+		int f = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+		if (f < 0)
+			child_fail("make an interpreter mountpoint");
+		close(f);
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+		if (mount(src, dst, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+			child_fail("bind an ELF interpreter");
+		snprintf(s->interp[s->ninterp], PATH_MAX, "%s", *c);
+		s->interp_fd[s->ninterp++] = fd;
+	}
+}
+
+static void guest_mounts(struct setup *s)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		child_fail("make / private");
+	int hostroot = open(s->cfg->rootfs ? s->cfg->rootfs : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (hostroot < 0)
+		child_fail("open the rootfs");
+	/* The new root is built on a tmpfs over /tmp of this private namespace. */
+	if (mount("moat", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") < 0)
+		child_fail("mount the guest's root");
+	if (chdir("/tmp") < 0)
+		child_fail("chdir");
+	bind_interpreters(s, hostroot);
+	close(hostroot);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		child_fail("pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		child_fail("detach the old root");
+	if (chdir("/") < 0)
+		child_fail("chdir /");
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+		child_fail("remount / read-only");
+}
+
+static void loopback_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+	strcpy(ifr.ifr_name, "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		child_fail("loopback");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		child_fail("loopback up");
+	close(s);
+}
+
+/* Move what pid 1 keeps to fixed numbers and close everything else. */
+static void keep_fds(struct setup *s)
+{
+	int tmp[2 + GUEST_MAX_INTERP], n = 0;
+	/* Dup above every target first so the moves cannot clobber each other. */
+	int base = FD_INTERP0 + GUEST_MAX_INTERP + 64;
+	tmp[n++] = fcntl(s->sock, F_DUPFD_CLOEXEC, base);
+	tmp[n++] = fcntl(s->status, F_DUPFD_CLOEXEC, base);
+	for (int i = 0; i < s->ninterp; i++)
+		tmp[n++] = fcntl(s->interp_fd[i], F_DUPFD_CLOEXEC, base);
+	for (int i = 0; i < n; i++)
+		if (tmp[i] < 0 || dup3(tmp[i], FD_SOCK + i, O_CLOEXEC) < 0)
+			child_fail("arrange fds");
+	syscall(SYS_close_range, FD_SOCK + n, ~0U, 0);
+	s->sock = FD_SOCK;
+	s->status = FD_STATUS;
+	for (int i = 0; i < s->ninterp; i++)
+		s->interp_fd[i] = FD_INTERP0 + i;
+}
+
+/* One message: the interpreters' paths, NUL-separated, with the listener and
+ * the interpreters' O_PATH fds attached. */
+static int report_ready(struct setup *s, int listener)
+{
+	char data[GUEST_MAX_INTERP * PATH_MAX + 1];
+	size_t len = 0;
+	data[len++] = 'R';
+	for (int i = 0; i < s->ninterp; i++) {
+		size_t l = strlen(s->interp[i]) + 1;
+		memcpy(data + len, s->interp[i], l);
+		len += l;
+	}
+	int fds[1 + GUEST_MAX_INTERP];
+	fds[0] = listener;
+	for (int i = 0; i < s->ninterp; i++)
+		fds[1 + i] = s->interp_fd[i];
+	size_t nfds = 1 + (size_t)s->ninterp;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(fds))];
+	} u = { 0 };
+	struct iovec iov = { data, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	return sendmsg(s->sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+static pid_t command_pid;
+static void forward_signal(int sig)
+{
+	if (command_pid > 0)
+		kill(command_pid, sig);
+}
+
+static _Noreturn void run_command(struct setup *s)
+{
+	/* The first exec is already the sentry's: nothing below resolves a
+	 * path in the host kernel. */
+	char **argv = s->cfg->argv;
+	for (char **e = s->envp; *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			setenv("PATH", *e + 5, 1);
+	signal(SIGPIPE, SIG_DFL);
+	execvpe(argv[0], argv, s->envp);
+	int e = errno;
+	dprintf(2, "moat: %s: %s\n", argv[0], strerror(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+static _Noreturn void pid1_main(struct setup *s)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail("pdeathsig");
+	guest_mounts(s);
+	loopback_up();
+	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
+		child_fail("sethostname");
+	struct sock_filter *prog;
+	unsigned short prog_len;
+	int r = sys_filter_build(&prog, &prog_len);
+	if (r < 0) {
+		errno = -r;
+		child_fail("build the seccomp filter");
+	}
+	if (setgroups(0, NULL) < 0 || setresgid(GUEST_GID, GUEST_GID, GUEST_GID) < 0 ||
+	    setresuid(GUEST_UID, GUEST_UID, GUEST_UID) < 0)
+		child_fail("drop privileges");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail("no_new_privs");
+	keep_fds(s);
+	int listener = sys_filter_install(prog, prog_len);
+	if (listener < 0) {
+		errno = -listener;
+		child_fail("install the seccomp filter");
+	}
+	if (report_ready(s, listener) < 0)
+		child_fail("report to the sentry");
+	close(listener);
+	for (int i = 0; i < s->ninterp; i++)
+		close(s->interp_fd[i]);
+	close(s->sock);
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		child_fail("fork");
+	if (pid == 0) {
+		close(s->status);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		run_command(s);
+	}
+	command_pid = pid;
+	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
+	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigaction(fwd[i], &sa, NULL);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	for (;;) {
+		int st;
+		pid_t p = waitpid(-1, &st, 0);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p == pid || p < 0) {
+			(void)write(s->status, &st, sizeof(st));
+			_exit(0);
+		}
+	}
+}
+
+int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
+		struct guest *ret)
+{
+	int sv[2], pp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return neg_errno();
+	if (pipe2(pp, O_CLOEXEC) < 0) {
+		int r = neg_errno();
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	int pidfd = -1;
+	long pid = syscall(SYS_clone,
+			   CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+				   CLONE_NEWCGROUP | CLONE_PIDFD | SIGCHLD,
+			   NULL, &pidfd, NULL, 0);
+	if (pid == 0) {
+		close(sv[0]);
+		close(pp[0]);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		struct setup s = { .cfg = cfg, .envp = envp, .hostname = hostname,
+				   .sock = sv[1], .status = pp[1] };
+		pid1_main(&s);
+	}
+	close(sv[1]);
+	close(pp[1]);
+	if (pid < 0) {
+		int r = neg_errno();
+		close(sv[0]);
+		close(pp[0]);
+		return r;
+	}
+	*ret = (struct guest){ .pid = (pid_t)pid, .pidfd = pidfd, .sock = sv[0], .status = pp[0] };
+	return 0;
+}
+
+int guest_wait_ready(struct guest *g, struct guest_ready *ret)
+{
+	char data[GUEST_MAX_INTERP * PATH_MAX + 1];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE((1 + GUEST_MAX_INTERP) * sizeof(int))];
+	} u;
+	struct iovec iov = { data, sizeof(data) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(g->sock, &msg, MSG_CMSG_CLOEXEC);
+	safe_close(g->sock);
+	g->sock = -1;
+	if (n < 1 || data[0] != 'R' || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return -EPIPE;
+	data[n] = 0;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -EPROTO;
+	int nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	int fds[1 + GUEST_MAX_INTERP];
+	memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
+	*ret = (struct guest_ready){ .listener = fds[0] };
+	const char *p = data + 1;
+	for (int i = 1; i < nfds; i++) {
+		if (p >= data + n) {
+			close(fds[i]);
+			continue;
+		}
+		size_t l = strnlen(p, PATH_MAX);
+		if (l == PATH_MAX) {
+			close(fds[i]);
+			break;
+		}
+		memcpy(ret->interp[ret->ninterp], p, l + 1);
+		ret->interp_fd[ret->ninterp++] = fds[i];
+		p += l + 1;
+	}
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* The sandbox's pid 1 (guest.c). */
+#pragma once
+#include <limits.h>
+#include <sys/types.h>
+#include "config.h"
+
+#define GUEST_UID 65534
+#define GUEST_GID 65534
+#define GUEST_MAX_INTERP 4
+
+struct guest {
+	pid_t pid;   /* host pid of the sandbox's pid 1 */
+	int pidfd;
+	int sock;    /* pid 1 reports readiness here */
+	int status;  /* pid 1 writes the command's wait status here */
+};
+
+/* What pid 1 reports once it is confined: the seccomp listener, and the ELF
+ * interpreters it bound in the guest's root (paths and O_PATH fds of the
+ * host files, so the sentry can check they are the files its view shows). */
+struct guest_ready {
+	int listener;
+	int ninterp;
+	char interp[GUEST_MAX_INTERP][PATH_MAX];
+	int interp_fd[GUEST_MAX_INTERP];
+};
+
+/* Start pid 1 in new pid, mount, net, ipc, uts and cgroup namespaces. It sets
+ * itself up while the sentry builds its view, then runs argv with envp.
+ * Call while the sentry is single-threaded (pid 1 is a fork). */
+int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
+		struct guest *ret);
+/* Wait for pid 1's report. -EPIPE: it failed (and said why on stderr). */
+int guest_wait_ready(struct guest *g, struct guest_ready *ret);

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/* The sandbox's filesystem view: which host directories the gofer exports
+ * (the embedded default: the host's system directories with /etc's secrets
+ * masked, or a whole --rootfs; plus --bind sources), and the sentry's mount
+ * tree built over them: a read-only in-memory root holding the mountpoints,
+ * gofer mounts, /tmp, /root, /dev, /dev/shm, /proc, --tmpfs and --bind
+ * mounts, and the sandbox's own /etc/hosts, hostname, resolv.conf and
+ * machine-id mounted over the host's. */
+#include "view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "fs.h"
+#include "namei.h"
+#include "sentry.h"
+#include "vfs.h"
+
+
+static int exports_add(struct exports *e, const char *host, bool rw, const char *const *masks)
+{
+	struct gofer_export *n = realloc(e->v, (e->n + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	e->v = n;
+	struct gofer_export *x = &e->v[e->n];
+	*x = (struct gofer_export){ .host_path = strdup(host), .rw = rw };
+	if (!x->host_path)
+		return -ENOMEM;
+	size_t nm = 0;
+	while (masks && masks[nm])
+		nm++;
+	x->masks = calloc(nm + 1, sizeof(char *));
+	if (!x->masks)
+		return -ENOMEM;
+	for (size_t i = 0; i < nm; i++)
+		x->masks[i] = (char *)masks[i];
+	x->nmasks = nm;
+	return (int)e->n++;
+}
+
+/* Masks relative to an export: etc masks apply under "etc" of a rootfs and
+ * directly to an /etc export. For a whole host root, the host's own
+ * /proc, /sys and /dev are never served (moat mounts its own). */
+static const char **masks_for(const char *prefix, bool whole_root)
+{
+	size_t n = 0;
+	while (etc_masks[n])
+		n++;
+	const char **m = calloc(n + 4, sizeof(char *));
+	if (!m)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (prefix) {
+			char *s;
+			if (asprintf(&s, "%s/%s", prefix, etc_masks[i]) < 0)
+				return NULL;
+			m[k++] = s;
+		} else {
+			m[k++] = etc_masks[i];
+		}
+	}
+	if (whole_root) {
+		m[k++] = "proc";
+		m[k++] = "sys";
+		m[k++] = "dev";
+	}
+	return m;
+}
+
+static int mount_gofer(struct gofer_client *gc, int idx, const struct gofer_export *x,
+		       struct vnode *mp, unsigned flags, const char *src)
+{
+	struct vnode *root;
+	int r = gofer_fs_new(gc, (uint32_t)idx, (const char *const *)x->masks, x->nmasks, &root);
+	if (r < 0)
+		return r;
+	r = vfs_mount(root, mp, flags, src, "gofer", NULL);
+	if (r < 0)
+		vn_unref(root);
+	return r;
+}
+
+static int mount_new_tmpfs(struct vnode *mp, mode_t mode, unsigned flags, const char *src)
+{
+	struct vnode *root;
+	int r = tmpfs_new(mode, 0, 0, &root);
+	if (r < 0)
+		return r;
+	r = vfs_mount(root, mp, flags, src, "tmpfs", NULL);
+	if (r < 0)
+		vn_unref(root);
+	return r;
+}
+
+/* Find (or, in the synthesized root, make) the directory dst. */
+static int mountpoint_get(struct vnode *root, const char *dst, struct vnode **ret)
+{
+	struct nameidata nd;
+	int r = namei_at(root, root, dst, LOOKUP_FOLLOW, &nd);
+	if (r == 0) {
+		*ret = vn_ref(nd.vn);
+		nd_release(&nd);
+		return 0;
+	}
+	if (r != -ENOENT)
+		return r;
+	/* Make missing components where the tree is ours (tmpfs). */
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s", dst);
+	struct vnode *cur = vn_ref(root);
+	for (char *save, *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		struct vnode *next;
+		r = vfs_lookup_one(root, cur, c, &next);
+		if (r == -ENOENT) {
+			r = tmpfs_add_dir(cur, c, 0755, &next);
+			if (r < 0)
+				r = -ENOENT; /* not ours to create */
+		}
+		vn_unref(cur);
+		if (r < 0)
+			return r;
+		cur = next;
+	}
+	*ret = cur;
+	return 0;
+}
+
+static int add_file(struct vnode *dir, const char *name, const char *content)
+{
+	struct vnode *vn;
+	int r = dir->ops->create(dir, name, S_IFREG | 0644, NULL, &vn);
+	if (r < 0)
+		return r;
+	int fd = -1;
+	r = vn->ops->open(vn, O_WRONLY, &fd);
+	if (r == 0) {
+		r = write_all(fd, content, strlen(content));
+		close(fd);
+	}
+	vn_unref(vn);
+	return r;
+}
+
+/* The sandbox's own identity files, mounted over the host's in /etc. */
+static int mount_identity_files(struct vnode *root, const char *hostname)
+{
+	struct vnode *store;
+	int r = tmpfs_new(0755, 0, 0, &store);
+	if (r < 0)
+		return r;
+	struct mount *m;
+	/* The store itself is not reachable: it only lends its files. */
+	if ((r = vfs_mount(store, NULL, MNT_RDONLY, "moat", "tmpfs", &m)) == -EBUSY) {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		m->root = store;
+		m->flags = MNT_RDONLY;
+		m->dev = vfs_new_dev();
+		m->fstype = "tmpfs";
+		m->source = strdup("moat");
+		store->mnt = m;
+	}
+	char hosts[512], mid[64];
+	snprintf(hosts, sizeof(hosts),
+		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n",
+		 hostname);
+	uint8_t rnd[16];
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -EIO;
+	for (int i = 0; i < 16; i++)
+		snprintf(mid + 2 * i, 3, "%02x", rnd[i]);
+	mid[32] = '\n', mid[33] = 0;
+	char hn[80];
+	snprintf(hn, sizeof(hn), "%s\n", hostname);
+	struct {
+		const char *name, *content;
+	} files[] = {
+		{ "hosts", hosts }, { "hostname", hn }, { "resolv.conf", "" }, { "machine-id", mid },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		if ((r = add_file(store, files[i].name, files[i].content)) < 0)
+			return r;
+		char path[64];
+		snprintf(path, sizeof(path), "/etc/%s", files[i].name);
+		struct nameidata nd;
+		if (namei_at(root, root, path, 0, &nd) < 0)
+			continue; /* the view has no such file: nothing to hide */
+		struct vnode *f;
+		if (vfs_lookup_one(store, store, files[i].name, &f) == 0) {
+			if (vfs_mount(f, nd.vn, MNT_RDONLY, "moat", "tmpfs", NULL) < 0)
+				vn_unref(f);
+		}
+		nd_release(&nd);
+	}
+	return 0;
+}
+
+
+static int build_default_root(struct view *v, struct gofer_client *gc)
+{
+	int r = tmpfs_new(0755, 0, 0, &v->root);
+	if (r < 0)
+		return r;
+	if ((r = vfs_mount(v->root, NULL, MNT_RDONLY, "moat", "tmpfs", NULL)) < 0)
+		return r;
+	for (size_t i = 0; i < v->ex.n; i++) {
+		const char *name = v->ex.v[i].host_path + 1;
+		if (strchr(name, '/'))
+			continue; /* a --bind export: mounted later */
+		struct vnode *mp;
+		if ((r = tmpfs_add_dir(v->root, name, 0755, &mp)) < 0)
+			return r;
+		r = mount_gofer(gc, (int)i, &v->ex.v[i], mp, MNT_RDONLY | MNT_NODEV | MNT_NOSUID, v->ex.v[i].host_path);
+		vn_unref(mp);
+		if (r < 0)
+			return r;
+	}
+	for (const char *const *d = default_system_dirs; *d; d++) {
+		char host[64], target[PATH_MAX];
+		snprintf(host, sizeof(host), "/%s", *d);
+		ssize_t n = readlink(host, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if ((r = tmpfs_add_symlink(v->root, *d, target)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int view_exports(struct sandbox_config *cfg, struct view *v, struct gofer_config *gcfg)
+{
+	int r;
+	if (cfg->rootfs) {
+		_cleanup_free_ const char **m = masks_for("etc", true);
+		if (!m || (r = exports_add(&v->ex, cfg->rootfs, false, m)) < 0)
+			return -ENOMEM;
+	} else {
+		for (const char *const *d = default_system_dirs; *d; d++) {
+			char host[64];
+			struct stat st;
+			snprintf(host, sizeof(host), "/%s", *d);
+			if (lstat(host, &st) < 0 || !S_ISDIR(st.st_mode))
+				continue;
+			if ((r = exports_add(&v->ex, host, false, !strcmp(*d, "etc") ? etc_masks : NULL)) < 0)
+				return r;
+		}
+	}
+	for (size_t i = 0; i < cfg->nmounts; i++) {
+		struct mount_spec *m = &cfg->mounts[i];
+		if (m->kind != MOUNT_BIND)
+			continue;
+		struct stat st;
+		if (stat(m->src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			log_warnx("--bind %s: not a directory", m->src);
+			return -ENOTDIR;
+		}
+		/* Writable binds need the gofer's mutation ops (a later issue):
+		 * until then every bind is served read-only. */
+		if ((r = exports_add(&v->ex, m->src, false, NULL)) < 0)
+			return r;
+	}
+	gcfg->exports = v->ex.v;
+	gcfg->nexports = v->ex.n;
+	return 0;
+}
+
+int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc)
+{
+	int r;
+	if (cfg->rootfs) {
+		struct gofer_export *x = &v->ex.v[0];
+		if ((r = gofer_fs_new(gc, 0, (const char *const *)x->masks, x->nmasks, &v->root)) < 0)
+			return r;
+		if ((r = vfs_mount(v->root, NULL, MNT_RDONLY | MNT_NODEV | MNT_NOSUID, cfg->rootfs,
+				   "gofer", NULL)) < 0)
+			return r;
+	} else if ((r = build_default_root(v, gc)) < 0) {
+		return r;
+	}
+	static const struct {
+		const char *dst;
+		int kind; /* 0 tmpfs, 1 devfs, 2 procfs */
+		mode_t mode;
+		unsigned flags;
+	} std_mounts[] = {
+		{ "/proc", 2, 0555, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC },
+		{ "/dev", 1, 0755, MNT_NOSUID },
+		{ "/dev/shm", 0, 01777, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC },
+		{ "/tmp", 0, 01777, MNT_NOSUID | MNT_NODEV },
+		{ "/root", 0, 0700, MNT_NOSUID | MNT_NODEV },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(std_mounts); i++) {
+		struct vnode *mp, *fsroot;
+		if ((r = mountpoint_get(v->root, std_mounts[i].dst, &mp)) < 0) {
+			log_debug("no mountpoint %s in the view: %s", std_mounts[i].dst, strerror(-r));
+			continue;
+		}
+		switch (std_mounts[i].kind) {
+		case 0:
+			r = mount_new_tmpfs(mp, std_mounts[i].mode, std_mounts[i].flags, "tmpfs");
+			break;
+		case 1:
+			if ((r = devfs_new(&fsroot)) == 0 &&
+			    (r = vfs_mount(fsroot, mp, std_mounts[i].flags, "devfs", "devtmpfs", NULL)) < 0)
+				vn_unref(fsroot);
+			break;
+		default:
+			if ((r = procfs_new(&fsroot)) == 0 &&
+			    (r = vfs_mount(fsroot, mp, std_mounts[i].flags, "proc", "proc", NULL)) < 0)
+				vn_unref(fsroot);
+			break;
+		}
+		vn_unref(mp);
+		if (r < 0)
+			return r;
+	}
+	/* The user's mounts, in order; binds are the exports after the view's. */
+	size_t bind_idx = v->ex.n;
+	for (size_t i = cfg->nmounts; i-- > 0;)
+		if (cfg->mounts[i].kind == MOUNT_BIND)
+			bind_idx--;
+	for (size_t i = 0; i < cfg->nmounts; i++) {
+		struct mount_spec *m = &cfg->mounts[i];
+		struct vnode *mp;
+		if ((r = mountpoint_get(v->root, m->dst, &mp)) < 0)
+			return log_error_errno(r, "mountpoint %s", m->dst);
+		if (m->kind == MOUNT_TMPFS)
+			r = mount_new_tmpfs(mp, 01777, MNT_NOSUID | MNT_NODEV, "tmpfs");
+		else
+			r = mount_gofer(gc, (int)bind_idx, &v->ex.v[bind_idx], mp,
+					MNT_RDONLY | MNT_NOSUID | MNT_NODEV, m->src), bind_idx++;
+		vn_unref(mp);
+		if (r < 0)
+			return log_error_errno(r, "mount %s", m->dst);
+	}
+	return mount_identity_files(v->root, sentry.ident.hostname);
+}

@@ -163,10 +163,12 @@ static void statx_to_stat(const struct statx *sx, struct stat *st)
 	};
 }
 
-static bool srv_is_mask(const struct srv *s, const struct stat *st)
+/* A masked directory is served as what it now is, an empty directory: the
+ * sentry mounts its own procfs and devfs over the host's /proc and /dev of a
+ * whole-root export. A masked file is refused. */
+static bool srv_is_file_mask(const struct srv *s, const struct stat *st)
 {
-	return (st->st_dev == s->maskf_dev && st->st_ino == s->maskf_ino) ||
-	       (st->st_dev == s->maskd_dev && st->st_ino == s->maskd_ino);
+	return st->st_dev == s->maskf_dev && st->st_ino == s->maskf_ino;
 }
 
 /* Errors the gofer itself runs into that mean "out of resources". */
@@ -358,7 +360,7 @@ static void walk_got_dir(struct srv *s, struct srv_req *req, int fd)
 	struct stat st;
 	uint64_t id;
 	int r = fstat(fd, &st) < 0 ? neg_errno() : 0;
-	if (r == 0 && srv_is_mask(s, &st))
+	if (r == 0 && srv_is_file_mask(s, &st))
 		r = -EACCES;
 	if (r == 0)
 		r = slot_alloc(s, fd, &id);
@@ -405,7 +407,7 @@ static bool walk_op_done(struct srv *s, struct srv_req *req, struct srv_op *op)
 		reply_status(s, &req->rq, -EIO);
 		return true;
 	}
-	if (srv_is_mask(s, &st))
+	if (srv_is_file_mask(s, &st))
 		reply_status(s, &req->rq, -EACCES);
 	else
 		reply_node(s, &req->rq, GOFER_ID_NONE, &st, -1);
@@ -484,7 +486,7 @@ static void readdir_finish(struct srv *s, struct srv_req *req)
 		out[n].name = op->name;
 		out[n].name_len = strlen(op->name);
 		statx_to_stat(&op->stx, &out[n].st);
-		if (srv_is_mask(s, &out[n].st))
+		if (srv_is_file_mask(s, &out[n].st))
 			continue;
 		n++;
 	}

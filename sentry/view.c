@@ -281,8 +281,17 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 {
 	int r;
 	if (cfg->rootfs) {
+		/* The gofer serves the host's /proc and /dev empty; the sentry
+		 * still shows them, as mountpoints for its own procfs and devfs. */
 		struct gofer_export *x = &v->ex.v[0];
-		if ((r = gofer_fs_new(gc, 0, (const char *const *)x->masks, x->nmasks, &v->root)) < 0)
+		_cleanup_free_ const char **m = calloc(x->nmasks + 1, sizeof(char *));
+		size_t n = 0;
+		if (!m)
+			return -ENOMEM;
+		for (size_t i = 0; i < x->nmasks; i++)
+			if (strcmp(x->masks[i], "proc") && strcmp(x->masks[i], "dev"))
+				m[n++] = x->masks[i];
+		if ((r = gofer_fs_new(gc, 0, m, n, &v->root)) < 0)
 			return r;
 		if ((r = vfs_mount(v->root, NULL, MNT_RDONLY | MNT_NODEV | MNT_NOSUID, cfg->rootfs,
 				   "gofer", NULL)) < 0)

@@ -653,7 +653,17 @@ TEST(gofer_masks)
 	struct gofer_node root, dir, n;
 	ASSERT_EQ(gofer_attach(g.gc, 0, &root), 0);
 	EXPECT_EQ(gofer_walk(g.gc, root.id, "secret.txt", &n), -EACCES);
-	EXPECT_EQ(gofer_walk(g.gc, root.id, "maskdir", &n), -EACCES);
+	/* A masked directory is served as the empty directory it now is. */
+	ASSERT_EQ(gofer_walk(g.gc, root.id, "maskdir", &n), 0);
+	{
+		struct gofer_dirent *me;
+		size_t mn;
+		ASSERT_EQ(gofer_readdir(g.gc, n.id, &me, &mn), 0);
+		EXPECT_EQ(mn, 0);
+		gofer_dirents_free(me, mn);
+		close(n.fd);
+		gofer_release(g.gc, n.id);
+	}
 	ASSERT_EQ(gofer_walk(g.gc, root.id, "dir", &dir), 0);
 	EXPECT_EQ(gofer_walk(g.gc, dir.id, "hidden.txt", &n), -EACCES);
 	struct gofer_dirent *ents;
@@ -662,10 +672,10 @@ TEST(gofer_masks)
 	EXPECT_TRUE(t_has(ents, cnt, "file.txt"));
 	EXPECT_TRUE(t_has(ents, cnt, "dir"));
 	EXPECT_TRUE(!t_has(ents, cnt, "secret.txt"));
-	EXPECT_TRUE(!t_has(ents, cnt, "maskdir"));
+	EXPECT_TRUE(t_has(ents, cnt, "maskdir"));
 	EXPECT_TRUE(!t_has(ents, cnt, "."));
 	EXPECT_TRUE(!t_has(ents, cnt, ".."));
-	EXPECT_EQ(cnt, 50 + 5); /* f0..f49, file.txt, dir, link, linkdir, private */
+	EXPECT_EQ(cnt, 50 + 6); /* f0..f49, file.txt, dir, link, linkdir, private, maskdir */
 	gofer_dirents_free(ents, cnt);
 	/* Through a donated fd the sentry sees only the empty cover. */
 	char buf[16];
@@ -759,7 +769,7 @@ static void *t_worker(void *arg)
 		if (i % 10 == 0) {
 			struct gofer_dirent *ents;
 			size_t cnt;
-			if (gofer_readdir(t->gc, t->root, &ents, &cnt) != 0 || cnt != 55)
+			if (gofer_readdir(t->gc, t->root, &ents, &cnt) != 0 || cnt != 56)
 				t->failures++;
 			else
 				gofer_dirents_free(ents, cnt);
@@ -1121,7 +1131,7 @@ TEST(gofer_sync_fallback)
 	struct gofer_dirent *ents;
 	size_t cnt;
 	ASSERT_EQ(gofer_readdir(g.gc, root.id, &ents, &cnt), 0);
-	EXPECT_EQ(cnt, 55);
+	EXPECT_EQ(cnt, 56); /* maskdir is listed, as an empty directory */
 	gofer_dirents_free(ents, cnt);
 	pthread_t th[4];
 	struct t_thread ts[4];

@@ -164,7 +164,7 @@ static int do_open(struct task *t, int dirfd, const char *path, int flags, mode_
 		}
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", nd.hostfd);
-		int fd = open(p, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_CLOEXEC | O_NOCTTY);
+		int fd = open(p, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_TRUNC)) | O_CLOEXEC | O_NOCTTY);
 		r = fd < 0 ? (errno == ENXIO || errno == ENODEV ? -ENXIO : neg_errno()) : 0;
 		if (fd >= 0)
 			*ret_fd = fd;

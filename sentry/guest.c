@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
 #include <net/if.h>
 #include <sched.h>
@@ -36,6 +37,11 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "syscalls/table.h"
+
+/* The filter as built at compile time (syscalls/filter_gen.c), linked into
+ * the moat binary; absent in the unit tests, which build it at run time. */
+extern const struct sock_filter sys_filter_prebuilt[] __attribute__((weak));
+extern const unsigned short sys_filter_prebuilt_len __attribute__((weak));
 
 static const char *const interp_candidates[] = {
 	"/lib64/ld-linux-x86-64.so.2",
@@ -213,12 +219,16 @@ static _Noreturn void pid1_main(struct setup *s)
 	loopback_up();
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
 		child_fail("sethostname");
-	struct sock_filter *prog;
-	unsigned short prog_len;
-	int r = sys_filter_build(&prog, &prog_len);
-	if (r < 0) {
-		errno = -r;
-		child_fail("build the seccomp filter");
+	const struct sock_filter *prog = sys_filter_prebuilt;
+	unsigned short prog_len = prog ? sys_filter_prebuilt_len : 0;
+	if (!prog) {
+		struct sock_filter *built;
+		int r = sys_filter_build(&built, &prog_len);
+		if (r < 0) {
+			errno = -r;
+			child_fail("build the seccomp filter");
+		}
+		prog = built;
 	}
 	if (setgroups(0, NULL) < 0 || setresgid(GUEST_GID, GUEST_GID, GUEST_GID) < 0 ||
 	    setresuid(GUEST_UID, GUEST_UID, GUEST_UID) < 0)

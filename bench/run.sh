@@ -50,7 +50,11 @@ runsc_do() { "$RUNSC" --platform=ptrace --network=none "do" "$@"; }
 echo "== moat micro-benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "== $(uname -sr), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 echo "== moat: $MOAT"
-echo "== gVisor: $([ "$gvisor" = yes ] && "$RUNSC" --version 2>/dev/null | head -n 1 || echo "$gvisor")"
+if [ "$gvisor" = yes ]; then
+	echo "== gVisor: $("$RUNSC" --version 2>/dev/null | sed -n 1p), --platform=ptrace"
+else
+	echo "== gVisor: $gvisor"
+fi
 echo
 
 "$out/micro" -s "$scale" >"$out/native.txt" || echo "native run failed" >&2

@@ -213,8 +213,6 @@ static _Noreturn void run_command(struct setup *s)
 
 static _Noreturn void pid1_main(struct setup *s)
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		child_fail("pdeathsig");
 	guest_mounts(s);
 	loopback_up();
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -233,6 +231,10 @@ static _Noreturn void pid1_main(struct setup *s)
 	if (setgroups(0, NULL) < 0 || setresgid(GUEST_GID, GUEST_GID, GUEST_GID) < 0 ||
 	    setresuid(GUEST_UID, GUEST_UID, GUEST_UID) < 0)
 		child_fail("drop privileges");
+	/* After the uid change, which clears it: if the sentry dies, pid 1
+	 * dies, and with it the whole pid namespace (fail closed). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail("pdeathsig");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail("no_new_privs");
 	keep_fds(s);

@@ -156,9 +156,20 @@ check "--rootfs / shows the host's files read-only" t_rootfs_host
 check "--debug runs the guest" mrun --debug -- /bin/true
 
 # --- /dev and /tmp ------------------------------------------------------------
-check_output "/dev has null, zero, full, random, urandom, tty, stdin..stderr" \
-	"full null random stderr stdin stdout tty urandom zero" \
-	mrun -- /bin/sh -c 'cd /dev && for f in null zero full random urandom tty stdin stdout stderr; do test -e $f && echo $f; done | sort | paste -sd" "'
+check_output "/dev has null, zero, full, random, urandom, tty, shm, and fd links" \
+	"full null random shm tty urandom zero fd stdin stdout stderr" \
+	mrun -- /bin/sh -c 'cd /dev && { for f in null zero full random urandom tty shm; do test -e $f && echo $f; done | sort; for f in fd stdin stdout stderr; do test -L $f && echo $f; done; } | paste -sd" "'
+t_dev_std_files()
+{
+	local script='cat /dev/stdin; echo to-stdout >> /dev/stdout; echo to-stderr >> /dev/stderr'
+	echo "from a host file" >"$T_TMP/in"
+	timeout -k 5 "$MOAT_TIMEOUT" "$MOAT" run -- /bin/sh -c "$script" \
+		<"$T_TMP/in" >"$T_TMP/o1" 2>"$T_TMP/o2"
+	echo "status $?, stdout [$(cat "$T_TMP/o1")], stderr [$(cat "$T_TMP/o2")]" >&2
+	[ "$(cat "$T_TMP/o1")" = "from a host file
+to-stdout" ] && [ "$(cat "$T_TMP/o2")" = to-stderr ]
+}
+check "/dev/stdin, /dev/stdout, /dev/stderr open when moat's stdio are host files" t_dev_std_files
 check_output "/dev/zero, /dev/urandom, /dev/null, /dev/full work" "4096 16 0 full-fails" \
 	mrun -- /bin/sh -c 'a=$(head -c 4096 /dev/zero | wc -c); b=$(head -c 16 /dev/urandom | wc -c); c=$(echo x > /dev/null; wc -c </dev/null); echo x > /dev/full 2>/dev/null && d=full-ok || d=full-fails; echo $a $b $c $d'
 check_output "/dev/shm is writable" shm \

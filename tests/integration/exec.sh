@@ -113,7 +113,7 @@ if [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically
 	ROOT=$(host_tmpdir)
 	mkdir -p "$ROOT/bin" "$ROOT/etc" "$ROOT/tmp" "$ROOT/dev" "$ROOT/proc"
 	cp /bin/busybox "$ROOT/bin/busybox"
-	for a in sh echo ls cat test; do ln -s busybox "$ROOT/bin/$a"; done
+	for a in sh echo ls cat test grep sed tr; do ln -s busybox "$ROOT/bin/$a"; done
 	echo "root-of-busybox" >"$ROOT/etc/marker"
 	check_output "--rootfs DIR (static busybox root) runs its own /bin/sh" "hi
 root-of-busybox

@@ -10,13 +10,17 @@
 #   check_same "desc" CMD...            ok if `moat run -- CMD` prints what CMD
 #                                       prints natively and exits the same way
 #   skip "desc" "reason"                ok N - desc # SKIP reason
-#   diag "text"                         a TAP comment (to stderr inside checks,
-#                                       shown only when the check fails)
+#   diag "text"                         a TAP comment
 #   done_testing                        prints the plan; call it last
+#   require_moat                        the first check of every script
 #
 #   mrun ARGS...       $MOAT run ARGS...  with a timeout and stdin from /dev/null
 #   native CMD...      CMD on the host with the sandbox's default environment,
 #                      in /, with a timeout
+#   start_guest TAG PY a long-running python guest in the background; finds
+#                      its host pid from outside (GUEST_PID, MOAT_PID)
+#   host_tmpdir [DIR]  a fresh host directory, removed at exit
+#   at_exit "CMD"      run CMD when the script exits
 #
 # Every process a check starts goes through `timeout` ($MOAT_TIMEOUT seconds,
 # default 60), so a hung sandbox fails its check instead of the whole suite;
@@ -33,14 +37,18 @@ export LC_ALL=C
 T_N=0
 T_FAILED=0
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/moat-test.XXXXXX") || exit 99
-T_CLEANUP=()
+T_MAIN=$BASHPID
 
+# Cleanups are kept in a file, so checks (which run in subshells) can add
+# theirs; only the main shell runs them.
 t_cleanup()
 {
-	local c
-	for c in "${T_CLEANUP[@]}"; do
-		eval "$c" >/dev/null 2>&1
-	done
+	[ "$BASHPID" = "$T_MAIN" ] || return 0
+	if [ -f "$T_TMP/cleanup" ]; then
+		while IFS= read -r c; do
+			eval "$c" >/dev/null 2>&1
+		done <"$T_TMP/cleanup"
+	fi
 	rm -rf "$T_TMP"
 }
 trap t_cleanup EXIT
@@ -49,7 +57,7 @@ trap "exit 130" INT
 trap "exit 143" TERM
 
 # at_exit "shell command": run when the test script exits.
-at_exit() { T_CLEANUP+=("$1"); }
+at_exit() { printf '%s\n' "$1" >>"$T_TMP/cleanup"; }
 
 diag()
 {

@@ -18,7 +18,8 @@ build=${MOAT_BUILD_DIR:-build}
 pkgs=(build-essential autoconf automake libtool pkg-config
 	libseccomp-dev liburing-dev libxxhash-dev libjson-c-dev)
 if [ "${1:-}" = --test ]; then
-	pkgs+=(python3 gcc make git tar procps util-linux file busybox-static strace)
+	pkgs+=(python3 gcc make git tar procps util-linux file busybox-static strace
+		libpython3.11-testsuite)
 fi
 
 missing=()

@@ -23,12 +23,18 @@ struct sysreq {
 	const struct sys_entry *entry;
 	bool replied;           /* set once a reply (value, fd, continue) was sent */
 	int listener;           /* seccomp listener fd */
+	/* With SYSRET_FD: the host fd to install in the guest (owned by the
+	 * request; the dispatcher installs it after dropping the sentry lock,
+	 * so the woken guest never finds the lock held). */
+	int reply_fd;
+	bool reply_cloexec;
 };
 
 /* Special handler results, beside a value >= 0 or -errno. */
 #define SYSRET_DONE (-100000L)     /* the handler already replied */
 #define SYSRET_CONTINUE (-100001L) /* let the kernel run the call: only for
 				      decisions made on registers alone */
+#define SYSRET_FD (-100002L)       /* install r->reply_fd as the result */
 
 /* Guest memory. Each pointer argument is read exactly once; the copies are
  * what every decision is made on. Return bytes read or -errno (-EFAULT on an

@@ -60,6 +60,7 @@ int notify_receive(int listener, struct sysreq *r)
 		.nr = u.n.data.nr,
 		.ip = u.n.data.instruction_pointer,
 		.listener = listener,
+		.reply_fd = -1,
 	};
 	memcpy(r->args, u.n.data.args, sizeof(r->args));
 	return 0;

@@ -108,6 +108,15 @@ static void dispatch(struct sysreq *r)
 		ret = sys_deny(r);
 	current = NULL;
 	sentry_unlock();
+	if (ret == SYSRET_FD) {
+		/* ADDFD|SEND wakes the guest, often on this CPU: not under the lock. */
+		int fd = r->reply_fd;
+		int n = req_reply_fd(r, fd, r->reply_cloexec);
+		close(fd);
+		if (n < 0 && !r->replied)
+			(void)req_reply(r, sys_errno_filter(n));
+		return;
+	}
 	if (ret == SYSRET_DONE || r->replied)
 		return;
 	if (ret == SYSRET_CONTINUE)

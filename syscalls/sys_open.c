@@ -239,8 +239,7 @@ long sys_open(struct sysreq *r)
 	rc = do_open(t, dirfd, path, flags, mode, lflags, &fd);
 	if (rc < 0)
 		return rc;
-	rc = req_reply_fd(r, fd, flags & O_CLOEXEC);
-	if (rc < 0 && !r->replied)
-		return rc == -ENOENT ? SYSRET_DONE : rc;
-	return SYSRET_DONE;
+	r->reply_fd = TAKE_FD(fd);
+	r->reply_cloexec = flags & O_CLOEXEC;
+	return SYSRET_FD;
 }

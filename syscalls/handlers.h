@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Handlers of emulated syscalls, one file per family. Each takes the request
  * (registers, calling task in req->task == current) and returns a value >= 0,
- * -errno, or SYSRET_DONE / SYSRET_CONTINUE (platform.h). The dispatcher
+ * -errno, or SYSRET_DONE / SYSRET_CONTINUE / SYSRET_FD (platform.h). The dispatcher
  * passes every errno through a whitelist (sys_errno_filter); anything
  * unexpected reaches the guest as -EIO. Handlers run with the sentry lock. */
 #pragma once

@@ -45,8 +45,8 @@ int notify_sizes_get(struct notify_sizes *ret)
 
 int notify_receive(int listener, struct sysreq *r)
 {
-	/* The kernel's struct may be larger than ours in the future; it never
-	 * writes past what GET_NOTIF_SIZES reports, which we check at start. */
+	/* The kernel's struct may be larger than ours in the future; it writes
+	 * what GET_NOTIF_SIZES reports, which sandbox_run checks fits here. */
 	union {
 		struct seccomp_notif n;
 		char pad[256];

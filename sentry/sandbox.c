@@ -220,6 +220,13 @@ int sandbox_run(struct sandbox_config *cfg)
 	accept_interpreters(v.root, &gr);
 	sentry_unlock();
 	sentry.listener = gr.listener;
+	/* notify_receive() reads into a fixed 256-byte buffer: refuse a kernel
+	 * whose notification is larger rather than let it write past it. */
+	struct notify_sizes nsz;
+	if (notify_sizes_get(&nsz) < 0 || nsz.notif > 256) {
+		log_warnx("unsupported seccomp notification size");
+		goto fail;
+	}
 	if (notify_set_sync_wakeup(gr.listener) < 0)
 		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
 	if ((r = sentry_drop_privileges()) < 0) {

@@ -47,7 +47,7 @@ static atomic_int idle_workers, nworkers;
 static _Thread_local bool is_worker;
 #define MAX_WORKERS 64
 
-enum { EV_TASK = 1, EV_HANGUP = 2, EV_CTL = 3 };
+enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3 };
 enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
@@ -181,7 +181,7 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 	if (gofer_pidfd >= 0 && (r = watch_ctl(gofer_pidfd, CTL_GOFER)) < 0)
 		return r;
 	int inofd = ofd_notify_fd();
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_HANGUP, 0) };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_DIRCLOSE, 0) };
 	if (inofd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, inofd, &ev) < 0)
 		return inofd < 0 ? inofd : neg_errno();
 	for (int i = 0; i < nworkers_start; i++)
@@ -205,7 +205,7 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 				sentry_unlock();
 				break;
 			}
-			case EV_HANGUP:
+			case EV_DIRCLOSE:
 				sentry_lock();
 				ofd_events();
 				sentry_unlock();

@@ -6,7 +6,6 @@
  * cwd into the child. Exits come from per-thread pidfds (sentry.c). */
 #include "task.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -242,43 +241,6 @@ static int read_status_ids(pid_t tid, struct status_ids *ret)
 	return 0;
 }
 
-pid_t task_host_to_vpid(pid_t host_tid)
-{
-	struct task *t = task_find(host_tid);
-	if (t)
-		return t->vtid;
-	struct status_ids ids;
-	int r = read_status_ids(host_tid, &ids);
-	return r < 0 ? r : ids.nspid;
-}
-
-static bool in_sandbox_pidns(pid_t pid)
-{
-	char path[64];
-	struct stat st;
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
-	return stat(path, &st) == 0 && st.st_ino == sentry.pidns_ino;
-}
-
-pid_t task_vpid_to_host(pid_t vpid)
-{
-	struct proc *p = proc_find_vpid(vpid);
-	if (p)
-		return p->tgid;
-	_cleanup_(closedirp) DIR *d = opendir("/proc");
-	if (!d)
-		return -ESRCH;
-	for (struct dirent *de; (de = readdir(d));) {
-		pid_t pid = atoi(de->d_name);
-		if (pid <= 0 || !in_sandbox_pidns(pid))
-			continue;
-		struct status_ids ids;
-		if (read_status_ids(pid, &ids) == 0 && ids.nspid == vpid)
-			return pid;
-	}
-	return -ESRCH;
-}
-
 static void task_insert(struct task *t)
 {
 	t->hnext = task_tab[t->tid % TASK_BUCKETS];
@@ -290,7 +252,7 @@ struct task *task_get(pid_t tid)
 	struct task *t = task_find(tid);
 	if (t)
 		return t;
-	struct status_ids ids;
+	struct status_ids ids = { 0 };
 	if (read_status_ids(tid, &ids) < 0)
 		return NULL;
 	t = calloc(1, sizeof(*t));

@@ -80,9 +80,3 @@ static inline bool cred_is_root(const struct cred *c) { return c->fsuid == 0; }
 
 /* The initial state for the sandbox's first task (from the config). */
 void task_set_initial(struct fs_state *fs, struct cred *cred);
-
-/* Host <-> sandbox pid translation, by reading /proc/<tid>/status NSpid.
- * Returns the sandbox pid or -errno. */
-pid_t task_host_to_vpid(pid_t host_tid);
-/* Host pid of a sandbox pid (scans the sandbox's pid namespace); -ESRCH. */
-pid_t task_vpid_to_host(pid_t vpid);

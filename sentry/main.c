@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "sentry/cmd/cmd.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 

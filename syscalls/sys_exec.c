@@ -18,11 +18,11 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "platform/ptrace_exec.h"
-#include "sentry/audit.h"
-#include "sentry/elf.h"
-#include "sentry/namei.h"
-#include "sentry/sentry.h"
-#include "sentry/task.h"
+#include "sentry/kernel/audit.h"
+#include "sentry/kernel/elf.h"
+#include "sentry/vfs/namei.h"
+#include "sentry/kernel/sentry.h"
+#include "sentry/kernel/task.h"
 #include "syscalls/handlers.h"
 
 #define MAX_ARGV 65536

@@ -11,10 +11,10 @@
 #include <sys/types.h>
 #include "common/cleanup.h"
 #include "platform/platform.h"
-#include "sentry/namei.h"
-#include "sentry/ofd.h"
-#include "sentry/task.h"
-#include "sentry/vfs.h"
+#include "sentry/vfs/namei.h"
+#include "sentry/vfs/ofd.h"
+#include "sentry/kernel/task.h"
+#include "sentry/vfs/vfs.h"
 
 /* Cleanup attribute for a vnode reference (NULL allowed). */
 static inline void sys_vn_unrefp(struct vnode **p)

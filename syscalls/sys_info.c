@@ -7,7 +7,7 @@
 #include <sys/sysinfo.h>
 #include <time.h>
 
-#include "sentry/sentry.h"
+#include "sentry/kernel/sentry.h"
 #include "syscalls/handlers.h"
 #include "syscalls/sys_fs.h"
 

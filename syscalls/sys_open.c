@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "sentry/namei.h"
-#include "sentry/ofd.h"
-#include "sentry/task.h"
+#include "sentry/vfs/namei.h"
+#include "sentry/vfs/ofd.h"
+#include "sentry/kernel/task.h"
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
 

@@ -10,8 +10,8 @@
 #include <signal.h>
 #include <sys/syscall.h>
 
-#include "sentry/audit.h"
-#include "sentry/task.h"
+#include "sentry/kernel/audit.h"
+#include "sentry/kernel/task.h"
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
 

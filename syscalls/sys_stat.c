@@ -18,7 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "sentry/sentry.h"
+#include "sentry/kernel/sentry.h"
 #include "syscalls/handlers.h"
 #include "syscalls/sys_fs.h"
 

@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "sentry/fs.h"
-#include "sentry/namei.h"
-#include "sentry/vfs.h"
+#include "sentry/fs/fs.h"
+#include "sentry/vfs/namei.h"
+#include "sentry/vfs/vfs.h"
 #include "tests/tap.h"
 
 static struct vnode *root, *sub; /* sub: the root of a tmpfs mounted at /mnt */

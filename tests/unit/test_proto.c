@@ -1203,9 +1203,9 @@ TEST(gofer_latency)
 /* ------------------------------------------------------------------------
  * The sentry's gofer filesystem over a live gofer */
 
-#include "sentry/fs.h"
-#include "sentry/sentry.h"
-#include "sentry/vfs.h"
+#include "sentry/fs/fs.h"
+#include "sentry/kernel/sentry.h"
+#include "sentry/vfs/vfs.h"
 
 static struct vnode *t_fs_mount(struct t_gofer *g)
 {

@@ -20,10 +20,10 @@
 #include <time.h>
 
 #include "common/cleanup.h"
-#include "sentry/fs.h"
-#include "sentry/sentry.h"
-#include "sentry/task.h"
-#include "sentry/vfs.h"
+#include "sentry/fs/fs.h"
+#include "sentry/kernel/sentry.h"
+#include "sentry/kernel/task.h"
+#include "sentry/vfs/vfs.h"
 #include "tests/tap.h"
 
 #ifndef RENAME_NOREPLACE

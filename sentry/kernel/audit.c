@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "audit.h"
+#include "sentry/kernel/audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
-#include "sentry.h"
+#include "sentry/kernel/sentry.h"
 
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -4,7 +4,7 @@
  * the parent had when it called clone/fork (proc->clone_fs/clone_cred, set by
  * sys_clone), so a parent that chdirs right after fork does not leak its new
  * cwd into the child. Exits come from per-thread pidfds (sentry.c). */
-#include "task.h"
+#include "sentry/kernel/task.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +18,8 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "sentry.h"
-#include "vfs.h"
+#include "sentry/kernel/sentry.h"
+#include "sentry/vfs/vfs.h"
 
 _Thread_local struct task *current;
 

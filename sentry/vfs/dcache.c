@@ -9,7 +9,7 @@
 #include <xxhash.h>
 
 #include "common/cleanup.h"
-#include "vfs.h"
+#include "sentry/vfs/vfs.h"
 
 struct dentry {
 	struct vnode *dir;   /* not referenced: entries die with dcache_remove_children */

@@ -12,7 +12,7 @@
  *
  * The root holds a reference on each child and each child's vn->parent one
  * on the root, so an instance lives as long as the sandbox. */
-#include "fs.h"
+#include "sentry/fs/fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,7 +30,7 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
-#include "task.h"
+#include "sentry/kernel/task.h"
 
 #define DEVFS_ST_VALID 0x0020 /* the kernel's ST_VALID */
 #define DEVFS_BLOCK 4096

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "sentry/cmd.h"
+#include "sentry/cmd/cmd.h"
 #include "syscalls/table.h"
 
 enum out_format { OUT_TEXT, OUT_MARKDOWN, OUT_JSON };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 #include <stddef.h>
-#include "config.h"
+#include "sentry/sandbox/config.h"
 #include "gofer/gofer.h"
 
 struct vnode;

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "sentry/cmd/cmd.h"
 #include "common/log.h"
-#include "config.h"
-#include "sandbox.h"
+#include "sentry/sandbox/config.h"
+#include "sentry/sandbox/sandbox.h"
 
 static void usage(FILE *f)
 {

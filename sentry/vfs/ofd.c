@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Placeholder fds for directories and the lookup of guest fds (see ofd.h). */
-#include "ofd.h"
+#include "sentry/vfs/ofd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
-#include "task.h"
+#include "sentry/kernel/task.h"
 
 #define OFD_BUCKETS 1024
 static struct ofd *ofd_tab[OFD_BUCKETS]; /* by key */

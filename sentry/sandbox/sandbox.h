@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
-#include "config.h"
+#include "sentry/sandbox/config.h"
 
 /* Start the gofer, build the sandbox's VFS, start the guest, serve it as the
  * sentry until its first process exits. Returns the exit status moat should

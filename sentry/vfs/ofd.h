@@ -10,7 +10,7 @@
 #pragma once
 #include <stdint.h>
 #include <sys/stat.h>
-#include "vfs.h"
+#include "sentry/vfs/vfs.h"
 
 struct task;
 

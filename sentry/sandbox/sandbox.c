@@ -8,7 +8,7 @@
  *  3. pid 1 reports its listener and the interpreters it bound; the sentry
  *     checks they are the files its view shows, drops its capabilities, and
  *     serves the guest until pid 1 reports the command's status. */
-#include "sandbox.h"
+#include "sentry/sandbox/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,16 +27,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "sentry/kernel/audit.h"
 #include "common/cleanup.h"
 #include "common/log.h"
-#include "guest.h"
-#include "namei.h"
+#include "sentry/sandbox/guest.h"
+#include "sentry/vfs/namei.h"
 #include "platform/platform.h"
-#include "sentry.h"
-#include "task.h"
-#include "vfs.h"
-#include "view.h"
+#include "sentry/kernel/sentry.h"
+#include "sentry/kernel/task.h"
+#include "sentry/vfs/vfs.h"
+#include "sentry/sandbox/view.h"
 
 #define SANDBOX_RELEASE "6.1.0-moat"
 

@@ -33,7 +33,7 @@
  * gofer round trips and blocking FIFO opens only; afterwards, state another
  * thread may have filled in meanwhile (a directory fd, a dentry) is looked
  * at again before ours is used. */
-#include "fs.h"
+#include "sentry/fs/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +52,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "gofer/gofer.h"
-#include "sentry.h"
+#include "sentry/kernel/sentry.h"
 
 /* Listings prime the dentry cache with at most this many new vnodes each. */
 #define GOFS_PRIME_MAX 4096

@@ -12,7 +12,7 @@
  * (per-thread pidfds), placeholders the guest closed (inotify), and
  * signals to forward. If the gofer dies or a worker meets an impossible
  * state, the whole sandbox is killed: nothing is ever half-allowed. */
-#include "sentry.h"
+#include "sentry/kernel/sentry.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,14 +26,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "sentry/kernel/audit.h"
 #include "common/cleanup.h"
 #include "common/log.h"
-#include "ofd.h"
+#include "sentry/vfs/ofd.h"
 #include "platform/platform.h"
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
-#include "task.h"
+#include "sentry/kernel/task.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL

@@ -25,7 +25,7 @@
  * All of it runs under the sentry lock (vfs.h). */
 #include <sys/statfs.h> /* before vfs.h: its statfs op names struct statfs */
 
-#include "fs.h"
+#include "sentry/fs/fs.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -51,10 +51,10 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "ofd.h"
-#include "sentry.h"
-#include "task.h"
-#include "vfs.h"
+#include "sentry/vfs/ofd.h"
+#include "sentry/kernel/sentry.h"
+#include "sentry/kernel/task.h"
+#include "sentry/vfs/vfs.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL

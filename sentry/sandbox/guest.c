@@ -12,7 +12,7 @@
  * first notification. It forwards signals, reaps orphans, and reports the
  * command's wait status on a pipe; when it exits, the kernel kills the rest of
  * the pid namespace. PR_SET_PDEATHSIG ties it to the sentry: fail closed. */
-#include "guest.h"
+#include "sentry/sandbox/guest.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the kernel's binfmt_elf and binfmt_script look at before loading:
  * the ELF header and PT_INTERP, or the "#!" line. */
-#include "elf.h"
+#include "sentry/kernel/elf.h"
 
 #include <elf.h>
 #include <errno.h>

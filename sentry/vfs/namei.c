@@ -3,7 +3,7 @@
  * fs/namei.c). One component at a time through vfs_lookup_one(), symlinks
  * expanded into a private buffer, ".." clamped at the task's root, and a
  * final check that the result is still under that root. */
-#include "namei.h"
+#include "sentry/vfs/namei.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "ofd.h"
-#include "task.h"
+#include "sentry/vfs/ofd.h"
+#include "sentry/kernel/task.h"
 
 int vfs_permission(struct vnode *vn, const struct cred *c, int mask)
 {

@@ -45,7 +45,7 @@
  *
  * Locking: everything runs under the sentry lock (vfs.h); only a blocking
  * FIFO open drops it. */
-#include "fs.h"
+#include "sentry/fs/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,8 +67,8 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "sentry.h"
-#include "task.h"
+#include "sentry/kernel/sentry.h"
+#include "sentry/kernel/task.h"
 
 /* Not in Debian 12's headers (Linux 6.3+). */
 #ifndef MFD_NOEXEC_SEAL

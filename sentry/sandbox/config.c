@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "config.h"
+#include "sentry/sandbox/config.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "vfs.h"
+#include "sentry/vfs/vfs.h"
 
 struct gofer_client;
 

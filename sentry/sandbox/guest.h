@@ -3,7 +3,7 @@
 #pragma once
 #include <limits.h>
 #include <sys/types.h>
-#include "config.h"
+#include "sentry/sandbox/config.h"
 
 #define GUEST_UID 65534
 #define GUEST_GID 65534

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* vnodes, mounts and path names. See vfs.h for locking and lifetime rules. */
-#include "vfs.h"
+#include "sentry/vfs/vfs.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
 #pragma once
 #include <limits.h>
 #include <stdbool.h>
-#include "vfs.h"
+#include "sentry/vfs/vfs.h"
 
 struct task;
 

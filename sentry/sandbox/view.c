@@ -6,7 +6,7 @@
  * gofer mounts, /tmp, /root, /dev, /dev/shm, /proc, --tmpfs and --bind
  * mounts, and the sandbox's own /etc/hosts, hostname, resolv.conf and
  * machine-id mounted over the host's. */
-#include "view.h"
+#include "sentry/sandbox/view.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +20,10 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "fs.h"
-#include "namei.h"
-#include "sentry.h"
-#include "vfs.h"
+#include "sentry/fs/fs.h"
+#include "sentry/vfs/namei.h"
+#include "sentry/kernel/sentry.h"
+#include "sentry/vfs/vfs.h"
 
 
 static int exports_add(struct exports *e, const char *host, bool rw, const char *const *masks)

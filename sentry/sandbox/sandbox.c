@@ -164,6 +164,7 @@ static int build_fs(struct sandbox_config *cfg, struct view *v)
 
 static void audit_exit(int status, int st)
 {
+	audit_flush();
 	struct json_object *f = json_object_new_object();
 	json_object_object_add(f, "status", json_object_new_int(status));
 	if (WIFSIGNALED(st))

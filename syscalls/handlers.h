@@ -54,5 +54,7 @@ long sys_sysinfo(struct sysreq *r);
 /* sys_proc.c */
 long sys_clone(struct sysreq *r);     /* clone, fork, vfork */
 long sys_deny(struct sysreq *r);      /* audited denial: answers -entry->err */
+/* sys_socket.c */
+long sys_socket(struct sysreq *r);    /* AF_NETLINK protocols */
 /* sys_exec.c */
 long sys_execve(struct sysreq *r);    /* execve, execveat */

@@ -430,4 +430,39 @@ EOF
 }
 check "--audit-log: JSON lines with start, exec+argv, denied mount, exit" t_audit
 
+# --- netlink: route and sock_diag only (issue 6) ----------------------------------
+# A uevent socket would receive the host's device events (kobject uevents are
+# not per network namespace for the kernel's own broadcasts).
+t_netlink()
+{
+	mrun -- python3 -c '
+import errno, socket, sys
+AF_NETLINK, NETLINK_ROUTE, NETLINK_SOCK_DIAG, NETLINK_AUDIT, NETLINK_KOBJECT_UEVENT = 16, 0, 4, 9, 15
+socket.socket(AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE).close()
+socket.socket(AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG).close()
+for proto in (NETLINK_KOBJECT_UEVENT, NETLINK_AUDIT, 12, 31):
+    try:
+        socket.socket(AF_NETLINK, socket.SOCK_RAW, proto)
+    except OSError as e:
+        if e.errno != errno.EPROTONOSUPPORT:
+            sys.exit("netlink protocol %d: %s" % (proto, e))
+    else:
+        sys.exit("netlink protocol %d was allowed" % proto)
+'
+}
+check "AF_NETLINK: route and sock_diag work, uevent, audit and others give EPROTONOSUPPORT" t_netlink
+
+# --- Linux AIO would draw on the host-wide fs.aio-max-nr (issue 6) ------------------
+t_aio()
+{
+	mrun -- python3 -c '
+import ctypes, errno, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ctx = ctypes.c_ulong(0)
+if libc.syscall(206, 1024, ctypes.byref(ctx)) != -1 or ctypes.get_errno() != errno.ENOSYS:
+    sys.exit("io_setup was not refused with ENOSYS")
+'
+}
+check "io_setup is refused (ENOSYS), so a guest cannot use up the host's AIO contexts" t_aio
+
 done_testing

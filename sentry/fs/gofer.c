@@ -62,6 +62,7 @@ struct gofs {
 	uint32_t idx;
 	char **masks; /* normalized: "a/b", no empty, "." or ".." components */
 	size_t nmasks;
+	const char *const *allow; /* names shown at the export root; NULL: all */
 	bool rdonly;  /* the gofer serves this export read-only */
 	dev_t root_dev;
 	size_t refs;  /* one per vnode */
@@ -143,8 +144,20 @@ static char *mask_normalize(const char *m, int *ret_err)
 	return TAKE_PTR(out);
 }
 
+static bool gofs_allowed(const struct gofs *fs, const struct gnode *dir, const char *name)
+{
+	if (!fs->allow || dir->relpath[0])
+		return true;
+	for (const char *const *a = fs->allow; *a; a++)
+		if (!strcmp(*a, name))
+			return true;
+	return false;
+}
+
 static bool gofs_masked(const struct gofs *fs, const struct gnode *dir, const char *name)
 {
+	if (!gofs_allowed(fs, dir, name))
+		return true;
 	if (!fs->nmasks)
 		return false;
 	char path[PATH_MAX];
@@ -544,5 +557,14 @@ int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks
 	*g = (struct gnode){ .fs = fs, .relpath = TAKE_PTR(relpath), .st = n.st, .fd = n.fd, .id = n.id };
 	vn->priv = TAKE_PTR(g);
 	*ret_root = vn;
+	return 0;
+}
+
+int gofer_fs_set_allow(struct vnode *root, const char *const *names)
+{
+	if (root->ops != &gofer_ops)
+		return -EINVAL;
+	struct gnode *g = root->priv;
+	g->fs->allow = names;
 	return 0;
 }

@@ -137,6 +137,12 @@ struct vnode {
 #define MNT_NOEXEC 0x2
 #define MNT_NOSUID 0x4
 #define MNT_NODEV 0x8
+/* Host system files (the default view, --rootfs /): besides the guest's own
+ * credentials, access needs the file's "other" permission bits, as for an
+ * unprivileged host user. The guest's root is root of the sandbox, not of
+ * the host: a root-only host file (a key, a password, a hard link to one)
+ * stays unreadable inside unless the user binds it. */
+#define MNT_HOSTPERM 0x10
 
 struct mount {
 	struct vnode *root;       /* root of the mounted fs */

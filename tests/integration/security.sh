@@ -465,4 +465,37 @@ if libc.syscall(206, 1024, ctypes.byref(ctx)) != -1 or ctypes.get_errno() != err
 }
 check "io_setup is refused (ENOSYS), so a guest cannot use up the host's AIO contexts" t_aio
 
+# --- root inside is not root over host files (issue 6) ------------------------------
+# Host system files are served with the permissions of an unprivileged host
+# user: a root-only file, a hard link to a masked secret and the contents of a
+# root-only directory stay unreadable to the guest's root; /etc shows an
+# allowlist. Binding a directory explicitly makes its files readable.
+t_root_only_host_files()
+{
+	local d=/usr/local/share f="moat-sec-ro-$$-$RANDOM" r=0 out
+	echo "host-secret-$f" >"$d/$f.file" && chmod 600 "$d/$f.file" || return 1
+	at_exit "rm -rf '$d/$f.file' '$d/$f.link' '$d/$f.dir' '/etc/$f'"
+	ln /etc/shadow "$d/$f.link" 2>/dev/null || echo "no hard link across filesystems: link case not tried" >&2
+	mkdir -m 700 "$d/$f.dir" && echo "host-secret-$f" >"$d/$f.dir/inner" && chmod 644 "$d/$f.dir/inner"
+	echo "host-secret-$f" >"/etc/$f" && chmod 600 "/etc/$f"
+	for args in "" "--rootfs /"; do
+		# shellcheck disable=SC2086
+		out=$(mrun $args -- /bin/sh -c "cat '$d/$f.file' '$d/$f.dir/inner' '/etc/$f'; ls '$d/$f.dir'; test -e '$d/$f.link' && head -c 64 '$d/$f.link'; id -u" 2>&1)
+		echo "[$args] $out" >&2
+		case $out in *"host-secret-$f"* | *'root:'*) r=1 ;; esac
+		case $out in *0) ;; *) r=1 ;; esac
+	done
+	out=$(mrun --bind "$d:/mnt" -- cat "/mnt/$f.file")
+	[ "$out" = "host-secret-$f" ] || { echo "a bound root-only file is not readable: $out" >&2; r=1; }
+	out=$(mrun -- /bin/sh -c 'ls /etc')
+	for x in shadow gshadow sudoers fstab cron.d systemd pam.d "$f"; do
+		grep -qx "$x" <<<"$out" && { echo "/etc/$x is listed" >&2; r=1; }
+	done
+	for x in passwd group ld.so.cache nsswitch.conf ssl; do
+		grep -qx "$x" <<<"$out" || { echo "/etc/$x is missing" >&2; r=1; }
+	done
+	return $r
+}
+check "guest root cannot read root-only host files, hard links to secrets or root-only directories; /etc is an allowlist" t_root_only_host_files
+
 done_testing

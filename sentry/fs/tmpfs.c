@@ -481,7 +481,7 @@ static int node_init_reg(struct tmpfs_node *n)
 }
 
 /* A host FIFO nobody else can reach: made in a fresh 0700 directory under
- * /tmp, opened O_PATH and unlinked at once with its directory, so nothing is
+ * /tmp (the sentry's private one, see sentry/sandbox/confine.c), opened O_PATH and unlinked at once with its directory, so nothing is
  * left behind even if the sentry dies. */
 static int node_init_fifo(struct tmpfs_node *n)
 {

@@ -30,6 +30,7 @@
 #include "sentry/kernel/audit.h"
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "sentry/sandbox/confine.h"
 #include "sentry/sandbox/guest.h"
 #include "sentry/vfs/namei.h"
 #include "platform/platform.h"
@@ -230,6 +231,8 @@ int sandbox_run(struct sandbox_config *cfg)
 	}
 	if (notify_set_sync_wakeup(gr.listener) < 0)
 		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
+	if (sentry_confine_mounts() < 0)
+		goto fail;
 	if ((r = sentry_drop_privileges()) < 0) {
 		log_error_errno(r, "drop the sentry's capabilities");
 		goto fail;

@@ -498,4 +498,29 @@ t_root_only_host_files()
 }
 check "guest root cannot read root-only host files, hard links to secrets or root-only directories; /etc is an allowlist" t_root_only_host_files
 
+# --- the sentry itself sees nothing of the host's files (issue 6) -------------------
+# Checked from outside: the moat process (the sentry) runs in a mount
+# namespace of its own whose root holds only /proc and a few device nodes.
+t_sentry_mounts()
+{
+	local sentry r=0 root
+	start_guest "moat-sec-sentry-$$" 'import time; print("ready", flush=True); time.sleep(30)' || return 1
+	sentry=$(pgrep -P "$MOAT_PID" -x moat | head -n 1)
+	if [ -z "$sentry" ]; then
+		echo "no moat process under $MOAT_PID" >&2
+		r=1
+	else
+		root=$(ls -A "/proc/$sentry/root/" | tr '\n' ' ')
+		echo "the sentry's root: $root" >&2
+		[ "$root" = "dev proc tmp " ] || r=1
+		[ -z "$(ls -A "/proc/$sentry/root/tmp/")" ] || r=1
+		[ "$(readlink "/proc/$sentry/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] || r=1
+		[ ! -e "/proc/$sentry/root/etc/passwd" ] || r=1
+	fi
+	kill -9 "$GUEST_PID"
+	wait "$MOAT_PID"
+	return $r
+}
+check "the sentry runs in its own mount namespace holding only /proc, device nodes and a private /tmp" t_sentry_mounts
+
 done_testing

@@ -34,6 +34,7 @@
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/vfs.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -61,6 +62,14 @@ void sentry_unlock(void)
 	/* About to wait: keep someone listening for notifications. */
 	if (is_worker && atomic_load(&idle_workers) == 0 && atomic_load(&nworkers) < MAX_WORKERS)
 		start_worker();
+}
+
+/* Filesystems wait (gofer round trips, FIFO opens) through the VFS's
+ * block-begin/end pair, which is this lock: installed before main() so that
+ * no filesystem can run without it. */
+__attribute__((constructor)) static void sentry_install_vfs_block(void)
+{
+	vfs_set_block_ops(sentry_unlock, sentry_lock);
 }
 
 static void sandbox_kill(const char *why)

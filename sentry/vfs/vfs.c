@@ -17,6 +17,26 @@ static struct mount *mount_list, **mount_tail = &mount_list;
 static struct mount *root_mount;
 static unsigned next_minor = 1;
 
+static void (*block_begin)(void), (*block_end)(void);
+
+void vfs_set_block_ops(void (*begin)(void), void (*end)(void))
+{
+	block_begin = begin;
+	block_end = end;
+}
+
+void vfs_block_begin(void)
+{
+	if (block_begin)
+		block_begin();
+}
+
+void vfs_block_end(void)
+{
+	if (block_end)
+		block_end();
+}
+
 uint64_t vfs_next_ino(void) { return __atomic_add_fetch(&next_ino, 1, __ATOMIC_RELAXED); }
 
 /* Anonymous-device-like numbers (major 0, as the kernel gives tmpfs/proc). */

@@ -4,8 +4,10 @@
  *
  * Locking: the whole VFS is protected by the sentry lock (sentry.h); every
  * function here is called with it held. A filesystem that must wait (a gofer
- * round trip) may drop it with sentry_unlock()/sentry_lock() and must then
- * re-check any state it looked at before.
+ * round trip, a FIFO open) brackets the wait with vfs_block_begin() and
+ * vfs_block_end(), which drop and retake that lock; it must hold references
+ * on whatever it uses across the wait, re-check any state it looked at
+ * before, and say at the top of the function that it drops the lock.
  *
  * Lifetime: a vnode is reference counted (vn_ref/vn_unref). The dentry cache
  * holds one reference on each cached child; a filesystem's tree (tmpfs) holds
@@ -82,7 +84,10 @@ struct setattr {
 /* Filesystem operations. All return 0 (or a length) or -errno. A NULL
  * mutation operation means the filesystem is read-only there: -EROFS.
  * "name" is always a single component, never "", "." or "..", never
- * containing '/'; the VFS has already checked that. */
+ * containing '/'; the VFS has already checked that.
+ * lookup, getattr, readlink, open and readdir may wait with the lock dropped
+ * (vfs_block_begin): callers hold references on the vnodes they pass and
+ * must not rely on other VFS state staying as it was across the call. */
 struct fs_ops {
 	const char *name;
 	/* Children of a directory; *ret is a new reference. -ENOENT if absent. */
@@ -148,6 +153,15 @@ struct mount {
 	const char *fstype;       /* for /proc/mounts */
 	struct mount *next;       /* all mounts, in mount order */
 };
+
+/* Waiting inside a filesystem: vfs_block_begin() drops the lock the VFS is
+ * called with, vfs_block_end() takes it back. The kernel core installs the
+ * pair (vfs_set_block_ops), so the VFS and filesystems need not know what
+ * the lock is; with none installed (unit tests without the sentry) both do
+ * nothing. */
+void vfs_set_block_ops(void (*begin)(void), void (*end)(void));
+void vfs_block_begin(void);
+void vfs_block_end(void);
 
 /* vnode allocation and references */
 struct vnode *vn_alloc(const struct fs_ops *ops, struct mount *mnt, enum vtype type, uint64_t ino,

@@ -80,6 +80,8 @@ static void sandbox_kill(const char *why)
 		kill(sentry.init_pid, SIGKILL);
 }
 
+void sentry_fatal(const char *why) { sandbox_kill(why); }
+
 int sentry_watch_task(struct task *t)
 {
 	int fd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);

@@ -418,7 +418,7 @@ static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
 	 * keeps its vnode's identity here; the host map learns the new one. */
 	if (st.st_ino == g->st.st_ino && st.st_dev == g->st.st_dev)
 		g->st = st;
-	vfs_hostino_add(st.st_dev, st.st_ino, vn);
+	vfs_hostino_cache(st.st_dev, st.st_ino, vn);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

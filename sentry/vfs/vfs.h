@@ -21,6 +21,7 @@
 
 struct vnode;
 struct mount;
+struct dentry;
 struct task;
 struct cred;
 struct statfs;
@@ -136,6 +137,7 @@ struct vnode {
 	struct mount *mounted;        /* a mount on top of this vnode, or NULL */
 	void *priv;                   /* filesystem private */
 	bool unlinked;                /* removed from its parent (getcwd shows " (deleted)") */
+	struct dentry *dentries;      /* dentry cache entries under this directory */
 };
 
 #define MNT_RDONLY 0x1
@@ -171,11 +173,14 @@ void vn_unref(struct vnode *vn);
 uint64_t vfs_next_ino(void); /* fresh sandbox inode numbers for synthesized files */
 
 /* Dentry cache: (parent, name) -> child, hashed with xxHash. Holds a reference
- * on the child; negative entries (child NULL) remember -ENOENT. */
+ * on the child; negative entries (child NULL) remember -ENOENT. Bounded: an
+ * insert may evict cold entries and so release vnodes nobody else holds
+ * (dcache.c). A vnode's entries go when it is released. */
 struct vnode *dcache_lookup(struct vnode *dir, const char *name, bool *ret_negative);
 int dcache_insert(struct vnode *dir, const char *name, struct vnode *child /* NULL: negative */);
 void dcache_remove(struct vnode *dir, const char *name);
 void dcache_remove_children(struct vnode *dir);
+void dcache_stats(size_t *ret_positive, size_t *ret_negative);
 
 /* Mount table */
 struct mount *vfs_root_mount(void);
@@ -198,6 +203,14 @@ int vfs_getattr(struct vnode *vn, struct stat *st);
 ssize_t vfs_path(struct vnode *root, struct vnode *vn, char *buf, size_t len, bool deleted_suffix);
 
 /* Host (dev, ino) -> vnode, for translating host answers (fstat, maps,
- * /proc/self/fd) about fds moat handed out. The map holds a reference. */
+ * /proc/self/fd) about fds moat handed out. The map holds a reference.
+ * vfs_hostino_add: for filesystems whose objects are bounded by their own
+ * limits (tmpfs, devfs); kept while the vnode lives. vfs_hostino_cache: for
+ * the unbounded rest (host files of the gofer fs); kept up to
+ * HOSTINO_CACHE_MAX, least recently used first out. Losing an entry only
+ * makes fstat of a long-untouched guest fd show the host's device (never
+ * more of the host than the guest's fd itself can reveal). */
 void vfs_hostino_add(dev_t dev, ino_t ino, struct vnode *vn);
+void vfs_hostino_cache(dev_t dev, ino_t ino, struct vnode *vn);
+size_t vfs_hostino_count(void);
 struct vnode *vfs_hostino_lookup(dev_t dev, ino_t ino); /* borrowed */

@@ -51,14 +51,14 @@ static int dents_build(const struct vnode *root, struct vnode *dir, struct diren
 	return err;
 }
 
-/* The ofd with key `key`, with a snapshot of the directory as it is now.
+/* The ofd with key (dev, ino), with a snapshot of the directory as it is now.
  * A read at position 0 (the first one, or after rewinddir) takes a fresh
  * snapshot, as the kernel re-reads a rewound directory. The filesystem may
  * drop the sentry lock while listing, so the ofd is found again afterwards:
  * the guest may have closed it meanwhile. */
-static int dents_snapshot(struct task *t, uint64_t key, uint64_t pos, struct ofd **ret)
+static int dents_snapshot(struct task *t, dev_t dev, ino_t ino, uint64_t pos, struct ofd **ret)
 {
-	struct ofd *ofd = ofd_find(key);
+	struct ofd *ofd = ofd_find(dev, ino);
 	if (!ofd)
 		return -EBADF;
 	if (pos == 0 || !ofd->dents_valid) {
@@ -69,7 +69,7 @@ static int dents_snapshot(struct task *t, uint64_t key, uint64_t pos, struct ofd
 			dirent_list_free(&l);
 			return err;
 		}
-		ofd = ofd_find(key);
+		ofd = ofd_find(dev, ino);
 		if (!ofd) {
 			dirent_list_free(&l);
 			return -EBADF;
@@ -132,7 +132,7 @@ long sys_getdents(struct sysreq *r)
 	uint64_t pos;
 	if ((err = ofd_pos_get(t, fd, &pos)) < 0)
 		return err;
-	err = dents_snapshot(t, ofd->key, pos, &ofd);
+	err = dents_snapshot(t, ofd->dev, ofd->ino, pos, &ofd);
 	if (err < 0)
 		return err;
 	long n = dents_serve(r, ofd, &pos, r->args[1], (unsigned)r->args[2], r->nr == __NR_getdents64);

@@ -67,7 +67,6 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
 
 /* Not in Debian 12's headers (Linux 6.3+). */
@@ -1151,11 +1150,17 @@ static int reg_open(struct tmpfs_node *n, int flags, int *ret_fd)
 	return 0;
 }
 
-/* The host FIFO gives the kernel's semantics: a blocking open waits for the
+/**
+ * fifo_open() - open a FIFO node.
+ *
+ * The host FIFO gives the kernel's semantics: a blocking open waits for the
  * other end, O_NONBLOCK read-only succeeds, O_NONBLOCK write-only without a
- * reader is -ENXIO. The wait happens without the sentry lock, holding a
- * reference so the node (and its fd) outlives it. A signal to the waiting
- * sentry thread ends the wait with -EINTR. */
+ * reader is -ENXIO. A signal to the waiting sentry thread ends the wait with
+ * -EINTR.
+ *
+ * Drops the sentry lock (vfs_block_begin) while a blocking open waits; it
+ * takes its own reference on @vn so the node and its fd outlive the wait.
+ */
 static int fifo_open(struct vnode *vn, int flags, int *ret_fd)
 {
 	int oflags = flags & (O_ACCMODE | O_NONBLOCK);
@@ -1164,9 +1169,9 @@ static int fifo_open(struct vnode *vn, int flags, int *ret_fd)
 	if (may_block) {
 		vn_ref(vn);
 		int pfd = N(vn)->fifo_fd;
-		sentry_unlock();
+		vfs_block_begin();
 		fd = fd_reopen(pfd, oflags);
-		sentry_lock();
+		vfs_block_end();
 		vn_unref(vn);
 	} else {
 		fd = fd_reopen(N(vn)->fifo_fd, oflags);

@@ -34,6 +34,7 @@
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/vfs.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -63,6 +64,14 @@ void sentry_unlock(void)
 		start_worker();
 }
 
+/* Filesystems wait (gofer round trips, FIFO opens) through the VFS's
+ * block-begin/end pair, which is this lock: installed before main() so that
+ * no filesystem can run without it. */
+__attribute__((constructor)) static void sentry_install_vfs_block(void)
+{
+	vfs_set_block_ops(sentry_unlock, sentry_lock);
+}
+
 static void sandbox_kill(const char *why)
 {
 	log_warnx("sandbox killed: %s", why);
@@ -70,6 +79,8 @@ static void sandbox_kill(const char *why)
 	if (sentry.init_pid > 0)
 		kill(sentry.init_pid, SIGKILL);
 }
+
+void sentry_fatal(const char *why) { sandbox_kill(why); }
 
 int sentry_watch_task(struct task *t)
 {

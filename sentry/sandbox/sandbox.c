@@ -208,6 +208,8 @@ int sandbox_run(struct sandbox_config *cfg)
 		goto fail;
 	}
 	sentry.gofer = gofer_client_new(gsock);
+	if (sentry.gofer)
+		gofer_client_set_fatal(sentry.gofer, sentry_fatal);
 	if (!sentry.gofer || sentry_init_events() < 0 || build_fs(cfg, &v) < 0)
 		goto fail;
 	char p[64];

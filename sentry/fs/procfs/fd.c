@@ -25,7 +25,7 @@ int fd_view(const struct pctx *c, struct fdview *ret)
 		if (fstatat(c->hdir, path, &v.st, 0) < 0)
 			return -ENOENT;
 		if (S_ISREG(v.st.st_mode)) {
-			v.ofd = ofd_find(v.st.st_ino); /* placeholders are memfds */
+			v.ofd = ofd_find(v.st.st_dev, v.st.st_ino); /* placeholders are memfds */
 			v.vn = v.ofd ? v.ofd->vn : vfs_hostino_lookup(v.st.st_dev, v.st.st_ino);
 		}
 	}

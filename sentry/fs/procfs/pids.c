@@ -74,8 +74,9 @@ static int pidpair_cmp(const void *a, const void *b)
 	return (x->vpid > y->vpid) - (x->vpid < y->vpid);
 }
 
-/* Scan a host directory of pid-named entries (/proc, /proc/<pid>/task) for
- * the sandbox's: (sandbox id, host id) pairs sorted by sandbox id. */
+/* Scan a host directory of pid-named entries (/proc/<pid>/task: one
+ * process's own threads, never the host's process list) for the sandbox's:
+ * (sandbox id, host id) pairs sorted by sandbox id. */
 static int scan_ids(int dirfd, const char *dir, bool threads, struct pidpair **ret, size_t *ret_n)
 {
 	_cleanup_close_ int fd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -90,13 +91,6 @@ static int scan_ids(int dirfd, const char *dir, bool threads, struct pidpair **r
 	for (struct dirent *de; (de = readdir(d));) {
 		int h;
 		if (parse_id(de->d_name, &h) < 0 || h <= 0)
-			continue;
-		/* A cheap look first (most host processes are not ours), then
-		 * the real check through the directory fd. */
-		char nspath[HOSTPATH_MAX];
-		struct stat nst;
-		snprintf(nspath, sizeof(nspath), "%d/ns/pid", h);
-		if (fstatat(dfd, nspath, &nst, 0) < 0 || nst.st_ino != sentry.pidns_ino)
 			continue;
 		_cleanup_close_ int hd = openat(dfd, de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		pid_t g, t;
@@ -118,13 +112,125 @@ static int scan_ids(int dirfd, const char *dir, bool threads, struct pidpair **r
 	return 0;
 }
 
+/* ---- the sandbox's processes, without the host's --------------------------
+ *
+ * The host's /proc lists every process on the machine; scanning it on a
+ * guest's syscall costs O(host processes) under the sentry lock. Instead
+ * the sandbox's processes are found from the sandbox itself:
+ *  - a process that has made a notified syscall is in the task table, which
+ *    knows its host pid (proc_find_vpid): one check of its host directory;
+ *  - a process that has not (a fork child still running only passed-through
+ *    calls) is a child of a process the sandbox has, or of pid 1, which
+ *    adopts orphans: it is found by walking the sandbox's process tree from
+ *    its pid 1 through /proc/<pid>/task/<tid>/children. That walk costs
+ *    O(the sandbox's own threads), is bounded by PIDWALK_MAX, and is done
+ *    only when the task table does not know the pid, or for a listing.
+ * So every live sandbox process has its /proc/<pid>, and an unknown pid
+ * costs the sandbox's size, not the host's. Each found pid is checked
+ * through its own host directory (pid namespace and NSpid), so a host pid
+ * reused meanwhile by a process outside is never taken for the sandbox's. */
+
+/* Processes a walk visits at most: more than the sandbox may have (its pids
+ * cgroup limit), and a bound on the work if the tree changes under us. */
+#define PIDWALK_MAX 65536
+
+struct pidwalk {
+	pid_t *queue;
+	size_t head, n, cap;
+};
+
+static void pidwalk_done(struct pidwalk *w) { free(w->queue); }
+
+static int pidwalk_push(struct pidwalk *w, pid_t h)
+{
+	if (w->n >= PIDWALK_MAX)
+		return 0; /* bounded: the rest is not listed */
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		pid_t *nq = realloc(w->queue, cap * sizeof(*nq));
+		if (!nq)
+			return -ENOMEM;
+		w->queue = nq;
+		w->cap = cap;
+	}
+	w->queue[w->n++] = h;
+	return 0;
+}
+
+/* Queue the children of every thread of host process h. */
+static int pidwalk_children(struct pidwalk *w, pid_t h)
+{
+	char path[HOSTPATH_MAX];
+	snprintf(path, sizeof(path), "%d/task", h);
+	_cleanup_close_ int fd = openat(procfs_inst.hostproc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* gone */
+	_cleanup_(closedirp) DIR *d = fdopendir(fd);
+	if (!d)
+		return neg_errno();
+	int dfd = TAKE_FD(fd);
+	int r = 0;
+	for (struct dirent *de; r == 0 && (de = readdir(d));) {
+		int tid;
+		if (parse_id(de->d_name, &tid) < 0 || tid <= 0)
+			continue;
+		char cpath[HOSTPATH_MAX];
+		snprintf(cpath, sizeof(cpath), "%d/children", tid);
+		_cleanup_free_ char *text = NULL;
+		if (read_file_at(dfd, cpath, &text, SMALL_MAX) < 0)
+			continue;
+		for (char *p = text, *end; r == 0 && *p;) {
+			long c = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (c > 0 && c <= INT_MAX)
+				r = pidwalk_push(w, (pid_t)c);
+			p = end;
+		}
+	}
+	return r;
+}
+
+/* Walk the sandbox's processes; stop at sandbox pid `want` (0: all). */
+static int sandbox_walk(pid_t want, struct pidpair **ret, size_t *ret_n)
+{
+	_cleanup_(pidwalk_done) struct pidwalk w = { 0 };
+	_cleanup_free_ struct pidpair *v = NULL;
+	size_t n = 0;
+	int r = sentry.init_pid > 0 ? pidwalk_push(&w, sentry.init_pid) : -ESRCH;
+	for (; r == 0 && w.head < w.n; w.head++) {
+		pid_t h = w.queue[w.head];
+		char path[HOSTPATH_MAX];
+		snprintf(path, sizeof(path), "%d", h);
+		_cleanup_close_ int hd = openat(procfs_inst.hostproc, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		pid_t g;
+		if (hd < 0 || host_dir_ids(hd, &g, NULL) < 0)
+			continue; /* gone, or not ours: not descended into */
+		struct pidpair *nv = realloc(v, (n + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		v = nv;
+		v[n++] = (struct pidpair){ g, h };
+		if (want && g == want)
+			break;
+		r = pidwalk_children(&w, h);
+	}
+	if (r < 0)
+		return r;
+	if (n)
+		qsort(v, n, sizeof(*v), pidpair_cmp);
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
 int scan_processes(struct pidpair **ret, size_t *ret_n)
 {
-	return scan_ids(procfs_inst.hostproc, ".", false, ret, ret_n);
+	return sandbox_walk(0, ret, ret_n);
 }
 
 /* Host pid of sandbox pid vpid: the caller itself and the task table
- * first, a scan of the host's /proc if they do not know it. */
+ * first, the sandbox's process tree if they do not know it. */
 static int vpid_to_host(pid_t vpid, pid_t *ret)
 {
 	pid_t cand[2];
@@ -141,7 +247,7 @@ static int vpid_to_host(pid_t vpid, pid_t *ret)
 		}
 	_cleanup_free_ struct pidpair *v = NULL;
 	size_t nv = 0;
-	int r = scan_processes(&v, &nv);
+	int r = sandbox_walk(vpid, &v, &nv);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < nv; i++)

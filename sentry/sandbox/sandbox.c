@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "sentry/kernel/audit.h"
+#include "sentry/kernel/hostfilter.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "sentry/sandbox/confine.h"
@@ -237,6 +238,10 @@ int sandbox_run(struct sandbox_config *cfg)
 		goto fail;
 	if ((r = sentry_drop_privileges()) < 0) {
 		log_error_errno(r, "drop the sentry's capabilities");
+		goto fail;
+	}
+	if ((r = sentry_hostfilter_install()) < 0) {
+		log_error_errno(r, "install the sentry's seccomp allowlist");
 		goto fail;
 	}
 	audit_event("start", audit_fields("command", cfg->argv[0], "hostname", sentry.ident.hostname,

@@ -523,4 +523,26 @@ t_sentry_mounts()
 }
 check "the sentry runs in its own mount namespace holding only /proc, device nodes and a private /tmp" t_sentry_mounts
 
+# --- the sentry runs under its own seccomp allowlist (issue 6) ----------------------
+t_sentry_filter()
+{
+	local sentry r=0 st
+	start_guest "moat-sec-filter-$$" 'import time; print("ready", flush=True); time.sleep(30)' || return 1
+	sentry=$(pgrep -P "$MOAT_PID" -x moat | head -n 1)
+	grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs):' "/proc/$sentry/status" >&2
+	grep -q '^Seccomp:[[:space:]]*2' "/proc/$sentry/status" || r=1
+	grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$sentry/status" || r=1
+	kill -9 "$GUEST_PID"
+	wait "$MOAT_PID"
+	# A call outside the list kills the sentry, and the sandbox with it.
+	MOAT_TEST_HOSTFILTER=selftest timeout 20 "$MOAT" run -- /bin/sh -c 'sleep 5; echo survived' \
+		>"$T_TMP/selftest.out" 2>&1 </dev/null
+	st=$?
+	echo "selftest: status $st, output: $(head -c 200 "$T_TMP/selftest.out")" >&2
+	[ "$st" = $((128 + 31)) ] || r=1 # SIGSYS
+	grep -q survived "$T_TMP/selftest.out" && r=1
+	return $r
+}
+check "the sentry runs under its own seccomp allowlist; a call outside it kills the sandbox" t_sentry_filter
+
 done_testing

@@ -3,9 +3,9 @@
  * docs/architecture.md, "Confinement of moat itself").
  *
  * Mounts: the sentry moves into a mount namespace of its own whose root is
- * an empty, read-only tmpfs holding only what it still opens by path: the
- * host's /proc (guest tasks' status, fds and memory maps, /proc/self/fd
- * reopens; bound without its submounts), the harmless device nodes its
+ * an empty, read-only tmpfs holding only what it still opens by path: a
+ * /proc of processes only (guest tasks' status, fds and memory maps,
+ * /proc/self/fd reopens; no system-wide files), the harmless device nodes its
  * devfs hands out, and a private /tmp for the host FIFOs behind its tmpfs. Everything else of the host's filesystem is gone from its
  * view: host files reach it only as the directory fds the gofer donated.
  * A memory bug in the sentry then cannot open /etc/shadow or a user's home
@@ -65,9 +65,14 @@ int sentry_confine_mounts(void)
 		return log_error_errno(neg_errno(), "sentry: mount its root");
 	if (chdir("/tmp") < 0)
 		return neg_errno();
-	int r = bind_node("/proc", "proc", true, MS_NODEV | MS_NOEXEC);
-	if (r < 0)
-		return log_error_errno(r, "sentry: bind /proc");
+	/* A procfs of the host's pid namespace showing processes only
+	 * (subset=pid, Linux 5.8): no /proc/sys, sysrq-trigger, kcore or
+	 * the like. procfs keeps the few system-wide files it reads open
+	 * from before (procfs_confine). */
+	if (mkdir("proc", 0555) < 0 ||
+	    mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "subset=pid") < 0)
+		return log_error_errno(neg_errno(), "sentry: mount its /proc");
+	int r;
 	/* Scratch space for the host FIFOs behind tmpfs FIFOs (tmpfs.c makes
 	 * each in a fresh directory and unlinks it at once): private to this
 	 * namespace, so no other process can reach them even by racing. */

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sentry/fs/fs.h"
 #include "sentry/kernel/audit.h"
 #include "sentry/kernel/hostfilter.h"
 #include "common/cleanup.h"
@@ -236,6 +237,11 @@ int sandbox_run(struct sandbox_config *cfg)
 		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
 	if (sentry_confine_mounts() < 0)
 		goto fail;
+	int pidproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pidproc < 0 || procfs_confine(pidproc) < 0) {
+		log_warnx("sentry: procfs cannot use its confined /proc");
+		goto fail;
+	}
 	if ((r = sentry_drop_privileges()) < 0) {
 		log_error_errno(r, "drop the sentry's capabilities");
 		goto fail;

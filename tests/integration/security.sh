@@ -516,12 +516,17 @@ t_sentry_mounts()
 		[ -z "$(ls -A "/proc/$sentry/root/tmp/")" ] || r=1
 		[ "$(readlink "/proc/$sentry/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] || r=1
 		[ ! -e "/proc/$sentry/root/etc/passwd" ] || r=1
+		# Its /proc shows processes only: nothing system-wide to write.
+		for f in sysrq-trigger sys kcore meminfo; do
+			[ ! -e "/proc/$sentry/root/proc/$f" ] || { echo "the sentry sees /proc/$f" >&2; r=1; }
+		done
+		[ -e "/proc/$sentry/root/proc/self" ] || r=1
 	fi
 	kill -9 "$GUEST_PID"
 	wait "$MOAT_PID"
 	return $r
 }
-check "the sentry runs in its own mount namespace holding only /proc, device nodes and a private /tmp" t_sentry_mounts
+check "the sentry runs in its own mount namespace holding only a pid-only /proc, device nodes and a private /tmp" t_sentry_mounts
 
 # --- the sentry runs under its own seccomp allowlist (issue 6) ----------------------
 t_sentry_filter()

@@ -4,6 +4,45 @@
 
 struct procfs_state procfs_inst = { .hostproc = -1 };
 
+/* The host's system-wide /proc files the sandbox's /proc is computed from.
+ * Once the sentry is confined (procfs_confine), its own /proc shows only
+ * processes (subset=pid): these are read through fds opened before, so the
+ * sentry keeps no way to name /proc/sys, /proc/sysrq-trigger or the like. */
+static const char *const host_globals[] = {
+	"stat", "meminfo", "cpuinfo", "sys/kernel/threads-max", "sys/kernel/cap_last_cap",
+	"sys/vm/overcommit_memory", "sys/vm/overcommit_ratio", "sys/vm/max_map_count",
+	"sys/fs/inotify/max_user_watches", "sys/fs/inotify/max_user_instances",
+	"sys/fs/inotify/max_queued_events", "sys/fs/nr_open", "sys/fs/pipe-max-size", NULL,
+};
+static int host_global_fd[ARRAY_SIZE(host_globals)] = { [0 ... ARRAY_SIZE(host_globals) - 1] = -1 };
+static bool host_confined;
+
+ssize_t procfs_host_read(const char *path, char **ret, size_t max)
+{
+	for (size_t i = 0; host_globals[i]; i++)
+		if (!strcmp(host_globals[i], path)) {
+			if (!host_confined)
+				break;
+			return host_global_fd[i] < 0 ? -ENOENT : read_file_fd(host_global_fd[i], ret, max);
+		}
+	if (host_confined)
+		return -ENOENT; /* not kept: no longer reachable */
+	return read_file_at(procfs_inst.hostproc, path, ret, max);
+}
+
+int procfs_confine(int pid_only_proc)
+{
+	if (procfs_inst.hostproc < 0)
+		return -EBADF;
+	for (size_t i = 0; host_globals[i]; i++)
+		host_global_fd[i] = openat(procfs_inst.hostproc, host_globals[i],
+					   O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	safe_close(procfs_inst.hostproc);
+	procfs_inst.hostproc = pid_only_proc;
+	host_confined = true;
+	return 0;
+}
+
 const struct cred procfs_root_cred = { .refcnt = 1 };
 
 /* ---- small helpers ------------------------------------------------------- */

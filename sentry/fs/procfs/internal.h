@@ -172,6 +172,8 @@ void allowed_cpus(cpu_set_t *set);
 int64_t clock_ns(clockid_t id);
 int cpu_times_now(struct cpu_times **ret, size_t *ret_n);
 int fd_view(const struct pctx *c, struct fdview *ret);
+/* A system-wide host /proc file (kept open once confined). */
+ssize_t procfs_host_read(const char *path, char **ret, size_t max);
 int gen_auxv(const struct pctx *c, struct strbuf *sb);
 int gen_boot_id(const struct pctx *c, struct strbuf *sb);
 int gen_cpuinfo(const struct pctx *c, struct strbuf *sb);

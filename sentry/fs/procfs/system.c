@@ -15,7 +15,7 @@ int gen_sysctl_host(const struct pctx *c, struct strbuf *sb)
 {
 	const struct pent *e = c->pn->ent;
 	_cleanup_free_ char *v = NULL;
-	if (read_file_at(procfs_inst.hostproc, e->arg, &v, SMALL_MAX) > 0) {
+	if (procfs_host_read(e->arg, &v, SMALL_MAX) > 0) {
 		size_t n = strspn(v, "0123456789\t ");
 		if (n > 0 && v[n] == '\n')
 			return sb_append(sb, v, n + 1);
@@ -105,7 +105,7 @@ static int read_cpu_line(const char *line, struct cpu_times *ret)
 int cpu_times_now(struct cpu_times **ret, size_t *ret_n)
 {
 	_cleanup_free_ char *text = NULL;
-	ssize_t r = read_file_at(procfs_inst.hostproc, "stat", &text, BIG_MAX);
+	ssize_t r = procfs_host_read("stat", &text, BIG_MAX);
 	if (r < 0)
 		return (int)r;
 	_cleanup_free_ struct cpu_times *v = NULL;
@@ -251,7 +251,7 @@ int gen_meminfo(const struct pctx *c, struct strbuf *sb)
 {
 	_cleanup_free_ char *host = NULL;
 	uint64_t total = 0, freem = 0, avail = 0, limit, used;
-	if (read_file_at(procfs_inst.hostproc, "meminfo", &host, SMALL_MAX) >= 0) {
+	if (procfs_host_read("meminfo", &host, SMALL_MAX) >= 0) {
 		total = (uint64_t)kv_last_num(host, "MemTotal", NULL);
 		freem = (uint64_t)kv_last_num(host, "MemFree", NULL);
 		avail = (uint64_t)kv_last_num(host, "MemAvailable", NULL);
@@ -321,7 +321,7 @@ static bool cpuinfo_key_ok(const char *line, size_t len)
 int gen_cpuinfo(const struct pctx *c, struct strbuf *sb)
 {
 	_cleanup_free_ char *text = NULL;
-	ssize_t n = read_file_at(procfs_inst.hostproc, "cpuinfo", &text, BIG_MAX);
+	ssize_t n = procfs_host_read("cpuinfo", &text, BIG_MAX);
 	if (n < 0)
 		return (int)n;
 	cpu_set_t set;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "sentry/kernel/task.h"
 
 int procwatch_open(struct proc *p)
@@ -52,17 +53,12 @@ struct proc *procwatch_exited(int fd)
 	return c.found;
 }
 
-/* Does the file we got have the identity of the one the thread holds? */
-static int same_file(pid_t tid, int fd, int copy)
+/* The identity of the file the thread holds as fd. */
+static int thread_file_stat(pid_t tid, int fd, struct stat *ret)
 {
 	char path[64];
-	struct stat a, b;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", tid, fd);
-	if (stat(path, &a) < 0)
-		return errno == ENOENT ? -EBADF : neg_errno();
-	if (fstat(copy, &b) < 0)
-		return neg_errno();
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : -EBADF;
+	return stat(path, ret) < 0 ? (errno == ENOENT ? -EBADF : neg_errno()) : 0;
 }
 
 int task_file_dup(struct task *t, int fd)
@@ -71,16 +67,21 @@ int task_file_dup(struct task *t, int fd)
 	if (pidfd < 0)
 		return -ESRCH;
 	_cleanup_close_ int copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	if (copy < 0)
-		return errno == EBADF ? -EBADF : neg_errno();
-	/* The process's pidfd names its leader's file table, which another
-	 * thread shares unless it was cloned without CLONE_FILES: hand out
-	 * only the file the thread itself holds. (If the leader has exited
-	 * while threads run, its table is gone: pidfd_getfd fails, EBADF.) */
-	if (t->pidfd < 0 && t->tid != t->proc->tgid) {
-		int r = same_file(t->tid, fd, copy);
-		if (r < 0)
-			return r;
+	int err = copy < 0 ? (errno == EBADF ? -EBADF : neg_errno()) : 0;
+	if (t->pidfd >= 0 || t->tid == t->proc->tgid)
+		return err < 0 ? err : TAKE_FD(copy);
+	/* Through the process's pidfd, which names its leader's file table:
+	 * another thread shares it unless it was cloned without CLONE_FILES,
+	 * and once the leader has exited while threads run it is gone. Hand
+	 * out only the file the thread itself holds; if it holds one we
+	 * cannot reach, that is EIO, not EBADF. */
+	struct stat want, got;
+	int r = thread_file_stat(t->tid, fd, &want);
+	if (r < 0)
+		return r;
+	if (err < 0 || fstat(copy, &got) < 0 || got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
+		log_debug("fd %d of thread %d is out of reach without PIDFD_THREAD", fd, t->tid);
+		return -EIO;
 	}
 	return TAKE_FD(copy);
 }

@@ -24,5 +24,6 @@ int procwatch_open(struct proc *p);
  * process still runs). */
 struct proc *procwatch_exited(int fd);
 /* A copy (pidfd_getfd) of the file t has as fd: the same open file
- * description. Returns the fd or -errno (-EBADF: t has no such fd). */
+ * description. Returns the fd or -errno (-EBADF: t has no such fd; -EIO
+ * without PIDFD_THREAD: t holds one its process's pidfd cannot reach). */
 int task_file_dup(struct task *t, int fd);

@@ -79,6 +79,25 @@ def go():
 threading.Thread(target=go).start()
 time.sleep(30)'
 
+# A thread outlives its main thread: it keeps working; without
+# PIDFD_THREAD its directory listings are out of reach (EIO, README), never
+# another error or another file.
+check_output "with pidfd_thread forced: a thread outliving its main thread" "moat listdir ok" \
+	env MOAT_TEST_FORCE_FALLBACK=pidfd_thread "$MOAT" run -- python3 -c '
+import ctypes, errno, os, threading, time
+def t():
+    time.sleep(0.3)
+    with open("/etc/hostname") as f:
+        name = f.read().strip()
+    try:
+        ok = "bin" in os.listdir("/usr")
+    except OSError as e:
+        ok = e.errno == errno.EIO
+    print(name, "listdir", "ok" if ok else "wrong", flush=True)
+    os._exit(0)
+threading.Thread(target=t).start()
+ctypes.CDLL(None).syscall(60, 0)  # exit the main thread only'
+
 # From outside, once the guest above has run and sits idle: the sentry
 # holds pidfds of processes only (like Linux 6.1, no PIDFD_THREAD), and
 # those of the processes and threads that exited are closed.

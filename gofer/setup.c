@@ -3,6 +3,7 @@
  * the child's namespace, masks, capabilities, ring and seccomp allowlist
  * (see server.h for the order and why). */
 #include "gofer/server.h"
+#include "platform/kfeatures.h"
 /* ------------------------------------------------------------------------
  * Setup (child) */
 
@@ -215,10 +216,14 @@ static int drop_caps(void)
  * restricted to the opcodes we use. */
 static int setup_ring(struct srv *s)
 {
+	if (!kfeature_has(KF_IO_URING))
+		return -EOPNOTSUPP;
 	struct io_uring_params p = {
 		.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
 	};
-	int r = io_uring_queue_init_params(SRV_RING_ENTRIES, &s->ring, &p);
+	int r = kfeature_has(KF_IO_URING_DEFER_TASKRUN)
+			? io_uring_queue_init_params(SRV_RING_ENTRIES, &s->ring, &p)
+			: -EINVAL;
 	if (r == -EINVAL) {
 		p = (struct io_uring_params){ .flags = IORING_SETUP_R_DISABLED };
 		r = io_uring_queue_init_params(SRV_RING_ENTRIES, &s->ring, &p);

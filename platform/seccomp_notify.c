@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "platform/kfeatures.h"
 
 /* Linux 6.6; Debian 12's headers predate it. */
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -29,6 +30,8 @@ int notify_set_sync_wakeup(int listener)
 {
 	/* Wake the supervisor on the caller's CPU and the caller on ours: a
 	 * cross-CPU wakeup costs far more than the call itself. */
+	if (!kfeature_has(KF_SYNC_WAKE_UP))
+		return -EOPNOTSUPP;
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
 		return neg_errno();
 	return 0;

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # tests/run.sh - set up, build and run all of moat's tests (make check) in
-# build/. Safe to run again. Ends with exactly one line:
+# build/, then the integration suite once more with the fallbacks for older
+# kernels forced (MOAT_TEST_FORCE_FALLBACK=all, README "Kernel support").
+# Safe to run again. Ends with exactly one line, summing every run:
 #   N passed, N failed, N skipped
 # and exits non-zero if anything failed (or the build did).
 set -uo pipefail
@@ -9,37 +11,67 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 build=${MOAT_BUILD_DIR:-build}
 start=$(date +%s)
+passed=0 failed=0 skipped=0
+
+# tally DIR RC: add the results of DIR's last make check to the totals; a
+# make that failed without a failed test counts as one failure.
+tally()
+{
+	local dir=$1 rc=$2 r fail=0
+	if [ -d "$dir" ]; then
+		while read -r r; do
+			case $r in
+			PASS | XFAIL) passed=$((passed + 1)) ;;
+			SKIP) skipped=$((skipped + 1)) ;;
+			*) fail=$((fail + 1)) ;;
+			esac
+		done < <(find "$dir" -name '*.trs' -exec sed -n 's/^:test-result: *//p' {} +)
+	fi
+	[ "$fail" = 0 ] && [ "$rc" != 0 ] && fail=1
+	failed=$((failed + fail))
+}
+
+# run_check LABEL DIR [VAR=VALUE...] [-- MAKE-TARGETS...]: make check (or
+# the targets given) in the configured build directory DIR with VAR=VALUE in
+# the tests' environment; its results count in the summary.
+run_check()
+{
+	local label=$1 dir=$2 rc
+	shift 2
+	local vars=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] || set -- check
+	echo "tests/run.sh: $label"
+	find "$dir" -name '*.trs' -delete
+	env ${vars[@]+"${vars[@]}"} make -C "$dir" -j"$(nproc)" "$@"
+	rc=$?
+	if [ "$rc" != 0 ] && [ -f "$dir/test-suite.log" ]; then
+		echo "---- $dir/test-suite.log, $label (failures) ----"
+		cat "$dir/test-suite.log"
+		echo "----"
+	fi
+	tally "$dir" "$rc"
+}
 
 summary()
 {
-	local pass=0 fail=0 skip=0 r
-	if [ -d "$build" ]; then
-		while read -r r; do
-			case $r in
-			PASS | XFAIL) pass=$((pass + 1)) ;;
-			SKIP) skip=$((skip + 1)) ;;
-			*) fail=$((fail + 1)) ;;
-			esac
-		done < <(find "$build" -name '*.trs' -exec sed -n 's/^:test-result: *//p' {} +)
-	fi
-	[ "$fail" = 0 ] && [ "$1" != 0 ] && fail=1 # the build or make check broke
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" = 0 ]
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" = 0 ]
 }
 
 if ! scripts/setup.sh --test; then
 	echo "tests/run.sh: setup or build failed" >&2
-	summary 1
+	failed=$((failed + 1))
+	summary
 	exit 1
 fi
 
-find "$build" -name '*.trs' -delete
-make -C "$build" -j"$(nproc)" check
-rc=$?
-if [ "$rc" != 0 ] && [ -f "$build/test-suite.log" ]; then
-	echo "---- $build/test-suite.log (failures) ----"
-	cat "$build/test-suite.log"
-	echo "----"
-fi
+run_check "all tests" "$build"
+run_check "integration tests, kernel fallbacks forced" "$build" \
+	MOAT_TEST_FORCE_FALLBACK=all -- check-integration
 echo "tests/run.sh: $(($(date +%s) - start)) s"
-summary "$rc"
+summary

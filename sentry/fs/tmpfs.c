@@ -67,6 +67,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "platform/kfeatures.h"
 #include "sentry/kernel/task.h"
 
 /* Not in Debian 12's headers (Linux 6.3+). */
@@ -192,6 +193,8 @@ static int open_errno(int r)
  * (6.3+ warns without them); older kernels reject them with EINVAL. */
 static int memfd_new(const char *name, unsigned flags, unsigned exec_flag)
 {
+	if (!kfeature_has(KF_MEMFD_NOEXEC_SEAL))
+		exec_flag = 0;
 	int fd = memfd_create(name, flags | exec_flag);
 	if (fd < 0 && errno == EINVAL && exec_flag)
 		fd = memfd_create(name, flags);

@@ -30,9 +30,11 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "sentry/vfs/ofd.h"
+#include "platform/kfeatures.h"
 #include "platform/platform.h"
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
+#include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
 
@@ -48,7 +50,7 @@ static atomic_int idle_workers, nworkers;
 static _Thread_local bool is_worker;
 #define MAX_WORKERS 64
 
-enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3 };
+enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4 };
 enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
@@ -82,8 +84,27 @@ static void sandbox_kill(const char *why)
 
 void sentry_fatal(const char *why) { sandbox_kill(why); }
 
+/* Before Linux 6.9 only whole processes can be watched (procwatch.h). */
+static int watch_proc(struct proc *p)
+{
+	int fd = procwatch_open(p);
+	if (fd == -EALREADY)
+		return 0;
+	if (fd < 0)
+		return fd;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_PROC, fd) };
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int r = neg_errno();
+		p->pidfd = safe_close(fd);
+		return r;
+	}
+	return 0;
+}
+
 int sentry_watch_task(struct task *t)
 {
+	if (!kfeature_has(KF_PIDFD_THREAD))
+		return watch_proc(t->proc);
 	int fd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
 	if (fd < 0)
 		return neg_errno();
@@ -213,6 +234,16 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 				struct task *t = (struct task *)(uintptr_t)(d & ~7ULL);
 				(void)epoll_ctl(epfd, EPOLL_CTL_DEL, t->pidfd, NULL);
 				task_exit(t);
+				sentry_unlock();
+				break;
+			}
+			case EV_PROC: {
+				sentry_lock();
+				struct proc *p = procwatch_exited((int)(d >> 3));
+				if (p) {
+					(void)epoll_ctl(epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
+					proc_exit_tasks(p);
+				}
 				sentry_unlock();
 				break;
 			}

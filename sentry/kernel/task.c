@@ -321,3 +321,16 @@ void task_exit(struct task *t)
 	proc_unref(t->proc);
 	free(t);
 }
+
+void proc_exit_tasks(struct proc *p)
+{
+	/* task_exit may free p with its last task: only compare the pointer. */
+	for (size_t i = 0; i < TASK_BUCKETS; i++)
+		for (struct task **pp = &task_tab[i]; *pp;) {
+			struct task *t = *pp;
+			if (t->proc == p)
+				task_exit(t); /* unlinks t: *pp is the next one */
+			else
+				pp = &t->hnext;
+		}
+}

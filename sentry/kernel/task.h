@@ -29,7 +29,7 @@ struct proc {
 	uint32_t refcnt;
 	pid_t tgid;         /* host */
 	pid_t vpid;         /* in the sandbox's pid namespace */
-	int pidfd;          /* host pidfd of the thread group leader */
+	int pidfd;          /* the leader's pidfd, watched before Linux 6.9, or -1 */
 	char *exe;          /* sandbox path of the running executable */
 	struct vnode *exe_vn;
 	/* State for tasks created by this process whose first notification has
@@ -44,7 +44,7 @@ struct proc {
 struct task {
 	pid_t tid;          /* host */
 	pid_t vtid;         /* in the sandbox */
-	int pidfd;          /* PIDFD_THREAD pidfd, watched for exit */
+	int pidfd;          /* PIDFD_THREAD pidfd, watched for exit; -1 before Linux 6.9 */
 	struct proc *proc;
 	struct fs_state *fs;
 	struct cred *cred;
@@ -63,6 +63,7 @@ struct task *task_get(pid_t tid);
 struct task *task_find(pid_t tid);           /* no creation */
 struct proc *proc_find_vpid(pid_t vpid);     /* a known process by sandbox pid */
 void task_exit(struct task *t);              /* its pidfd said it exited */
+void proc_exit_tasks(struct proc *p);        /* its thread group is gone */
 /* Iterate known processes (for procfs). */
 void proc_foreach(void (*fn)(struct proc *p, void *ctx), void *ctx);
 

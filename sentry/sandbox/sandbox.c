@@ -35,6 +35,7 @@
 #include "sentry/sandbox/confine.h"
 #include "sentry/sandbox/guest.h"
 #include "sentry/vfs/namei.h"
+#include "platform/kfeatures.h"
 #include "platform/platform.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
@@ -178,6 +179,8 @@ static void audit_exit(int status, int st)
 int sandbox_run(struct sandbox_config *cfg)
 {
 	int r;
+	if (kfeatures_probe() < 0)
+		return 125; /* it said which feature is missing */
 	identity_init(cfg);
 	if (cfg->audit_log && (r = audit_open(cfg->audit_log)) < 0)
 		return log_error_errno(r, "audit log %s", cfg->audit_log), 125;
@@ -226,6 +229,8 @@ int sandbox_run(struct sandbox_config *cfg)
 	accept_interpreters(v.root, &gr);
 	sentry_unlock();
 	sentry.listener = gr.listener;
+	if (kfeatures_probe_listener(gr.listener) < 0)
+		goto fail;
 	/* notify_receive() reads into a fixed 256-byte buffer: refuse a kernel
 	 * whose notification is larger rather than let it write past it. */
 	struct notify_sizes nsz;

@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
 
 #define OFD_BUCKETS 1024
@@ -171,10 +172,7 @@ void ofd_events(void)
 /* A copy of the guest's open file (same description, same position). */
 static int guest_file(struct task *t, int fd)
 {
-	if (t->pidfd < 0)
-		return -ESRCH;
-	int f = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
-	return f < 0 ? (errno == EBADF ? -EBADF : neg_errno()) : f;
+	return task_file_dup(t, fd);
 }
 
 int ofd_pos_get(struct task *t, int fd, uint64_t *ret)

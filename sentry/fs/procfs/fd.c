@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* procfs: fd/ and fdinfo/ (see internal.h for the design). */
 #include "sentry/fs/procfs/internal.h"
+#include "platform/kfeatures.h"
+#include "sentry/kernel/procwatch.h"
 
 /* ---- fds ------------------------------------------------------------------- */
 
@@ -63,12 +65,20 @@ static bool chardev_name(dev_t rdev, char *buf, size_t len)
 /* A duplicate of the guest's fd, for re-opening it (pipes, terminals). */
 static int fd_dup_from_guest(const struct pctx *c)
 {
-	int pidfd = c->task ? c->task->pidfd : c->proc ? c->proc->pidfd : -1;
+	if (c->task) {
+		int fd = task_file_dup(c->task, c->pn->fd);
+		return fd < 0 ? -ENOENT : fd;
+	}
+	int pidfd = c->proc ? c->proc->pidfd : -1;
 	_cleanup_close_ int own = -1;
 	if (pidfd < 0) {
+		/* Before Linux 6.9 a thread's files are reached through its
+		 * process (they are the same unless it was cloned without
+		 * CLONE_FILES). */
 		const struct pnode *pn = c->pn;
-		own = (int)syscall(SYS_pidfd_open, pn->vtid ? pn->htid : pn->hpid,
-				   pn->vtid ? PIDFD_THREAD : 0);
+		bool thread = pn->vtid && kfeature_has(KF_PIDFD_THREAD);
+		own = (int)syscall(SYS_pidfd_open, thread ? pn->htid : pn->hpid,
+				   thread ? PIDFD_THREAD : 0);
 		if (own < 0)
 			return -ENOENT;
 		/* The pid may have been reused before pidfd_open: our checked

@@ -60,6 +60,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "process_vm_readv", "reading guest arguments, each pointer once" },
 	{ "process_vm_writev", "writing guest results" },
 	{ "pidfd_open", "watching guest tasks for exit" },
+	{ "poll", "has a process's pidfd said it exited (without PIDFD_THREAD)" },
+	{ "pidfd_send_signal", "signals to guest processes by pidfd" },
 	{ "pidfd_getfd", "the guest's open files: placeholder positions, fstat" },
 	{ "ptrace", "completing execs (and clones): guest threads only, same host uid" },
 	{ "wait4", "the ptrace stops of the guest thread being traced" },

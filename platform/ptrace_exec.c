@@ -275,17 +275,14 @@ int req_exec(struct sysreq *r, const struct exec_image *img)
 		return errno == ESRCH ? -ESRCH : neg_errno();
 	if (ptrace(PTRACE_INTERRUPT, tr.tid, 0, 0) < 0)
 		return gone(&tr);
+	/* The thread stops at the interrupt only once its call is answered:
+	 * from here on every way out answers it, waits for that stop and
+	 * undoes what the guest got there. */
 	int mfd = notify_addfd(r, ro, true);
-	if (mfd < 0) {
-		if (mfd == -ENOENT || ptrace(PTRACE_DETACH, tr.tid, 0, 0) < 0)
-			return gone(&tr);
-		return mfd;
-	}
-	/* From here the guest holds mfd: every way out closes it. */
-	int gfd = req_reply_fd(r, img->hostfd, true);
+	int gfd = mfd < 0 ? mfd : req_reply_fd(r, img->hostfd, true);
 	if (gfd < 0) {
 		if (gfd == -ENOENT || req_reply(r, gfd) < 0)
-			return gone(&tr);
+			return gone(&tr); /* the task was killed */
 		rc = gfd;
 	}
 	int st = next_stop(&tr, PTRACE_CONT, STOP_INTERRUPT);
@@ -351,7 +348,7 @@ int req_exec(struct sysreq *r, const struct exec_image *img)
 	 * register with the error as the execve's result, and its mask. */
 	if (base && (st = inject_call(&tr, &saved, SYS_munmap, (uint64_t)base, len, 0, 0, 0, &v)) < 0)
 		return st;
-	if ((st = inject_call(&tr, &saved, SYS_close, (uint64_t)mfd, 0, 0, 0, 0, &v)) < 0)
+	if (mfd >= 0 && (st = inject_call(&tr, &saved, SYS_close, (uint64_t)mfd, 0, 0, 0, 0, &v)) < 0)
 		return st;
 	if (gfd >= 0 && (st = inject_call(&tr, &saved, SYS_close, (uint64_t)gfd, 0, 0, 0, 0, &v)) < 0)
 		return st;

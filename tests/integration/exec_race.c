@@ -6,10 +6,15 @@
  *   exec_race fd N              N times: fork, a sibling thread dup2()s a
  *                               non-executable file over every close-on-exec
  *                               fd while the main thread execs "good"
+ *   exec_race fd2 N             the same, swapping only the second of two such
+ *                               fds, once (moat's memfd comes first)
  *   exec_race path N            a sibling keeps writing an absolute path (the
  *                               ELF interpreter) where the sentry wrote "" below
  *                               the exec'ing thread's stack pointer, and the
  *                               argv asks ld.so to run the non-executable file
+ *   exec_race remap N           a sibling maps its own memory over moat's
+ *                               mapping of "" and argv (found in
+ *                               /proc/self/maps), with another argv
  *   exec_race argv N            a sibling keeps flipping the argv strings
  *   exec_race stop N            the parent stops and continues the child
  *                               (SIGSTOP, SIGCONT) all through its exec
@@ -35,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -49,6 +55,7 @@ static int evil_fd;
 static _Atomic uintptr_t target;
 static char arg1[] = "AAAAAAAAAAAAAAAA";
 
+/* The exec's fd is close-on-exec: swap every such fd. */
 static void *swap_fds(void *unused)
 {
 	(void)unused;
@@ -56,6 +63,27 @@ static void *swap_fds(void *unused)
 		for (int n = 3; n < 16; n++)
 			if (n != evil_fd && fcntl(n, F_GETFD) == FD_CLOEXEC)
 				dup2(evil_fd, n);
+	return NULL;
+}
+
+/* Where two close-on-exec fds appear (moat's memfd, then the program), swap
+ * only the second: the exec then runs the other file unless stopped. */
+static void *swap_second_fd(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		int first = -1;
+		for (int n = 3; n < 16; n++) {
+			if (n == evil_fd || fcntl(n, F_GETFD) != FD_CLOEXEC)
+				continue;
+			if (first < 0) {
+				first = n;
+				continue;
+			}
+			dup2(evil_fd, n);
+			return NULL;
+		}
+	}
 	return NULL;
 }
 
@@ -68,6 +96,37 @@ static void *write_path(void *unused)
 			memcpy((void *)t, INTERP, sizeof(INTERP));
 	}
 	return NULL;
+}
+
+/* Find moat's mapping of "" and argv and map own memory there instead,
+ * with "" and another argv than the one the sentry audited. */
+static void *remap(void *unused)
+{
+	(void)unused;
+	static char buf[65536];
+	for (;;) {
+		int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		char *m = strstr(buf, "moat-exec");
+		if (!m)
+			continue;
+		while (m > buf && m[-1] != '\n')
+			m--;
+		uintptr_t at = strtoul(m, NULL, 16);
+		char *p = mmap((void *)at, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		if (p == MAP_FAILED)
+			continue;
+		char **argv = (char **)(p + 8);
+		const char *s[] = { "good", EVIL, "remap", "HACKED" };
+		for (int i = 0; i < 4; i++)
+			argv[i] = strcpy(p + 256 * (i + 1), s[i]);
+		return NULL;
+	}
 }
 
 static void *flip_argv(void *unused)
@@ -99,8 +158,10 @@ static void child(const char *mode)
 {
 	pthread_t th;
 	void *(*fn)(void *) = !strcmp(mode, "fd")     ? swap_fds
+			      : !strcmp(mode, "fd2")  ? swap_second_fd
 			      : !strcmp(mode, "path") ? write_path
 			      : !strcmp(mode, "argv") ? flip_argv
+			      : !strcmp(mode, "remap") ? remap
 						      : NULL;
 	/* ld.so, if it ran instead, would run argv[1] */
 	char *argv[] = { "good", EVIL, (char *)mode, arg1, NULL };

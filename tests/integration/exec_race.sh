@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Integration: races against exec (issue 6). While a thread execs, a sibling
 # swaps the fd of the rewritten execveat (dup2), writes a path where the ""
-# used to be, or flips the argv strings; signals and stops arrive during
-# execs. Checked from outside: the non-executable file never runs, every
+# used to be, maps its own memory over moat's "" and argv, or flips the argv
+# strings; signals and stops arrive during execs. Checked from outside: the non-executable file never runs, every
 # program that ran is the one the audit log names with the argv it names, and
 # realtime signals keep their siginfo. Programs: exec_race.c, built here.
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +16,7 @@ SRC="$(dirname "$0")/exec_race.c"
 if ! have gcc || ! have python3 ||
 	! gcc -O2 -pthread -o "$D/exec_race" "$SRC" ||
 	! gcc -O2 -pthread -DEVIL_BUILD -o "$D/evil" "$SRC"; then
-	for t in fd path argv stop sig regs; do
+	for t in fd fd2 path remap argv stop sig regs; do
 		skip "exec race: $t" "cannot build exec_race.c with gcc (or no python3)"
 	done
 	done_testing
@@ -65,7 +65,9 @@ PY
 }
 
 check "exec race: a sibling dup2()s a non-executable file over the exec's fd" t_race fd
+check "exec race: a sibling dup2()s over the second of two new fds (the program's)" t_race fd2
 check "exec race: a sibling writes a path where the \"\" of execveat was" t_race path
+check "exec race: a sibling maps its own argv over moat's mapping; the task is killed" t_race remap
 check "exec race: a sibling flips the argv strings; the audit log names what ran" t_race argv
 t_stop()
 {

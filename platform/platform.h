@@ -75,9 +75,10 @@ struct exec_image {
 	 * notification of its own, which the sentry answers with CONTINUE when
 	 * the registers match (sys_execve). */
 	void (*arm)(void *ctx, const struct exec_call *call);
-	/* Called before the thread runs again after the exec completed (ran)
-	 * or failed; not when the task is killed or gone. */
-	void (*finish)(void *ctx, bool ran);
+	/* Called with what req_exec() will return (0, REQ_EXEC_KILLED or
+	 * -errno after the rewrite) before the thread runs again or is
+	 * killed; not when the task is gone. */
+	void (*finish)(void *ctx, int result);
 	void *ctx;
 };
 #define REQ_EXEC_KILLED 1

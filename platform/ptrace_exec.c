@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* req_exec() on the notify platform: completing an exec through ptrace
  * (docs/architecture.md, "Exec"). The guest thread, still inside its execve
- * notification, is seized, handed the binary's fd (ADDFD|SEND) and, at the
- * interrupt stop, made to map (read-only, from a read-only fd) a memfd
- * holding "" and the argv the sentry decided, sealed once the pointers are
- * written; then its registers become
+ * notification, is seized, handed a sealed memfd holding "" and the argv the
+ * sentry decided (ADDFD) and the binary's fd (ADDFD|SEND); at the interrupt
+ * stop it maps the memfd read-only at the address its pointers were written
+ * for (an injected mmap); then its registers become
  * execveat(fd, "", argv, envp, AT_EMPTY_PATH), a fresh syscall that passes
  * the filter again. The kernel never resolves a guest path.
  *
@@ -31,10 +31,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -51,6 +53,13 @@
 #define ERESTARTNOINTR 513
 #define ERESTART_RESTARTBLOCK 516
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
 
 struct tracee {
 	pid_t tid, tgid;
@@ -115,8 +124,10 @@ static int gone(struct tracee *tr)
 }
 
 /* Kill the task before it runs another instruction and wait for the end. */
-static int kill_tracee(struct tracee *tr)
+static int kill_tracee(struct tracee *tr, const struct exec_image *img)
 {
+	if (img && img->finish)
+		img->finish(img->ctx, REQ_EXEC_KILLED);
 	(void)kill(tr->tgid, SIGKILL);
 	if (tr->tid != tr->tgid)
 		(void)kill(tr->tid, SIGKILL);
@@ -162,7 +173,7 @@ static int inject_call(struct tracee *tr, const struct user_regs_struct *saved, 
 	if (st < 0)
 		return st;
 	if ((st >> 16) == PTRACE_EVENT_EXEC) /* cannot be: fail closed */
-		return kill_tracee(tr), -ESRCH;
+		return kill_tracee(tr, NULL), -ESRCH;
 	return syscall_result(tr, ret);
 }
 
@@ -231,44 +242,119 @@ static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* Write argv's pointers, now that the guest's address of the memfd is
- * known, and seal it: from here on nobody can change its contents. */
-static int fill_argv(int mem, const struct exec_image *img, uint64_t base, size_t strs_off)
+/* Where the guest maps "" and argv (MAP_FIXED_NOREPLACE): a random page in
+ * a range no default layout uses (PIE binaries load at 0x55..., mmap grows
+ * down from 0x7f..., sanitizers leave it to the program), so its pointers
+ * can be written, and the memfd sealed, before the guest maps it. */
+#define IMAGE_LO 0x510000000000ULL
+#define IMAGE_SPAN 0x040000000000ULL
+
+static uint64_t image_address(size_t len)
 {
-	_cleanup_free_ uint64_t *ptrs = malloc((img->argc + 1) * sizeof(*ptrs));
-	if (!ptrs)
-		return -ENOMEM;
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint64_t)now_ns();
+	uint64_t pages = (IMAGE_SPAN - len) >> 12;
+	return IMAGE_LO + ((r % pages) << 12);
+}
+
+/* The image at guest address base: "" at 0, argv's pointers at 8, then the
+ * strings. */
+static char *image_build(const struct exec_image *img, uint64_t base, size_t *ret_len)
+{
+	size_t strs_off = 8 + (img->argc + 1) * 8, len = strs_off + img->args_len;
+	char *buf = calloc(1, len);
+	if (!buf)
+		return NULL;
+	uint64_t *ptrs = (uint64_t *)(buf + 8);
 	const char *s = img->args;
 	for (size_t i = 0; i < img->argc; i++) {
 		ptrs[i] = base + strs_off + (uint64_t)(s - img->args);
 		s += strlen(s) + 1;
 	}
-	ptrs[img->argc] = 0;
-	int rc = pwrite_all(mem, ptrs, (img->argc + 1) * sizeof(*ptrs), 8);
-	if (rc < 0)
-		return rc;
-	/* EBUSY: someone mapped it writable meanwhile. */
-	return fcntl(mem, F_ADD_SEALS, SEALS) < 0 ? -EIO : 0;
+	memcpy(buf + strs_off, img->args, img->args_len);
+	*ret_len = len;
+	return buf;
 }
 
-int req_exec(struct sysreq *r, const struct exec_image *img)
+/* An empty memfd with its first page allocated, made by a worker thread
+ * after an exec is done, so that its next exec does not wait for that. */
+static __thread int spare_memfd = -1;
+
+static int memfd_new(void)
 {
-	/* The memfd: "" at 0, argv's pointers at 8, then the strings. */
-	size_t strs_off = 8 + (img->argc + 1) * 8, len = strs_off + img->args_len;
-	_cleanup_close_ int mem = memfd_create("moat-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mem < 0)
+	_cleanup_close_ int fd = memfd_create("moat-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
 		return neg_errno();
-	int rc = pwrite_all(mem, img->args, img->args_len, (off_t)strs_off);
+	if (fallocate(fd, 0, 0, 4096) < 0)
+		return neg_errno();
+	return TAKE_FD(fd);
+}
+
+/* A sealed memfd holding the image for base: nobody can change it, and a
+ * shared mapping of it can never be made writable. */
+static int image_memfd(const struct exec_image *img, uint64_t base, size_t *ret_len)
+{
+	size_t len;
+	_cleanup_free_ char *buf = image_build(img, base, &len);
+	if (!buf)
+		return -ENOMEM;
+	_cleanup_close_ int mem = spare_memfd >= 0 ? TAKE_FD(spare_memfd) : memfd_new();
+	if (mem < 0)
+		return mem;
+	int rc = pwrite_all(mem, buf, len, 0);
 	if (rc < 0)
 		return rc;
-	/* The guest's copy is read-only: its shared mapping can never be made
-	 * writable, and the seal (which a writable mapping would block) can be
-	 * added after the mapping is made. */
-	char p[64];
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", mem);
-	_cleanup_close_ int ro = open(p, O_RDONLY | O_CLOEXEC);
-	if (ro < 0)
+	if (fcntl(mem, F_ADD_SEALS, SEALS) < 0)
 		return neg_errno();
+	*ret_len = len;
+	return TAKE_FD(mem);
+}
+
+/* Map the image in the tracee: the sealed memfd at its address, or where
+ * that is taken (by the program, or on purpose), private memory written by
+ * the sentry, which the guest could change: the check at the exec event
+ * decides either way. Returns 0 with the address in *ret_base, or -errno
+ * (-ESRCH: the task is gone). */
+static int image_map(struct tracee *tr, const struct user_regs_struct *saved,
+		     const struct exec_image *img, int mfd, uint64_t want, size_t len,
+		     uint64_t *ret_base)
+{
+	long v;
+	int st = inject_call(tr, saved, SYS_mmap, want, len, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
+			     (uint64_t)mfd, &v);
+	if (st < 0)
+		return st;
+	if ((uint64_t)v == want) {
+		*ret_base = want;
+		return 0;
+	}
+	log_debug("exec: %d: image address taken (%ld)", tr->tid, v);
+	st = inject_call(tr, saved, SYS_mmap, 0, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, &v);
+	if (st < 0)
+		return st;
+	if (v < 0 && v > -4096)
+		return (int)v;
+	size_t n;
+	_cleanup_free_ char *buf = image_build(img, (uint64_t)v, &n);
+	struct iovec local = { buf, n }, remote = { (void *)(uintptr_t)v, n };
+	*ret_base = (uint64_t)v; /* to be unmapped on failure */
+	if (!buf)
+		return -ENOMEM;
+	if (process_vm_writev(tr->tid, &local, 1, &remote, 1, 0) != (ssize_t)n)
+		return -EFAULT;
+	return 0;
+}
+
+static int exec_run(struct sysreq *r, const struct exec_image *img)
+{
+	size_t len;
+	uint64_t want = image_address(8 + (img->argc + 1) * 8 + img->args_len);
+	_cleanup_close_ int mem = image_memfd(img, want, &len);
+	if (mem < 0)
+		return mem;
+	int rc = 0;
 
 	struct tracee tr = { .tid = r->tid, .tgid = img->tgid };
 	if (ptrace(PTRACE_SEIZE, tr.tid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) < 0)
@@ -278,7 +364,7 @@ int req_exec(struct sysreq *r, const struct exec_image *img)
 	/* The thread stops at the interrupt only once its call is answered:
 	 * from here on every way out answers it, waits for that stop and
 	 * undoes what the guest got there. */
-	int mfd = notify_addfd(r, ro, true);
+	int mfd = notify_addfd(r, mem, true);
 	int gfd = mfd < 0 ? mfd : req_reply_fd(r, img->hostfd, true);
 	if (gfd < 0) {
 		if (gfd == -ENOENT || req_reply(r, gfd) < 0)
@@ -294,26 +380,20 @@ int req_exec(struct sysreq *r, const struct exec_image *img)
 	if ((long)saved.rax != (gfd < 0 ? rc : gfd)) {
 		log_warnx("exec: tracee %d stopped with rax %lld, expected %d", tr.tid,
 			  (long long)saved.rax, gfd);
-		return kill_tracee(&tr);
+		return kill_tracee(&tr, img);
 	}
 	uint64_t mask, all = ~0ULL;
 	if (ptrace(PTRACE_GETSIGMASK, tr.tid, sizeof(mask), &mask) < 0 ||
 	    ptrace(PTRACE_SETSIGMASK, tr.tid, sizeof(all), &all) < 0)
 		return gone(&tr);
 
-	long base = 0, v;
-	if (rc == 0) {
-		if ((st = inject_call(&tr, &saved, SYS_mmap, 0, len, PROT_READ, MAP_SHARED,
-				      (uint64_t)mfd, &v)) < 0)
-			return st;
-		if (v < 0 && v > -4096)
-			rc = (int)v;
-		else
-			rc = fill_argv(mem, img, (uint64_t)(base = v), strs_off);
-	}
+	uint64_t base = 0;
+	long v;
+	if (rc == 0 && (rc = image_map(&tr, &saved, img, mfd, want, len, &base)) == -ESRCH)
+		return rc;
 	if (rc == 0) {
 		struct exec_call call = {
-			.fd = gfd, .path = (uint64_t)base, .argv = (uint64_t)base + 8, .envp = img->envp,
+			.fd = gfd, .path = base, .argv = base + 8, .envp = img->envp,
 		};
 		if (img->arm)
 			img->arm(img->ctx, &call);
@@ -328,11 +408,11 @@ int req_exec(struct sysreq *r, const struct exec_image *img)
 			return st;
 		if ((st >> 16) == PTRACE_EVENT_EXEC) {
 			if (!exec_matches(&tr, img))
-				return kill_tracee(&tr);
+				return kill_tracee(&tr, img);
 			if (ptrace(PTRACE_SETSIGMASK, tr.tid, sizeof(mask), &mask) < 0)
 				return gone(&tr);
 			if (img->finish)
-				img->finish(img->ctx, true);
+				img->finish(img->ctx, 0);
 			(void)ptrace(PTRACE_DETACH, tr.tid, 0, 0);
 			return 0;
 		}
@@ -346,7 +426,7 @@ int req_exec(struct sysreq *r, const struct exec_image *img)
 	}
 	/* The exec did not happen: undo what the guest got, then restore every
 	 * register with the error as the execve's result, and its mask. */
-	if (base && (st = inject_call(&tr, &saved, SYS_munmap, (uint64_t)base, len, 0, 0, 0, &v)) < 0)
+	if (base && (st = inject_call(&tr, &saved, SYS_munmap, base, len, 0, 0, 0, &v)) < 0)
 		return st;
 	if (mfd >= 0 && (st = inject_call(&tr, &saved, SYS_close, (uint64_t)mfd, 0, 0, 0, 0, &v)) < 0)
 		return st;
@@ -357,7 +437,15 @@ int req_exec(struct sysreq *r, const struct exec_image *img)
 	    ptrace(PTRACE_SETSIGMASK, tr.tid, sizeof(mask), &mask) < 0)
 		return gone(&tr);
 	if (img->finish)
-		img->finish(img->ctx, false);
+		img->finish(img->ctx, rc);
 	(void)ptrace(PTRACE_DETACH, tr.tid, 0, 0);
+	return rc;
+}
+
+int req_exec(struct sysreq *r, const struct exec_image *img)
+{
+	int rc = exec_run(r, img);
+	if (spare_memfd < 0)
+		spare_memfd = memfd_new();
 	return rc;
 }

@@ -37,6 +37,10 @@ struct exec_state {
 	struct exec_call call;
 	pid_t tid, tgid;
 	struct vnode *vn;       /* the program */
+	const char *path;       /* for an exec_killed record */
+	const struct strbuf *args;
+	size_t argc;
+	pid_t vtid;
 };
 
 static void exec_arm(void *ctx, const struct exec_call *call)
@@ -45,31 +49,6 @@ static void exec_arm(void *ctx, const struct exec_call *call)
 	sentry_lock();
 	es->call = *call;
 	es->armed = true;
-	sentry_unlock();
-}
-
-/* Before the thread runs again: it may exec again at once, and the new
- * program may read /proc/self/exe at once. */
-static void exec_finish(void *ctx, bool ran)
-{
-	struct exec_state *es = ctx;
-	sentry_lock();
-	struct task *t = task_find(es->tid);
-	if (t && t->exec == es)
-		t->exec = NULL;
-	if (ran) {
-		struct task *leader = task_find(es->tgid);
-		struct proc *p = leader ? leader->proc : t ? t->proc : NULL;
-		if (p) {
-			char exe[PATH_MAX];
-			if (vfs_path(vfs_root_mount()->root, es->vn, exe, sizeof(exe), false) >= 0) {
-				free(p->exe);
-				p->exe = strdup(exe);
-			}
-			vn_unref(p->exe_vn);
-			p->exe_vn = vn_ref(es->vn);
-		}
-	}
 	sentry_unlock();
 }
 
@@ -318,6 +297,39 @@ static int build_args(const struct exec_plan *pl, const struct strbuf *g, size_t
 	return 0;
 }
 
+/* Before the thread runs again: it may exec again at once, and the new
+ * program may read /proc/self/exe at once. Before a kill: its parent may
+ * see it at once, and the sandbox end. */
+static void exec_finish(void *ctx, int result)
+{
+	struct exec_state *es = ctx;
+	bool ran = result == 0;
+	if (result == REQ_EXEC_KILLED) {
+		/* A sibling thread made the kernel run another file or argv
+		 * than the one checked and audited. */
+		audit_exec(es->vtid, "exec_killed", es->path, es->args, es->argc);
+		return;
+	}
+	sentry_lock();
+	struct task *t = task_find(es->tid);
+	if (t && t->exec == es)
+		t->exec = NULL;
+	if (ran) {
+		struct task *leader = task_find(es->tgid);
+		struct proc *p = leader ? leader->proc : t ? t->proc : NULL;
+		if (p) {
+			char exe[PATH_MAX];
+			if (vfs_path(vfs_root_mount()->root, es->vn, exe, sizeof(exe), false) >= 0) {
+				free(p->exe);
+				p->exe = strdup(exe);
+			}
+			vn_unref(p->exe_vn);
+			p->exe_vn = vn_ref(es->vn);
+		}
+	}
+	sentry_unlock();
+}
+
 long sys_execve(struct sysreq *r)
 {
 	struct task *t = r->task;
@@ -380,7 +392,10 @@ long sys_execve(struct sysreq *r)
 	audit_exec(vtid, "exec", path, &gargs, argc);
 
 	pid_t tid = t->tid, tgid = t->proc->tgid;
-	struct exec_state es = { .tid = tid, .tgid = tgid, .vn = pl->vn };
+	struct exec_state es = {
+		.tid = tid, .tgid = tgid, .vn = pl->vn,
+		.path = path, .args = &gargs, .argc = argc, .vtid = vtid,
+	};
 	struct exec_image img = {
 		.tgid = tgid,
 		.hostfd = pl->hostfd,
@@ -402,11 +417,6 @@ long sys_execve(struct sysreq *r)
 	if (now && now->exec == &es)
 		now->exec = NULL;
 	current = now;
-	if (rc == REQ_EXEC_KILLED) {
-		/* A sibling thread made the kernel run another file or argv
-		 * than the one checked and audited above. */
-		audit_exec(vtid, "exec_killed", path, &gargs, argc);
-	}
 	vn_unref(pl->vn);
 	free(pl);
 	if (r->replied)

@@ -16,6 +16,8 @@
  *                               mapping of "" and argv (found in
  *                               /proc/self/maps), with another argv
  *   exec_race argv N            a sibling keeps flipping the argv strings
+ *   exec_race crowd N           the child fills the address range where moat
+ *                               maps argv (PROT_NONE) before it execs
  *   exec_race stop N            the parent stops and continues the child
  *                               (SIGSTOP, SIGCONT) all through its exec
  *   exec_race sig N             a sibling queues N realtime signals with values
@@ -165,6 +167,10 @@ static void child(const char *mode)
 						      : NULL;
 	/* ld.so, if it ran instead, would run argv[1] */
 	char *argv[] = { "good", EVIL, (char *)mode, arg1, NULL };
+	if (!strcmp(mode, "crowd") &&
+	    mmap((void *)0x510000000000, 0x40000000000, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
+		_exit(3);
 	evil_fd = open(EVIL, O_RDONLY);
 	if (evil_fd < 0 || (fn && pthread_create(&th, NULL, fn, NULL)))
 		_exit(3);

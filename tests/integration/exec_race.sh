@@ -16,7 +16,7 @@ SRC="$(dirname "$0")/exec_race.c"
 if ! have gcc || ! have python3 ||
 	! gcc -O2 -pthread -o "$D/exec_race" "$SRC" ||
 	! gcc -O2 -pthread -DEVIL_BUILD -o "$D/evil" "$SRC"; then
-	for t in fd fd2 path remap argv stop sig regs; do
+	for t in fd fd2 path remap argv crowd stop sig regs; do
 		skip "exec race: $t" "cannot build exec_race.c with gcc (or no python3)"
 	done
 	done_testing
@@ -69,6 +69,11 @@ check "exec race: a sibling dup2()s over the second of two new fds (the program'
 check "exec race: a sibling writes a path where the \"\" of execveat was" t_race path
 check "exec race: a sibling maps its own argv over moat's mapping; the task is killed" t_race remap
 check "exec race: a sibling flips the argv strings; the audit log names what ran" t_race argv
+t_crowd()
+{
+	t_race crowd && grep -qx "ran $N killed 0 failed 0" "$D/out.crowd"
+}
+check "exec works when the program has taken the address range of moat's argv mapping" t_crowd
 t_stop()
 {
 	t_race stop && grep -qx "ran $N killed 0 failed 0" "$D/out.stop"

@@ -144,18 +144,28 @@ int req_reply_continue(struct sysreq *r)
 	return send_resp(r, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
-int req_reply_fd(struct sysreq *r, int fd, bool cloexec)
+static int addfd(struct sysreq *r, int fd, bool cloexec, uint32_t flags)
 {
 	struct seccomp_notif_addfd addfd = {
 		.id = r->id,
-		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.flags = flags,
 		.srcfd = (uint32_t)fd,
 		.newfd = 0,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	int n = ioctl(r->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
-	if (n < 0)
-		return neg_errno();
-	r->replied = true;
+	return n < 0 ? neg_errno() : n;
+}
+
+int req_reply_fd(struct sysreq *r, int fd, bool cloexec)
+{
+	int n = addfd(r, fd, cloexec, SECCOMP_ADDFD_FLAG_SEND);
+	if (n >= 0)
+		r->replied = true;
 	return n;
+}
+
+int notify_addfd(struct sysreq *r, int fd, bool cloexec)
+{
+	return addfd(r, fd, cloexec, 0);
 }

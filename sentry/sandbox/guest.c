@@ -11,7 +11,9 @@
  * under the filter from then on: its fork of the command is the sentry's
  * first notification. It forwards signals, reaps orphans, and reports the
  * command's wait status on a pipe; when it exits, the kernel kills the rest of
- * the pid namespace. PR_SET_PDEATHSIG ties it to the sentry: fail closed. */
+ * the pid namespace. PR_SET_PDEATHSIG ties it to the sentry: fail closed.
+ * It leads its own host session, so the guest shares no process group with
+ * the host. */
 #include "sentry/sandbox/guest.h"
 
 #include <errno.h>
@@ -213,6 +215,13 @@ static _Noreturn void run_command(struct setup *s)
 
 static _Noreturn void pid1_main(struct setup *s)
 {
+	/* Its own host session and process group. Otherwise the guest's
+	 * kill(0) reaches the process group of the shell that started moat
+	 * (host processes, other sandboxes), and the guest could make itself
+	 * the terminal's foreground group. With it, every group a guest can
+	 * name is the sandbox's (syscalls/sys_signal.c). */
+	if (setsid() < 0)
+		child_fail("setsid");
 	guest_mounts(s);
 	loopback_up();
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)

@@ -271,4 +271,123 @@ t_perm()
 }
 check "a guest process of uid 1000 cannot signal a root one; SIGCONT and kill(-1) as Linux" t_perm
 
+# --- (b) one host uid per sandbox ----------------------------------------------------------
+SHMKEY=0x6d6f6174
+HOLDER="
+import ctypes, time
+libc = ctypes.CDLL(None, use_errno=True)
+ok = libc.shmget($SHMKEY, 4096, 0o1000 | 0o2000 | 0o600) >= 0
+print('ready' if ok else 'shmget failed', flush=True)
+time.sleep(60)"
+
+# stat_field PID N: field N of /proc/PID/stat (18 priority, 19 nice, 41 policy).
+stat_field() { sed 's/.*) //' "/proc/$1/stat" | awk -v n="$2" '{ print $(n - 2) }'; }
+
+t_uids()
+{
+	local r=0 b_pid b_moat c_pid c_moat nobody bu cu nu before after out
+	setpriv --reuid 65534 --regid 65534 --clear-groups sleep 60 &
+	nobody=$!
+	start_guest moat-sig-holder-$$ "$HOLDER" || { kill "$nobody"; return 1; }
+	b_pid=$GUEST_PID b_moat=$MOAT_PID
+	start_guest moat-sig-other-$$ "$WAITER" || { kill "$nobody" "$b_moat"; return 1; }
+	c_pid=$GUEST_PID c_moat=$MOAT_PID
+	bu=$(host_uid "$b_pid") cu=$(host_uid "$c_pid") nu=$(host_uid "$nobody")
+	echo "host uids: sandbox B $bu, sandbox C $cu, host process $nu" >&2
+	if [ -z "$bu" ] || [ "$bu" = "$cu" ] || [ "$bu" = 65534 ] || [ "$cu" = 65534 ] || [ "$bu" = 0 ]; then
+		echo "the sandboxes do not have host uids of their own" >&2
+		r=1
+	fi
+	before="$(stat_field "$b_pid" 19) $(stat_field "$b_pid" 41) $(stat_field "$nobody" 19) $(stat_field "$nobody" 41)"
+	# The attacker knows the other sandbox's and the host process's host
+	# pids and uids, and guesses pids in its own namespace.
+	out=$(mrun --env "TARGETS=$b_pid $b_moat $c_pid $nobody" --env "UIDS=$bu $nu 65534" -- python3 -c "
+import ctypes, os, resource, signal
+libc = ctypes.CDLL(None, use_errno=True)
+me = os.getpid()
+hits = []
+targets = [int(p) for p in os.environ['TARGETS'].split()]
+for p in targets + list(range(2, 3000)):
+    if p == me:
+        continue
+    for what, f in (('kill', lambda: os.kill(p, signal.SIGKILL)),
+                    ('prlimit', lambda: resource.prlimit(p, resource.RLIMIT_NOFILE, (1, 1))),
+                    ('setpriority', lambda: os.setpriority(os.PRIO_PROCESS, p, 19)),
+                    ('sched_setscheduler', lambda: os.sched_setscheduler(p, os.SCHED_IDLE, os.sched_param(0)))):
+        if p not in targets and what != 'kill':
+            continue
+        try:
+            f()
+            hits.append('%s(%d)' % (what, p))
+        except OSError:
+            pass
+for u in os.environ['UIDS'].split():
+    try:
+        os.setpriority(os.PRIO_USER, int(u), 19)
+        hits.append('setpriority(PRIO_USER, %s)' % u)
+    except OSError:
+        pass
+if libc.shmget($SHMKEY, 0, 0) >= 0:
+    hits.append('shmget of the other sandbox key')
+if libc.shmget($SHMKEY, 4096, 0o1000 | 0o2000 | 0o600) < 0:
+    hits.append('no own shm with that key')
+print('hits:', ' '.join(hits) or 'none')
+" 2>&1)
+	echo "attacker: $out" >&2
+	[ "$out" = "hits: none" ] || r=1
+	after="$(stat_field "$b_pid" 19) $(stat_field "$b_pid" 41) $(stat_field "$nobody" 19) $(stat_field "$nobody" 41)"
+	[ "$before" = "$after" ] || { echo "nice/policy changed: $before -> $after" >&2; r=1; }
+	alive "$b_pid" || { echo "sandbox B's guest was killed" >&2; r=1; }
+	alive "$c_pid" || { echo "sandbox C's guest was killed" >&2; r=1; }
+	alive "$nobody" || { echo "the host process was killed" >&2; r=1; }
+	kill "$nobody" "$b_moat" "$c_moat" 2>/dev/null
+	wait "$nobody" "$b_moat" "$c_moat" 2>/dev/null
+	return "$r"
+}
+check "from one sandbox, kill/prlimit/setpriority/sched/shmget reach neither another sandbox nor a host nobody process" \
+	t_uids
+
+t_rotation()
+{
+	local u1 u2
+	start_guest moat-sig-rot1-$$ "$WAITER" || return 1
+	u1=$(host_uid "$GUEST_PID")
+	kill -9 "$GUEST_PID"
+	wait "$MOAT_PID"
+	start_guest moat-sig-rot2-$$ "$WAITER" || return 1
+	u2=$(host_uid "$GUEST_PID")
+	kill -9 "$GUEST_PID"
+	wait "$MOAT_PID"
+	echo "uids $u1 then $u2" >&2
+	[ -n "$u1" ] && [ "$u1" != "$u2" ] && [ "$u1" -ge 2147418112 ] && [ "$u2" -ge 2147418112 ]
+}
+check "consecutive sandboxes get different host uids from the default range" t_rotation
+
+# A range of one uid: a second sandbox cannot start while the first runs,
+# and can once no process of the first remains.
+t_one_uid()
+{
+	local u=$((1900000000 + $$ % 100000)) rc i
+	timeout -k 5 60 "$MOAT" run --host-uid-range "$u:1" -- python3 -c "$WAITER" moat-sig-one-$$ \
+		>"$T_TMP/one.out" 2>&1 </dev/null &
+	local first=$!
+	wait_for_file "$T_TMP/one.out" ready || { kill "$first"; return 1; }
+	[ "$(host_uid "$(guest_pids moat-sig-one-$$ | head -n 1)")" = "$u" ] ||
+		{ echo "the guest does not run as $u" >&2; kill "$first"; return 1; }
+	mrun --host-uid-range "$u:1" -- /bin/true
+	rc=$?
+	echo "second sandbox while the first runs: $rc" >&2
+	kill -TERM "$first"
+	wait "$first"
+	[ "$rc" = 125 ] || return 1
+	for i in $(seq 50); do
+		mrun --host-uid-range "$u:1" -- /bin/true 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "the uid was not free again after the first sandbox ended" >&2
+	return 1
+}
+check "a uid is not handed out twice, and is handed out again once its sandbox is gone" t_one_uid
+check_status "--host-uid-range refuses uid 0" 2 mrun --host-uid-range 0:10 -- /bin/true
+
 done_testing

@@ -72,6 +72,31 @@ static void detach(struct tracee *tr)
 		(void)syscall(SYS_tgkill, tr->tgid, tr->tid, tr->pending[i]);
 }
 
+/* Let go of a tracee that is not in a stop: PTRACE_DETACH cannot, so wait
+ * for its next stop and detach there, or for its exit. A tracee that died
+ * (a fatal signal ends the killable wait of its notification) must be
+ * waited for by its tracer: a traced zombie is reported to its parent only
+ * then, and without it the parent's wait (a shell's `wait`) hangs. */
+static void release(struct tracee *tr)
+{
+	for (;;) {
+		int st;
+		pid_t p = waitpid(-1, &st, __WALL | __WNOTHREAD);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0 || WIFEXITED(st) || WIFSIGNALED(st))
+			return;
+		if (!WIFSTOPPED(st))
+			continue;
+		tr->tid = p;
+		int sig = WSTOPSIG(st);
+		if (sig != (SIGTRAP | 0x80) && !(st >> 16) && tr->npending < (int)ARRAY_SIZE(tr->pending))
+			tr->pending[tr->npending++] = sig;
+		detach(tr);
+		return;
+	}
+}
+
 /* Lay out "" and, for a rewrite, the new argv below the red zone. */
 static int write_scratch(struct sysreq *r, struct ptrace_exec *pe, uint64_t rsp,
 			 uint64_t *ret_empty, uint64_t *ret_argv)
@@ -132,32 +157,49 @@ static int run_injected(struct tracee *tr, struct user_regs_struct *regs)
 	return next_stop(tr, PTRACE_SYSCALL); /* exit, or an exec event */
 }
 
+static int exec_traced(struct sysreq *r, struct ptrace_exec *pe, struct tracee *tr);
+
 int ptrace_exec_run(struct sysreq *r, struct ptrace_exec *pe)
 {
 	struct tracee tr = { .tid = r->tid, .tgid = pe->tgid };
-	if (ptrace(PTRACE_SEIZE, tr.tid, 0,
+	int rc = exec_traced(r, pe, &tr);
+	/* -ESRCH: a ptrace request failed because the tracee left its stop
+	 * (it was killed) or next_stop() saw it exit (then release() finds
+	 * nothing to wait for). */
+	if (rc == -ESRCH)
+		release(&tr);
+	return rc;
+}
+
+static int exec_traced(struct sysreq *r, struct ptrace_exec *pe, struct tracee *tr)
+{
+	if (ptrace(PTRACE_SEIZE, tr->tid, 0,
 		   PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) < 0)
 		return errno == ESRCH ? -ESRCH : neg_errno();
-	if (ptrace(PTRACE_INTERRUPT, tr.tid, 0, 0) < 0) {
-		detach(&tr);
+	if (ptrace(PTRACE_INTERRUPT, tr->tid, 0, 0) < 0) {
+		detach(tr);
 		return -ESRCH;
 	}
 	int gfd = req_reply_fd(r, pe->hostfd, true);
 	if (gfd < 0) {
-		detach(&tr);
+		/* The tracee is still in its notification (it cannot stop for
+		 * the interrupt before it is answered) or was killed in it. */
+		if (gfd != -ENOENT && !r->replied)
+			(void)req_reply(r, gfd);
+		release(tr);
 		return gfd;
 	}
-	int st = next_stop(&tr, PTRACE_CONT);
+	int st = next_stop(tr, PTRACE_CONT);
 	if (st < 0)
 		return st;
 	struct user_regs_struct saved, regs;
-	if (ptrace(PTRACE_GETREGS, tr.tid, 0, &saved) < 0)
+	if (ptrace(PTRACE_GETREGS, tr->tid, 0, &saved) < 0)
 		return -ESRCH;
 	if ((long)saved.rax != gfd) {
 		/* Not stopped where we expect: give up on this exec cleanly. */
-		log_warnx("exec: tracee %d stopped with rax %lld, expected %d", tr.tid,
+		log_warnx("exec: tracee %d stopped with rax %lld, expected %d", tr->tid,
 			  (long long)saved.rax, gfd);
-		detach(&tr);
+		detach(tr);
 		return -EIO;
 	}
 	uint64_t empty = 0, argv = 0;
@@ -172,14 +214,14 @@ int ptrace_exec_run(struct sysreq *r, struct ptrace_exec *pe)
 		regs.rdx = argv;
 		regs.r10 = pe->envp;
 		regs.r8 = AT_EMPTY_PATH;
-		st = run_injected(&tr, &regs);
+		st = run_injected(tr, &regs);
 		if (st < 0)
 			return st;
 		if ((st >> 16) == PTRACE_EVENT_EXEC) {
-			detach(&tr);
+			detach(tr);
 			return 0;
 		}
-		if (ptrace(PTRACE_GETREGS, tr.tid, 0, &regs) < 0)
+		if (ptrace(PTRACE_GETREGS, tr->tid, 0, &regs) < 0)
 			return -ESRCH;
 		rc = (int)(long)regs.rax;
 		if (rc >= 0)
@@ -190,12 +232,12 @@ int ptrace_exec_run(struct sysreq *r, struct ptrace_exec *pe)
 	regs = saved;
 	regs.rax = regs.orig_rax = SYS_close;
 	regs.rdi = (uint64_t)gfd;
-	st = run_injected(&tr, &regs);
+	st = run_injected(tr, &regs);
 	if (st < 0)
 		return st;
 	saved.rax = (uint64_t)(long)rc;
-	if (ptrace(PTRACE_SETREGS, tr.tid, 0, &saved) < 0)
+	if (ptrace(PTRACE_SETREGS, tr->tid, 0, &saved) < 0)
 		return -ESRCH;
-	detach(&tr);
+	detach(tr);
 	return rc;
 }

@@ -33,7 +33,10 @@
  * decision and the kernel's lookup a target may exit and its number be taken
  * by a new process, which the kernel then signals; the namespace bounds that
  * to the sandbox, and only the guest-credential check can be missed.
- * Two cases are not CONTINUEd:
+ * Three cases are not CONTINUEd:
+ *  - kill() of another process with a signal that ends it: the sentry sends
+ *    it and waits for the process to go (see kill_and_wait: the SIGCHLD
+ *    that follows must not land in the caller's next notified call);
  *  - a group or -1 with some targets permitted and some not: the kernel
  *    would reach them all, so the sentry signals the permitted ones itself
  *    (they see si_pid 0, as from outside the namespace);
@@ -50,6 +53,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +68,10 @@
 #include "sentry/kernel/task.h"
 #include "syscalls/handlers.h"
 
+/* Lock: handlers run with the sentry lock; kill_and_wait() drops it while
+ * it waits for the target to go, and nothing of the caller's task is used
+ * after it. */
+
 #ifndef PIDFD_SIGNAL_THREAD
 #define PIDFD_SIGNAL_THREAD (1UL << 0)
 #define PIDFD_SIGNAL_THREAD_GROUP (1UL << 1)
@@ -77,6 +85,7 @@
 struct target {
 	pid_t htid, htgid;          /* host ids */
 	pid_t vtid, vtgid, vpgid, vsid; /* ids in the sandbox (0: not visible there) */
+	uint64_t caught, ignored, blocked; /* SigCgt, SigIgn, SigBlk */
 };
 
 /* The first number of "key:" in a /proc status text, or with last the
@@ -104,6 +113,17 @@ static long status_num(const char *text, const char *key, bool last)
 	return -1;
 }
 
+/* A signal mask line of a /proc status text (hex); all ones if absent, so
+ * that nothing is taken for fatal on a doubt. */
+static uint64_t status_mask(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, key, klen) && l[klen] == ':')
+			return strtoull(l + klen + 1, NULL, 16);
+	return UINT64_MAX;
+}
+
 /* Read the task whose host /proc directory is dirfd; -ESRCH if it is gone
  * or not in the sandbox's pid namespace. */
 static int target_read(int dirfd, struct target *ret)
@@ -123,7 +143,8 @@ static int target_read(int dirfd, struct target *ret)
 	    vpgid > INT_MAX || vsid > INT_MAX)
 		return -ESRCH;
 	*ret = (struct target){ (pid_t)htid, (pid_t)htgid, (pid_t)vtid, (pid_t)vtgid,
-				(pid_t)vpgid, (pid_t)vsid };
+				(pid_t)vpgid, (pid_t)vsid, status_mask(buf, "SigCgt"),
+				status_mask(buf, "SigIgn"), status_mask(buf, "SigBlk") };
 	return 0;
 }
 
@@ -299,6 +320,51 @@ static long signal_one(const struct target *t, int sig)
 	return r < 0 ? r : SYSRET_CONTINUE;
 }
 
+/* Does sig end process t at once: its default action terminates, t neither
+ * catches, ignores nor blocks it, and t is not the sandbox's pid 1 (which
+ * ignores such signals from inside its namespace)? */
+static bool sig_fatal(const struct target *t, int sig)
+{
+	static const uint64_t not_fatal = 1ULL << (SIGCHLD - 1) | 1ULL << (SIGCONT - 1) |
+		1ULL << (SIGSTOP - 1) | 1ULL << (SIGTSTP - 1) | 1ULL << (SIGTTIN - 1) |
+		1ULL << (SIGTTOU - 1) | 1ULL << (SIGURG - 1) | 1ULL << (SIGWINCH - 1);
+	if (sig <= 0 || t->vtgid == 1)
+		return false;
+	uint64_t bit = 1ULL << (sig - 1);
+	if (sig == SIGKILL)
+		return true;
+	return !(not_fatal & bit) && !((t->caught | t->ignored | t->blocked) & bit);
+}
+
+#define FATAL_WAIT_MS 100
+
+/* A signal that ends another process is sent by the sentry, which then
+ * waits (at most FATAL_WAIT_MS) until the process has gone before
+ * answering. Why: a notified call fails with EINTR when a signal arrives
+ * before the sentry has received it (only after that is the wait killable,
+ * see WAIT_KILLABLE_RECV), and a handler without SA_RESTART sees it -
+ * dash's SIGCHLD handler is one. Killing a child is the common way to make a
+ * SIGCHLD arrive just then, at the caller's next notified call (`kill $a
+ * $b`, `kill $a; [ -d x ]`). Sent this way, the SIGCHLD comes while the
+ * caller waits killably in its kill and is handled when kill returns. The
+ * target dies without handling the signal, so the siginfo, which names the
+ * sentry, is seen by nobody; its parent sees the same wait status.
+ * Drops the sentry lock while it waits: current must not be used after. */
+static long kill_and_wait(const struct target *t, int sig)
+{
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, t->htgid, 0);
+	struct target again;
+	if (pfd < 0 || target_read_host(t->htgid, &again) < 0 || again.vtgid != t->vtgid)
+		return -ESRCH;
+	if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
+		return neg_errno();
+	sentry_unlock();
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+	(void)poll(&p, 1, FATAL_WAIT_MS);
+	sentry_lock();
+	return 0;
+}
+
 /* ---- kill(0), kill(-pgid), kill(-1) ---------------------------------------- */
 
 struct group_ctx {
@@ -387,7 +453,10 @@ static long do_kill(pid_t pid, int sig)
 	if (pid > 0) {
 		if (find_process(pid, &t) < 0)
 			return -ESRCH;
-		return signal_one(&t, sig);
+		long r = signal_one(&t, sig);
+		if (r == SYSRET_CONTINUE && t.htgid != current->proc->tgid && sig_fatal(&t, sig))
+			return kill_and_wait(&t, sig);
+		return r;
 	}
 	if (pid == -1)
 		return signal_many(0, sig, &s);

@@ -112,8 +112,8 @@ static int claim(int dfd, uint32_t uid)
 		return errno == EWOULDBLOCK ? -EAGAIN : neg_errno();
 	if (holder_running(fd))
 		return -EAGAIN;
-	if (ftruncate(fd, 0) < 0)
-		return neg_errno();
+	/* The old record stays until hostuid_record() overwrites it: it names
+	 * a pid 1 that is gone, which is what an empty one would say. */
 	return TAKE_FD(fd);
 }
 
@@ -187,9 +187,11 @@ int hostuid_acquire(const char *dir, const struct hostuid_range *range, uid_t *r
 			continue;
 		if (fd < 0)
 			return fd;
+		/* Fixed width, so it overwrites without a truncate (which costs
+		 * milliseconds on some filesystems). */
 		char buf[16];
-		int n = snprintf(buf, sizeof(buf), "%u\n", (uint32_t)(start + (idx + 1) % count));
-		if (ftruncate(lfd, 0) < 0 || pwrite(lfd, buf, (size_t)n, 0) != n) {
+		int n = snprintf(buf, sizeof(buf), "%10u\n", (uint32_t)(start + (idx + 1) % count));
+		if (pwrite(lfd, buf, (size_t)n, 0) != n) {
 			int r = neg_errno();
 			close(fd);
 			return r;
@@ -211,7 +213,7 @@ int hostuid_record(int lock, pid_t init_pid)
 	if (r < 0)
 		return r;
 	char buf[48];
-	int n = snprintf(buf, sizeof(buf), "%d %llu\n", init_pid, start);
+	int n = snprintf(buf, sizeof(buf), "%10d %20llu\n", init_pid, start); /* fixed width */
 	if (pwrite(lock, buf, (size_t)n, 0) != n)
 		return -EIO;
 	return 0;

@@ -47,8 +47,11 @@
  *
  * Targets are found through the host's /proc: the task table knows only
  * tasks that have made a notified call, a process that only forked does not
- * appear in it. The task table gives the likely host pid first; a scan of
- * the sandbox's processes in /proc is the fallback. */
+ * appear in it. The task table gives the likely host pid first; a walk of
+ * the sandbox's process tree from its pid 1 is the fallback (never a scan
+ * of the host's process list). A child forked or reparented during that
+ * walk may be missed by it: a group kill by a non-root sender could then
+ * reach one member that was not checked (always a sandbox process). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -158,8 +161,8 @@ static int target_read_host(pid_t htid, struct target *ret)
 	return target_read(fd, ret);
 }
 
-/* Call fn on every task of the sandbox in the host directory dir (/proc for
- * processes, /proc/<pid>/task for threads) until it returns non-zero. */
+/* Call fn on every thread of one sandbox process, in its host directory
+ * /proc/<pid>/task, until it returns non-zero. */
 static int scan(const char *dir, int (*fn)(const struct target *t, void *ctx), void *ctx)
 {
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -172,12 +175,6 @@ static int scan(const char *dir, int (*fn)(const struct target *t, void *ctx), v
 	for (struct dirent *de; (de = readdir(d));) {
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		/* A cheap look first: most host processes are not ours. */
-		char nspath[64];
-		struct stat st;
-		snprintf(nspath, sizeof(nspath), "%.20s/ns/pid", de->d_name);
-		if (fstatat(dfd, nspath, &st, 0) < 0 || st.st_ino != sentry.pidns_ino)
-			continue;
 		_cleanup_close_ int td = openat(dfd, de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		struct target t;
 		if (td < 0 || target_read(td, &t) < 0)
@@ -187,6 +184,85 @@ static int scan(const char *dir, int (*fn)(const struct target *t, void *ctx), v
 			return r;
 	}
 	return 0;
+}
+
+/* Processes a walk visits at most: more than a sandbox has, and a bound on
+ * the work if the tree changes under it. */
+#define WALK_MAX 65536
+
+struct walk {
+	pid_t *queue;
+	size_t head, n, cap;
+};
+
+static void walk_done(struct walk *w) { free(w->queue); }
+
+static int walk_push(struct walk *w, long h)
+{
+	if (h <= 0 || h > INT_MAX || w->n >= WALK_MAX)
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		pid_t *q = realloc(w->queue, cap * sizeof(*q));
+		if (!q)
+			return -ENOMEM;
+		w->queue = q;
+		w->cap = cap;
+	}
+	w->queue[w->n++] = (pid_t)h;
+	return 0;
+}
+
+/* Queue the children of every thread of host process h. */
+static int walk_children(struct walk *w, pid_t h)
+{
+	char dir[48];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", h);
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* gone */
+	_cleanup_(closedirp) DIR *d = fdopendir(fd);
+	if (!d)
+		return neg_errno();
+	int dfd = TAKE_FD(fd), r = 0;
+	for (struct dirent *de; r == 0 && (de = readdir(d));) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char path[64];
+		snprintf(path, sizeof(path), "%.20s/children", de->d_name);
+		_cleanup_free_ char *text = NULL;
+		if (read_file_at(dfd, path, &text, STATUS_MAX) < 0)
+			continue;
+		for (char *p = text, *end; r == 0 && *p; p = end) {
+			long c = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			r = walk_push(w, c);
+		}
+	}
+	return r;
+}
+
+/* Call fn on every process of the sandbox until it returns non-zero. They
+ * are found from the sandbox itself, never by scanning the host's process
+ * list (which would cost O(host processes)): every sandbox process descends
+ * from its pid 1, which adopts orphans, so the tree under pid 1, read
+ * through /proc/<pid>/task/<tid>/children, holds them all (as procfs finds
+ * them). The kernel may miss a child that is forked or reparented during
+ * the walk; see the top for what that leaves. */
+static int walk_processes(int (*fn)(const struct target *t, void *ctx), void *ctx)
+{
+	_cleanup_(walk_done) struct walk w = { 0 };
+	int r = sentry.init_pid > 0 ? walk_push(&w, sentry.init_pid) : -ESRCH;
+	for (; r == 0 && w.head < w.n; w.head++) {
+		struct target t;
+		if (target_read_host(w.queue[w.head], &t) < 0 || t.htid != t.htgid)
+			continue; /* gone, or not ours: not descended into */
+		if ((r = fn(&t, ctx)) != 0)
+			return r;
+		r = walk_children(&w, t.htgid);
+	}
+	return r;
 }
 
 struct find_ctx {
@@ -221,7 +297,7 @@ static int find_process(pid_t vpid, struct target *ret)
 		}
 	}
 	struct find_ctx f = { .vtid = vpid, .vtgid = vpid };
-	if (scan("/proc", find_match, &f) <= 0)
+	if (walk_processes(find_match, &f) <= 0)
 		return -ESRCH;
 	*ret = f.found;
 	return 0;
@@ -251,7 +327,7 @@ static int find_thread(pid_t vtgid, pid_t vtid, struct target *ret)
 		struct target leader;
 		if (find_process(vtgid, &leader) < 0 || find_in_tasks(&leader, &f) <= 0)
 			return -ESRCH;
-	} else if (scan("/proc", find_in_tasks, &f) <= 0) {
+	} else if (walk_processes(find_in_tasks, &f) <= 0) {
 		return -ESRCH;
 	}
 	*ret = f.found;
@@ -424,7 +500,7 @@ static long signal_many(pid_t vpgid, int sig, struct sender *s)
 	if (current->cred->euid == 0)
 		return SYSRET_CONTINUE;
 	struct group_ctx g = { .vpgid = vpgid, .sig = sig, .s = s };
-	int r = scan("/proc", group_visit, &g);
+	int r = walk_processes(group_visit, &g);
 	_cleanup_free_ struct target *ok = g.ok;
 	if (r < 0 || g.err < 0)
 		return r < 0 ? r : g.err;

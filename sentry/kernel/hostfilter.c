@@ -64,6 +64,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "ptrace", "completing execs (and clones): guest threads only, same host uid" },
 	{ "wait4", "the ptrace stops of the guest thread being traced" },
 	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
+	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group" },
+	{ "poll", "waiting for a guest process it killed to go" },
 	{ "tgkill", "waking a worker blocked on behalf of a guest thread" },
 	{ "getpid", "tgkill's own pid" },
 	{ "gettid", "" },

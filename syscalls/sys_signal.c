@@ -75,6 +75,9 @@
  * it waits for the target to go, and nothing of the caller's task is used
  * after it. */
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 #ifndef PIDFD_SIGNAL_THREAD
 #define PIDFD_SIGNAL_THREAD (1UL << 0)
 #define PIDFD_SIGNAL_THREAD_GROUP (1UL << 1)
@@ -620,11 +623,19 @@ long sys_pidfd_send_signal(struct sysreq *r)
 		if (req_id_valid(r) < 0)
 			return -ESRCH;
 	}
-	if (gfd < 0 || current->pidfd < 0)
+	if (gfd < 0)
 		return -EBADF;
-	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_getfd, current->pidfd, gfd, 0);
+	/* The caller's fd table through a pidfd of its own thread, opened now
+	 * and checked to be the caller's by the notification still being
+	 * there (a kernel without PIDFD_THREAD: its process's). */
+	_cleanup_close_ int self = (int)syscall(SYS_pidfd_open, r->tid, PIDFD_THREAD);
+	if (self < 0 && errno == EINVAL)
+		self = (int)syscall(SYS_pidfd_open, current->proc->tgid, 0);
+	if (self < 0 || req_id_valid(r) < 0)
+		return -ESRCH;
+	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_getfd, self, gfd, 0);
 	if (fd < 0)
-		return -EBADF;
+		return errno == EBADF ? -EBADF : -ESRCH;
 	pid_t hpid;
 	int ret = pidfd_host_pid(fd, &hpid);
 	if (ret < 0)

@@ -7,9 +7,9 @@
  * from a range reserved for moat.
  *
  * Reservations live in HOSTUID_DIR (on tmpfs, so a reboot clears them):
- *   .lock  flock'd by a moat while it picks a uid (a few syscalls); holds
- *          the next uid to try, so uids rotate through the range and a uid
- *          just released is not reused at once;
+ *   .lock  flock'd by a moat while it picks a uid (a few syscalls);
+ *   .next-<start>-<count>  the next uid to try in that range, so uids
+ *          rotate through it and a uid just released is not reused at once;
  *   <uid>  one file per uid in use, flock'd by the sandbox's sentry and
  *          inherited by its pid 1, so it stays locked while either lives;
  *          it records pid 1's host pid and start time.
@@ -178,7 +178,14 @@ int hostuid_acquire(const char *dir, const struct hostuid_range *range, uid_t *r
 		if (errno != EINTR)
 			return neg_errno();
 	uint64_t start = range->start, count = range->count;
-	uint64_t next = read_next(lfd);
+	/* Where to go on is kept per range, so that a run with another range
+	 * does not send this one back to its start. */
+	char state[48];
+	snprintf(state, sizeof(state), ".next-%u-%u", range->start, range->count);
+	_cleanup_close_ int nfd = openat(dfd, state, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (nfd < 0)
+		return neg_errno();
+	uint64_t next = read_next(nfd);
 	uint64_t first = next >= start && next - start < count ? next - start : 0;
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t idx = (first + i) % count;
@@ -191,7 +198,7 @@ int hostuid_acquire(const char *dir, const struct hostuid_range *range, uid_t *r
 		 * milliseconds on some filesystems). */
 		char buf[16];
 		int n = snprintf(buf, sizeof(buf), "%10u\n", (uint32_t)(start + (idx + 1) % count));
-		if (pwrite(lfd, buf, (size_t)n, 0) != n) {
+		if (pwrite(nfd, buf, (size_t)n, 0) != n) {
 			int r = neg_errno();
 			close(fd);
 			return r;

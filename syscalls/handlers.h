@@ -56,5 +56,8 @@ long sys_clone(struct sysreq *r);     /* clone, fork, vfork */
 long sys_deny(struct sysreq *r);      /* audited denial: answers -entry->err */
 /* sys_socket.c */
 long sys_socket(struct sysreq *r);    /* AF_NETLINK protocols */
+/* sys_signal.c */
+long sys_kill(struct sysreq *r);      /* kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo */
+long sys_pidfd_send_signal(struct sysreq *r);
 /* sys_exec.c */
 long sys_execve(struct sysreq *r);    /* execve, execveat */

@@ -11,6 +11,7 @@
 #include "sentry/cmd/cmd.h"
 #include "common/log.h"
 #include "sentry/sandbox/config.h"
+#include "sentry/sandbox/hostuid.h"
 #include "sentry/sandbox/sandbox.h"
 
 static void usage(FILE *f)
@@ -30,6 +31,9 @@ static void usage(FILE *f)
 	      "  --env K=V             add K=V to the environment (repeatable)\n"
 	      "  --cwd DIR             working directory inside the sandbox (default /)\n"
 	      "  --hostname NAME       the sandbox's hostname (default moat)\n"
+	      "  --host-uid-range START:COUNT\n"
+	      "                        give the sandbox a host uid (and gid) of its own from\n"
+	      "                        START..START+COUNT-1 (default 2147418112:65536)\n"
 	      "  --audit-log FILE      append JSON-lines audit records to FILE\n"
 	      "  --debug               log the sentry's decisions to stderr\n"
 	      "  -h, --help            show this help\n"
@@ -48,7 +52,8 @@ static int usage_error(const char *fmt, const char *arg)
 
 int command_run(int argc, char **argv)
 {
-	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME };
+	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
+	       O_HOSTUIDS };
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
 		{ "bind", required_argument, NULL, O_BIND },
@@ -56,6 +61,7 @@ int command_run(int argc, char **argv)
 		{ "env", required_argument, NULL, O_ENV },
 		{ "cwd", required_argument, NULL, O_CWD },
 		{ "hostname", required_argument, NULL, O_HOSTNAME },
+		{ "host-uid-range", required_argument, NULL, O_HOSTUIDS },
 		{ "audit-log", required_argument, NULL, O_AUDIT },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
@@ -99,6 +105,15 @@ int command_run(int argc, char **argv)
 			free(cfg.hostname);
 			cfg.hostname = strdup(optarg);
 			break;
+		case O_HOSTUIDS: {
+			struct hostuid_range hr;
+			if (hostuid_parse_range(optarg, &hr) < 0)
+				return usage_error("--host-uid-range %s: expected START:COUNT, uids 1 to 4294967294",
+						   optarg);
+			cfg.host_uid_start = hr.start;
+			cfg.host_uid_count = hr.count;
+			break;
+		}
 		case O_AUDIT:
 			free(cfg.audit_log);
 			cfg.audit_log = strdup(optarg);

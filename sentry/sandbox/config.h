@@ -3,6 +3,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
 
@@ -22,6 +23,8 @@ struct sandbox_config {
 	char *cwd;
 	char *audit_log;
 	char *hostname;
+	uint32_t host_uid_start; /* --host-uid-range; count 0: the default range */
+	uint32_t host_uid_count;
 	bool debug;
 	char **argv;            /* the command, NULL-terminated */
 };

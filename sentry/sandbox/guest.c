@@ -11,7 +11,9 @@
  * under the filter from then on: its fork of the command is the sentry's
  * first notification. It forwards signals, reaps orphans, and reports the
  * command's wait status on a pipe; when it exits, the kernel kills the rest of
- * the pid namespace. PR_SET_PDEATHSIG ties it to the sentry: fail closed. */
+ * the pid namespace. PR_SET_PDEATHSIG ties it to the sentry: fail closed.
+ * It leads its own host session, so the guest shares no process group with
+ * the host. */
 #include "sentry/sandbox/guest.h"
 
 #include <errno.h>
@@ -51,12 +53,13 @@ static const char *const interp_candidates[] = {
 };
 
 /* Fixed fd numbers in pid 1 after setup. */
-enum { FD_SOCK = 3, FD_STATUS = 4, FD_INTERP0 = 5 };
+enum { FD_SOCK = 3, FD_STATUS = 4, FD_UIDLOCK = 5, FD_INTERP0 = 6 };
 
 struct setup {
 	const struct sandbox_config *cfg;
 	char **envp;
 	const char *hostname;
+	struct guest_ids ids;
 	int sock, status;
 	int ninterp;
 	char interp[GUEST_MAX_INTERP][PATH_MAX];
@@ -140,11 +143,14 @@ static void loopback_up(void)
 /* Move what pid 1 keeps to fixed numbers and close everything else. */
 static void keep_fds(struct setup *s)
 {
-	int tmp[2 + GUEST_MAX_INTERP], n = 0;
+	int tmp[3 + GUEST_MAX_INTERP], n = 0;
 	/* Dup above every target first so the moves cannot clobber each other. */
 	int base = FD_INTERP0 + GUEST_MAX_INTERP + 64;
 	tmp[n++] = fcntl(s->sock, F_DUPFD_CLOEXEC, base);
 	tmp[n++] = fcntl(s->status, F_DUPFD_CLOEXEC, base);
+	/* The uid reservation: held until pid 1 exits (O_CLOEXEC, so the
+	 * command's exec drops its copy). */
+	tmp[n++] = fcntl(s->ids.uid_lock, F_DUPFD_CLOEXEC, base);
 	for (int i = 0; i < s->ninterp; i++)
 		tmp[n++] = fcntl(s->interp_fd[i], F_DUPFD_CLOEXEC, base);
 	for (int i = 0; i < n; i++)
@@ -153,6 +159,7 @@ static void keep_fds(struct setup *s)
 	syscall(SYS_close_range, FD_SOCK + n, ~0U, 0);
 	s->sock = FD_SOCK;
 	s->status = FD_STATUS;
+	s->ids.uid_lock = FD_UIDLOCK;
 	for (int i = 0; i < s->ninterp; i++)
 		s->interp_fd[i] = FD_INTERP0 + i;
 }
@@ -213,6 +220,13 @@ static _Noreturn void run_command(struct setup *s)
 
 static _Noreturn void pid1_main(struct setup *s)
 {
+	/* Its own host session and process group. Otherwise the guest's
+	 * kill(0) reaches the process group of the shell that started moat
+	 * (host processes, other sandboxes), and the guest could make itself
+	 * the terminal's foreground group. With it, every group a guest can
+	 * name is the sandbox's (syscalls/sys_signal.c). */
+	if (setsid() < 0)
+		child_fail("setsid");
 	guest_mounts(s);
 	loopback_up();
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -228,8 +242,13 @@ static _Noreturn void pid1_main(struct setup *s)
 		}
 		prog = built;
 	}
-	if (setgroups(0, NULL) < 0 || setresgid(GUEST_GID, GUEST_GID, GUEST_GID) < 0 ||
-	    setresuid(GUEST_UID, GUEST_UID, GUEST_UID) < 0)
+	/* The sandbox's own host uid (no other sandbox's, not the host's
+	 * nobody): what passes through to the kernel by uid reaches nothing
+	 * outside, and per-user limits are the sandbox's. */
+	uid_t uid = s->ids.uid;
+	gid_t gid = s->ids.gid;
+	if (uid == 0 || gid == 0 || setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
 		child_fail("drop privileges");
 	/* After the uid change, which clears it: if the sentry dies, pid 1
 	 * dies, and with it the whole pid namespace (fail closed). */
@@ -279,7 +298,7 @@ static _Noreturn void pid1_main(struct setup *s)
 }
 
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		struct guest *ret)
+		const struct guest_ids *ids, struct guest *ret)
 {
 	int sv[2], pp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -301,7 +320,7 @@ int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostn
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		struct setup s = { .cfg = cfg, .envp = envp, .hostname = hostname,
+		struct setup s = { .cfg = cfg, .envp = envp, .hostname = hostname, .ids = *ids,
 				   .sock = sv[1], .status = pp[1] };
 		pid1_main(&s);
 	}

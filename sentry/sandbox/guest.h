@@ -5,8 +5,6 @@
 #include <sys/types.h>
 #include "sentry/sandbox/config.h"
 
-#define GUEST_UID 65534
-#define GUEST_GID 65534
 #define GUEST_MAX_INTERP 4
 
 struct guest {
@@ -26,10 +24,18 @@ struct guest_ready {
 	int interp_fd[GUEST_MAX_INTERP];
 };
 
+/* The sandbox's own host identity (sentry/sandbox/hostuid.c): pid 1 drops
+ * to uid/gid and keeps uid_lock, the reservation, open for its whole life. */
+struct guest_ids {
+	uid_t uid;
+	gid_t gid;
+	int uid_lock;
+};
+
 /* Start pid 1 in new pid, mount, net, ipc, uts and cgroup namespaces. It sets
  * itself up while the sentry builds its view, then runs argv with envp.
  * Call while the sentry is single-threaded (pid 1 is a fork). */
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		struct guest *ret);
+		const struct guest_ids *ids, struct guest *ret);
 /* Wait for pid 1's report. -EPIPE: it failed (and said why on stderr). */
 int guest_wait_ready(struct guest *g, struct guest_ready *ret);

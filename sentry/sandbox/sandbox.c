@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "sentry/sandbox/confine.h"
 #include "sentry/sandbox/guest.h"
+#include "sentry/sandbox/hostuid.h"
 #include "sentry/vfs/namei.h"
 #include "platform/kfeatures.h"
 #include "platform/platform.h"
@@ -73,8 +74,26 @@ static void identity_init(struct sandbox_config *cfg)
 	snprintf(id->version, sizeof(id->version), "#1 SMP PREEMPT_DYNAMIC moat");
 	clock_gettime(CLOCK_MONOTONIC, &sentry.start);
 	clock_gettime(CLOCK_REALTIME, &sentry.boot_realtime);
-	sentry.host_uid = GUEST_UID;
-	sentry.host_gid = GUEST_GID;
+}
+
+/* The sandbox's own host uid (hostuid.c); gid is the same number. Returns
+ * the reservation's fd, which the sentry keeps open (and pid 1 inherits). */
+static int host_ids_init(const struct sandbox_config *cfg)
+{
+	struct hostuid_range range = { HOSTUID_DEFAULT_START, HOSTUID_DEFAULT_COUNT };
+	if (cfg->host_uid_count)
+		range = (struct hostuid_range){ cfg->host_uid_start, cfg->host_uid_count };
+	uid_t uid;
+	int lock;
+	int r = hostuid_acquire(HOSTUID_DIR, &range, &uid, &lock);
+	if (r == -EAGAIN)
+		return log_warnx("no free host uid in %u:%u (every uid is in use by a sandbox)",
+				 range.start, range.count), r;
+	if (r < 0)
+		return log_error_errno(r, "reserve a host uid in %s", HOSTUID_DIR);
+	sentry.host_uid = uid;
+	sentry.host_gid = (gid_t)uid;
+	return lock;
 }
 
 /* Accept an interpreter pid 1 bound only if the view shows the very same
@@ -202,10 +221,21 @@ int sandbox_run(struct sandbox_config *cfg)
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
+	int uid_lock = host_ids_init(cfg);
+	if (uid_lock < 0)
+		return 125;
+	struct guest_ids ids = { sentry.host_uid, sentry.host_gid, uid_lock };
 	struct guest g;
-	if ((r = guest_start(cfg, envp, sentry.ident.hostname, &g)) < 0)
+	if ((r = guest_start(cfg, envp, sentry.ident.hostname, &ids, &g)) < 0)
 		return log_error_errno(r, "create the sandbox's namespaces"), 125;
 	sentry.init_pid = g.pid;
+	/* Before pid 1 can fork: the uid is free again only once this pid 1
+	 * is gone (the lock alone is released before its namespace empties). */
+	if ((r = hostuid_record(uid_lock, g.pid)) < 0) {
+		log_error_errno(r, "record the host uid's sandbox");
+		kill(g.pid, SIGKILL);
+		return 125;
+	}
 	pid_t gofer_pid = -1;
 	int gofer_pidfd = -1, gsock = -1;
 	if ((r = gofer_spawn(&gcfg, &gofer_pid, &gofer_pidfd, &gsock)) < 0) {

@@ -165,6 +165,16 @@ static int do_open(struct task *t, int dirfd, const char *path, int flags, mode_
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", nd.hostfd);
 		int fd = open(p, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_TRUNC)) | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+			/* The sentry, an unprivileged host uid, may not open what
+			 * the caller handed the guest (a pipe or file of the user
+			 * who ran moat). The guest holds it with at least this
+			 * access already: give it that open file description
+			 * itself (its offset and status flags are then shared). */
+			fd = fcntl(nd.hostfd, F_DUPFD_CLOEXEC, 0);
+			if (fd >= 0 && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
+				(void)ftruncate(fd, 0);
+		}
 		r = fd < 0 ? (errno == ENXIO || errno == ENODEV ? -ENXIO : neg_errno()) : 0;
 		if (fd >= 0)
 			*ret_fd = fd;

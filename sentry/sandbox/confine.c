@@ -9,10 +9,26 @@
  * devfs hands out, and a private /tmp for the host FIFOs behind its tmpfs. Everything else of the host's filesystem is gone from its
  * view: host files reach it only as the directory fds the gofer donated.
  * A memory bug in the sentry then cannot open /etc/shadow or a user's home
- * by path, whatever its credentials. */
+ * by path, whatever its credentials.
+ *
+ * Credentials: the sentry then becomes the sandbox's own host uid (the one
+ * its guest runs as, allocated per sandbox by hostuid.c) with no
+ * capability, so a memory bug in it can trace, signal or read only this
+ * sandbox's processes: the kernel's ordinary same-uid rules (guest processes
+ * stay dumpable: pid 1 sets it after its own uid change) replace
+ * CAP_SYS_PTRACE and CAP_KILL; leases on its own memfds need no CAP_LEASE
+ * since it owns them. The one exception is a view that serves host files
+ * with ordinary permissions (a container --rootfs, a --bind): opening a
+ * root-only file there for the guest's root needs CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH, which it then keeps. Host system files need none:
+ * they are read as "other" anyway (MNT_HOSTPERM), so there the host kernel
+ * enforces the same rule a second time. */
 #include "sentry/sandbox/confine.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -101,4 +117,29 @@ int sentry_confine_mounts(void)
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return log_error_errno(neg_errno(), "sentry: remount its root read-only");
 	return 0;
+}
+
+int sentry_drop_privileges(uid_t uid, gid_t gid, bool dac)
+{
+	uint64_t keep = dac ? (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_DAC_READ_SEARCH) : 0;
+	if (uid == 0 || gid == 0)
+		return -EINVAL;
+	/* The bounding set first: dropping needs CAP_SETPCAP, gone later. */
+	for (int cap = 0; cap <= 63; cap++)
+		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
+			return neg_errno();
+	if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return neg_errno();
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return neg_errno();
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	data[0].effective = data[0].permitted = (uint32_t)keep;
+	data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return neg_errno();
+	if (keep && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return neg_errno();
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? neg_errno() : 0;
 }

@@ -254,6 +254,11 @@ static _Noreturn void pid1_main(struct setup *s)
 	 * dies, and with it the whole pid namespace (fail closed). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		child_fail("pdeathsig");
+	/* The uid change also made pid 1 non-dumpable; the sentry, which runs
+	 * as the same unprivileged uid without CAP_SYS_PTRACE, must still be
+	 * able to read its memory and trace its forks. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		child_fail("dumpable");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail("no_new_privs");
 	keep_fds(s);

@@ -124,30 +124,6 @@ static void accept_interpreters(struct vnode *root, struct guest_ready *gr)
 	sentry.ninterp = n;
 }
 
-/* After setup the sentry keeps only what serving the guest needs: tracing
- * it (exec, reading its memory, pidfd_getfd), reading files the gofer donated
- * regardless of their modes, leases on its own memfds, and signalling the
- * sandbox. Above all no CAP_SYS_ADMIN: with it, a compromised sentry could
- * reach into the gofer's mount namespace through a donated fd. */
-static int sentry_drop_privileges(void)
-{
-	static const int keep[] = { CAP_SYS_PTRACE, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
-				    CAP_FOWNER, CAP_LEASE, CAP_KILL };
-	uint64_t mask = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-		mask |= 1ULL << keep[i];
-	for (int cap = 0; cap <= 63; cap++)
-		if (!(mask & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			return neg_errno();
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = { 0 };
-	data[0].effective = data[0].permitted = (uint32_t)mask;
-	data[1].effective = data[1].permitted = (uint32_t)(mask >> 32);
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return neg_errno();
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? neg_errno() : 0;
-}
-
 static int exit_status_of(int st)
 {
 	if (WIFEXITED(st))
@@ -277,8 +253,9 @@ int sandbox_run(struct sandbox_config *cfg)
 		log_warnx("sentry: procfs cannot use its confined /proc");
 		goto fail;
 	}
-	if ((r = sentry_drop_privileges()) < 0) {
-		log_error_errno(r, "drop the sentry's capabilities");
+	if ((r = sentry_drop_privileges(sentry.host_uid, sentry.host_gid,
+					view_needs_host_dac(cfg))) < 0) {
+		log_error_errno(r, "drop the sentry's privileges");
 		goto fail;
 	}
 	if ((r = sentry_hostfilter_install()) < 0) {

@@ -374,3 +374,13 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 	}
 	return mount_identity_files(v->root, sentry.ident.hostname);
 }
+
+bool view_needs_host_dac(const struct sandbox_config *cfg)
+{
+	if (cfg->rootfs && !rootfs_is_host(cfg->rootfs))
+		return true;
+	for (size_t i = 0; i < cfg->nmounts; i++)
+		if (cfg->mounts[i].kind == MOUNT_BIND)
+			return true;
+	return false;
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include "sentry/sandbox/config.h"
 #include "gofer/gofer.h"
@@ -20,3 +21,8 @@ struct view {
 int view_exports(struct sandbox_config *cfg, struct view *v, struct gofer_config *gcfg);
 /* Build the sentry's mount tree over the running gofer. Sentry lock held. */
 int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc);
+/* Does the view serve host files with ordinary permissions (a container
+ * --rootfs, a --bind), which the sentry, an unprivileged host uid, can only
+ * open with CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH? Host system files
+ * (MNT_HOSTPERM) need no capability: they are read as "other". */
+bool view_needs_host_dac(const struct sandbox_config *cfg);

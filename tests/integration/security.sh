@@ -537,6 +537,15 @@ t_sentry_filter()
 	grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs):' "/proc/$sentry/status" >&2
 	grep -q '^Seccomp:[[:space:]]*2' "/proc/$sentry/status" || r=1
 	grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$sentry/status" || r=1
+	# Not root: the sandbox's own unprivileged uid (the guest's), and no
+	# capability at all with the default view.
+	local suid guid
+	suid=$(awk '/^Uid:/ { print $2 }' "/proc/$sentry/status")
+	guid=$(awk '/^Uid:/ { print $2 }' "/proc/$GUEST_PID/status")
+	grep -E '^(Uid|CapEff|CapPrm|CapBnd):' "/proc/$sentry/status" >&2
+	[ "$suid" != 0 ] && [ "$suid" = "$guid" ] || { echo "sentry uid $suid, guest uid $guid" >&2; r=1; }
+	grep -q '^CapPrm:[[:space:]]*0000000000000000' "/proc/$sentry/status" || r=1
+	grep -q '^CapBnd:[[:space:]]*0000000000000000' "/proc/$sentry/status" || r=1
 	kill -9 "$GUEST_PID"
 	wait "$MOAT_PID"
 	# A call outside the list kills the sentry, and the sandbox with it.
@@ -548,6 +557,6 @@ t_sentry_filter()
 	grep -q survived "$T_TMP/selftest.out" && r=1
 	return $r
 }
-check "the sentry runs under its own seccomp allowlist; a call outside it kills the sandbox" t_sentry_filter
+check "the sentry runs as the sandbox's unprivileged uid with no capability, under its own seccomp allowlist; a call outside it kills the sandbox" t_sentry_filter
 
 done_testing

@@ -71,7 +71,7 @@ static void sandbox_kill(const char *why)
 		kill(sentry.init_pid, SIGKILL);
 }
 
-int sentry_watch_task(struct task *t)
+static int sentry_watch_task(struct task *t)
 {
 	int fd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
 	if (fd < 0)
@@ -100,6 +100,8 @@ static void dispatch(struct sysreq *r)
 		(void)req_reply(r, -ESRCH);
 		return;
 	}
+	/* t stays ours until task_unref, even if the thread exits while the
+	 * handler waits with the lock dropped. */
 	current = t;
 	r->task = t;
 	if (e && e->handler)
@@ -107,6 +109,8 @@ static void dispatch(struct sysreq *r)
 	else
 		ret = sys_deny(r);
 	current = NULL;
+	r->task = NULL;
+	task_unref(t);
 	sentry_unlock();
 	if (ret == SYSRET_FD) {
 		/* ADDFD|SEND wakes the guest, often on this CPU: not under the lock. */
@@ -163,7 +167,10 @@ static void start_worker(void)
 int sentry_init_events(void)
 {
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	return epfd < 0 ? neg_errno() : 0;
+	if (epfd < 0)
+		return neg_errno();
+	task_set_watch_hook(sentry_watch_task);
+	return 0;
 }
 
 static int watch_ctl(int fd, int what)

@@ -3,7 +3,27 @@
  * its thread group's proc; a new process inherits from its parent the state
  * the parent had when it called clone/fork (proc->clone_fs/clone_cred, set by
  * sys_clone), so a parent that chdirs right after fork does not leak its new
- * cwd into the child. Exits come from per-thread pidfds (sentry.c). */
+ * cwd into the child. Exits come from per-thread pidfds (sentry.c).
+ *
+ * Locking: the sentry lock protects everything here, reference counts
+ * included (plain integers, never touched without the lock).
+ *
+ * Ownership:
+ *  - task_tab holds the linked tasks by host tid, each proc lists its linked
+ *    tasks (threads), proc_tab and vpid_tab the linked procs by host tgid
+ *    and sandbox pid. Being linked is worth one reference on the task; the
+ *    watch registered through watch_hook points at a linked task, and
+ *    task_exit() (the control thread, after removing the watch) unlinks it
+ *    and drops that reference.
+ *  - The dispatcher's task_get() returns a reference held for the whole
+ *    handler, across any wait with the lock dropped; the handler's task may
+ *    be unlinked meanwhile but is freed only by the last task_unref().
+ *  - A task owns a reference on its proc, fs state and cred, dropped when the
+ *    task is freed (not when it exits), so whatever a waiting handler reads
+ *    through its task stays valid.
+ *  - A proc stays linked while it has linked tasks; unlinked procs are never
+ *    found again (their host pid may be recycled), and freed with the last
+ *    task that points at them. */
 #include "sentry/kernel/task.h"
 
 #include <errno.h>
@@ -24,16 +44,17 @@
 _Thread_local struct task *current;
 
 #define TASK_BUCKETS 1024
-static struct task *task_tab[TASK_BUCKETS];
-struct proc_node {
-	struct proc *p;
-	struct proc_node *next;
-};
-static struct proc_node *proc_tab[TASK_BUCKETS];
+static struct task *task_tab[TASK_BUCKETS];   /* linked tasks by host tid */
+static struct proc *proc_tab[TASK_BUCKETS];   /* linked procs by host tgid */
+static struct proc *vpid_tab[TASK_BUCKETS];   /* linked procs by sandbox pid */
 static struct fs_state *initial_fs;
 static struct cred *initial_cred;
+static int (*watch_hook)(struct task *t);
 
-int sentry_watch_task(struct task *t); /* sentry.c */
+void task_set_watch_hook(int (*watch)(struct task *t))
+{
+	watch_hook = watch;
+}
 
 /* ---- fs_state and cred ------------------------------------------------- */
 
@@ -119,23 +140,21 @@ void task_set_initial(struct fs_state *fs, struct cred *cred)
 
 /* ---- procs ------------------------------------------------------------- */
 
+static unsigned pid_hash(pid_t pid) { return (unsigned)pid % TASK_BUCKETS; }
+
 static struct proc *proc_find(pid_t tgid)
 {
-	for (struct proc_node *n = proc_tab[tgid % TASK_BUCKETS]; n; n = n->next)
-		if (n->p->tgid == tgid)
-			return n->p;
+	for (struct proc *p = proc_tab[pid_hash(tgid)]; p; p = p->hnext)
+		if (p->tgid == tgid)
+			return p;
 	return NULL;
 }
 
 static struct proc *proc_new(pid_t tgid, pid_t vpid, const struct proc *parent)
 {
 	struct proc *p = calloc(1, sizeof(*p));
-	struct proc_node *n = malloc(sizeof(*n));
-	if (!p || !n) {
-		free(p);
-		free(n);
+	if (!p)
 		return NULL;
-	}
 	p->tgid = tgid;
 	p->vpid = vpid;
 	p->pidfd = -1;
@@ -143,23 +162,35 @@ static struct proc *proc_new(pid_t tgid, pid_t vpid, const struct proc *parent)
 		p->exe = strdup(parent->exe);
 		p->exe_vn = vn_ref(parent->exe_vn);
 	}
-	n->p = p;
-	n->next = proc_tab[tgid % TASK_BUCKETS];
-	proc_tab[tgid % TASK_BUCKETS] = n;
+	p->linked = true;
+	p->hnext = proc_tab[pid_hash(tgid)];
+	proc_tab[pid_hash(tgid)] = p;
+	p->vnext = vpid_tab[pid_hash(vpid)];
+	vpid_tab[pid_hash(vpid)] = p;
 	return p;
+}
+
+static void proc_unlink(struct proc *p)
+{
+	for (struct proc **pp = &proc_tab[pid_hash(p->tgid)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == p) {
+			*pp = p->hnext;
+			break;
+		}
+	for (struct proc **pp = &vpid_tab[pid_hash(p->vpid)]; *pp; pp = &(*pp)->vnext)
+		if (*pp == p) {
+			*pp = p->vnext;
+			break;
+		}
+	p->linked = false;
 }
 
 static void proc_unref(struct proc *p)
 {
 	if (--p->refcnt)
 		return;
-	for (struct proc_node **pp = &proc_tab[p->tgid % TASK_BUCKETS]; *pp; pp = &(*pp)->next)
-		if ((*pp)->p == p) {
-			struct proc_node *n = *pp;
-			*pp = n->next;
-			free(n);
-			break;
-		}
+	if (p->linked)
+		proc_unlink(p);
 	fs_state_unref(p->clone_fs);
 	fs_state_unref(p->thread_fs);
 	cred_unref(p->clone_cred);
@@ -171,25 +202,24 @@ static void proc_unref(struct proc *p)
 
 struct proc *proc_find_vpid(pid_t vpid)
 {
-	for (size_t i = 0; i < TASK_BUCKETS; i++)
-		for (struct proc_node *n = proc_tab[i]; n; n = n->next)
-			if (n->p->vpid == vpid)
-				return n->p;
+	for (struct proc *p = vpid_tab[pid_hash(vpid)]; p; p = p->vnext)
+		if (p->vpid == vpid)
+			return p;
 	return NULL;
 }
 
 void proc_foreach(void (*fn)(struct proc *p, void *ctx), void *ctx)
 {
 	for (size_t i = 0; i < TASK_BUCKETS; i++)
-		for (struct proc_node *n = proc_tab[i]; n; n = n->next)
-			fn(n->p, ctx);
+		for (struct proc *p = proc_tab[i]; p; p = p->hnext)
+			fn(p, ctx);
 }
 
 /* ---- tasks ------------------------------------------------------------- */
 
 struct task *task_find(pid_t tid)
 {
-	for (struct task *t = task_tab[tid % TASK_BUCKETS]; t; t = t->hnext)
+	for (struct task *t = task_tab[pid_hash(tid)]; t; t = t->hnext)
 		if (t->tid == tid)
 			return t;
 	return NULL;
@@ -197,11 +227,25 @@ struct task *task_find(pid_t tid)
 
 static struct task *any_task_of(struct proc *p)
 {
-	for (size_t i = 0; i < TASK_BUCKETS; i++)
-		for (struct task *t = task_tab[i]; t; t = t->hnext)
-			if (t->proc == p)
-				return t;
-	return NULL;
+	return p->threads;
+}
+
+struct task *task_ref(struct task *t)
+{
+	if (t)
+		t->refcnt++;
+	return t;
+}
+
+void task_unref(struct task *t)
+{
+	if (!t || --t->refcnt)
+		return;
+	safe_close(t->pidfd);
+	fs_state_unref(t->fs);
+	cred_unref(t->cred);
+	proc_unref(t->proc);
+	free(t);
 }
 
 struct status_ids {
@@ -241,23 +285,47 @@ static int read_status_ids(pid_t tid, struct status_ids *ret)
 	return 0;
 }
 
-static void task_insert(struct task *t)
+static void task_link(struct task *t)
 {
-	t->hnext = task_tab[t->tid % TASK_BUCKETS];
-	task_tab[t->tid % TASK_BUCKETS] = t;
+	t->hnext = task_tab[pid_hash(t->tid)];
+	task_tab[pid_hash(t->tid)] = t;
+	t->pnext = t->proc->threads;
+	t->proc->threads = t;
+	t->linked = true;
+	t->refcnt++;
+}
+
+/* Forget t for lookups; the caller drops the link's reference. */
+static void task_unlink(struct task *t)
+{
+	for (struct task **pp = &task_tab[pid_hash(t->tid)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == t) {
+			*pp = t->hnext;
+			break;
+		}
+	struct proc *p = t->proc;
+	for (struct task **pp = &p->threads; *pp; pp = &(*pp)->pnext)
+		if (*pp == t) {
+			*pp = t->pnext;
+			break;
+		}
+	t->linked = false;
+	if (!p->threads && p->linked)
+		proc_unlink(p);
 }
 
 struct task *task_get(pid_t tid)
 {
 	struct task *t = task_find(tid);
 	if (t)
-		return t;
+		return task_ref(t);
 	struct status_ids ids = { 0 };
 	if (read_status_ids(tid, &ids) < 0)
 		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
+	t->refcnt = 1; /* the caller's */
 	t->tid = tid;
 	t->vtid = ids.nspid;
 	t->pidfd = -1;
@@ -291,16 +359,17 @@ struct task *task_get(pid_t tid)
 		t->fs = fs_state_ref(sib ? sib->fs : initial_fs);
 		t->cred = cred_ref(sib ? sib->cred : initial_cred);
 	}
-	if (!t->fs) {
-		free(t);
-		return NULL;
-	}
 	p->refcnt++;
 	t->proc = p;
-	task_insert(t);
-	if (sentry_watch_task(t) < 0) {
+	if (!t->fs) {
+		task_unref(t);
+		return NULL;
+	}
+	task_link(t);
+	if (watch_hook && watch_hook(t) < 0) {
 		/* Already gone: forget it again. */
 		task_exit(t);
+		task_unref(t);
 		return NULL;
 	}
 	return t;
@@ -308,16 +377,8 @@ struct task *task_get(pid_t tid)
 
 void task_exit(struct task *t)
 {
-	for (struct task **pp = &task_tab[t->tid % TASK_BUCKETS]; *pp; pp = &(*pp)->hnext)
-		if (*pp == t) {
-			*pp = t->hnext;
-			break;
-		}
-	if (current == t)
-		current = NULL;
-	safe_close(t->pidfd);
-	fs_state_unref(t->fs);
-	cred_unref(t->cred);
-	proc_unref(t->proc);
-	free(t);
+	if (!t->linked)
+		return;
+	task_unlink(t);
+	task_unref(t);
 }

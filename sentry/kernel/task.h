@@ -2,7 +2,21 @@
 /* Guest tasks as the sentry models them. A task is a host thread (tid);
  * tasks of one thread group share a struct proc; fs state (root, cwd, umask)
  * is shared as CLONE_FS says; credentials live here, never in the host.
- * All of it is protected by the sentry lock. */
+ *
+ * Locking: all of it, reference counts included, is protected by the sentry
+ * lock (sentry.h); nothing here takes another lock or sleeps.
+ *
+ * Lifetimes (see task.c for the details):
+ *  - a task is reference counted: one reference while it is linked (found
+ *    by task_find, listed in its proc, watched by its pidfd), one per
+ *    in-flight handler (task_get .. task_unref). Its exit only unlinks it, so
+ *    a handler that dropped the sentry lock to wait still finds its task,
+ *    its proc, fs state and creds valid when it takes the lock again;
+ *  - a task holds one reference on each of its proc, fs state and cred;
+ *  - a proc is linked (found by tgid or sandbox pid) while it has a linked
+ *    task, so a recycled host pid never finds a dead process;
+ *  - creds are shared copy-on-write and never change once shared; fs state
+ *    is shared under CLONE_FS and changed in place. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,8 +39,11 @@ struct fs_state {
 	mode_t umask;
 };
 
+struct task;
+
 struct proc {
-	uint32_t refcnt;
+	uint32_t refcnt;    /* one per task, linked or not */
+	bool linked;
 	pid_t tgid;         /* host */
 	pid_t vpid;         /* in the sandbox's pid namespace */
 	int pidfd;          /* host pidfd of the thread group leader */
@@ -39,16 +56,22 @@ struct proc {
 	struct fs_state *clone_fs;
 	struct fs_state *thread_fs;
 	struct cred *clone_cred;
+	struct task *threads; /* its linked tasks (task.pnext) */
+	struct proc *hnext;   /* tgid hash chain */
+	struct proc *vnext;   /* sandbox pid hash chain */
 };
 
 struct task {
+	uint32_t refcnt;    /* see the top of this file */
+	bool linked;
 	pid_t tid;          /* host */
 	pid_t vtid;         /* in the sandbox */
 	int pidfd;          /* PIDFD_THREAD pidfd, watched for exit */
 	struct proc *proc;
 	struct fs_state *fs;
 	struct cred *cred;
-	struct task *hnext; /* hash chain */
+	struct task *hnext; /* tid hash chain */
+	struct task *pnext; /* the proc's thread list */
 	/* exec in progress (set by the exec handler, see syscalls/sys_exec.c) */
 	struct exec_state *exec;
 };
@@ -57,12 +80,21 @@ struct task {
 extern _Thread_local struct task *current;
 
 /* Find the task for a host tid, creating it (inheriting from its parent or
- * creator, see task.c) at its first notification. Returns NULL on failure
- * (the thread is gone). */
+ * creator, see task.c) at its first notification, and take a reference for
+ * the caller (task_unref when done). Returns NULL on failure (the thread is
+ * gone). */
 struct task *task_get(pid_t tid);
-struct task *task_find(pid_t tid);           /* no creation */
-struct proc *proc_find_vpid(pid_t vpid);     /* a known process by sandbox pid */
-void task_exit(struct task *t);              /* its pidfd said it exited */
+struct task *task_ref(struct task *t);
+void task_unref(struct task *t);
+struct task *task_find(pid_t tid);           /* a linked task; no reference taken */
+struct proc *proc_find_vpid(pid_t vpid);     /* a linked process by sandbox pid */
+/* Its pidfd said it exited: unlink it and drop the reference of the link.
+ * Handlers still holding it keep a valid struct. */
+void task_exit(struct task *t);
+/* How the sentry learns of a task's exit: called once for each new task;
+ * returns 0 or -errno (the task is already gone). Registered by the sentry's
+ * event loop (sentry.c). */
+void task_set_watch_hook(int (*watch)(struct task *t));
 /* Iterate known processes (for procfs). */
 void proc_foreach(void (*fn)(struct proc *p, void *ctx), void *ctx);
 

@@ -264,9 +264,13 @@ long sys_execve(struct sysreq *r)
 		pe.prefix[i] = pl->strs[i];
 	pid_t tid = t->tid, tgid = t->proc->tgid;
 	t->exec = &es;
+	if (tid != tgid)
+		task_exec_begin(t); /* it will come back on the leader's tid */
 	sentry_unlock();
 	rc = ptrace_exec_run(r, &pe);
 	sentry_lock();
+	if (tid != tgid)
+		task_exec_end(t, rc == 0);
 	close(pl->hostfd);
 	/* The task may have gone (or changed tid) while we were unlocked. */
 	struct task *now = task_find(tid);

@@ -246,15 +246,14 @@ static const struct cred *reader_cred(void)
 	return current && current->cred ? current->cred : &root_cred;
 }
 
-/* The target's credentials: its own if the sentry has seen it, else the
- * reader's (a child that has not made an emulated call yet has its
- * parent's, and the reader is almost always that parent or a sibling). */
+/* The target's credentials: its own, else one of its process's threads',
+ * else the reader's. */
 static const struct cred *pctx_cred(const struct pctx *c)
 {
 	if (c->task && c->task->cred)
 		return c->task->cred;
-	if (c->proc && c->proc->clone_cred)
-		return c->proc->clone_cred;
+	if (c->proc && c->proc->threads)
+		return c->proc->threads->cred;
 	return reader_cred();
 }
 

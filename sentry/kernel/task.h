@@ -49,13 +49,6 @@ struct proc {
 	int pidfd;          /* host pidfd of the thread group leader */
 	char *exe;          /* sandbox path of the running executable */
 	struct vnode *exe_vn;
-	/* State for tasks created by this process whose first notification has
-	 * not come yet, recorded by sys_clone at the clone: for a new process
-	 * the fs state as it was then (a copy, or the same object with
-	 * CLONE_FS), for a new thread likewise, and the creds. */
-	struct fs_state *clone_fs;
-	struct fs_state *thread_fs;
-	struct cred *clone_cred;
 	struct task *threads; /* its linked tasks (task.pnext) */
 	struct proc *hnext;   /* tgid hash chain */
 	struct proc *vnext;   /* sandbox pid hash chain */
@@ -74,22 +67,38 @@ struct task {
 	struct task *pnext; /* the proc's thread list */
 	/* exec in progress (set by the exec handler, see syscalls/sys_exec.c) */
 	struct exec_state *exec;
+	struct task *exec_next; /* task_exec_begin's list */
+	/* Its clone, followed by a tracer, restarts: CONTINUE the next one
+	 * (syscalls/sys_proc.c). */
+	bool clone_armed;
 };
 
 /* The calling task of the request being handled (set by the dispatcher). */
 extern _Thread_local struct task *current;
 
-/* Find the task for a host tid, creating it (inheriting from its parent or
- * creator, see task.c) at its first notification, and take a reference for
- * the caller (task_unref when done). Returns NULL on failure (the thread is
- * gone). */
+/* Find the task for a host tid and take a reference for the caller
+ * (task_unref when done). Every task is registered by the call that created
+ * it (task_register_child); the only other ones are the sandbox's pid 1 and
+ * a leader tid taken over by an exec (task_exec_begin). A task of unknown
+ * origin is killed and audited. Returns NULL when there is no task to serve. */
 struct task *task_get(pid_t tid);
+/* Register the task `tid` that `creator` just made with clone `flags`: a new
+ * thread (CLONE_THREAD) or process, the creator's creds, its fs state shared
+ * (CLONE_FS) or copied. Called while the new task is stopped before its
+ * first instruction. Returns 0 or -errno. */
+int task_register_child(struct task *creator, pid_t tid, uint64_t flags);
+/* An exec from a non-leader thread completes on the leader's tid: between
+ * these, a first notification of the leader's tid takes t's state, and a
+ * successful exec (ok) gives it to the leader's task. */
+void task_exec_begin(struct task *t);
+void task_exec_end(struct task *t, bool ok);
 struct task *task_ref(struct task *t);
 void task_unref(struct task *t);
 struct task *task_find(pid_t tid);           /* a linked task; no reference taken */
 struct proc *proc_find_vpid(pid_t vpid);     /* a linked process by sandbox pid */
-/* Its pidfd said it exited: unlink it and drop the reference of the link.
- * Handlers still holding it keep a valid struct. */
+/* Its pidfd said it exited: unlink it (if a new task did not take its tid
+ * already) and drop the reference of the link. Handlers still holding it
+ * keep a valid struct. */
 void task_exit(struct task *t);
 /* How the sentry learns of a task's exit: called once for each new task;
  * returns 0 or -errno (the task is already gone). Registered by the sentry's

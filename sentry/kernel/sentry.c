@@ -31,8 +31,7 @@
 #include "common/log.h"
 #include "sentry/vfs/ofd.h"
 #include "platform/platform.h"
-#include "syscalls/handlers.h"
-#include "syscalls/table.h"
+#include "syscalls/dispatch.h"
 #include "sentry/kernel/task.h"
 
 #ifndef PIDFD_THREAD
@@ -86,49 +85,6 @@ static int sentry_watch_task(struct task *t)
 	return 0;
 }
 
-
-static void dispatch(struct sysreq *r)
-{
-	sentry_lock();
-	const struct sys_entry *e = sys_lookup(r->nr);
-	r->entry = e;
-	struct task *t = task_get(r->tid);
-	long ret;
-	if (!t) {
-		/* The thread is gone (killed while we looked); nobody to answer. */
-		sentry_unlock();
-		(void)req_reply(r, -ESRCH);
-		return;
-	}
-	/* t stays ours until task_unref, even if the thread exits while the
-	 * handler waits with the lock dropped. */
-	current = t;
-	r->task = t;
-	if (e && e->handler)
-		ret = e->handler(r);
-	else
-		ret = sys_deny(r);
-	current = NULL;
-	r->task = NULL;
-	task_unref(t);
-	sentry_unlock();
-	if (ret == SYSRET_FD) {
-		/* ADDFD|SEND wakes the guest, often on this CPU: not under the lock. */
-		int fd = r->reply_fd;
-		int n = req_reply_fd(r, fd, r->reply_cloexec);
-		close(fd);
-		if (n < 0 && !r->replied)
-			(void)req_reply(r, sys_errno_filter(n));
-		return;
-	}
-	if (ret == SYSRET_DONE || r->replied)
-		return;
-	if (ret == SYSRET_CONTINUE)
-		(void)req_reply_continue(r);
-	else
-		(void)req_reply(r, sys_errno_filter(ret));
-}
-
 static void *worker_main(void *arg)
 {
 	is_worker = true;
@@ -143,7 +99,7 @@ static void *worker_main(void *arg)
 			/* The listener is gone: every guest task has exited. */
 			break;
 		}
-		dispatch(&r);
+		sys_dispatch(&r);
 	}
 	atomic_fetch_sub(&nworkers, 1);
 	return NULL;

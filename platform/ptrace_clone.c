@@ -36,9 +36,10 @@
 
 #include "common/util.h"
 
-#ifndef ERESTARTNOINTR
-#define ERESTARTNOINTR 513 /* the kernel's, not in the uapi headers */
-#endif
+/* The kernel's restart codes (not in the uapi headers). */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTART_RESTARTBLOCK 516
 
 /* Wait for a stop (or the end) of tracee tid. Returns the status or -ESRCH. */
 static int wait_tracee(pid_t tid)
@@ -61,6 +62,19 @@ static void let_go(pid_t tid, int st)
 	if ((st >> 16) == 0 && !is_syscall_stop(st))
 		sig = WSTOPSIG(st); /* a signal-delivery-stop */
 	(void)ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
+}
+
+/* A signal interrupted the restarted call in its notification wait (the
+ * filter answers -ERESTARTSYS until the sentry has received it): like the
+ * kernel's own fork, restart it whatever the signal's SA_RESTART says, so
+ * the guest never sees EINTR from fork. */
+static int restart_noint(pid_t tid)
+{
+	struct user_regs_struct regs;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
+		return -ESRCH;
+	regs.rax = (uint64_t)-ERESTARTNOINTR;
+	return ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0 ? -ESRCH : 0;
 }
 
 static int on_event(pid_t tid, int st, const struct clone_follow *f)
@@ -138,6 +152,9 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 			/* Its exit (an error, or a restart again) or something else:
 			 * no new task from this round. A restart comes back as a
 			 * fresh notification. */
+			if (si.op == PTRACE_SYSCALL_INFO_EXIT && si.exit.rval <= -ERESTARTSYS &&
+			    si.exit.rval >= -ERESTART_RESTARTBLOCK && restart_noint(tid) < 0)
+				break;
 		}
 		/* A signal, a group stop, or the above: let it go unarmed. */
 		if (armed)
@@ -147,5 +164,14 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 	}
 	if (armed)
 		f->arm(f->ctx, false);
+	/* The creator died, maybe after making a task it could not report:
+	 * that one is ours, stopped and unregistered. Kill it. */
+	int st;
+	pid_t p;
+	while ((p = waitpid(-1, &st, __WALL | __WNOTHREAD | WNOHANG)) > 0)
+		if (WIFSTOPPED(st)) {
+			(void)syscall(SYS_tkill, p, SIGKILL);
+			(void)ptrace(PTRACE_DETACH, p, 0, 0);
+		}
 	return -ESRCH;
 }

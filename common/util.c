@@ -13,6 +13,11 @@ ssize_t read_file_at(int dirfd, const char *path, char **ret, size_t max)
 	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return neg_errno();
+	return read_file_fd(fd, ret, max);
+}
+
+ssize_t read_file_fd(int fd, char **ret, size_t max)
+{
 	size_t cap = 4096, len = 0;
 	_cleanup_free_ char *buf = malloc(cap + 1);
 	if (!buf)
@@ -27,7 +32,7 @@ ssize_t read_file_at(int dirfd, const char *path, char **ret, size_t max)
 				return -ENOMEM;
 			buf = nb;
 		}
-		ssize_t n = read(fd, buf + len, cap - len);
+		ssize_t n = pread(fd, buf + len, cap - len, (off_t)len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

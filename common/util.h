@@ -9,6 +9,9 @@
 /* Read a whole (small, e.g. /proc) file into a malloc'd NUL-terminated
  * buffer. Returns length or -errno. */
 ssize_t read_file_at(int dirfd, const char *path, char **ret, size_t max);
+/* The same for an open file, read with pread from offset 0 (a /proc file
+ * kept open gives fresh contents each time). */
+ssize_t read_file_fd(int fd, char **ret, size_t max);
 /* Write all of buf; returns 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
 /* A growable string buffer for synthesized files. */

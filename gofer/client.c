@@ -16,7 +16,9 @@
  * Failure: the gofer is part of the sandbox's trusted computing base, but a
  * reply that breaks the protocol, a closed socket or a failed send all mean
  * the same: the connection is dead, every pending and future call returns
- * -EIO, and the sentry tears the sandbox down (fail closed). */
+ * -EIO, and the fatal hook the sentry installed (gofer_client_set_fatal)
+ * ends the sandbox (fail closed) the moment that is found, not only when
+ * some caller looks at the -EIO. */
 #include "gofer.h"
 #include "proto.h"
 
@@ -52,6 +54,7 @@ struct gofer_client {
 	pthread_mutex_t lock;
 	bool dead;
 	bool reading;
+	void (*fatal)(const char *why); /* called once, when dead is set */
 	uint32_t next_tag;
 	struct gc_waiter *waiters;
 	uint8_t *rxbuf; /* GOFER_MAX_FRAME + 1: used only by the reader */
@@ -110,10 +113,20 @@ static int gc_errno(int status)
 
 /* --- connection state (gc->lock held) ------------------------------------ */
 
+void gofer_client_set_fatal(struct gofer_client *gc, void (*fn)(const char *why))
+{
+	pthread_mutex_lock(&gc->lock);
+	gc->fatal = fn;
+	pthread_mutex_unlock(&gc->lock);
+}
+
 static void kill_locked(struct gofer_client *gc)
 {
-	if (!gc->dead)
+	if (!gc->dead) {
 		log_debug("gofer connection lost: failing all calls");
+		if (gc->fatal)
+			gc->fatal("the gofer connection broke (malformed or unexpected reply, or lost)");
+	}
 	gc->dead = true;
 	for (struct gc_waiter *w = gc->waiters; w; w = w->next)
 		pthread_cond_signal(&w->cond);

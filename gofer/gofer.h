@@ -50,6 +50,12 @@ struct gofer_dirent {
 struct gofer_client;
 struct gofer_client *gofer_client_new(int sock);
 void gofer_client_free(struct gofer_client *gc);
+/* What to do when the connection breaks: a malformed, unasked-for or
+ * out-of-order reply, a failed send, or the gofer gone. Every call then
+ * fails with -EIO; `fn` is called once, at that moment, to end the
+ * sandbox (fail closed). It runs with the client's internal lock held and
+ * must not call into the client. */
+void gofer_client_set_fatal(struct gofer_client *gc, void (*fn)(const char *why));
 
 /* Root of export idx. */
 int gofer_attach(struct gofer_client *gc, uint32_t idx, struct gofer_node *ret);

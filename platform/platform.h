@@ -72,6 +72,40 @@ struct clone_follow {
 };
 int req_follow_clone(struct sysreq *r, const struct clone_follow *f);
 
+/* Exec (docs/architecture.md, "Exec"). The sentry has resolved and checked
+ * the program, opened it and decided its argv; the platform makes the calling
+ * thread run exactly that, or fail with every register restored. */
+struct exec_call {
+	int fd;                 /* the guest's fd of the program */
+	uint64_t path, argv, envp;
+};
+struct exec_image {
+	pid_t tgid;             /* the calling thread's thread group */
+	int hostfd;             /* the program (the last interpreter of a #! chain) */
+	const char *args;       /* argv: argc NUL-terminated strings back to back */
+	size_t args_len;        /* bytes in args, the NULs included */
+	size_t argc;            /* >= 1 */
+	uint64_t envp;          /* the guest's envp pointer, passed through */
+	/* Called with the arguments of the call the platform is about to
+	 * issue, before it is let go: on the notify platform it arrives as a
+	 * notification of its own, which the sentry answers with CONTINUE when
+	 * the registers match (sys_execve). */
+	void (*arm)(void *ctx, const struct exec_call *call);
+	/* Called with what req_exec() will return (0, REQ_EXEC_KILLED or
+	 * -errno after the rewrite) before the thread runs again or is
+	 * killed; not when the task is gone. */
+	void (*finish)(void *ctx, int result);
+	void *ctx;
+};
+#define REQ_EXEC_KILLED 1
+/* Returns 0 when the new program runs (checked: the file is img->hostfd's and
+ * its argv is img->args); REQ_EXEC_KILLED when something else would have run
+ * and the task was killed instead; -errno when the exec failed after the
+ * rewrite (the guest got that error and all its registers back); or -errno
+ * before anything was replied (r->replied false: the caller answers). A task
+ * that dies on the way gives -ESRCH. */
+int req_exec(struct sysreq *r, const struct exec_image *img);
+
 /* The seccomp notify platform. */
 struct notify_sizes {
 	size_t notif, resp, data;
@@ -80,5 +114,8 @@ int notify_sizes_get(struct notify_sizes *ret);
 /* Block for the next notification; fills r. Returns 0, -EINTR/-ENOENT to
  * retry, or another -errno when the listener is gone. */
 int notify_receive(int listener, struct sysreq *r);
+/* Install host fd `fd` in the guest without replying (ADDFD alone). For the
+ * exec completion (ptrace_exec.c), which needs a second fd in the guest. */
+int notify_addfd(struct sysreq *r, int fd, bool cloexec);
 /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it (6.6+). */
 int notify_set_sync_wakeup(int listener);

@@ -88,7 +88,7 @@ static int on_event(pid_t tid, int st, const struct clone_follow *f)
 	if (cst >= 0) {
 		rc = f->on_child(f->ctx, child);
 		if (rc < 0)
-			(void)syscall(SYS_tkill, child, SIGKILL); /* fail closed */
+			(void)kill(child, SIGKILL); /* fail closed */
 		let_go(child, cst);
 	}
 	let_go(tid, st);
@@ -170,7 +170,7 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 	pid_t p;
 	while ((p = waitpid(-1, &st, __WALL | __WNOTHREAD | WNOHANG)) > 0)
 		if (WIFSTOPPED(st)) {
-			(void)syscall(SYS_tkill, p, SIGKILL);
+			(void)kill(p, SIGKILL);
 			(void)ptrace(PTRACE_DETACH, p, 0, 0);
 		}
 	return -ESRCH;

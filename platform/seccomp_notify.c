@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "platform/kfeatures.h"
 
 /* Linux 6.6; Debian 12's headers predate it. */
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -29,6 +30,8 @@ int notify_set_sync_wakeup(int listener)
 {
 	/* Wake the supervisor on the caller's CPU and the caller on ours: a
 	 * cross-CPU wakeup costs far more than the call itself. */
+	if (!kfeature_has(KF_SYNC_WAKE_UP))
+		return -EOPNOTSUPP;
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
 		return neg_errno();
 	return 0;
@@ -141,18 +144,28 @@ int req_reply_continue(struct sysreq *r)
 	return send_resp(r, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
-int req_reply_fd(struct sysreq *r, int fd, bool cloexec)
+static int addfd(struct sysreq *r, int fd, bool cloexec, uint32_t flags)
 {
 	struct seccomp_notif_addfd addfd = {
 		.id = r->id,
-		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.flags = flags,
 		.srcfd = (uint32_t)fd,
 		.newfd = 0,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	int n = ioctl(r->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
-	if (n < 0)
-		return neg_errno();
-	r->replied = true;
+	return n < 0 ? neg_errno() : n;
+}
+
+int req_reply_fd(struct sysreq *r, int fd, bool cloexec)
+{
+	int n = addfd(r, fd, cloexec, SECCOMP_ADDFD_FLAG_SEND);
+	if (n >= 0)
+		r->replied = true;
 	return n;
+}
+
+int notify_addfd(struct sysreq *r, int fd, bool cloexec)
+{
+	return addfd(r, fd, cloexec, 0);
 }

@@ -104,6 +104,8 @@ static int entry_check(const struct sys_entry *e)
 			return -EINVAL;
 		if (r->mask && (r->value & ~r->mask))
 			return -EINVAL; /* could never match */
+		if (r->notify && (e->disp != SYS_PASS || !e->handler))
+			return -EINVAL; /* nobody would answer it */
 	}
 	switch (e->disp) {
 	case SYS_PASS:
@@ -167,7 +169,7 @@ static int filter_add_entry(scmp_filter_ctx ctx, int nr, const struct sys_entry 
 		struct scmp_arg_cmp cmp = ar->mask
 			? SCMP_CMP(ar->argno, SCMP_CMP_MASKED_EQ, ar->mask, ar->value)
 			: SCMP_CMP(ar->argno, SCMP_CMP_EQ, ar->value);
-		r = rule_add(ctx, match, nr, 1, &cmp);
+		r = rule_add(ctx, ar->notify ? SCMP_ACT_NOTIFY : match, nr, 1, &cmp);
 		if (r < 0)
 			return r;
 	}

@@ -21,17 +21,19 @@ long sys_statx(struct sysreq *r);
 long sys_access(struct sysreq *r);    /* access, faccessat, faccessat2 */
 long sys_readlink(struct sysreq *r);  /* readlink, readlinkat */
 long sys_statfs(struct sysreq *r);    /* statfs, fstatfs */
-/* sys_dir.c */
+/* sys_dents.c */
 long sys_getdents(struct sysreq *r);  /* getdents, getdents64 */
+/* sys_cwd.c */
 long sys_chdir(struct sysreq *r);     /* chdir, fchdir */
 long sys_getcwd(struct sysreq *r);
+long sys_chroot(struct sysreq *r);
+/* sys_dir.c */
 long sys_mkdir(struct sysreq *r);     /* mkdir, mkdirat */
 long sys_mknod(struct sysreq *r);     /* mknod, mknodat */
 long sys_unlink(struct sysreq *r);    /* unlink, unlinkat, rmdir */
 long sys_rename(struct sysreq *r);    /* rename, renameat, renameat2 */
 long sys_symlink(struct sysreq *r);   /* symlink, symlinkat */
 long sys_link(struct sysreq *r);      /* link, linkat */
-long sys_chroot(struct sysreq *r);
 /* sys_attr.c */
 long sys_chmod(struct sysreq *r);     /* chmod, fchmod, fchmodat, fchmodat2 */
 long sys_chown(struct sysreq *r);     /* chown, fchown, lchown, fchownat */
@@ -52,5 +54,7 @@ long sys_sysinfo(struct sysreq *r);
 /* sys_proc.c */
 long sys_clone(struct sysreq *r);     /* clone, fork, vfork */
 long sys_deny(struct sysreq *r);      /* audited denial: answers -entry->err */
+/* sys_socket.c */
+long sys_socket(struct sysreq *r);    /* AF_NETLINK protocols */
 /* sys_exec.c */
 long sys_execve(struct sysreq *r);    /* execve, execveat */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* execve, execveat. The sentry resolves the program in its VFS, handles "#!"
  * itself (kernel semantics: one optional argument, nesting up to 4), checks
- * X_OK and noexec on the file itself, opens it, and has the guest run
- * execveat(fd, "", argv, envp, AT_EMPTY_PATH) through ptrace_exec_run(). The
+ * X_OK and noexec on the file itself, opens it, copies argv once, and has the
+ * platform run execveat(fd, "", argv, envp, AT_EMPTY_PATH) with that argv
+ * (req_exec: the path and argv sit where the guest cannot write them, and
+ * what ran is checked at the exec event). The
  * only path the host kernel resolves during exec is PT_INTERP, and only the
  * interpreters bound read-only in the guest's otherwise empty root exist
  * there. */
@@ -17,7 +19,6 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
-#include "platform/ptrace_exec.h"
 #include "sentry/kernel/audit.h"
 #include "sentry/kernel/elf.h"
 #include "sentry/vfs/namei.h"
@@ -26,23 +27,93 @@
 #include "syscalls/handlers.h"
 
 #define MAX_ARGV 65536
+#define MAX_ARG_STRLEN (32 * 4096)  /* the kernel's, NUL included */
+#define MAX_ARGS_BYTES (6UL << 20)  /* the kernel's ceiling (3/4 of _STK_LIM) */
 #define MAX_SCRIPT_DEPTH 4 /* as the kernel's binfmt_script */
 #define AUDIT_ARGS 64
 
 struct exec_state {
 	bool armed;
-	int guest_fd;
-	uint64_t empty_ptr;
+	struct exec_call call;
+	pid_t tid, tgid;
+	struct vnode *vn;       /* the program */
+	const char *path;       /* for an exec_killed record */
+	const struct strbuf *args;
+	size_t argc;
+	pid_t vtid;
 };
 
-static void exec_arm(void *ctx, int guest_fd, uint64_t empty_ptr)
+static void exec_arm(void *ctx, const struct exec_call *call)
 {
 	struct exec_state *es = ctx;
 	sentry_lock();
-	es->guest_fd = guest_fd;
-	es->empty_ptr = empty_ptr;
+	es->call = *call;
 	es->armed = true;
 	sentry_unlock();
+}
+
+/* Strings back to back, each NUL-terminated. */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void strbuf_free(struct strbuf *b)
+{
+	free(b->s);
+}
+
+static int strbuf_add(struct strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n > MAX_ARGS_BYTES)
+		return -E2BIG;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		char *ns = realloc(b->s, cap);
+		if (!ns)
+			return -ENOMEM;
+		b->s = ns, b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
+/* Copy the guest's strings at ptrs[0..n) into b, each read once: these
+ * copies are what is audited and what the new program gets. A page is read
+ * whole and kept while the next string starts in it, so a contiguous argv
+ * (the usual case) costs one read per page. */
+static int read_strings(struct sysreq *r, const uint64_t *ptrs, size_t n, struct strbuf *b)
+{
+	char page[4096];
+	uint64_t cached = 1; /* no page: not page aligned */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t at = ptrs[i];
+		size_t slen = 0;
+		for (;;) {
+			uint64_t pg = at & ~4095ULL;
+			if (pg != cached) {
+				ssize_t got = req_read(r, pg, page, sizeof(page));
+				if (got < 0)
+					return (int)got;
+				cached = pg;
+			}
+			size_t off = at & 4095;
+			const char *nul = memchr(page + off, 0, sizeof(page) - off);
+			size_t take = nul ? (size_t)(nul - (page + off)) + 1 : sizeof(page) - off;
+			if ((slen += take) > MAX_ARG_STRLEN)
+				return -E2BIG;
+			int rc = strbuf_add(b, page + off, take);
+			if (rc < 0)
+				return rc;
+			at += take;
+			if (nul)
+				break;
+		}
+	}
+	return 0;
 }
 
 /* Read the guest's argv pointer array (once). NULL argv is an empty list. */
@@ -183,21 +254,80 @@ static int plan_exec(struct task *t, int dirfd, const char *path, unsigned lflag
 	}
 }
 
-static void audit_exec(struct sysreq *r, const char *path, const uint64_t *argv, size_t argc)
+/* The guest's request, from the copies the new program gets. */
+static void audit_exec(pid_t vtid, const char *type, const char *path,
+		       const struct strbuf *args, size_t argc)
 {
 	if (sentry.audit_fd < 0)
 		return;
 	struct json_object *f = json_object_new_object();
-	json_object_object_add(f, "pid", json_object_new_int(r->task->vtid));
+	json_object_object_add(f, "pid", json_object_new_int(vtid));
 	json_object_object_add(f, "path", json_object_new_string(path));
 	struct json_object *a = json_object_new_array();
-	for (size_t i = 0; i < argc && i < AUDIT_ARGS; i++) {
-		char s[4096];
-		ssize_t n = req_read_str(r, argv[i], s, sizeof(s));
-		json_object_array_add(a, json_object_new_string(n >= 0 ? s : "?"));
-	}
+	const char *s = args->s;
+	for (size_t i = 0; i < argc && i < AUDIT_ARGS; i++, s += strlen(s) + 1)
+		json_object_array_add(a, json_object_new_string(s));
 	json_object_object_add(f, "argv", a);
-	audit_event("exec", f);
+	audit_event(type, f);
+}
+
+/* The argv the program runs with: for a #! chain the interpreters'
+ * strings, then the guest's argv[1..] (argv[0] gives way to the script's
+ * name, as in the kernel's binfmt_script); else the guest's argv, or [""]
+ * when it was empty (as the kernel does since 5.18). */
+static int build_args(const struct exec_plan *pl, const struct strbuf *g, size_t argc,
+		      struct strbuf *ret, size_t *ret_argc)
+{
+	struct strbuf b = { 0 };
+	size_t n = 0;
+	int rc = 0;
+	if (!pl->nstrs && !argc)
+		rc = strbuf_add(&b, "", 1), n = 1;
+	for (int i = 0; rc == 0 && i < pl->nstrs; i++, n++)
+		rc = strbuf_add(&b, pl->strs[i], strlen(pl->strs[i]) + 1);
+	size_t skip = pl->nstrs && argc ? strlen(g->s) + 1 : 0;
+	if (rc == 0 && argc)
+		rc = strbuf_add(&b, g->s + skip, g->len - skip);
+	if (rc < 0) {
+		strbuf_free(&b);
+		return rc;
+	}
+	*ret = b;
+	*ret_argc = n + (argc ? argc - !!pl->nstrs : 0);
+	return 0;
+}
+
+/* Before the thread runs again: it may exec again at once, and the new
+ * program may read /proc/self/exe at once. Before a kill: its parent may
+ * see it at once, and the sandbox end. */
+static void exec_finish(void *ctx, int result)
+{
+	struct exec_state *es = ctx;
+	bool ran = result == 0;
+	if (result == REQ_EXEC_KILLED) {
+		/* A sibling thread made the kernel run another file or argv
+		 * than the one checked and audited. */
+		audit_exec(es->vtid, "exec_killed", es->path, es->args, es->argc);
+		return;
+	}
+	sentry_lock();
+	struct task *t = task_find(es->tid);
+	if (t && t->exec == es)
+		t->exec = NULL;
+	if (ran) {
+		struct task *leader = task_find(es->tgid);
+		struct proc *p = leader ? leader->proc : t ? t->proc : NULL;
+		if (p) {
+			char exe[PATH_MAX];
+			if (vfs_path(vfs_root_mount()->root, es->vn, exe, sizeof(exe), false) >= 0) {
+				free(p->exe);
+				p->exe = strdup(exe);
+			}
+			vn_unref(p->exe_vn);
+			p->exe_vn = vn_ref(es->vn);
+		}
+	}
+	sentry_unlock();
 }
 
 long sys_execve(struct sysreq *r)
@@ -208,10 +338,13 @@ long sys_execve(struct sysreq *r)
 	if (r->nr == SYS_execveat) {
 		struct exec_state *es = t->exec;
 		/* Our own rewritten call, exactly as armed: let it run. Only
-		 * registers are compared; with a non-directory fd and
-		 * AT_EMPTY_PATH, no string at that address names another file. */
-		if (es && es->armed && (int)r->args[0] == es->guest_fd &&
-		    r->args[1] == es->empty_ptr && r->args[4] == AT_EMPTY_PATH) {
+		 * registers are compared: the "" and argv they point to are in a
+		 * sealed memfd the guest maps read-only, and whatever a sibling
+		 * thread does meanwhile (dup2 over the fd, another mapping at
+		 * that address) is caught at the exec event (req_exec). */
+		if (es && es->armed && (int)r->args[0] == es->call.fd &&
+		    r->args[1] == es->call.path && r->args[2] == es->call.argv &&
+		    r->args[3] == es->call.envp && r->args[4] == AT_EMPTY_PATH) {
 			es->armed = false;
 			return SYSRET_CONTINUE;
 		}
@@ -232,6 +365,9 @@ long sys_execve(struct sysreq *r)
 	size_t argc = 0;
 	if ((rc = read_argv(r, argvp, &argv, &argc)) < 0)
 		return rc;
+	_cleanup_(strbuf_free) struct strbuf gargs = { 0 };
+	if ((rc = read_strings(r, argv, argc, &gargs)) < 0)
+		return rc;
 	if ((rc = req_id_valid(r)) < 0)
 		return SYSRET_DONE;
 	unsigned lflags = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
@@ -242,32 +378,40 @@ long sys_execve(struct sysreq *r)
 		return -ENOMEM;
 	pl->hostfd = -1;
 	rc = plan_exec(t, dirfd, path, lflags, pl);
+	_cleanup_(strbuf_free) struct strbuf args = { 0 };
+	size_t nargs = 0;
+	if (rc == 0 && (rc = build_args(pl, &gargs, argc, &args, &nargs)) < 0) {
+		close(pl->hostfd);
+		vn_unref(pl->vn);
+	}
 	if (rc < 0) {
 		free(pl);
 		return rc;
 	}
-	audit_exec(r, path, argv, argc);
+	pid_t vtid = t->vtid;
+	audit_exec(vtid, "exec", path, &gargs, argc);
 
-	struct exec_state es = { 0 };
-	struct ptrace_exec pe = {
-		.tgid = t->proc->tgid,
+	pid_t tid = t->tid, tgid = t->proc->tgid;
+	struct exec_state es = {
+		.tid = tid, .tgid = tgid, .vn = pl->vn,
+		.path = path, .args = &gargs, .argc = argc, .vtid = vtid,
+	};
+	struct exec_image img = {
+		.tgid = tgid,
 		.hostfd = pl->hostfd,
-		.argv = argvp,
+		.args = args.s,
+		.args_len = args.len,
+		.argc = nargs,
 		.envp = envp,
-		.nprefix = pl->nstrs,
-		.tail = argc > 1 ? argv + 1 : NULL,
-		.ntail = argc > 1 ? argc - 1 : 0,
 		.arm = exec_arm,
+		.finish = exec_finish,
 		.ctx = &es,
 	};
-	for (int i = 0; i < pl->nstrs; i++)
-		pe.prefix[i] = pl->strs[i];
-	pid_t tid = t->tid, tgid = t->proc->tgid;
 	t->exec = &es;
 	if (tid != tgid)
 		task_exec_begin(t); /* it will come back on the leader's tid */
 	sentry_unlock();
-	rc = ptrace_exec_run(r, &pe);
+	rc = req_exec(r, &img);
 	sentry_lock();
 	if (tid != tgid)
 		task_exec_end(t, rc == 0);
@@ -277,19 +421,6 @@ long sys_execve(struct sysreq *r)
 	if (now && now->exec == &es)
 		now->exec = NULL;
 	current = now;
-	if (rc == 0) {
-		struct task *leader = task_find(tgid);
-		struct proc *p = leader ? leader->proc : now ? now->proc : NULL;
-		if (p) {
-			char exe[PATH_MAX];
-			if (vfs_path(vfs_root_mount()->root, pl->vn, exe, sizeof(exe), false) >= 0) {
-				free(p->exe);
-				p->exe = strdup(exe);
-			}
-			vn_unref(p->exe_vn);
-			p->exe_vn = vn_ref(pl->vn);
-		}
-	}
 	vn_unref(pl->vn);
 	free(pl);
 	if (r->replied)

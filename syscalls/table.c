@@ -39,6 +39,8 @@
 #define M32 0xffffffffULL
 /* A rule on an int argument: its low 32 bits equal v. */
 #define R32(arg, v) { .argno = (arg), .mask = M32, .value = (uint32_t)(v) }
+/* The same, but a match goes to the entry's handler (see table.h). */
+#define R32_NOTIFY(arg, v) { .argno = (arg), .notify = true, .mask = M32, .value = (uint32_t)(v) }
 /* Rules with their count, so the two never disagree. */
 #define RULES(...)                                                  \
 	.rules = { __VA_ARGS__ },                                   \
@@ -114,8 +116,11 @@
 	R32(0, PR_GET_THP_DISABLE), R32(0, PR_SET_VMA),                        \
 	R32(0, PR_GET_TID_ADDRESS)
 
+/* AF_NETLINK goes to sys_socket, which allows NETLINK_ROUTE and
+ * NETLINK_SOCK_DIAG only: other families reach host-wide state (uevent
+ * sockets receive the host's device events, audit, netfilter...). */
 #define SOCKET_RULES \
-	R32(0, AF_UNIX), R32(0, AF_INET), R32(0, AF_INET6), R32(0, AF_NETLINK)
+	R32(0, AF_UNIX), R32(0, AF_INET), R32(0, AF_INET6), R32_NOTIFY(0, AF_NETLINK)
 
 #define NOTE_SOCKADDR \
 	"own empty netns; abstract AF_UNIX names are per netns; a path AF_UNIX address resolves in the guest's empty read-only host root (path sockets are emulated later)"
@@ -164,9 +169,9 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(setitimer, 0, "per-process timers"),
 	PASS(getpid, 0, "pid in the guest's own pid namespace"),
 	PASS(sendfile, F, "between host fds moat handed out"),
-	PASS_IF(socket, 0, EAFNOSUPPORT,
-		"AF_UNIX, AF_INET, AF_INET6, AF_NETLINK only, else EAFNOSUPPORT; sockets live in the guest's own netns",
-		SOCKET_RULES),
+	ENTRY(socket, .disp = SYS_PASS, .err = EAFNOSUPPORT, .handler = sys_socket,
+	      .note = "AF_UNIX, AF_INET, AF_INET6, else EAFNOSUPPORT; AF_NETLINK is notified and only NETLINK_ROUTE and NETLINK_SOCK_DIAG are let through (EPROTONOSUPPORT); sockets live in the guest's own netns",
+	      RULES(SOCKET_RULES)),
 	PASS(connect, F, NOTE_SOCKADDR),
 	PASS(accept, F, "on a host socket in the guest's own netns"),
 	PASS(sendto, F, NOTE_SOCKADDR),
@@ -339,11 +344,11 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(sched_setaffinity, 0, "limited to the sandbox's cpuset by the kernel"),
 	PASS(sched_getaffinity, 0, "tasks in the guest's own pid namespace"),
 	DENY(set_thread_area, ENOSYS, 0, "32-bit TLS; 64-bit code uses arch_prctl"),
-	PASS(io_setup, 0, "Linux AIO on host fds, bounded by fs.aio-max-nr"),
-	PASS(io_destroy, 0, "Linux AIO on host fds"),
-	PASS(io_getevents, 0, "Linux AIO on host fds"),
-	PASS(io_submit, F, "Linux AIO on host fds"),
-	PASS(io_cancel, 0, "Linux AIO on host fds"),
+	DENY(io_setup, ENOSYS, 0, "Linux AIO contexts draw on the host-wide fs.aio-max-nr: one guest could exhaust it for the host; libaio users fall back, glibc's POSIX AIO uses threads"),
+	DENY(io_destroy, ENOSYS, 0, "Linux AIO: no contexts exist (io_setup is refused)"),
+	DENY(io_getevents, ENOSYS, 0, "Linux AIO: no contexts exist (io_setup is refused)"),
+	DENY(io_submit, ENOSYS, F, "Linux AIO: no contexts exist (io_setup is refused)"),
+	DENY(io_cancel, ENOSYS, 0, "Linux AIO: no contexts exist (io_setup is refused)"),
 	DENY(get_thread_area, ENOSYS, 0, "32-bit TLS; 64-bit code uses arch_prctl"),
 	DENY_AUDIT(lookup_dcookie, ENOSYS, 0, "profiling interface that resolves host paths"),
 	PASS(epoll_create, 0, "readiness of host fds"),
@@ -468,7 +473,7 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(pkey_alloc, 0, "memory protection keys of the caller"),
 	PASS(pkey_free, 0, "memory protection keys of the caller"),
 	EMU(statx, sys_statx, P | F, "attributes come from the sentry's VFS"),
-	PASS(io_pgetevents, 0, "Linux AIO on host fds"),
+	DENY(io_pgetevents, ENOSYS, 0, "Linux AIO: no contexts exist (io_setup is refused)"),
 	PASS(rseq, 0, "memory of the guest's own mm"),
 	PASS(pidfd_send_signal, F, "pidfds of the guest's own pid namespace"),
 	DENY_AUDIT(io_uring_setup, ENOSYS, 0, "io_uring: large host kernel surface"),

@@ -19,9 +19,12 @@ enum sys_disp {
 };
 
 /* One argument rule: the call matches when (arg[argno] & mask) == value
- * (mask 0 means "compare the whole 64-bit register"). */
+ * (mask 0 means "compare the whole 64-bit register"). In a PASS entry a rule
+ * may say `notify`: a call it matches goes to the entry's handler, which
+ * looks at the other registers (socket's protocol for AF_NETLINK). */
 struct sys_argrule {
 	uint8_t argno;
+	bool notify;     /* a PASS entry's match that the handler decides instead */
 	uint64_t mask;
 	uint64_t value;
 };

@@ -14,6 +14,13 @@ struct gofer_client;
  * of listings. */
 int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks, size_t nmasks,
 		 struct vnode **ret_root);
+/* Show only these names (a static, NULL-terminated list) at the root of a
+ * gofer fs; the rest are absent, as masked paths are. Before any lookup. */
+int gofer_fs_set_allow(struct vnode *root, const char *const *names);
+/* The sentry is confining itself: keep the host's system-wide /proc files
+ * procfs needs open, and from now on find processes in pid_only_proc (an
+ * O_PATH fd of a procfs mounted with subset=pid, taken over). */
+int procfs_confine(int pid_only_proc);
 
 /* tmpfs: files are memfds. */
 int tmpfs_new(mode_t root_mode, uid_t uid, gid_t gid, struct vnode **ret_root);

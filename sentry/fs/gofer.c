@@ -29,8 +29,9 @@
  * host's; a node on a submount inside the export gets its device folded in,
  * so numbers stay unique under the one st_dev the mount shows.
  *
- * Locking: called with the sentry lock held (vfs.h). It is dropped around
- * gofer round trips and blocking FIFO opens only; afterwards, state another
+ * Locking: called with the sentry lock held (vfs.h). It is dropped
+ * (vfs_block_begin/end) around gofer round trips and blocking FIFO opens
+ * only, and each function that does so says so; afterwards, state another
  * thread may have filled in meanwhile (a directory fd, a dentry) is looked
  * at again before ours is used. */
 #include "sentry/fs/fs.h"
@@ -52,7 +53,6 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "gofer/gofer.h"
-#include "sentry/kernel/sentry.h"
 
 /* Listings prime the dentry cache with at most this many new vnodes each. */
 #define GOFS_PRIME_MAX 4096
@@ -62,6 +62,7 @@ struct gofs {
 	uint32_t idx;
 	char **masks; /* normalized: "a/b", no empty, "." or ".." components */
 	size_t nmasks;
+	const char *const *allow; /* names shown at the export root; NULL: all */
 	bool rdonly;  /* the gofer serves this export read-only */
 	dev_t root_dev;
 	size_t refs;  /* one per vnode */
@@ -143,8 +144,20 @@ static char *mask_normalize(const char *m, int *ret_err)
 	return TAKE_PTR(out);
 }
 
+static bool gofs_allowed(const struct gofs *fs, const struct gnode *dir, const char *name)
+{
+	if (!fs->allow || dir->relpath[0])
+		return true;
+	for (const char *const *a = fs->allow; *a; a++)
+		if (!strcmp(*a, name))
+			return true;
+	return false;
+}
+
 static bool gofs_masked(const struct gofs *fs, const struct gnode *dir, const char *name)
 {
+	if (!gofs_allowed(fs, dir, name))
+		return true;
 	if (!fs->nmasks)
 		return false;
 	char path[PATH_MAX];
@@ -218,8 +231,13 @@ static int gnode_new(struct vnode *dir, const char *name, const struct stat *st,
 	return 0;
 }
 
-/* Make sure directory vn has its donated fd (walking it if it came from a
- * listing). May drop the sentry lock. */
+/**
+ * gnode_dirfd() - make sure directory @vn has its donated fd, walking it
+ * (and its ancestors) if it came from a listing.
+ *
+ * Drops the sentry lock while waiting for the gofer (vfs_block_begin); the
+ * caller must hold a reference on @vn, which keeps its ancestors too.
+ */
 static int gnode_dirfd(struct vnode *vn)
 {
 	struct gnode *g = vn->priv;
@@ -233,9 +251,9 @@ static int gnode_dirfd(struct vnode *vn)
 	struct gnode *p = g->dir->priv;
 	struct gofer_node n;
 	uint64_t parent_id = p->id;
-	sentry_unlock();
+	vfs_block_begin();
 	r = gofer_walk(g->fs->gc, parent_id, g->name, &n);
-	sentry_lock();
+	vfs_block_end();
 	if (r < 0)
 		return r;
 	if (n.fd < 0) {
@@ -255,6 +273,13 @@ static int gnode_dirfd(struct vnode *vn)
 
 /* ---- operations ----------------------------------------------------------- */
 
+/**
+ * gofs_lookup() - fs_ops.lookup.
+ *
+ * Drops the sentry lock while waiting for the gofer (a directory's WALK, or
+ * through gnode_dirfd); the caller must hold a reference on @dir. A dentry
+ * another thread added meanwhile wins over ours.
+ */
 static int gofs_lookup(struct vnode *dir, const char *name, struct vnode **ret)
 {
 	struct gnode *d = dir->priv;
@@ -277,9 +302,9 @@ static int gofs_lookup(struct vnode *dir, const char *name, struct vnode **ret)
 	/* A directory: its fd comes from the gofer. */
 	struct gofer_node n = { .fd = -1 };
 	uint64_t id = d->id;
-	sentry_unlock();
+	vfs_block_begin();
 	r = gofer_walk(fs->gc, id, name, &n);
-	sentry_lock();
+	vfs_block_end();
 	bool neg;
 	struct vnode *cached = dcache_lookup(dir, name, &neg);
 	if (cached) {
@@ -298,6 +323,12 @@ static int gofs_lookup(struct vnode *dir, const char *name, struct vnode **ret)
 	return r;
 }
 
+/**
+ * gofs_getattr() - fs_ops.getattr.
+ *
+ * On a writable export, drops the sentry lock if the parent must be walked
+ * first (gnode_dirfd); the caller must hold a reference on @vn.
+ */
 static int gofs_getattr(struct vnode *vn, struct stat *st)
 {
 	struct gnode *g = vn->priv;
@@ -318,6 +349,12 @@ static int gofs_getattr(struct vnode *vn, struct stat *st)
 	return 0;
 }
 
+/**
+ * gofs_readlink() - fs_ops.readlink.
+ *
+ * Drops the sentry lock if the parent must be walked first (gnode_dirfd);
+ * the caller must hold a reference on @vn.
+ */
 static ssize_t gofs_readlink(struct vnode *vn, char *buf, size_t len)
 {
 	struct gnode *g = vn->priv;
@@ -351,6 +388,13 @@ static ssize_t gofs_readlink(struct vnode *vn, char *buf, size_t len)
 #define GOFS_OPEN_PASS \
 	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_LARGEFILE | O_TRUNC)
 
+/**
+ * gofs_open() - fs_ops.open.
+ *
+ * Drops the sentry lock while the parent is walked (gnode_dirfd) and while
+ * a blocking FIFO open waits for its other end; the caller must hold a
+ * reference on @vn (which keeps the parent and its fd).
+ */
 static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
 {
 	struct gnode *g = vn->priv;
@@ -373,11 +417,11 @@ static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
 	 * parent vnode (and so dirfd) stays: vn holds it. */
 	bool blocks = vn->type == VFIFO && !(flags & O_NONBLOCK);
 	if (blocks)
-		sentry_unlock();
+		vfs_block_begin();
 	_cleanup_close_ int fd = (int)syscall(SYS_openat2, dirfd, g->name, &how, sizeof(how));
 	int err = fd < 0 ? neg_errno() : 0;
 	if (blocks)
-		sentry_lock();
+		vfs_block_end();
 	if (fd < 0)
 		return gofs_errno(err);
 	struct stat st;
@@ -387,7 +431,7 @@ static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
 	 * keeps its vnode's identity here; the host map learns the new one. */
 	if (st.st_ino == g->st.st_ino && st.st_dev == g->st.st_dev)
 		g->st = st;
-	vfs_hostino_add(st.st_dev, st.st_ino, vn);
+	vfs_hostino_cache(st.st_dev, st.st_ino, vn);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
@@ -416,6 +460,12 @@ static uint64_t prime_dcache(struct vnode *dir, const char *name, const struct s
 	return ino;
 }
 
+/**
+ * gofs_readdir() - fs_ops.readdir.
+ *
+ * Drops the sentry lock while waiting for the gofer's listing (and in
+ * gnode_dirfd); the caller must hold a reference on @dir.
+ */
 static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 {
 	struct gnode *d = dir->priv;
@@ -428,9 +478,9 @@ static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 	struct gofer_dirent *ents = NULL;
 	size_t n = 0, primed = 0;
 	uint64_t id = d->id;
-	sentry_unlock();
+	vfs_block_begin();
 	r = gofer_readdir(fs->gc, id, &ents, &n);
-	sentry_lock();
+	vfs_block_end();
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++) {
@@ -513,6 +563,7 @@ static int gofs_new(struct gofer_client *gc, uint32_t idx, const char *const *ma
 	return 0;
 }
 
+/* Drops the sentry lock while waiting for the gofer's ATTACH. */
 int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks, size_t nmasks,
 		 struct vnode **ret_root)
 {
@@ -522,9 +573,9 @@ int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks
 		return r;
 	fs->refs = 1; /* the root's, from here on */
 	struct gofer_node n = { .fd = -1 };
-	sentry_unlock();
+	vfs_block_begin();
 	r = gofer_attach(gc, idx, &n);
-	sentry_lock();
+	vfs_block_end();
 	struct statvfs sv;
 	if (r == 0 && fstatvfs(n.fd, &sv) < 0)
 		r = neg_errno();
@@ -544,5 +595,14 @@ int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks
 	*g = (struct gnode){ .fs = fs, .relpath = TAKE_PTR(relpath), .st = n.st, .fd = n.fd, .id = n.id };
 	vn->priv = TAKE_PTR(g);
 	*ret_root = vn;
+	return 0;
+}
+
+int gofer_fs_set_allow(struct vnode *root, const char *const *names)
+{
+	if (root->ops != &gofer_ops)
+		return -EINVAL;
+	struct gnode *g = root->priv;
+	g->fs->allow = names;
 	return 0;
 }

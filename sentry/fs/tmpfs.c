@@ -67,7 +67,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "sentry/kernel/sentry.h"
+#include "platform/kfeatures.h"
 #include "sentry/kernel/task.h"
 
 /* Not in Debian 12's headers (Linux 6.3+). */
@@ -193,6 +193,8 @@ static int open_errno(int r)
  * (6.3+ warns without them); older kernels reject them with EINVAL. */
 static int memfd_new(const char *name, unsigned flags, unsigned exec_flag)
 {
+	if (!kfeature_has(KF_MEMFD_NOEXEC_SEAL))
+		exec_flag = 0;
 	int fd = memfd_create(name, flags | exec_flag);
 	if (fd < 0 && errno == EINVAL && exec_flag)
 		fd = memfd_create(name, flags);
@@ -481,7 +483,7 @@ static int node_init_reg(struct tmpfs_node *n)
 }
 
 /* A host FIFO nobody else can reach: made in a fresh 0700 directory under
- * /tmp, opened O_PATH and unlinked at once with its directory, so nothing is
+ * /tmp (the sentry's private one, see sentry/sandbox/confine.c), opened O_PATH and unlinked at once with its directory, so nothing is
  * left behind even if the sentry dies. */
 static int node_init_fifo(struct tmpfs_node *n)
 {
@@ -1151,11 +1153,17 @@ static int reg_open(struct tmpfs_node *n, int flags, int *ret_fd)
 	return 0;
 }
 
-/* The host FIFO gives the kernel's semantics: a blocking open waits for the
+/**
+ * fifo_open() - open a FIFO node.
+ *
+ * The host FIFO gives the kernel's semantics: a blocking open waits for the
  * other end, O_NONBLOCK read-only succeeds, O_NONBLOCK write-only without a
- * reader is -ENXIO. The wait happens without the sentry lock, holding a
- * reference so the node (and its fd) outlives it. A signal to the waiting
- * sentry thread ends the wait with -EINTR. */
+ * reader is -ENXIO. A signal to the waiting sentry thread ends the wait with
+ * -EINTR.
+ *
+ * Drops the sentry lock (vfs_block_begin) while a blocking open waits; it
+ * takes its own reference on @vn so the node and its fd outlive the wait.
+ */
 static int fifo_open(struct vnode *vn, int flags, int *ret_fd)
 {
 	int oflags = flags & (O_ACCMODE | O_NONBLOCK);
@@ -1164,9 +1172,9 @@ static int fifo_open(struct vnode *vn, int flags, int *ret_fd)
 	if (may_block) {
 		vn_ref(vn);
 		int pfd = N(vn)->fifo_fd;
-		sentry_unlock();
+		vfs_block_begin();
 		fd = fd_reopen(pfd, oflags);
-		sentry_lock();
+		vfs_block_end();
 		vn_unref(vn);
 	} else {
 		fd = fd_reopen(N(vn)->fifo_fd, oflags);

@@ -1,10 +1,21 @@
 /* SPDX-License-Identifier: MIT */
+/* The audit trail (audit.h). Denials are rate-limited: a guest that loops on
+ * a refused syscall must not fill the disk of whoever keeps the log, nor
+ * hide the records that matter among millions of copies. A token bucket
+ * (AUDIT_DENY_BURST records at once, AUDIT_DENY_RATE per second after that)
+ * admits deny records; the ones dropped are counted and reported in one
+ * "deny-suppressed" record before the next deny record that gets through,
+ * and at exit. Other record types (start, exec, kill, exit) are never
+ * dropped: each costs the guest an exec or ends the sandbox. */
 #include "sentry/kernel/audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +26,68 @@
 #include "common/util.h"
 #include "sentry/kernel/sentry.h"
 
+#define AUDIT_DENY_BURST 200
+#define AUDIT_DENY_RATE 50 /* per second */
+
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct {
+	double tokens;
+	struct timespec last;
+	uint64_t suppressed;
+	bool started;
+} deny_bucket;
+
+static void audit_write(const char *type, struct json_object *fields);
+
+static double ts_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+/* May a deny record be written now? Returns how many were dropped before
+ * it (to report first), or -1 to drop this one too. Under audit_lock. */
+static int64_t deny_admit(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!deny_bucket.started) {
+		deny_bucket.started = true;
+		deny_bucket.tokens = AUDIT_DENY_BURST;
+	} else {
+		deny_bucket.tokens += ts_diff(&now, &deny_bucket.last) * AUDIT_DENY_RATE;
+		if (deny_bucket.tokens > AUDIT_DENY_BURST)
+			deny_bucket.tokens = AUDIT_DENY_BURST;
+	}
+	deny_bucket.last = now;
+	if (deny_bucket.tokens < 1) {
+		deny_bucket.suppressed++;
+		return -1;
+	}
+	deny_bucket.tokens -= 1;
+	int64_t n = (int64_t)deny_bucket.suppressed;
+	deny_bucket.suppressed = 0;
+	return n;
+}
+
+static struct json_object *suppressed_fields(int64_t n)
+{
+	struct json_object *f = json_object_new_object();
+	json_object_object_add(f, "count", json_object_new_int64(n));
+	return f;
+}
+
+void audit_flush(void)
+{
+	if (sentry.audit_fd < 0)
+		return;
+	pthread_mutex_lock(&audit_lock);
+	int64_t n = (int64_t)deny_bucket.suppressed;
+	deny_bucket.suppressed = 0;
+	pthread_mutex_unlock(&audit_lock);
+	if (n > 0)
+		audit_write("deny-suppressed", suppressed_fields(n));
+}
 
 int audit_open(const char *path)
 {
@@ -45,6 +117,22 @@ void audit_event(const char *type, struct json_object *fields)
 		json_object_put(fields);
 		return;
 	}
+	if (!strcmp(type, "deny")) {
+		pthread_mutex_lock(&audit_lock);
+		int64_t dropped = deny_admit();
+		pthread_mutex_unlock(&audit_lock);
+		if (dropped < 0) {
+			json_object_put(fields);
+			return;
+		}
+		if (dropped > 0)
+			audit_write("deny-suppressed", suppressed_fields(dropped));
+	}
+	audit_write(type, fields);
+}
+
+static void audit_write(const char *type, struct json_object *fields)
+{
 	struct json_object *rec = json_object_new_object();
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -30,9 +30,12 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "sentry/vfs/ofd.h"
+#include "platform/kfeatures.h"
 #include "platform/platform.h"
 #include "syscalls/dispatch.h"
+#include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/vfs.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -46,7 +49,7 @@ static atomic_int idle_workers, nworkers;
 static _Thread_local bool is_worker;
 #define MAX_WORKERS 64
 
-enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3 };
+enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4 };
 enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
@@ -62,6 +65,14 @@ void sentry_unlock(void)
 		start_worker();
 }
 
+/* Filesystems wait (gofer round trips, FIFO opens) through the VFS's
+ * block-begin/end pair, which is this lock: installed before main() so that
+ * no filesystem can run without it. */
+__attribute__((constructor)) static void sentry_install_vfs_block(void)
+{
+	vfs_set_block_ops(sentry_unlock, sentry_lock);
+}
+
 static void sandbox_kill(const char *why)
 {
 	log_warnx("sandbox killed: %s", why);
@@ -70,8 +81,29 @@ static void sandbox_kill(const char *why)
 		kill(sentry.init_pid, SIGKILL);
 }
 
+void sentry_fatal(const char *why) { sandbox_kill(why); }
+
+/* Before Linux 6.9 only whole processes can be watched (procwatch.h). */
+static int watch_proc(struct proc *p)
+{
+	int fd = procwatch_open(p);
+	if (fd == -EALREADY)
+		return 0;
+	if (fd < 0)
+		return fd;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_PROC, fd) };
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int r = neg_errno();
+		p->pidfd = safe_close(fd);
+		return r;
+	}
+	return 0;
+}
+
 static int sentry_watch_task(struct task *t)
 {
+	if (!kfeature_has(KF_PIDFD_THREAD))
+		return watch_proc(t->proc);
 	int fd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
 	if (fd < 0)
 		return neg_errno();
@@ -165,6 +197,16 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 				struct task *t = (struct task *)(uintptr_t)(d & ~7ULL);
 				(void)epoll_ctl(epfd, EPOLL_CTL_DEL, t->pidfd, NULL);
 				task_exit(t);
+				sentry_unlock();
+				break;
+			}
+			case EV_PROC: {
+				sentry_lock();
+				struct proc *p = procwatch_exited((int)(d >> 3));
+				if (p) {
+					(void)epoll_ctl(epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
+					proc_exit_tasks(p);
+				}
 				sentry_unlock();
 				break;
 			}

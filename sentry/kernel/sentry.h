@@ -16,6 +16,11 @@ struct vnode;
 void sentry_lock(void);
 void sentry_unlock(void);
 
+/* Kill the whole sandbox now (fail closed): something impossible happened,
+ * e.g. the gofer broke its protocol. Logs and audits why. Safe from any
+ * thread, with or without the lock. */
+void sentry_fatal(const char *why);
+
 struct sandbox_identity {
 	char hostname[65];
 	char domainname[65];

@@ -330,8 +330,10 @@ static struct task *task_new(pid_t tid, pid_t vtid, struct proc *p, struct fs_st
 			     struct cred *cred)
 {
 	struct task *old = task_find(tid);
-	if (old)
+	if (old && old->pidfd >= 0)
 		task_unlink(old); /* a recycled tid whose exit is still on its way */
+	else if (old)
+		task_exit(old); /* watched through its process: no event of its own */
 	struct task *t = calloc(1, sizeof(*t));
 	if (!t || !fs) {
 		free(t);
@@ -425,7 +427,7 @@ static void kill_unknown(pid_t tid)
 	snprintf(s, sizeof(s), "%d", tid);
 	log_debug("task %d of unknown origin: killed", tid);
 	audit_event("kill", audit_fields("reason", "task of unknown origin", "tid", s, NULL));
-	(void)syscall(SYS_tkill, tid, SIGKILL);
+	(void)kill(tid, SIGKILL); /* a thread id: the whole process */
 }
 
 struct task *task_get(pid_t tid)
@@ -461,4 +463,13 @@ void task_exit(struct task *t)
 	if (t->linked)
 		task_unlink(t);
 	task_unref(t);
+}
+
+void proc_exit_tasks(struct proc *p)
+{
+	/* The last task_exit may free p: hold it while its list empties. */
+	p->refcnt++;
+	while (p->threads)
+		task_exit(p->threads);
+	proc_unref(p);
 }

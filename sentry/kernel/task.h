@@ -46,7 +46,7 @@ struct proc {
 	bool linked;
 	pid_t tgid;         /* host */
 	pid_t vpid;         /* in the sandbox's pid namespace */
-	int pidfd;          /* host pidfd of the thread group leader */
+	int pidfd;          /* the leader's pidfd, watched before Linux 6.9, or -1 */
 	char *exe;          /* sandbox path of the running executable */
 	struct vnode *exe_vn;
 	struct task *threads; /* its linked tasks (task.pnext) */
@@ -59,7 +59,7 @@ struct task {
 	bool linked;
 	pid_t tid;          /* host */
 	pid_t vtid;         /* in the sandbox */
-	int pidfd;          /* PIDFD_THREAD pidfd, watched for exit */
+	int pidfd;          /* PIDFD_THREAD pidfd, watched for exit; -1 before Linux 6.9 */
 	struct proc *proc;
 	struct fs_state *fs;
 	struct cred *cred;
@@ -100,6 +100,9 @@ struct proc *proc_find_vpid(pid_t vpid);     /* a linked process by sandbox pid 
  * already) and drop the reference of the link. Handlers still holding it
  * keep a valid struct. */
 void task_exit(struct task *t);
+/* Its thread group is gone (the process's pidfd, before Linux 6.9):
+ * task_exit for each of its linked tasks. */
+void proc_exit_tasks(struct proc *p);
 /* How the sentry learns of a task's exit: called once for each new task;
  * returns 0 or -errno (the task is already gone). Registered by the sentry's
  * event loop (sentry.c). */

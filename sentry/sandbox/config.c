@@ -11,6 +11,42 @@ const char *const default_system_dirs[] = {
 	"usr", "etc", "bin", "sbin", "lib", "lib64", "lib32", "libx32", NULL,
 };
 
+/* What the default view shows of the host's /etc: the files programs read
+ * (name service, dynamic linker, locale and time zone, certificates, shell
+ * start-up, language runtimes and tools), nothing that describes the host's
+ * services, users' secrets or administration (cron, systemd, pam, sudo,
+ * ssh host keys, network and VPN configuration, databases, fstab...).
+ * Names absent on the host are simply absent. An allowlist, because a
+ * denylist can never name every secret a host keeps; what is shown still
+ * obeys the host-permission rule (MNT_HOSTPERM): only what any user of the
+ * host may read. --rootfs / shows the whole host root instead. */
+const char *const etc_allow[] = {
+	/* name service, users, networking basics */
+	"passwd", "group", "nsswitch.conf", "host.conf", "gai.conf", "hosts", "hostname",
+	"resolv.conf", "machine-id", "services", "protocols", "rpc", "networks", "ethertypes",
+	"netconfig", "ldap", "gss",
+	/* dynamic linker, locale, time */
+	"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "locale.alias",
+	"locale.gen", "locale.conf", "default", "environment", "environment.d",
+	/* shells and terminals */
+	"profile", "profile.d", "bash.bashrc", "bash_completion.d", "inputrc", "shells", "skel",
+	"login.defs", "terminfo", "mtab",
+	/* certificates */
+	"ssl", "ca-certificates", "ca-certificates.conf", "pki", "crypto-policies",
+	/* the distribution and its package tools */
+	"debian_version", "os-release", "lsb-release", "issue", "alternatives", "dpkg", "apt",
+	"debconf.conf", "ucf.conf", "adduser.conf", "deluser.conf",
+	/* language runtimes and tools */
+	"python3", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "perl",
+	"pip.conf", "npmrc", "gitconfig", "vim", "emacs", "nanorc", "wgetrc", "mime.types",
+	"mailcap", "magic", "magic.mime", "manpath.config", "xattr.conf", "xdg", "fonts", "xml",
+	"sgml", "groff", "java-17-openjdk", "java-21-openjdk", "maven", "iproute2", "gdb",
+	"debuginfod", "ssh", "fpc.cfg", "gnucobol", "gprofng.rc", "glvnd", "papersize", "R",
+	"ImageMagick-6", "texmf", "subversion", "mercurial", "ruby", "php", "dconf", "gtk-2.0",
+	"gtk-3.0", "X11",
+	NULL,
+};
+
 /* Secrets a sandbox never needs, and files that would name the host. The
  * sandbox gets its own hosts, hostname, resolv.conf and machine-id. */
 const char *const etc_masks[] = {

@@ -32,6 +32,7 @@ struct sandbox_config {
 extern const char *const default_system_dirs[];
 /* Paths (relative to /etc) masked in every view: secrets and host identity. */
 extern const char *const etc_masks[];
+extern const char *const etc_allow[];
 
 int config_add_env(struct sandbox_config *c, const char *kv);
 int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char *spec);

@@ -27,11 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sentry/fs/fs.h"
 #include "sentry/kernel/audit.h"
+#include "sentry/kernel/hostfilter.h"
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "sentry/sandbox/confine.h"
 #include "sentry/sandbox/guest.h"
 #include "sentry/vfs/namei.h"
+#include "platform/kfeatures.h"
 #include "platform/platform.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
@@ -164,6 +168,7 @@ static int build_fs(struct sandbox_config *cfg, struct view *v)
 
 static void audit_exit(int status, int st)
 {
+	audit_flush();
 	struct json_object *f = json_object_new_object();
 	json_object_object_add(f, "status", json_object_new_int(status));
 	if (WIFSIGNALED(st))
@@ -174,6 +179,8 @@ static void audit_exit(int status, int st)
 int sandbox_run(struct sandbox_config *cfg)
 {
 	int r;
+	if (kfeatures_probe() < 0)
+		return 125; /* it said which feature is missing */
 	identity_init(cfg);
 	if (cfg->audit_log && (r = audit_open(cfg->audit_log)) < 0)
 		return log_error_errno(r, "audit log %s", cfg->audit_log), 125;
@@ -206,6 +213,8 @@ int sandbox_run(struct sandbox_config *cfg)
 		goto fail;
 	}
 	sentry.gofer = gofer_client_new(gsock);
+	if (sentry.gofer)
+		gofer_client_set_fatal(sentry.gofer, sentry_fatal);
 	if (!sentry.gofer || sentry_init_events() < 0 || build_fs(cfg, &v) < 0)
 		goto fail;
 	char p[64];
@@ -220,6 +229,8 @@ int sandbox_run(struct sandbox_config *cfg)
 	accept_interpreters(v.root, &gr);
 	sentry_unlock();
 	sentry.listener = gr.listener;
+	if (kfeatures_probe_listener(gr.listener) < 0)
+		goto fail;
 	/* notify_receive() reads into a fixed 256-byte buffer: refuse a kernel
 	 * whose notification is larger rather than let it write past it. */
 	struct notify_sizes nsz;
@@ -229,8 +240,19 @@ int sandbox_run(struct sandbox_config *cfg)
 	}
 	if (notify_set_sync_wakeup(gr.listener) < 0)
 		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
+	if (sentry_confine_mounts() < 0)
+		goto fail;
+	int pidproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pidproc < 0 || procfs_confine(pidproc) < 0) {
+		log_warnx("sentry: procfs cannot use its confined /proc");
+		goto fail;
+	}
 	if ((r = sentry_drop_privileges()) < 0) {
 		log_error_errno(r, "drop the sentry's capabilities");
+		goto fail;
+	}
+	if ((r = sentry_hostfilter_install()) < 0) {
+		log_error_errno(r, "install the sentry's seccomp allowlist");
 		goto fail;
 	}
 	audit_event("start", audit_fields("command", cfg->argv[0], "hostname", sentry.ident.hostname,

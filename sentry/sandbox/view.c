@@ -9,6 +9,7 @@
 #include "sentry/sandbox/view.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,13 +79,24 @@ static const char **masks_for(const char *prefix, bool whole_root)
 	return m;
 }
 
+/* Is DIR the host's own root (whatever spelling)? */
+static bool rootfs_is_host(const char *dir)
+{
+	struct stat a, b;
+	return stat(dir, &a) == 0 && stat("/", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int mount_gofer(struct gofer_client *gc, int idx, const struct gofer_export *x,
-		       struct vnode *mp, unsigned flags, const char *src)
+		       struct vnode *mp, unsigned flags, const char *src, const char *const *allow)
 {
 	struct vnode *root;
 	int r = gofer_fs_new(gc, (uint32_t)idx, (const char *const *)x->masks, x->nmasks, &root);
 	if (r < 0)
 		return r;
+	if (allow && (r = gofer_fs_set_allow(root, allow)) < 0) {
+		vn_unref(root);
+		return r;
+	}
 	r = vfs_mount(root, mp, flags, src, "gofer", NULL);
 	if (r < 0)
 		vn_unref(root);
@@ -222,7 +234,9 @@ static int build_default_root(struct view *v, struct gofer_client *gc)
 		struct vnode *mp;
 		if ((r = tmpfs_add_dir(v->root, name, 0755, &mp)) < 0)
 			return r;
-		r = mount_gofer(gc, (int)i, &v->ex.v[i], mp, MNT_RDONLY | MNT_NODEV | MNT_NOSUID, v->ex.v[i].host_path);
+		r = mount_gofer(gc, (int)i, &v->ex.v[i], mp,
+				MNT_RDONLY | MNT_NODEV | MNT_NOSUID | MNT_HOSTPERM, v->ex.v[i].host_path,
+				!strcmp(name, "etc") ? etc_allow : NULL);
 		vn_unref(mp);
 		if (r < 0)
 			return r;
@@ -293,8 +307,11 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 				m[n++] = x->masks[i];
 		if ((r = gofer_fs_new(gc, 0, m, n, &v->root)) < 0)
 			return r;
-		if ((r = vfs_mount(v->root, NULL, MNT_RDONLY | MNT_NODEV | MNT_NOSUID, cfg->rootfs,
-				   "gofer", NULL)) < 0)
+		/* The host's own root holds the host's secrets: host permissions
+		 * (MNT_HOSTPERM). A container image's root is the container's. */
+		unsigned hostperm = rootfs_is_host(cfg->rootfs) ? MNT_HOSTPERM : 0;
+		if ((r = vfs_mount(v->root, NULL, MNT_RDONLY | MNT_NODEV | MNT_NOSUID | hostperm,
+				   cfg->rootfs, "gofer", NULL)) < 0)
 			return r;
 	} else if ((r = build_default_root(v, gc)) < 0) {
 		return r;
@@ -350,7 +367,7 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 			r = mount_new_tmpfs(mp, 01777, MNT_NOSUID | MNT_NODEV, "tmpfs");
 		else
 			r = mount_gofer(gc, (int)bind_idx, &v->ex.v[bind_idx], mp,
-					MNT_RDONLY | MNT_NOSUID | MNT_NODEV, m->src), bind_idx++;
+					MNT_RDONLY | MNT_NOSUID | MNT_NODEV, m->src, NULL), bind_idx++;
 		vn_unref(mp);
 		if (r < 0)
 			return log_error_errno(r, "mount %s", m->dst);

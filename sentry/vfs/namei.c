@@ -18,11 +18,19 @@ int vfs_permission(struct vnode *vn, const struct cred *c, int mask)
 {
 	if (!c || !mask)
 		return 0;
+	struct stat st;
+	int r;
+	if (vn->mnt && (vn->mnt->flags & MNT_HOSTPERM)) {
+		/* Host system files: what an unprivileged host user may do,
+		 * whoever the guest is (see MNT_HOSTPERM). */
+		if ((r = vfs_getattr(vn, &st)) < 0)
+			return r;
+		if ((unsigned)(mask & 7) & ~(unsigned)(st.st_mode & 7))
+			return -EACCES;
+	}
 	if (cred_is_root(c) && (vn->type == VDIR || !(mask & X_OK)))
 		return 0;
-	struct stat st;
-	int r = vfs_getattr(vn, &st);
-	if (r < 0)
+	if ((r = vfs_getattr(vn, &st)) < 0)
 		return r;
 	if (cred_is_root(c))
 		return (st.st_mode & 0111) ? 0 : -EACCES;

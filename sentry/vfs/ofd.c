@@ -13,12 +13,19 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
 
 #define OFD_BUCKETS 1024
-static struct ofd *ofd_tab[OFD_BUCKETS]; /* by key */
+static struct ofd *ofd_tab[OFD_BUCKETS]; /* by (dev, ino) */
 static struct ofd *wd_tab[OFD_BUCKETS];  /* by inotify watch */
 static int inofd = -1;
+static bool overflowed;
+
+static unsigned ofd_bucket(dev_t dev, ino_t ino)
+{
+	return (unsigned)((ino ^ ((uint64_t)dev * 0x9e3779b97f4a7c15ull)) % OFD_BUCKETS);
+}
 
 int ofd_notify_fd(void)
 {
@@ -27,10 +34,10 @@ int ofd_notify_fd(void)
 	return inofd < 0 ? neg_errno() : inofd;
 }
 
-struct ofd *ofd_find(uint64_t key)
+struct ofd *ofd_find(dev_t dev, ino_t ino)
 {
-	for (struct ofd *o = ofd_tab[key % OFD_BUCKETS]; o; o = o->hnext)
-		if (o->key == key)
+	for (struct ofd *o = ofd_tab[ofd_bucket(dev, ino)]; o; o = o->hnext)
+		if (o->ino == ino && o->dev == dev)
 			return o;
 	return NULL;
 }
@@ -40,17 +47,23 @@ int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd)
 	int r = ofd_notify_fd();
 	if (r < 0)
 		return r;
-	_cleanup_close_ int ours = memfd_create("moat-dir", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (ours < 0)
+	_cleanup_close_ int mfd = memfd_create("moat-dir", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
 		return neg_errno();
 	/* Nothing the guest does can give the placeholder content. */
-	(void)fcntl(ours, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	(void)fcntl(mfd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
 	char self[64];
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", ours);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", mfd);
 	/* The guest's own open file description: read-only, so its last close
-	 * is an IN_CLOSE_NOWRITE (ours is read-write and never reports). */
+	 * is an IN_CLOSE_NOWRITE. Ours is read-only too, so that a write lease
+	 * on it tells whether the guest's is still open (ofd_closed); it is
+	 * closed only after the watch is gone. The read-write memfd itself
+	 * goes away here (its close is an IN_CLOSE_WRITE, not watched). */
 	_cleanup_close_ int guest = open(self, O_RDONLY | O_CLOEXEC);
 	if (guest < 0)
+		return neg_errno();
+	_cleanup_close_ int ours = open(self, O_RDONLY | O_CLOEXEC);
+	if (ours < 0)
 		return neg_errno();
 	struct stat st;
 	if (fstat(ours, &st) < 0)
@@ -63,13 +76,14 @@ int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd)
 		inotify_rm_watch(inofd, wd);
 		return -ENOMEM;
 	}
-	o->key = st.st_ino;
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
 	o->vn = vn_ref(vn);
 	o->flags = flags;
 	o->memfd = TAKE_FD(ours);
 	o->wd = wd;
-	o->hnext = ofd_tab[o->key % OFD_BUCKETS];
-	ofd_tab[o->key % OFD_BUCKETS] = o;
+	o->hnext = ofd_tab[ofd_bucket(o->dev, o->ino)];
+	ofd_tab[ofd_bucket(o->dev, o->ino)] = o;
 	o->wnext = wd_tab[(unsigned)wd % OFD_BUCKETS];
 	wd_tab[(unsigned)wd % OFD_BUCKETS] = o;
 	*ret = o;
@@ -79,7 +93,7 @@ int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd)
 
 static void ofd_free(struct ofd *o)
 {
-	for (struct ofd **pp = &ofd_tab[o->key % OFD_BUCKETS]; *pp; pp = &(*pp)->hnext)
+	for (struct ofd **pp = &ofd_tab[ofd_bucket(o->dev, o->ino)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == o) {
 			*pp = o->hnext;
 			break;
@@ -96,6 +110,34 @@ static void ofd_free(struct ofd *o)
 	free(o);
 }
 
+/* Has the guest closed its last copy? A write lease is granted only when no
+ * other open file description of the inode exists than the one asking
+ * (ours, read-only), so this needs no event. */
+static bool ofd_closed(const struct ofd *o)
+{
+	if (fcntl(o->memfd, F_SETLEASE, F_WRLCK) < 0)
+		return false; /* EAGAIN: still open (or no leases: keep it) */
+	(void)fcntl(o->memfd, F_SETLEASE, F_UNLCK);
+	return true;
+}
+
+/* The inotify queue overflowed: close events were lost. Look at every live
+ * placeholder once. O(live placeholders), at most once per
+ * max_queued_events (16384 by default) events, so amortized O(1) each. */
+static void ofd_recheck_all(void)
+{
+	size_t freed = 0;
+	for (size_t i = 0; i < OFD_BUCKETS; i++)
+		for (struct ofd *o = ofd_tab[i], *next; o; o = next) {
+			next = o->hnext;
+			if (ofd_closed(o)) {
+				ofd_free(o);
+				freed++;
+			}
+		}
+	log_debug("placeholder events overflowed: %zu closed placeholders found", freed);
+}
+
 void ofd_events(void)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -106,6 +148,12 @@ void ofd_events(void)
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
 			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				/* After what is still queued, which frees only
+				 * what it names. */
+				overflowed = true;
+				continue;
+			}
 			if (!(ev->mask & IN_CLOSE_NOWRITE))
 				continue;
 			for (struct ofd *o = wd_tab[(unsigned)ev->wd % OFD_BUCKETS]; o; o = o->wnext)
@@ -114,16 +162,17 @@ void ofd_events(void)
 					break;
 				}
 		}
+		if (overflowed) {
+			overflowed = false;
+			ofd_recheck_all();
+		}
 	}
 }
 
 /* A copy of the guest's open file (same description, same position). */
 static int guest_file(struct task *t, int fd)
 {
-	if (t->pidfd < 0)
-		return -ESRCH;
-	int f = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
-	return f < 0 ? (errno == EBADF ? -EBADF : neg_errno()) : f;
+	return task_file_dup(t, fd);
 }
 
 int ofd_pos_get(struct task *t, int fd, uint64_t *ret)
@@ -160,7 +209,7 @@ int ofd_from_guest(struct task *t, int fd, struct ofd **ret_ofd, struct vnode **
 	struct ofd *o = NULL;
 	struct vnode *vn = NULL;
 	if (S_ISREG(st.st_mode)) {
-		o = ofd_find(st.st_ino);
+		o = ofd_find(st.st_dev, st.st_ino);
 		vn = o ? o->vn : vfs_hostino_lookup(st.st_dev, st.st_ino);
 	}
 	*ret_ofd = o;

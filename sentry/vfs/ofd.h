@@ -5,7 +5,10 @@
  * position is the directory position (so lseek, rewinddir, telldir and
  * seekdir run natively and are shared across dup and fork exactly like the
  * kernel's f_pos); and an inotify IN_CLOSE_NOWRITE watch on it tells the
- * sentry that the guest closed its last copy. Guest fds are looked up with
+ * sentry that the guest closed its last copy. If the inotify queue overflows
+ * and close events are lost, every live placeholder is checked with a write
+ * lease on the sentry's own read-only copy (granted only once the guest's
+ * is gone), so none leaks. Guest fds are looked up with
  * one stat of /proc/<tid>/fd/<n> (see ofd_from_guest). */
 #pragma once
 #include <stdint.h>
@@ -15,10 +18,11 @@
 struct task;
 
 struct ofd {
-	uint64_t key;            /* placeholder memfd's inode */
+	dev_t dev;               /* placeholder memfd's device and inode: */
+	ino_t ino;               /* the key (an inode number alone is not unique) */
 	struct vnode *vn;        /* reference */
 	int flags;               /* guest open flags */
-	int memfd;               /* the sentry's own reference to the inode */
+	int memfd;               /* the sentry's own reference to the inode (read-only) */
 	int wd;                  /* inotify watch */
 	struct dirent_list dents;/* getdents snapshot, taken at position 0 */
 	bool dents_valid;
@@ -28,7 +32,7 @@ struct ofd {
 /* Make a placeholder for vn; *ret_guestfd is the fd to hand the guest (the
  * caller closes its copy after ADDFD). */
 int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd);
-struct ofd *ofd_find(uint64_t key);
+struct ofd *ofd_find(dev_t dev, ino_t ino);
 /* The inotify fd the control thread watches; ofd_events() reads it. */
 int ofd_notify_fd(void);
 void ofd_events(void);

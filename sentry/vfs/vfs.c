@@ -17,6 +17,26 @@ static struct mount *mount_list, **mount_tail = &mount_list;
 static struct mount *root_mount;
 static unsigned next_minor = 1;
 
+static void (*block_begin)(void), (*block_end)(void);
+
+void vfs_set_block_ops(void (*begin)(void), void (*end)(void))
+{
+	block_begin = begin;
+	block_end = end;
+}
+
+void vfs_block_begin(void)
+{
+	if (block_begin)
+		block_begin();
+}
+
+void vfs_block_end(void)
+{
+	if (block_end)
+		block_end();
+}
+
 uint64_t vfs_next_ino(void) { return __atomic_add_fetch(&next_ino, 1, __ATOMIC_RELAXED); }
 
 /* Anonymous-device-like numbers (major 0, as the kernel gives tmpfs/proc). */
@@ -98,6 +118,10 @@ void vn_unref(struct vnode *vn)
 	/* Iterative, so dropping a deep chain of parents does not recurse. */
 	while (vn && --vn->refcnt == 0) {
 		struct vnode *parent = vn->parent;
+		/* Only negative entries can be left: a positive one holds a
+		 * reference on its child, and the child one on us. */
+		if (vn->dentries)
+			dcache_remove_children(vn);
 		if (vn->ops && vn->ops->release)
 			vn->ops->release(vn);
 		free(vn->name);
@@ -252,14 +276,24 @@ ssize_t vfs_path(struct vnode *root, struct vnode *vn, char *buf, size_t len, bo
 
 /* ---- host (dev, ino) -> vnode ------------------------------------------ */
 
+/* Cached (gofer) entries kept at most: the guest's open files it is likely
+ * to fstat again. Each pins a vnode and with it the parent directories'
+ * vnodes; 4096 is more than a typical process holds open (RLIMIT_NOFILE's
+ * usual soft limit is 1024) and keeps the pinned memory to about a MiB. */
+#define HOSTINO_CACHE_MAX 4096
+#define HOSTINO_BUCKETS 4096
+
 struct hostino {
 	dev_t dev;
 	ino_t ino;
 	struct vnode *vn;
 	struct hostino *next;
+	bool cached;                        /* evictable, on the LRU list */
+	struct hostino *lru_prev, *lru_next; /* prev is warmer */
 };
-#define HOSTINO_BUCKETS 4096
 static struct hostino *hostino_tab[HOSTINO_BUCKETS];
+static struct hostino *lru_head, *lru_tail;
+static size_t hostino_n, hostino_ncached;
 
 static unsigned hostino_hash(dev_t dev, ino_t ino)
 {
@@ -267,29 +301,104 @@ static unsigned hostino_hash(dev_t dev, ino_t ino)
 	return XXH3_64bits(k, sizeof(k)) % HOSTINO_BUCKETS;
 }
 
-void vfs_hostino_add(dev_t dev, ino_t ino, struct vnode *vn)
+static void hostino_lru_unlink(struct hostino *e)
 {
-	unsigned h = hostino_hash(dev, ino);
-	for (struct hostino *e = hostino_tab[h]; e; e = e->next)
-		if (e->dev == dev && e->ino == ino) {
-			if (e->vn != vn) {
-				struct vnode *old = e->vn;
-				e->vn = vn_ref(vn);
-				vn_unref(old);
-			}
-			return;
-		}
-	struct hostino *e = malloc(sizeof(*e));
-	if (!e)
-		return; /* only loses a translation, never correctness of access */
-	*e = (struct hostino){ .dev = dev, .ino = ino, .vn = vn_ref(vn), .next = hostino_tab[h] };
-	hostino_tab[h] = e;
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
 }
 
-struct vnode *vfs_hostino_lookup(dev_t dev, ino_t ino)
+static void hostino_lru_push(struct hostino *e)
+{
+	e->lru_prev = NULL;
+	e->lru_next = lru_head;
+	if (lru_head)
+		lru_head->lru_prev = e;
+	else
+		lru_tail = e;
+	lru_head = e;
+}
+
+static struct hostino *hostino_find(dev_t dev, ino_t ino)
 {
 	for (struct hostino *e = hostino_tab[hostino_hash(dev, ino)]; e; e = e->next)
 		if (e->dev == dev && e->ino == ino)
-			return e->vn;
+			return e;
 	return NULL;
 }
+
+static void hostino_evict_one(void)
+{
+	struct hostino *e = lru_tail;
+	hostino_lru_unlink(e);
+	for (struct hostino **pp = &hostino_tab[hostino_hash(e->dev, e->ino)]; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	hostino_n--;
+	hostino_ncached--;
+	struct vnode *vn = e->vn;
+	free(e);
+	vn_unref(vn);
+}
+
+static void hostino_put(dev_t dev, ino_t ino, struct vnode *vn, bool cached)
+{
+	struct hostino *e = hostino_find(dev, ino);
+	if (e) {
+		if (e->vn != vn) {
+			struct vnode *old = e->vn;
+			e->vn = vn_ref(vn);
+			vn_unref(old);
+		}
+		if (e->cached) {
+			hostino_lru_unlink(e);
+			if (cached) {
+				hostino_lru_push(e);
+			} else {
+				e->cached = false; /* now owned by a bounded filesystem */
+				hostino_ncached--;
+			}
+		}
+		return;
+	}
+	if (cached && hostino_ncached >= HOSTINO_CACHE_MAX)
+		hostino_evict_one();
+	e = malloc(sizeof(*e));
+	if (!e)
+		return; /* only loses a translation, never correctness of access */
+	unsigned h = hostino_hash(dev, ino);
+	*e = (struct hostino){ .dev = dev, .ino = ino, .vn = vn_ref(vn), .next = hostino_tab[h],
+			       .cached = cached };
+	hostino_tab[h] = e;
+	hostino_n++;
+	if (cached) {
+		hostino_lru_push(e);
+		hostino_ncached++;
+	}
+}
+
+void vfs_hostino_add(dev_t dev, ino_t ino, struct vnode *vn) { hostino_put(dev, ino, vn, false); }
+
+void vfs_hostino_cache(dev_t dev, ino_t ino, struct vnode *vn) { hostino_put(dev, ino, vn, true); }
+
+struct vnode *vfs_hostino_lookup(dev_t dev, ino_t ino)
+{
+	struct hostino *e = hostino_find(dev, ino);
+	if (!e)
+		return NULL;
+	if (e->cached) {
+		hostino_lru_unlink(e);
+		hostino_lru_push(e);
+	}
+	return e->vn;
+}
+
+size_t vfs_hostino_count(void) { return hostino_n; }

@@ -4,8 +4,10 @@
  *
  * Locking: the whole VFS is protected by the sentry lock (sentry.h); every
  * function here is called with it held. A filesystem that must wait (a gofer
- * round trip) may drop it with sentry_unlock()/sentry_lock() and must then
- * re-check any state it looked at before.
+ * round trip, a FIFO open) brackets the wait with vfs_block_begin() and
+ * vfs_block_end(), which drop and retake that lock; it must hold references
+ * on whatever it uses across the wait, re-check any state it looked at
+ * before, and say at the top of the function that it drops the lock.
  *
  * Lifetime: a vnode is reference counted (vn_ref/vn_unref). The dentry cache
  * holds one reference on each cached child; a filesystem's tree (tmpfs) holds
@@ -19,6 +21,7 @@
 
 struct vnode;
 struct mount;
+struct dentry;
 struct task;
 struct cred;
 struct statfs;
@@ -82,7 +85,10 @@ struct setattr {
 /* Filesystem operations. All return 0 (or a length) or -errno. A NULL
  * mutation operation means the filesystem is read-only there: -EROFS.
  * "name" is always a single component, never "", "." or "..", never
- * containing '/'; the VFS has already checked that. */
+ * containing '/'; the VFS has already checked that.
+ * lookup, getattr, readlink, open and readdir may wait with the lock dropped
+ * (vfs_block_begin): callers hold references on the vnodes they pass and
+ * must not rely on other VFS state staying as it was across the call. */
 struct fs_ops {
 	const char *name;
 	/* Children of a directory; *ret is a new reference. -ENOENT if absent. */
@@ -131,12 +137,19 @@ struct vnode {
 	struct mount *mounted;        /* a mount on top of this vnode, or NULL */
 	void *priv;                   /* filesystem private */
 	bool unlinked;                /* removed from its parent (getcwd shows " (deleted)") */
+	struct dentry *dentries;      /* dentry cache entries under this directory */
 };
 
 #define MNT_RDONLY 0x1
 #define MNT_NOEXEC 0x2
 #define MNT_NOSUID 0x4
 #define MNT_NODEV 0x8
+/* Host system files (the default view, --rootfs /): besides the guest's own
+ * credentials, access needs the file's "other" permission bits, as for an
+ * unprivileged host user. The guest's root is root of the sandbox, not of
+ * the host: a root-only host file (a key, a password, a hard link to one)
+ * stays unreadable inside unless the user binds it. */
+#define MNT_HOSTPERM 0x10
 
 struct mount {
 	struct vnode *root;       /* root of the mounted fs */
@@ -149,6 +162,15 @@ struct mount {
 	struct mount *next;       /* all mounts, in mount order */
 };
 
+/* Waiting inside a filesystem: vfs_block_begin() drops the lock the VFS is
+ * called with, vfs_block_end() takes it back. The kernel core installs the
+ * pair (vfs_set_block_ops), so the VFS and filesystems need not know what
+ * the lock is; with none installed (unit tests without the sentry) both do
+ * nothing. */
+void vfs_set_block_ops(void (*begin)(void), void (*end)(void));
+void vfs_block_begin(void);
+void vfs_block_end(void);
+
 /* vnode allocation and references */
 struct vnode *vn_alloc(const struct fs_ops *ops, struct mount *mnt, enum vtype type, uint64_t ino,
 		       struct vnode *parent, const char *name);
@@ -157,11 +179,14 @@ void vn_unref(struct vnode *vn);
 uint64_t vfs_next_ino(void); /* fresh sandbox inode numbers for synthesized files */
 
 /* Dentry cache: (parent, name) -> child, hashed with xxHash. Holds a reference
- * on the child; negative entries (child NULL) remember -ENOENT. */
+ * on the child; negative entries (child NULL) remember -ENOENT. Bounded: an
+ * insert may evict cold entries and so release vnodes nobody else holds
+ * (dcache.c). A vnode's entries go when it is released. */
 struct vnode *dcache_lookup(struct vnode *dir, const char *name, bool *ret_negative);
 int dcache_insert(struct vnode *dir, const char *name, struct vnode *child /* NULL: negative */);
 void dcache_remove(struct vnode *dir, const char *name);
 void dcache_remove_children(struct vnode *dir);
+void dcache_stats(size_t *ret_positive, size_t *ret_negative);
 
 /* Mount table */
 struct mount *vfs_root_mount(void);
@@ -184,6 +209,14 @@ int vfs_getattr(struct vnode *vn, struct stat *st);
 ssize_t vfs_path(struct vnode *root, struct vnode *vn, char *buf, size_t len, bool deleted_suffix);
 
 /* Host (dev, ino) -> vnode, for translating host answers (fstat, maps,
- * /proc/self/fd) about fds moat handed out. The map holds a reference. */
+ * /proc/self/fd) about fds moat handed out. The map holds a reference.
+ * vfs_hostino_add: for filesystems whose objects are bounded by their own
+ * limits (tmpfs, devfs); kept while the vnode lives. vfs_hostino_cache: for
+ * the unbounded rest (host files of the gofer fs); kept up to
+ * HOSTINO_CACHE_MAX, least recently used first out. Losing an entry only
+ * makes fstat of a long-untouched guest fd show the host's device (never
+ * more of the host than the guest's fd itself can reveal). */
 void vfs_hostino_add(dev_t dev, ino_t ino, struct vnode *vn);
+void vfs_hostino_cache(dev_t dev, ino_t ino, struct vnode *vn);
+size_t vfs_hostino_count(void);
 struct vnode *vfs_hostino_lookup(dev_t dev, ino_t ino); /* borrowed */

@@ -87,6 +87,42 @@ check_output "exec of a directory: 126 from sh" 126 \
 	mrun -- /bin/sh -c '/usr 2>/dev/null; echo $?'
 check_output "#! naming a missing interpreter: 127 from sh (ENOENT)" 127 \
 	mrun -- /bin/sh -c 'printf "#!/no/such/interp\n" > /tmp/m && chmod +x /tmp/m && { /tmp/m 2>/dev/null; echo $?; }'
+# moat puts two fds in the guest for an exec; with none free (or one), the
+# exec fails with EMFILE (natively it runs) but must neither hang nor leak.
+EMFILE_PY='
+import os, resource, fcntl
+def nfds():
+    n = 0
+    for fd in range(64):
+        try:
+            fcntl.fcntl(fd, fcntl.F_GETFD)
+            n += 1
+        except OSError:
+            pass
+    return n
+resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+fds = []
+try:
+    while True:
+        fds.append(os.open("/dev/null", os.O_RDONLY))
+except OSError:
+    pass
+for keep in (0, 1, 2):
+    if keep:
+        os.close(fds.pop())
+    n = nfds()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.execv("/bin/echo", ["echo", "ok"])
+        except OSError as e:
+            print("ok" if e.errno == 24 and nfds() == n else "fds %d -> %d: %s" % (n, nfds(), e), flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+'
+check_output "exec at the fd limit: runs or fails with EMFILE, no hang, no fd left" "ok
+ok
+ok" mrun -- python3 -c "$EMFILE_PY"
 check "moat run of a missing program fails" \
 	/bin/sh -c "! '$MOAT' run -- /nonexistent/prog </dev/null"
 

@@ -299,3 +299,17 @@ host_tmpdir()
 	at_exit "rm -rf '$d'"
 	echo "$d"
 }
+
+# etc_find FIND-ARGS...: what `find` shows of the host's /etc to an
+# unprivileged host user, over the names the default view shows in /etc (an
+# allowlist; host files are served with the permissions of "other"). Paths
+# print as /etc/NAME/... and sorted, as `mrun -- find /etc ...` would.
+etc_find()
+{
+	local names
+	names=$(mrun -- /bin/ls -A /etc) || return 1
+	# shellcheck disable=SC2086
+	(cd /etc && timeout "$MOAT_TIMEOUT" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		find $names "$@" 2>/dev/null) | sed 's|^|/etc/|' | sort
+}
+

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Integration: the sandbox's own /proc (sentry/fs_procfs.c). Real programs
+# Integration: the sandbox's own /proc (sentry/fs/procfs/). Real programs
 # find what they need there, and nothing of the host shows through: not its
 # hostname, kernel version, boot id, pids, mounts or paths.
 . "$(dirname "$0")/lib.sh"

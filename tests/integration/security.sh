@@ -430,4 +430,124 @@ EOF
 }
 check "--audit-log: JSON lines with start, exec+argv, denied mount, exit" t_audit
 
+# --- netlink: route and sock_diag only (issue 6) ----------------------------------
+# A uevent socket would receive the host's device events (kobject uevents are
+# not per network namespace for the kernel's own broadcasts).
+t_netlink()
+{
+	mrun -- python3 -c '
+import errno, socket, sys
+AF_NETLINK, NETLINK_ROUTE, NETLINK_SOCK_DIAG, NETLINK_AUDIT, NETLINK_KOBJECT_UEVENT = 16, 0, 4, 9, 15
+socket.socket(AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE).close()
+socket.socket(AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG).close()
+for proto in (NETLINK_KOBJECT_UEVENT, NETLINK_AUDIT, 12, 31):
+    try:
+        socket.socket(AF_NETLINK, socket.SOCK_RAW, proto)
+    except OSError as e:
+        if e.errno != errno.EPROTONOSUPPORT:
+            sys.exit("netlink protocol %d: %s" % (proto, e))
+    else:
+        sys.exit("netlink protocol %d was allowed" % proto)
+'
+}
+check "AF_NETLINK: route and sock_diag work, uevent, audit and others give EPROTONOSUPPORT" t_netlink
+
+# --- Linux AIO would draw on the host-wide fs.aio-max-nr (issue 6) ------------------
+t_aio()
+{
+	mrun -- python3 -c '
+import ctypes, errno, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ctx = ctypes.c_ulong(0)
+if libc.syscall(206, 1024, ctypes.byref(ctx)) != -1 or ctypes.get_errno() != errno.ENOSYS:
+    sys.exit("io_setup was not refused with ENOSYS")
+'
+}
+check "io_setup is refused (ENOSYS), so a guest cannot use up the host's AIO contexts" t_aio
+
+# --- root inside is not root over host files (issue 6) ------------------------------
+# Host system files are served with the permissions of an unprivileged host
+# user: a root-only file, a hard link to a masked secret and the contents of a
+# root-only directory stay unreadable to the guest's root; /etc shows an
+# allowlist. Binding a directory explicitly makes its files readable.
+t_root_only_host_files()
+{
+	local d=/usr/local/share f="moat-sec-ro-$$-$RANDOM" r=0 out
+	echo "host-secret-$f" >"$d/$f.file" && chmod 600 "$d/$f.file" || return 1
+	at_exit "rm -rf '$d/$f.file' '$d/$f.link' '$d/$f.dir' '/etc/$f'"
+	ln /etc/shadow "$d/$f.link" 2>/dev/null || echo "no hard link across filesystems: link case not tried" >&2
+	mkdir -m 700 "$d/$f.dir" && echo "host-secret-$f" >"$d/$f.dir/inner" && chmod 644 "$d/$f.dir/inner"
+	echo "host-secret-$f" >"/etc/$f" && chmod 600 "/etc/$f"
+	for args in "" "--rootfs /"; do
+		# shellcheck disable=SC2086
+		out=$(mrun $args -- /bin/sh -c "cat '$d/$f.file' '$d/$f.dir/inner' '/etc/$f'; ls '$d/$f.dir'; test -e '$d/$f.link' && head -c 64 '$d/$f.link'; id -u" 2>&1)
+		echo "[$args] $out" >&2
+		case $out in *"host-secret-$f"* | *'root:'*) r=1 ;; esac
+		case $out in *0) ;; *) r=1 ;; esac
+	done
+	out=$(mrun --bind "$d:/mnt" -- cat "/mnt/$f.file")
+	[ "$out" = "host-secret-$f" ] || { echo "a bound root-only file is not readable: $out" >&2; r=1; }
+	out=$(mrun -- /bin/sh -c 'ls /etc')
+	for x in shadow gshadow sudoers fstab cron.d systemd pam.d "$f"; do
+		grep -qx "$x" <<<"$out" && { echo "/etc/$x is listed" >&2; r=1; }
+	done
+	for x in passwd group ld.so.cache nsswitch.conf ssl; do
+		grep -qx "$x" <<<"$out" || { echo "/etc/$x is missing" >&2; r=1; }
+	done
+	return $r
+}
+check "guest root cannot read root-only host files, hard links to secrets or root-only directories; /etc is an allowlist" t_root_only_host_files
+
+# --- the sentry itself sees nothing of the host's files (issue 6) -------------------
+# Checked from outside: the moat process (the sentry) runs in a mount
+# namespace of its own whose root holds only /proc and a few device nodes.
+t_sentry_mounts()
+{
+	local sentry r=0 root
+	start_guest "moat-sec-sentry-$$" 'import time; print("ready", flush=True); time.sleep(30)' || return 1
+	sentry=$(pgrep -P "$MOAT_PID" -x moat | head -n 1)
+	if [ -z "$sentry" ]; then
+		echo "no moat process under $MOAT_PID" >&2
+		r=1
+	else
+		root=$(ls -A "/proc/$sentry/root/" | tr '\n' ' ')
+		echo "the sentry's root: $root" >&2
+		[ "$root" = "dev proc tmp " ] || r=1
+		[ -z "$(ls -A "/proc/$sentry/root/tmp/")" ] || r=1
+		[ "$(readlink "/proc/$sentry/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] || r=1
+		[ ! -e "/proc/$sentry/root/etc/passwd" ] || r=1
+		# Its /proc shows processes only: nothing system-wide to write.
+		for f in sysrq-trigger sys kcore meminfo; do
+			[ ! -e "/proc/$sentry/root/proc/$f" ] || { echo "the sentry sees /proc/$f" >&2; r=1; }
+		done
+		[ -e "/proc/$sentry/root/proc/self" ] || r=1
+	fi
+	kill -9 "$GUEST_PID"
+	wait "$MOAT_PID"
+	return $r
+}
+check "the sentry runs in its own mount namespace holding only a pid-only /proc, device nodes and a private /tmp" t_sentry_mounts
+
+# --- the sentry runs under its own seccomp allowlist (issue 6) ----------------------
+t_sentry_filter()
+{
+	local sentry r=0 st
+	start_guest "moat-sec-filter-$$" 'import time; print("ready", flush=True); time.sleep(30)' || return 1
+	sentry=$(pgrep -P "$MOAT_PID" -x moat | head -n 1)
+	grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs):' "/proc/$sentry/status" >&2
+	grep -q '^Seccomp:[[:space:]]*2' "/proc/$sentry/status" || r=1
+	grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$sentry/status" || r=1
+	kill -9 "$GUEST_PID"
+	wait "$MOAT_PID"
+	# A call outside the list kills the sentry, and the sandbox with it.
+	MOAT_TEST_HOSTFILTER=selftest timeout 20 "$MOAT" run -- /bin/sh -c 'sleep 5; echo survived' \
+		>"$T_TMP/selftest.out" 2>&1 </dev/null
+	st=$?
+	echo "selftest: status $st, output: $(head -c 200 "$T_TMP/selftest.out")" >&2
+	[ "$st" = $((128 + 31)) ] || r=1 # SIGSYS
+	grep -q survived "$T_TMP/selftest.out" && r=1
+	return $r
+}
+check "the sentry runs under its own seccomp allowlist; a call outside it kills the sandbox" t_sentry_filter
+
 done_testing

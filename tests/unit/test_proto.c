@@ -982,6 +982,44 @@ TEST(gofer_death_fails_closed)
 	gofer_client_free(g.gc);
 }
 
+static int t_fatal_calls;
+static void t_fatal(const char *why)
+{
+	(void)why;
+	t_fatal_calls++;
+}
+
+/* A reply that breaks the protocol must end the sandbox at once (the fatal
+ * hook), not only fail the call: a garbage frame, then a well-formed reply
+ * under a tag nobody asked for (out of order). The test plays the gofer. */
+TEST(gofer_bad_reply_is_fatal)
+{
+	for (int kind = 0; kind < 2; kind++) {
+		int sv[2];
+		ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+		struct gofer_client *gc = gofer_client_new(sv[0]);
+		ASSERT_TRUE(gc != NULL);
+		gofer_client_set_fatal(gc, t_fatal);
+		t_fatal_calls = 0;
+		uint8_t frame[GOFER_HDR_SIZE];
+		memset(frame, 0xa5, sizeof(frame));
+		if (kind == 1) {
+			struct gofer_hdr h = { .len = GOFER_HDR_SIZE, .op = GOFER_OP_WALK, .tag = 0x7fffffff,
+					       .status = -ENOENT };
+			gofer_hdr_encode(frame, &h);
+		}
+		/* Queued before the request: the client reads it as the reply. */
+		ASSERT_EQ(send(sv[1], frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+		struct gofer_node n;
+		EXPECT_EQ(gofer_walk(gc, 1, "x", &n), -EIO);
+		EXPECT_EQ(t_fatal_calls, 1);
+		EXPECT_EQ(gofer_walk(gc, 1, "x", &n), -EIO);
+		EXPECT_EQ(t_fatal_calls, 1); /* once */
+		gofer_client_free(gc);
+		close(sv[1]);
+	}
+}
+
 static int t_status_field(pid_t pid, const char *key, char *out, size_t len)
 {
 	char path[64], line[256];

@@ -299,7 +299,7 @@ static uint32_t t_expect(int nr, const uint64_t args[6])
 		const struct sys_argrule *r = &e->rules[i];
 		uint64_t v = args[r->argno];
 		if (r->mask ? (v & r->mask) == r->value : v == r->value)
-			return match;
+			return r->notify ? SECCOMP_RET_USER_NOTIF : match;
 	}
 	return refuse;
 }

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/* The sentry's own seccomp allowlist: the host syscalls it may make once the
+ * sandbox is running. Installed by the setup thread (TSYNC, before any worker
+ * exists) right after the sentry dropped its privileges; anything else kills
+ * the whole sentry, and with it the sandbox (fail closed: pid 1 and the gofer
+ * die with it). The table is data so that `moat syscalls --host` prints the
+ * same list the filter is built from, with one line of why per entry.
+ *
+ * Argument rules where a call could widen what the sentry can do:
+ *  - mmap/mprotect never executable (the sentry loads no code after setup);
+ *  - clone only for threads (CLONE_THREAD set; no namespace flags), and
+ *    clone3 answers ENOSYS so that glibc falls back to clone, whose flags the
+ *    filter can see;
+ *  - ioctl only the seccomp listener's requests and FIONREAD;
+ *  - no socket is created after setup: only sendmsg/recvmsg (the gofer's);
+ *  - no path outside its own mount namespace can be named at all (see
+ *    sentry/sandbox/confine.c), so openat, mkdir and unlinkat reach only
+ *    donated directories, /proc, its device nodes and its private /tmp.
+ * The list was measured: the whole test suite run with every other call
+ * logged (MOAT_TEST_HOSTFILTER=log) made no other call.
+ * MOAT_TEST_HOSTFILTER (tests and development only): "log" logs calls that
+ * are not listed instead of killing (a run then shows what is missing);
+ * "selftest" makes one forbidden call right after installing, which must
+ * kill the sentry (the test checks that from outside). */
+#include "sentry/kernel/hostfilter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#define A(n, o, v) { .arg = (n), .op = (o), .datum_a = (v) }
+#define AM(n, mask, v) { .arg = (n), .op = SCMP_CMP_MASKED_EQ, .datum_a = (mask), .datum_b = (v) }
+
+#define CLONE_NS_ALL                                                                  \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
+	 CLONE_NEWPID | CLONE_NEWNET)
+
+/* One line per (syscall, rule set); several lines for one syscall allow it
+ * when any of them matches. */
+const struct host_rule sentry_host_rules[] = {
+	/* serving notifications */
+	{ "ioctl", "seccomp listener: RECV, SEND, ID_VALID, ADDFD", 1,
+	  { A(1, SCMP_CMP_EQ, SECCOMP_IOCTL_NOTIF_RECV) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SECCOMP_IOCTL_NOTIF_SEND) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SECCOMP_IOCTL_NOTIF_ID_VALID) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SECCOMP_IOCTL_NOTIF_ADDFD) } },
+	{ "ioctl", "FIONREAD: the placeholder watch's queue", 1, { A(1, SCMP_CMP_EQ, FIONREAD) } },
+	{ "process_vm_readv", "reading guest arguments, each pointer once" },
+	{ "process_vm_writev", "writing guest results" },
+	{ "pidfd_open", "watching guest tasks for exit" },
+	{ "poll", "has a process's pidfd said it exited (without PIDFD_THREAD)" },
+	{ "pidfd_send_signal", "signals to guest processes by pidfd" },
+	{ "pidfd_getfd", "the guest's open files: placeholder positions, fstat" },
+	{ "ptrace", "completing execs (and clones): guest threads only, same host uid" },
+	{ "wait4", "the ptrace stops of the guest thread being traced" },
+	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
+	{ "tgkill", "waking a worker blocked on behalf of a guest thread" },
+	{ "getpid", "tgkill's own pid" },
+	{ "gettid", "" },
+	/* files: relative to fds it holds, or in its own mount namespace */
+	{ "openat", "inside donated directories; its /proc and /dev; reopening its memfds" },
+	{ "openat2", "inside donated directories (RESOLVE_BENEATH)" },
+	{ "close", "" },
+	{ "read", "" },
+	{ "write", "" },
+	{ "pread64", "reading ELF headers and #! lines of programs" },
+	{ "pwrite64", "filling the sealed memfd of an exec's argv" },
+	{ "lseek", "" },
+	{ "fstat", "" },
+	{ "newfstatat", "" },
+	{ "statx", "" },
+	{ "fstatfs", "statfs of host files it serves" },
+	{ "readlinkat", "symlinks inside donated directories; /proc links" },
+	{ "getdents64", "listing its /proc" },
+	{ "fcntl", "fd flags, seals, leases on its own memfds, F_DUPFD_CLOEXEC" },
+	{ "memfd_create", "tmpfs files, placeholders, generated /proc files" },
+	{ "ftruncate", "tmpfs files" },
+	{ "fallocate", "the sealed memfd of an exec's argv" },
+	{ "utimensat", "tmpfs times" },
+	{ "fgetxattr", "extended attributes of host files it serves" },
+	{ "flistxattr", "" },
+	{ "mknodat", "host FIFOs behind tmpfs FIFOs, in its private /tmp" },
+	{ "mkdir", "its private /tmp" },
+	{ "unlinkat", "its private /tmp" },
+	{ "rmdir", "its private /tmp" },
+	{ "inotify_init1", "the placeholder close watch" },
+	{ "inotify_add_watch", "" },
+	{ "inotify_rm_watch", "" },
+	/* the event loop and threads */
+	{ "epoll_wait", "the control thread" },
+	{ "epoll_ctl", "" },
+	{ "futex", "" },
+	{ "rt_sigprocmask", "" },
+	{ "rt_sigaction", "" },
+	{ "clone", "worker threads only: CLONE_THREAD, no namespace flags", 1,
+	  { AM(0, CLONE_THREAD | CLONE_NS_ALL, CLONE_THREAD) } },
+	{ "set_robust_list", "new threads" },
+	{ "rseq", "new threads" },
+	{ "exit", "" },
+	{ "exit_group", "" },
+	{ "clock_nanosleep", "" },
+	{ "getrandom", "boot id, machine id" },
+	{ "sysinfo", "memory and uptime for /proc and sysinfo" },
+	{ "sched_getaffinity", "the sandbox's CPUs for /proc" },
+	{ "sendmsg", "the gofer socket" },
+	{ "recvmsg", "the gofer socket" },
+	/* memory, never executable */
+	{ "mmap", "never PROT_EXEC", 1, { AM(2, PROT_EXEC, 0) } },
+	{ "mprotect", "never PROT_EXEC", 1, { AM(2, PROT_EXEC, 0) } },
+	{ "munmap", "" },
+	{ "mremap", "" },
+	{ "madvise", "" },
+	{ "brk", "" },
+#if defined(__SANITIZE_ADDRESS__)
+	/* a --enable-asan test build only: the runtime reads the signal stack
+	 * before every noreturn call */
+	{ "sigaltstack", "AddressSanitizer's runtime (test builds only)" },
+#endif
+	{ NULL },
+};
+
+static void seccomp_releasep(scmp_filter_ctx *ctx)
+{
+	if (*ctx)
+		seccomp_release(*ctx);
+}
+
+int sentry_hostfilter_install(void)
+{
+	const char *mode = getenv("MOAT_TEST_HOSTFILTER");
+	if (mode && !strcmp(mode, "off"))
+		return 0;
+	uint32_t deflt = mode && !strcmp(mode, "log") ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
+	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(deflt);
+	if (!ctx)
+		return -ENOMEM;
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	/* clone3's flags live in memory the filter cannot read: ENOSYS makes
+	 * glibc fall back to clone, whose flags it can. */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	for (const struct host_rule *h = sentry_host_rules; h->name && r == 0; h++) {
+		int nr = seccomp_syscall_resolve_name(h->name);
+		if (nr == __NR_SCMP_ERROR) {
+			log_warnx("sentry filter: unknown syscall %s", h->name);
+			return -EINVAL;
+		}
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, h->nargs, h->nargs ? h->args : NULL);
+	}
+	if (r == 0)
+		r = seccomp_load(ctx);
+	if (r == 0 && mode && !strcmp(mode, "selftest"))
+		(void)socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* must not return */
+	return r < 0 ? r : 0;
+}

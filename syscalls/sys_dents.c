@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* getdents, getdents64: directory listings from the VFS, positioned by the
+ * placeholder's own file offset (see sentry/vfs/ofd.c). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "syscalls/dirent_pack.h"
+#include "syscalls/handlers.h"
+#include "syscalls/sys_fs.h"
+
+/* Largest getdents reply built at once; the guest calls again for more. */
+#define DENTS_BUF_MAX (256 * 1024)
+
+/* ---- getdents ----------------------------------------------------------- */
+
+/* Inode number of ".." as seen from dir: the parent, or for the root of a
+ * mount the parent of its mountpoint; the task's root is its own parent. */
+static uint64_t dotdot_ino(const struct vnode *root, const struct vnode *dir)
+{
+	const struct vnode *v = dir;
+	for (unsigned depth = 0; depth < 64; depth++) {
+		if (vn_same(v, root))
+			return v->ino;
+		if (!(v->mnt && vn_same(v, v->mnt->root) && v->mnt->mountpoint))
+			break;
+		v = v->mnt->mountpoint;
+	}
+	if (vn_same(v, root) || !v->parent)
+		return v->ino;
+	return v->parent->ino;
+}
+
+/* Build the listing of dir: ".", "..", then what the filesystem says. A
+ * removed directory lists nothing at all, as on Linux. */
+static int dents_build(const struct vnode *root, struct vnode *dir, struct dirent_list *l)
+{
+	if (dir->unlinked)
+		return 0;
+	int err = dirent_list_add(l, dir->ino, DT_DIR, ".");
+	if (err == 0)
+		err = dirent_list_add(l, dotdot_ino(root, dir), DT_DIR, "..");
+	if (err == 0 && dir->ops->readdir)
+		err = dir->ops->readdir(dir, l);
+	return err;
+}
+
+/* The ofd with key (dev, ino), with a snapshot of the directory as it is now.
+ * A read at position 0 (the first one, or after rewinddir) takes a fresh
+ * snapshot, as the kernel re-reads a rewound directory. The filesystem may
+ * drop the sentry lock while listing, so the ofd is found again afterwards:
+ * the guest may have closed it meanwhile. */
+static int dents_snapshot(struct task *t, dev_t dev, ino_t ino, uint64_t pos, struct ofd **ret)
+{
+	struct ofd *ofd = ofd_find(dev, ino);
+	if (!ofd)
+		return -EBADF;
+	if (pos == 0 || !ofd->dents_valid) {
+		_cleanup_(sys_vn_unrefp) struct vnode *dir = vn_ref(ofd->vn);
+		struct dirent_list l = { 0 };
+		int err = dents_build(t->fs->root, dir, &l);
+		if (err < 0) {
+			dirent_list_free(&l);
+			return err;
+		}
+		ofd = ofd_find(dev, ino);
+		if (!ofd) {
+			dirent_list_free(&l);
+			return -EBADF;
+		}
+		dirent_list_free(&ofd->dents);
+		ofd->dents = l;
+		ofd->dents_valid = true;
+	}
+	*ret = ofd;
+	return 0;
+}
+
+/* Pack entries from *pos into the guest's buffer. -EINVAL when not even
+ * the next entry fits; 0 at the end. */
+static long dents_serve(struct sysreq *r, struct ofd *ofd, uint64_t *pos_io, uint64_t ubuf,
+			unsigned count, bool is64)
+{
+	size_t cap = count < DENTS_BUF_MAX ? count : DENTS_BUF_MAX;
+	const struct dirent_list *l = &ofd->dents;
+	uint64_t pos = *pos_io;
+	if (pos >= l->n)
+		return 0;
+	_cleanup_free_ unsigned char *buf = malloc(cap ? cap : 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t used = 0;
+	for (; pos < l->n; pos++) {
+		const struct vdirent *e = &l->ents[pos];
+		/* d_off is where the next read starts: the next index. */
+		size_t rl = is64 ? dirent64_pack(buf + used, cap - used, e->ino, (int64_t)pos + 1, e->type, e->name)
+				 : dirent_old_pack(buf + used, cap - used, e->ino, (int64_t)pos + 1, e->type, e->name);
+		if (!rl)
+			break;
+		used += rl;
+	}
+	if (used == 0)
+		return -EINVAL;
+	int err = sys_put(r, ubuf, buf, used);
+	if (err < 0)
+		return err; /* position unchanged: nothing was delivered */
+	*pos_io = pos;
+	return (long)used;
+}
+
+/* The directory position is the placeholder's own file position, so lseek,
+ * rewinddir, telldir and seekdir work natively (ofd.h). */
+long sys_getdents(struct sysreq *r)
+{
+	struct task *t = r->task;
+	struct ofd *ofd = NULL;
+	struct vnode *vn = NULL;
+	int fd = (int)r->args[0];
+	int err = ofd_from_guest(t, fd, &ofd, &vn, NULL);
+	if (err < 0)
+		return err;
+	if (!ofd || !ofd->vn || ofd->vn->type != VDIR)
+		return -ENOTDIR;
+	if (ofd->flags & O_PATH)
+		return -EBADF;
+	uint64_t pos;
+	if ((err = ofd_pos_get(t, fd, &pos)) < 0)
+		return err;
+	err = dents_snapshot(t, ofd->dev, ofd->ino, pos, &ofd);
+	if (err < 0)
+		return err;
+	long n = dents_serve(r, ofd, &pos, r->args[1], (unsigned)r->args[2], r->nr == __NR_getdents64);
+	if (n > 0 && (err = ofd_pos_set(t, fd, pos)) < 0)
+		return err;
+	return n;
+}

@@ -56,6 +56,22 @@ int req_reply_continue(struct sysreq *r);
  * copy. Returns the guest's fd number or -errno. The caller keeps `fd`. */
 int req_reply_fd(struct sysreq *r, int fd, bool cloexec);
 
+/* clone, fork, vfork: answer with CONTINUE and follow the call to the task
+ * it creates (ptrace_clone.c). on_child(ctx, tid) runs, without the sentry
+ * lock, while the new task is stopped before its first instruction, so it
+ * can be registered before any notification of it arrives; if it fails the
+ * new task is killed. arm(ctx, true) means the call will be restarted and
+ * its next notification must be answered with CONTINUE (arm(ctx, false)
+ * withdraws it). Returns 0 once the call has run (on_child called, or no
+ * task created), on_child's -errno, or -errno; r->replied says whether the
+ * CONTINUE was sent (if not, the caller answers). */
+struct clone_follow {
+	int (*on_child)(void *ctx, pid_t tid);
+	void (*arm)(void *ctx, bool on);
+	void *ctx;
+};
+int req_follow_clone(struct sysreq *r, const struct clone_follow *f);
+
 /* Exec (docs/architecture.md, "Exec"). The sentry has resolved and checked
  * the program, opened it and decided its argv; the platform makes the calling
  * thread run exactly that, or fail with every register restored. */

@@ -2,8 +2,9 @@
 /* Handlers of emulated syscalls, one file per family. Each takes the request
  * (registers, calling task in req->task == current) and returns a value >= 0,
  * -errno, or SYSRET_DONE / SYSRET_CONTINUE / SYSRET_FD (platform.h). The dispatcher
- * passes every errno through a whitelist (sys_errno_filter); anything
- * unexpected reaches the guest as -EIO. Handlers run with the sentry lock. */
+ * (dispatch.c) passes every errno through a whitelist (sys_errno_filter);
+ * anything unexpected reaches the guest as -EIO. Handlers run with the
+ * sentry lock. */
 #pragma once
 #include <limits.h>
 #include "platform/platform.h"
@@ -11,7 +12,6 @@
 /* Read path argument `addr` into buf (PATH_MAX). "" gives -ENOENT unless
  * allow_empty. Returns 0 or -errno. */
 int req_path(struct sysreq *r, uint64_t addr, char *buf, bool allow_empty);
-long sys_errno_filter(long ret);
 
 /* sys_open.c */
 long sys_open(struct sysreq *r);      /* open, openat, openat2, creat */

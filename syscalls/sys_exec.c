@@ -408,9 +408,13 @@ long sys_execve(struct sysreq *r)
 		.ctx = &es,
 	};
 	t->exec = &es;
+	if (tid != tgid)
+		task_exec_begin(t); /* it will come back on the leader's tid */
 	sentry_unlock();
 	rc = req_exec(r, &img);
 	sentry_lock();
+	if (tid != tgid)
+		task_exec_end(t, rc == 0);
 	close(pl->hostfd);
 	/* The task may have gone (or changed tid) while we were unlocked. */
 	struct task *now = task_find(tid);

@@ -33,25 +33,6 @@ int req_path(struct sysreq *r, uint64_t addr, char *buf, bool allow_empty)
 	return req_id_valid(r);
 }
 
-long sys_errno_filter(long ret)
-{
-	if (ret >= 0)
-		return ret;
-	switch (-ret) {
-	case EPERM: case ENOENT: case ESRCH: case EINTR: case EIO: case ENXIO: case E2BIG:
-	case ENOEXEC: case EBADF: case ECHILD: case EAGAIN: case ENOMEM: case EACCES:
-	case EFAULT: case EBUSY: case EEXIST: case EXDEV: case ENODEV: case ENOTDIR:
-	case EISDIR: case EINVAL: case ENFILE: case EMFILE: case ENOTTY: case ETXTBSY:
-	case EFBIG: case ENOSPC: case ESPIPE: case EROFS: case EMLINK: case EPIPE:
-	case ERANGE: case ENAMETOOLONG: case ENOSYS: case ENOTEMPTY: case ELOOP:
-	case ENODATA: case EOPNOTSUPP: case EOVERFLOW: case ENOTSOCK: case EAFNOSUPPORT:
-	case EDQUOT: case ESTALE: case EBADFD: case ENOTCONN: case ECONNREFUSED:
-	case EPROTONOSUPPORT: case EADDRINUSE: case EDEADLK: case ENOLCK:
-		return ret;
-	}
-	return -EIO;
-}
-
 static unsigned resolve_to_lookup(uint64_t resolve)
 {
 	unsigned f = 0;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* clone, fork, vfork: the sentry records what the new task inherits (fs state
- * shared or copied per CLONE_FS, creds) and lets the kernel do the clone.
- * The decision rests on the flags register alone, so CONTINUE is safe here;
- * namespace flags never get this far (the filter answers EPERM).
+/* clone, fork, vfork: the kernel does the clone (the decision rests on the
+ * flags register alone, so CONTINUE is safe; namespace flags never get this
+ * far, the filter answers EPERM), and the platform follows the call to the
+ * task it creates (req_follow_clone), which is registered with its
+ * creator's creds and fs state before it runs. So CLONE_PARENT is
+ * emulated exactly: the child's creds are its creator's whatever its PPid.
  * Also the audited denial used for refused syscalls. */
 #include <errno.h>
 #include <json-c/json.h>
@@ -11,14 +13,37 @@
 #include <sys/syscall.h>
 
 #include "sentry/kernel/audit.h"
+#include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
 
+struct clone_ctx {
+	struct task *creator; /* the handler's reference */
+	uint64_t flags;
+};
+
+/* Runs without the sentry lock, while the new task is stopped. */
+static int clone_register(void *ctx, pid_t tid)
+{
+	struct clone_ctx *c = ctx;
+	sentry_lock();
+	int r = task_register_child(c->creator, tid, c->flags);
+	sentry_unlock();
+	return r;
+}
+
+static void clone_arm(void *ctx, bool on)
+{
+	struct clone_ctx *c = ctx;
+	sentry_lock();
+	c->creator->clone_armed = on;
+	sentry_unlock();
+}
+
 long sys_clone(struct sysreq *r)
 {
 	struct task *t = r->task;
-	struct proc *p = t->proc;
 	uint64_t flags;
 	switch (r->nr) {
 	case SYS_fork:
@@ -31,15 +56,24 @@ long sys_clone(struct sysreq *r)
 		flags = r->args[0];
 		break;
 	}
-	struct fs_state *fs = (flags & CLONE_FS) ? fs_state_ref(t->fs) : fs_state_copy(t->fs);
-	if (!fs)
-		return -ENOMEM;
-	struct fs_state **slot = (flags & CLONE_THREAD) ? &p->thread_fs : &p->clone_fs;
-	fs_state_unref(*slot);
-	*slot = fs;
-	cred_unref(p->clone_cred);
-	p->clone_cred = cred_ref(t->cred);
-	return SYSRET_CONTINUE;
+	if (t->clone_armed) {
+		/* The restart of a call this task's tracer follows: the thread
+		 * ran no code since its registers were checked. */
+		t->clone_armed = false;
+		return SYSRET_CONTINUE;
+	}
+	/* A task made with CLONE_UNTRACED could not be followed. */
+	if (flags & CLONE_UNTRACED)
+		return -EPERM;
+	struct clone_ctx c = { .creator = t, .flags = flags };
+	struct clone_follow f = { .on_child = clone_register, .arm = clone_arm, .ctx = &c };
+	sentry_unlock();
+	int rc = req_follow_clone(r, &f);
+	sentry_lock();
+	if (r->replied)
+		return SYSRET_DONE;
+	/* Nothing ran: the creator is gone, or cannot be followed (refuse). */
+	return rc == -ESRCH ? SYSRET_DONE : -EAGAIN;
 }
 
 long sys_deny(struct sysreq *r)

@@ -189,10 +189,10 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(setsockopt, F, "on a host socket in the guest's own netns"),
 	PASS(getsockopt, F, "on a host socket in the guest's own netns"),
 	EMU_IF(clone, sys_clone, 0, EPERM,
-	       "namespace flags fail with EPERM in the filter; others are notified so the sentry can snapshot the task, then CONTINUE (flags are registers)",
+	       "namespace flags fail with EPERM in the filter; others are notified and CONTINUEd (flags are registers) while the sentry follows the call with ptrace to register the new task with its creator's state; CLONE_UNTRACED gets EPERM",
 	       { .argno = 0, .mask = CLONE_NS_FLAGS, .value = 0 }),
-	EMU(fork, sys_clone, 0, "notified so the sentry can snapshot the task, then CONTINUE"),
-	EMU(vfork, sys_clone, 0, "notified so the sentry can snapshot the task, then CONTINUE"),
+	EMU(fork, sys_clone, 0, "CONTINUEd while the sentry follows it with ptrace to register the new task with its creator's state"),
+	EMU(vfork, sys_clone, 0, "CONTINUEd while the sentry follows it with ptrace to register the new task with its creator's state"),
 	EXEC(execve, P, "resolved by the sentry, re-issued as execveat(fd, \"\", AT_EMPTY_PATH) through ptrace"),
 	PASS(exit, 0, "thread exit"),
 	PASS(wait4, 0, "children in the guest's own pid namespace"),
@@ -525,6 +525,11 @@ const struct sys_entry *sys_lookup(long nr)
 	if (nr < 0 || nr >= SYS_TABLE_SIZE || !sys_table[nr].name)
 		return NULL;
 	return &sys_table[nr];
+}
+
+sys_handler_fn sys_entry_handler(const struct sys_entry *e)
+{
+	return e && e->handler ? e->handler : sys_deny;
 }
 
 const char *sys_disp_name(enum sys_disp d)

@@ -55,6 +55,10 @@ struct sys_entry {
 extern const struct sys_entry sys_table[SYS_TABLE_SIZE];
 
 const struct sys_entry *sys_lookup(long nr);
+/* What answers a notification for entry e (which may be NULL): its handler,
+ * or the table's default, an audited denial with e's errno (ENOSYS without
+ * an entry). Never NULL. */
+sys_handler_fn sys_entry_handler(const struct sys_entry *e);
 const char *sys_disp_name(enum sys_disp d);
 const char *sys_name(long nr); /* "unknown" for numbers not in the table */
 

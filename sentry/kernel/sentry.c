@@ -32,8 +32,7 @@
 #include "sentry/vfs/ofd.h"
 #include "platform/kfeatures.h"
 #include "platform/platform.h"
-#include "syscalls/handlers.h"
-#include "syscalls/table.h"
+#include "syscalls/dispatch.h"
 #include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
@@ -101,7 +100,7 @@ static int watch_proc(struct proc *p)
 	return 0;
 }
 
-int sentry_watch_task(struct task *t)
+static int sentry_watch_task(struct task *t)
 {
 	if (!kfeature_has(KF_PIDFD_THREAD))
 		return watch_proc(t->proc);
@@ -118,45 +117,6 @@ int sentry_watch_task(struct task *t)
 	return 0;
 }
 
-
-static void dispatch(struct sysreq *r)
-{
-	sentry_lock();
-	const struct sys_entry *e = sys_lookup(r->nr);
-	r->entry = e;
-	struct task *t = task_get(r->tid);
-	long ret;
-	if (!t) {
-		/* The thread is gone (killed while we looked); nobody to answer. */
-		sentry_unlock();
-		(void)req_reply(r, -ESRCH);
-		return;
-	}
-	current = t;
-	r->task = t;
-	if (e && e->handler)
-		ret = e->handler(r);
-	else
-		ret = sys_deny(r);
-	current = NULL;
-	sentry_unlock();
-	if (ret == SYSRET_FD) {
-		/* ADDFD|SEND wakes the guest, often on this CPU: not under the lock. */
-		int fd = r->reply_fd;
-		int n = req_reply_fd(r, fd, r->reply_cloexec);
-		close(fd);
-		if (n < 0 && !r->replied)
-			(void)req_reply(r, sys_errno_filter(n));
-		return;
-	}
-	if (ret == SYSRET_DONE || r->replied)
-		return;
-	if (ret == SYSRET_CONTINUE)
-		(void)req_reply_continue(r);
-	else
-		(void)req_reply(r, sys_errno_filter(ret));
-}
-
 static void *worker_main(void *arg)
 {
 	is_worker = true;
@@ -171,7 +131,7 @@ static void *worker_main(void *arg)
 			/* The listener is gone: every guest task has exited. */
 			break;
 		}
-		dispatch(&r);
+		sys_dispatch(&r);
 	}
 	atomic_fetch_sub(&nworkers, 1);
 	return NULL;
@@ -195,7 +155,10 @@ static void start_worker(void)
 int sentry_init_events(void)
 {
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	return epfd < 0 ? neg_errno() : 0;
+	if (epfd < 0)
+		return neg_errno();
+	task_set_watch_hook(sentry_watch_task);
+	return 0;
 }
 
 static int watch_ctl(int fd, int what)

@@ -1,9 +1,37 @@
 /* SPDX-License-Identifier: MIT */
-/* The task table. A task is created at its first notification: a thread joins
- * its thread group's proc; a new process inherits from its parent the state
- * the parent had when it called clone/fork (proc->clone_fs/clone_cred, set by
- * sys_clone), so a parent that chdirs right after fork does not leak its new
- * cwd into the child. Exits come from per-thread pidfds (sentry.c). */
+/* The task table. A task is registered by the clone, fork or vfork that made
+ * it (task_register_child, from sys_clone, while the new task is stopped
+ * before its first instruction): it takes its creator's creds and fs state,
+ * never those of whatever process its PPid names (CLONE_PARENT names the
+ * grandparent) or of a sibling thread. A notification from a tid nobody
+ * registered is of unknown origin: the task is killed and audited. Exits
+ * come from per-thread pidfds (the watch hook, sentry.c).
+ *
+ * Locking: the sentry lock protects everything here, reference counts
+ * included (plain integers, never touched without the lock).
+ *
+ * Ownership:
+ *  - task_tab holds the linked tasks by host tid, each proc lists its linked
+ *    tasks (threads), proc_tab and vpid_tab the linked procs by host tgid
+ *    and sandbox pid. A task is linked and watched (watch_hook) together,
+ *    for one reference; task_exit() (the control thread, after removing the
+ *    watch) unlinks it and drops that reference. If a new task takes the tid
+ *    of one whose exit is still on its way, the old one is only unlinked:
+ *    its watch still holds the reference until task_exit().
+ *  - The dispatcher's task_get() returns a reference held for the whole
+ *    handler, across any wait with the lock dropped; the handler's task may
+ *    be unlinked meanwhile but is freed only by the last task_unref().
+ *  - A task owns a reference on its proc, fs state and cred, dropped when the
+ *    task is freed (not when it exits), so whatever a waiting handler reads
+ *    through its task stays valid.
+ *  - A proc stays linked while it has linked tasks; unlinked procs are never
+ *    found again (their host pid may be recycled), and freed with the last
+ *    task that points at them. The one exception: an exec from a non-leader
+ *    thread may relink its proc for the leader's tid (task_exec_begin).
+ *
+ * Lock order: the sentry lock is the only lock here, and nothing here
+ * drops it. sys_clone drops it while the platform follows the clone and
+ * takes it again to register the new task (task_register_child). */
 #include "sentry/kernel/task.h"
 
 #include <errno.h>
@@ -15,8 +43,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+#include <sched.h>
+#include <signal.h>
+
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "sentry/kernel/audit.h"
 #include "common/util.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/vfs/vfs.h"
@@ -24,16 +57,19 @@
 _Thread_local struct task *current;
 
 #define TASK_BUCKETS 1024
-static struct task *task_tab[TASK_BUCKETS];
-struct proc_node {
-	struct proc *p;
-	struct proc_node *next;
-};
-static struct proc_node *proc_tab[TASK_BUCKETS];
+static struct task *task_tab[TASK_BUCKETS];   /* linked tasks by host tid */
+static struct proc *proc_tab[TASK_BUCKETS];   /* linked procs by host tgid */
+static struct proc *vpid_tab[TASK_BUCKETS];   /* linked procs by sandbox pid */
 static struct fs_state *initial_fs;
 static struct cred *initial_cred;
+static int (*watch_hook)(struct task *t);
+static bool init_seen;              /* the sandbox's pid 1 has its task */
+static struct task *exec_list;      /* task_exec_begin .. task_exec_end */
 
-int sentry_watch_task(struct task *t); /* sentry.c */
+void task_set_watch_hook(int (*watch)(struct task *t))
+{
+	watch_hook = watch;
+}
 
 /* ---- fs_state and cred ------------------------------------------------- */
 
@@ -119,23 +155,13 @@ void task_set_initial(struct fs_state *fs, struct cred *cred)
 
 /* ---- procs ------------------------------------------------------------- */
 
-static struct proc *proc_find(pid_t tgid)
-{
-	for (struct proc_node *n = proc_tab[tgid % TASK_BUCKETS]; n; n = n->next)
-		if (n->p->tgid == tgid)
-			return n->p;
-	return NULL;
-}
+static unsigned pid_hash(pid_t pid) { return (unsigned)pid % TASK_BUCKETS; }
 
 static struct proc *proc_new(pid_t tgid, pid_t vpid, const struct proc *parent)
 {
 	struct proc *p = calloc(1, sizeof(*p));
-	struct proc_node *n = malloc(sizeof(*n));
-	if (!p || !n) {
-		free(p);
-		free(n);
+	if (!p)
 		return NULL;
-	}
 	p->tgid = tgid;
 	p->vpid = vpid;
 	p->pidfd = -1;
@@ -143,26 +169,46 @@ static struct proc *proc_new(pid_t tgid, pid_t vpid, const struct proc *parent)
 		p->exe = strdup(parent->exe);
 		p->exe_vn = vn_ref(parent->exe_vn);
 	}
-	n->p = p;
-	n->next = proc_tab[tgid % TASK_BUCKETS];
-	proc_tab[tgid % TASK_BUCKETS] = n;
+	p->linked = true;
+	p->hnext = proc_tab[pid_hash(tgid)];
+	proc_tab[pid_hash(tgid)] = p;
+	p->vnext = vpid_tab[pid_hash(vpid)];
+	vpid_tab[pid_hash(vpid)] = p;
 	return p;
+}
+
+static void proc_unlink(struct proc *p)
+{
+	for (struct proc **pp = &proc_tab[pid_hash(p->tgid)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == p) {
+			*pp = p->hnext;
+			break;
+		}
+	for (struct proc **pp = &vpid_tab[pid_hash(p->vpid)]; *pp; pp = &(*pp)->vnext)
+		if (*pp == p) {
+			*pp = p->vnext;
+			break;
+		}
+	p->linked = false;
+}
+
+static void proc_relink(struct proc *p)
+{
+	if (p->linked)
+		return;
+	p->hnext = proc_tab[pid_hash(p->tgid)];
+	proc_tab[pid_hash(p->tgid)] = p;
+	p->vnext = vpid_tab[pid_hash(p->vpid)];
+	vpid_tab[pid_hash(p->vpid)] = p;
+	p->linked = true;
 }
 
 static void proc_unref(struct proc *p)
 {
 	if (--p->refcnt)
 		return;
-	for (struct proc_node **pp = &proc_tab[p->tgid % TASK_BUCKETS]; *pp; pp = &(*pp)->next)
-		if ((*pp)->p == p) {
-			struct proc_node *n = *pp;
-			*pp = n->next;
-			free(n);
-			break;
-		}
-	fs_state_unref(p->clone_fs);
-	fs_state_unref(p->thread_fs);
-	cred_unref(p->clone_cred);
+	if (p->linked)
+		proc_unlink(p);
 	vn_unref(p->exe_vn);
 	free(p->exe);
 	safe_close(p->pidfd);
@@ -171,37 +217,45 @@ static void proc_unref(struct proc *p)
 
 struct proc *proc_find_vpid(pid_t vpid)
 {
-	for (size_t i = 0; i < TASK_BUCKETS; i++)
-		for (struct proc_node *n = proc_tab[i]; n; n = n->next)
-			if (n->p->vpid == vpid)
-				return n->p;
+	for (struct proc *p = vpid_tab[pid_hash(vpid)]; p; p = p->vnext)
+		if (p->vpid == vpid)
+			return p;
 	return NULL;
 }
 
 void proc_foreach(void (*fn)(struct proc *p, void *ctx), void *ctx)
 {
 	for (size_t i = 0; i < TASK_BUCKETS; i++)
-		for (struct proc_node *n = proc_tab[i]; n; n = n->next)
-			fn(n->p, ctx);
+		for (struct proc *p = proc_tab[i]; p; p = p->hnext)
+			fn(p, ctx);
 }
 
 /* ---- tasks ------------------------------------------------------------- */
 
 struct task *task_find(pid_t tid)
 {
-	for (struct task *t = task_tab[tid % TASK_BUCKETS]; t; t = t->hnext)
+	for (struct task *t = task_tab[pid_hash(tid)]; t; t = t->hnext)
 		if (t->tid == tid)
 			return t;
 	return NULL;
 }
 
-static struct task *any_task_of(struct proc *p)
+struct task *task_ref(struct task *t)
 {
-	for (size_t i = 0; i < TASK_BUCKETS; i++)
-		for (struct task *t = task_tab[i]; t; t = t->hnext)
-			if (t->proc == p)
-				return t;
-	return NULL;
+	if (t)
+		t->refcnt++;
+	return t;
+}
+
+void task_unref(struct task *t)
+{
+	if (!t || --t->refcnt)
+		return;
+	safe_close(t->pidfd);
+	fs_state_unref(t->fs);
+	cred_unref(t->cred);
+	proc_unref(t->proc);
+	free(t);
 }
 
 struct status_ids {
@@ -241,96 +295,181 @@ static int read_status_ids(pid_t tid, struct status_ids *ret)
 	return 0;
 }
 
-static void task_insert(struct task *t)
+static void task_link(struct task *t)
 {
-	t->hnext = task_tab[t->tid % TASK_BUCKETS];
-	task_tab[t->tid % TASK_BUCKETS] = t;
+	t->hnext = task_tab[pid_hash(t->tid)];
+	task_tab[pid_hash(t->tid)] = t;
+	t->pnext = t->proc->threads;
+	t->proc->threads = t;
+	t->linked = true;
+	t->refcnt++;
+}
+
+/* Forget t for lookups; the caller drops the link's reference. */
+static void task_unlink(struct task *t)
+{
+	for (struct task **pp = &task_tab[pid_hash(t->tid)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == t) {
+			*pp = t->hnext;
+			break;
+		}
+	struct proc *p = t->proc;
+	for (struct task **pp = &p->threads; *pp; pp = &(*pp)->pnext)
+		if (*pp == t) {
+			*pp = t->pnext;
+			break;
+		}
+	t->linked = false;
+	if (!p->threads && p->linked)
+		proc_unlink(p);
+}
+
+/* A new task for tid in proc p (a reference taken) with the given state
+ * (references taken), linked and watched. Returns it, borrowed, or NULL. */
+static struct task *task_new(pid_t tid, pid_t vtid, struct proc *p, struct fs_state *fs,
+			     struct cred *cred)
+{
+	struct task *old = task_find(tid);
+	if (old && old->pidfd >= 0)
+		task_unlink(old); /* a recycled tid whose exit is still on its way */
+	else if (old)
+		task_exit(old); /* watched through its process: no event of its own */
+	struct task *t = calloc(1, sizeof(*t));
+	if (!t || !fs) {
+		free(t);
+		fs_state_unref(fs);
+		return NULL;
+	}
+	t->refcnt = 1; /* ours, until linked */
+	t->tid = tid;
+	t->vtid = vtid;
+	t->pidfd = -1;
+	t->proc = p;
+	p->refcnt++;
+	t->fs = fs;
+	t->cred = cred_ref(cred);
+	proc_relink(p);
+	task_link(t);
+	int r = watch_hook ? watch_hook(t) : 0;
+	if (r < 0)
+		task_exit(t); /* already gone: forget it again */
+	task_unref(t);
+	return r < 0 ? NULL : t;
+}
+
+int task_register_child(struct task *creator, pid_t tid, uint64_t flags)
+{
+	struct status_ids ids = { 0 };
+	int r = read_status_ids(tid, &ids);
+	if (r < 0)
+		return r;
+	struct fs_state *fs = (flags & CLONE_FS) ? fs_state_ref(creator->fs)
+						 : fs_state_copy(creator->fs);
+	struct proc *p = creator->proc;
+	if (flags & CLONE_THREAD) {
+		if (!p->linked || ids.tgid != p->tgid) {
+			fs_state_unref(fs);
+			return -ESRCH; /* its thread group is on its way out */
+		}
+	} else {
+		p = proc_new(ids.tgid, ids.nstgid ? ids.nstgid : ids.nspid, creator->proc);
+		if (!p) {
+			fs_state_unref(fs);
+			return -ENOMEM;
+		}
+		p->refcnt++; /* held across task_new */
+	}
+	struct task *t = task_new(tid, ids.nspid, p, fs, creator->cred);
+	if (!(flags & CLONE_THREAD))
+		proc_unref(p);
+	return t ? 0 : -ESRCH;
+}
+
+void task_exec_begin(struct task *t)
+{
+	t->exec_next = exec_list;
+	exec_list = task_ref(t);
+}
+
+/* The leader's tid after an exec from t: give it t's state. */
+static struct task *exec_takeover(struct task *t)
+{
+	pid_t tgid = t->proc->tgid;
+	struct task *leader = task_find(tgid);
+	if (!leader)
+		return task_new(tgid, t->proc->vpid, t->proc, fs_state_ref(t->fs), t->cred);
+	if (leader != t) {
+		struct cred *oc = leader->cred;
+		struct fs_state *ofs = leader->fs;
+		leader->cred = cred_ref(t->cred);
+		leader->fs = fs_state_ref(t->fs);
+		cred_unref(oc);
+		fs_state_unref(ofs);
+	}
+	return leader;
+}
+
+void task_exec_end(struct task *t, bool ok)
+{
+	for (struct task **pp = &exec_list; *pp; pp = &(*pp)->exec_next)
+		if (*pp == t) {
+			*pp = t->exec_next;
+			if (ok)
+				(void)exec_takeover(t);
+			task_unref(t);
+			return;
+		}
+}
+
+static void kill_unknown(pid_t tid)
+{
+	char s[16];
+	snprintf(s, sizeof(s), "%d", tid);
+	log_debug("task %d of unknown origin: killed", tid);
+	audit_event("kill", audit_fields("reason", "task of unknown origin", "tid", s, NULL));
+	(void)kill(tid, SIGKILL); /* a thread id: the whole process */
 }
 
 struct task *task_get(pid_t tid)
 {
 	struct task *t = task_find(tid);
 	if (t)
-		return t;
-	struct status_ids ids = { 0 };
-	if (read_status_ids(tid, &ids) < 0)
-		return NULL;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->tid = tid;
-	t->vtid = ids.nspid;
-	t->pidfd = -1;
-	struct proc *p = proc_find(ids.tgid);
-	if (p && ids.tgid != tid) {
-		/* A new thread of a known process. */
-		struct task *sib = any_task_of(p);
-		t->fs = fs_state_ref(p->thread_fs ? p->thread_fs : sib ? sib->fs : initial_fs);
-		t->cred = cred_ref(sib ? sib->cred : p->clone_cred ? p->clone_cred : initial_cred);
-	} else if (!p) {
-		struct proc *parent = proc_find(ids.ppid);
-		p = proc_new(ids.tgid, ids.nstgid ? ids.nstgid : ids.nspid, parent);
-		if (!p) {
-			free(t);
+		return task_ref(t);
+	/* An exec from a non-leader thread, seen on the leader's tid before
+	 * the exec handler could hand it over. */
+	for (struct task *e = exec_list; e; e = e->exec_next)
+		if (e->proc->tgid == tid)
+			return task_ref(exec_takeover(e));
+	if (!init_seen && tid == sentry.init_pid && initial_fs) {
+		struct status_ids ids = { 0 };
+		if (read_status_ids(tid, &ids) < 0)
 			return NULL;
-		}
-		if (parent) {
-			struct task *pt = any_task_of(parent);
-			struct fs_state *fs = parent->clone_fs ? parent->clone_fs : pt ? pt->fs : initial_fs;
-			/* clone_fs was already copied or shared per CLONE_FS at clone time. */
-			t->fs = parent->clone_fs ? fs_state_ref(fs) : fs_state_copy(fs);
-			t->cred = cred_ref(parent->clone_cred ? parent->clone_cred
-					   : pt ? pt->cred : initial_cred);
-		} else {
-			t->fs = fs_state_copy(initial_fs);
-			t->cred = cred_ref(initial_cred);
-		}
-	} else {
-		/* The leader itself, seen after one of its threads (or after exec). */
-		struct task *sib = any_task_of(p);
-		t->fs = fs_state_ref(sib ? sib->fs : initial_fs);
-		t->cred = cred_ref(sib ? sib->cred : initial_cred);
+		struct proc *p = proc_new(tid, ids.nstgid ? ids.nstgid : ids.nspid, NULL);
+		if (!p)
+			return NULL;
+		p->refcnt++;
+		t = task_new(tid, ids.nspid, p, fs_state_copy(initial_fs), initial_cred);
+		proc_unref(p);
+		init_seen = t != NULL;
+		return task_ref(t);
 	}
-	if (!t->fs) {
-		free(t);
-		return NULL;
-	}
-	p->refcnt++;
-	t->proc = p;
-	task_insert(t);
-	if (sentry_watch_task(t) < 0) {
-		/* Already gone: forget it again. */
-		task_exit(t);
-		return NULL;
-	}
-	return t;
+	kill_unknown(tid);
+	return NULL;
 }
 
 void task_exit(struct task *t)
 {
-	for (struct task **pp = &task_tab[t->tid % TASK_BUCKETS]; *pp; pp = &(*pp)->hnext)
-		if (*pp == t) {
-			*pp = t->hnext;
-			break;
-		}
-	if (current == t)
-		current = NULL;
-	safe_close(t->pidfd);
-	fs_state_unref(t->fs);
-	cred_unref(t->cred);
-	proc_unref(t->proc);
-	free(t);
+	/* Already unlinked if a new thread took its tid first (task_new). */
+	if (t->linked)
+		task_unlink(t);
+	task_unref(t);
 }
 
 void proc_exit_tasks(struct proc *p)
 {
-	/* task_exit may free p with its last task: only compare the pointer. */
-	for (size_t i = 0; i < TASK_BUCKETS; i++)
-		for (struct task **pp = &task_tab[i]; *pp;) {
-			struct task *t = *pp;
-			if (t->proc == p)
-				task_exit(t); /* unlinks t: *pp is the next one */
-			else
-				pp = &t->hnext;
-		}
+	/* The last task_exit may free p: hold it while its list empties. */
+	p->refcnt++;
+	while (p->threads)
+		task_exit(p->threads);
+	proc_unref(p);
 }

@@ -2,7 +2,21 @@
 /* Guest tasks as the sentry models them. A task is a host thread (tid);
  * tasks of one thread group share a struct proc; fs state (root, cwd, umask)
  * is shared as CLONE_FS says; credentials live here, never in the host.
- * All of it is protected by the sentry lock. */
+ *
+ * Locking: all of it, reference counts included, is protected by the sentry
+ * lock (sentry.h); nothing here takes another lock or sleeps.
+ *
+ * Lifetimes (see task.c for the details):
+ *  - a task is reference counted: one reference while it is linked (found
+ *    by task_find, listed in its proc, watched by its pidfd), one per
+ *    in-flight handler (task_get .. task_unref). Its exit only unlinks it, so
+ *    a handler that dropped the sentry lock to wait still finds its task,
+ *    its proc, fs state and creds valid when it takes the lock again;
+ *  - a task holds one reference on each of its proc, fs state and cred;
+ *  - a proc is linked (found by tgid or sandbox pid) while it has a linked
+ *    task, so a recycled host pid never finds a dead process;
+ *  - creds are shared copy-on-write and never change once shared; fs state
+ *    is shared under CLONE_FS and changed in place. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,45 +39,74 @@ struct fs_state {
 	mode_t umask;
 };
 
+struct task;
+
 struct proc {
-	uint32_t refcnt;
+	uint32_t refcnt;    /* one per task, linked or not */
+	bool linked;
 	pid_t tgid;         /* host */
 	pid_t vpid;         /* in the sandbox's pid namespace */
 	int pidfd;          /* the leader's pidfd, watched before Linux 6.9, or -1 */
 	char *exe;          /* sandbox path of the running executable */
 	struct vnode *exe_vn;
-	/* State for tasks created by this process whose first notification has
-	 * not come yet, recorded by sys_clone at the clone: for a new process
-	 * the fs state as it was then (a copy, or the same object with
-	 * CLONE_FS), for a new thread likewise, and the creds. */
-	struct fs_state *clone_fs;
-	struct fs_state *thread_fs;
-	struct cred *clone_cred;
+	struct task *threads; /* its linked tasks (task.pnext) */
+	struct proc *hnext;   /* tgid hash chain */
+	struct proc *vnext;   /* sandbox pid hash chain */
 };
 
 struct task {
+	uint32_t refcnt;    /* see the top of this file */
+	bool linked;
 	pid_t tid;          /* host */
 	pid_t vtid;         /* in the sandbox */
 	int pidfd;          /* PIDFD_THREAD pidfd, watched for exit; -1 before Linux 6.9 */
 	struct proc *proc;
 	struct fs_state *fs;
 	struct cred *cred;
-	struct task *hnext; /* hash chain */
+	struct task *hnext; /* tid hash chain */
+	struct task *pnext; /* the proc's thread list */
 	/* exec in progress (set by the exec handler, see syscalls/sys_exec.c) */
 	struct exec_state *exec;
+	struct task *exec_next; /* task_exec_begin's list */
+	/* Its clone, followed by a tracer, restarts: CONTINUE the next one
+	 * (syscalls/sys_proc.c). */
+	bool clone_armed;
 };
 
 /* The calling task of the request being handled (set by the dispatcher). */
 extern _Thread_local struct task *current;
 
-/* Find the task for a host tid, creating it (inheriting from its parent or
- * creator, see task.c) at its first notification. Returns NULL on failure
- * (the thread is gone). */
+/* Find the task for a host tid and take a reference for the caller
+ * (task_unref when done). Every task is registered by the call that created
+ * it (task_register_child); the only other ones are the sandbox's pid 1 and
+ * a leader tid taken over by an exec (task_exec_begin). A task of unknown
+ * origin is killed and audited. Returns NULL when there is no task to serve. */
 struct task *task_get(pid_t tid);
-struct task *task_find(pid_t tid);           /* no creation */
-struct proc *proc_find_vpid(pid_t vpid);     /* a known process by sandbox pid */
-void task_exit(struct task *t);              /* its pidfd said it exited */
-void proc_exit_tasks(struct proc *p);        /* its thread group is gone */
+/* Register the task `tid` that `creator` just made with clone `flags`: a new
+ * thread (CLONE_THREAD) or process, the creator's creds, its fs state shared
+ * (CLONE_FS) or copied. Called while the new task is stopped before its
+ * first instruction. Returns 0 or -errno. */
+int task_register_child(struct task *creator, pid_t tid, uint64_t flags);
+/* An exec from a non-leader thread completes on the leader's tid: between
+ * these, a first notification of the leader's tid takes t's state, and a
+ * successful exec (ok) gives it to the leader's task. */
+void task_exec_begin(struct task *t);
+void task_exec_end(struct task *t, bool ok);
+struct task *task_ref(struct task *t);
+void task_unref(struct task *t);
+struct task *task_find(pid_t tid);           /* a linked task; no reference taken */
+struct proc *proc_find_vpid(pid_t vpid);     /* a linked process by sandbox pid */
+/* Its pidfd said it exited: unlink it (if a new task did not take its tid
+ * already) and drop the reference of the link. Handlers still holding it
+ * keep a valid struct. */
+void task_exit(struct task *t);
+/* Its thread group is gone (the process's pidfd, before Linux 6.9):
+ * task_exit for each of its linked tasks. */
+void proc_exit_tasks(struct proc *p);
+/* How the sentry learns of a task's exit: called once for each new task;
+ * returns 0 or -errno (the task is already gone). Registered by the sentry's
+ * event loop (sentry.c). */
+void task_set_watch_hook(int (*watch)(struct task *t));
 /* Iterate known processes (for procfs). */
 void proc_foreach(void (*fn)(struct proc *p, void *ctx), void *ctx);
 

@@ -32,6 +32,7 @@
 #include <sys/uio.h>
 
 #include "common/cleanup.h"
+#include "syscalls/dispatch.h"
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
 #include "tests/tap.h"
@@ -134,6 +135,20 @@ TEST(table_lookup_bounds)
 	EXPECT_STREQ(sys_disp_name(SYS_PASS), "PASS");
 	EXPECT_STREQ(sys_disp_name(SYS_DENY), "DENY");
 	EXPECT_STREQ(sys_disp_name((enum sys_disp)99), "UNKNOWN");
+}
+
+/* Every notification has an answer: the entry's handler or the table's
+ * default denial; and the guest sees only whitelisted errnos. */
+TEST(dispatch_defaults)
+{
+	EXPECT_TRUE(sys_entry_handler(NULL) == sys_deny);
+	EXPECT_TRUE(sys_entry_handler(sys_lookup(__NR_openat)) == sys_open);
+	for (long nr = 0; nr < SYS_TABLE_SIZE; nr++)
+		EXPECT_TRUE(sys_entry_handler(sys_lookup(nr)) != NULL);
+	EXPECT_EQ(sys_errno_filter(5), 5);
+	EXPECT_EQ(sys_errno_filter(-ENOENT), -ENOENT);
+	EXPECT_EQ(sys_errno_filter(-EHWPOISON), -EIO);
+	EXPECT_EQ(sys_errno_filter(-512 /* ERESTARTSYS */), -EIO);
 }
 
 /* A few policy decisions that must not drift silently. */

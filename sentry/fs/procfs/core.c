@@ -148,8 +148,8 @@ const struct cred *pctx_cred(const struct pctx *c)
 {
 	if (c->task && c->task->cred)
 		return c->task->cred;
-	if (c->proc && c->proc->clone_cred)
-		return c->proc->clone_cred;
+	if (c->proc && c->proc->threads)
+		return c->proc->threads->cred;
 	return reader_cred();
 }
 

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* See dispatch.h. Locking: the handler runs with the sentry lock held (it
+ * may drop it to wait, see sentry.h); an fd result is installed after the
+ * lock is dropped, so the guest it wakes never finds the lock held. */
+#include "syscalls/dispatch.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "platform/platform.h"
+#include "sentry/kernel/sentry.h"
+#include "sentry/kernel/task.h"
+#include "syscalls/table.h"
+
+long sys_errno_filter(long ret)
+{
+	if (ret >= 0)
+		return ret;
+	switch (-ret) {
+	case EPERM: case ENOENT: case ESRCH: case EINTR: case EIO: case ENXIO: case E2BIG:
+	case ENOEXEC: case EBADF: case ECHILD: case EAGAIN: case ENOMEM: case EACCES:
+	case EFAULT: case EBUSY: case EEXIST: case EXDEV: case ENODEV: case ENOTDIR:
+	case EISDIR: case EINVAL: case ENFILE: case EMFILE: case ENOTTY: case ETXTBSY:
+	case EFBIG: case ENOSPC: case ESPIPE: case EROFS: case EMLINK: case EPIPE:
+	case ERANGE: case ENAMETOOLONG: case ENOSYS: case ENOTEMPTY: case ELOOP:
+	case ENODATA: case EOPNOTSUPP: case EOVERFLOW: case ENOTSOCK: case EAFNOSUPPORT:
+	case EDQUOT: case ESTALE: case EBADFD: case ENOTCONN: case ECONNREFUSED:
+	case EPROTONOSUPPORT: case EADDRINUSE: case EDEADLK: case ENOLCK:
+		return ret;
+	}
+	return -EIO;
+}
+
+void sys_dispatch(struct sysreq *r)
+{
+	sentry_lock();
+	const struct sys_entry *e = sys_lookup(r->nr);
+	r->entry = e;
+	struct task *t = task_get(r->tid);
+	if (!t) {
+		/* Gone, or of unknown origin and killed: nobody to answer. */
+		sentry_unlock();
+		(void)req_reply(r, -ESRCH);
+		return;
+	}
+	/* t stays ours until task_unref, even if the thread exits while the
+	 * handler waits with the lock dropped. */
+	current = t;
+	r->task = t;
+	long ret = sys_entry_handler(e)(r);
+	current = NULL;
+	r->task = NULL;
+	task_unref(t);
+	sentry_unlock();
+	if (ret == SYSRET_FD) {
+		int fd = r->reply_fd;
+		int n = req_reply_fd(r, fd, r->reply_cloexec);
+		close(fd);
+		if (n < 0 && !r->replied)
+			(void)req_reply(r, sys_errno_filter(n));
+		return;
+	}
+	if (ret == SYSRET_DONE || r->replied)
+		return;
+	if (ret == SYSRET_CONTINUE)
+		(void)req_reply_continue(r);
+	else
+		(void)req_reply(r, sys_errno_filter(ret));
+}

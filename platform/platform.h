@@ -55,6 +55,10 @@ int req_reply_continue(struct sysreq *r);
  * returned as the syscall's result). `cloexec` sets O_CLOEXEC on the guest's
  * copy. Returns the guest's fd number or -errno. The caller keeps `fd`. */
 int req_reply_fd(struct sysreq *r, int fd, bool cloexec);
+/* A wait cancelled by a signal: answer -ERESTARTSYS so that the kernel
+ * applies Linux's rule (EINTR, or a restart with SA_RESTART); see
+ * ptrace_restart.c. 0 or -errno. */
+int req_reply_restart(struct sysreq *r);
 
 /* clone, fork, vfork: answer with CONTINUE and follow the call to the task
  * it creates (ptrace_clone.c). on_child(ctx, tid) runs, without the sentry

@@ -10,6 +10,7 @@
 #include "platform/platform.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
 #include "syscalls/table.h"
 
 long sys_errno_filter(long ret)
@@ -47,11 +48,18 @@ void sys_dispatch(struct sysreq *r)
 	 * handler waits with the lock dropped. */
 	current = t;
 	r->task = t;
+	(void)wait_take_cancelled(); /* a mark left by an earlier request */
 	long ret = sys_entry_handler(e)(r);
 	current = NULL;
 	r->task = NULL;
 	task_unref(t);
 	sentry_unlock();
+	if (wait_take_cancelled() && ret == -EINTR && !r->replied) {
+		/* A signal to the guest thread ended the handler's wait (see
+		 * sentry/kernel/wait.c): Linux's -ERESTARTSYS. */
+		(void)req_reply_restart(r);
+		return;
+	}
 	if (ret == SYSRET_FD) {
 		int fd = r->reply_fd;
 		int n = req_reply_fd(r, fd, r->reply_cloexec);

@@ -69,6 +69,7 @@
 #include "common/util.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
 #include "syscalls/handlers.h"
 
 /* Lock: handlers run with the sentry lock; kill_and_wait() drops it while
@@ -553,7 +554,19 @@ static long do_kill(pid_t pid, int sig)
 	return signal_many(s.self.vpgid, sig, &s);
 }
 
+static long kill_family(struct sysreq *r);
+
+/* A signal is on its way to a sandbox thread: if a handler waits on its
+ * behalf (a FIFO open...), have the wait looked at now (wait.c). */
 long sys_kill(struct sysreq *r)
+{
+	long ret = kill_family(r);
+	if (ret == SYSRET_CONTINUE || ret == 0)
+		wait_kick();
+	return ret;
+}
+
+static long kill_family(struct sysreq *r)
 {
 	pid_t pid = (pid_t)r->args[0];
 	int sig = (int)r->args[1];
@@ -650,5 +663,6 @@ long sys_pidfd_send_signal(struct sysreq *r)
 		return ret;
 	if (syscall(SYS_pidfd_send_signal, fd, sig, uinfo ? &info : NULL, flags) < 0)
 		return neg_errno();
+	wait_kick();
 	return 0;
 }

@@ -100,10 +100,12 @@ const struct host_rule sentry_host_rules[] = {
 	{ "inotify_rm_watch", "" },
 	/* the event loop and threads */
 	{ "epoll_wait", "the control thread" },
+	{ "timerfd_settime", "the tick that looks for signals ending a handler's wait" },
 	{ "epoll_ctl", "" },
 	{ "futex", "" },
 	{ "rt_sigprocmask", "" },
 	{ "rt_sigaction", "" },
+	{ "rt_sigreturn", "a worker's wake-up signal (wait.c) returns" },
 	{ "clone", "worker threads only: CLONE_THREAD, no namespace flags", 1,
 	  { AM(0, CLONE_THREAD | CLONE_NS_ALL, CLONE_THREAD) } },
 	{ "set_robust_list", "new threads" },

@@ -35,6 +35,7 @@
 #include "syscalls/dispatch.h"
 #include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
 #include "sentry/vfs/vfs.h"
 
 #ifndef PIDFD_THREAD
@@ -47,10 +48,13 @@ static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;
 static atomic_int idle_workers, nworkers;
 static _Thread_local bool is_worker;
-#define MAX_WORKERS 64
+/* Each guest thread can hold one worker in a blocking wait (a FIFO open, a
+ * lock); waits end on the thread's signals (wait.c), and guest threads are
+ * bounded by the sandbox's pids limit. */
+#define MAX_WORKERS 1024
 
 enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4 };
-enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4 };
+enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
 static void start_worker(void);
@@ -66,11 +70,31 @@ void sentry_unlock(void)
 }
 
 /* Filesystems wait (gofer round trips, FIFO opens) through the VFS's
- * block-begin/end pair, which is this lock: installed before main() so that
- * no filesystem can run without it. */
+ * block-begin/end pair: the sentry lock is dropped, and the wait is
+ * registered as one a signal to the guest thread may end (wait.c).
+ * Installed before main() so that no filesystem can run without it. */
+static _Thread_local struct waiter block_waiter;
+static _Thread_local unsigned block_depth;
+
+static void sentry_block_begin(void)
+{
+	if (block_depth++ == 0 && current)
+		wait_begin(&block_waiter, current->tid);
+	sentry_unlock();
+}
+
+static void sentry_block_end(void)
+{
+	sentry_lock();
+	if (--block_depth == 0 && block_waiter.tid) {
+		(void)wait_end(&block_waiter);
+		block_waiter.tid = 0;
+	}
+}
+
 __attribute__((constructor)) static void sentry_install_vfs_block(void)
 {
-	vfs_set_block_ops(sentry_unlock, sentry_lock);
+	vfs_set_block_ops(sentry_block_begin, sentry_block_end);
 }
 
 static void sandbox_kill(const char *why)
@@ -152,11 +176,15 @@ static void start_worker(void)
 	pthread_attr_destroy(&attr);
 }
 
+static int wait_timer = -1;
+
 int sentry_init_events(void)
 {
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		return neg_errno();
+	if ((wait_timer = wait_init()) < 0)
+		return wait_timer;
 	task_set_watch_hook(sentry_watch_task);
 	return 0;
 }
@@ -174,6 +202,8 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 	    (r = watch_ctl(status_fd, CTL_STATUS)) < 0)
 		return r;
 	if (gofer_pidfd >= 0 && (r = watch_ctl(gofer_pidfd, CTL_GOFER)) < 0)
+		return r;
+	if ((r = watch_ctl(wait_timer, CTL_WAIT)) < 0)
 		return r;
 	int inofd = ofd_notify_fd();
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_DIRCLOSE, 0) };
@@ -196,6 +226,7 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 				sentry_lock();
 				struct task *t = (struct task *)(uintptr_t)(d & ~7ULL);
 				(void)epoll_ctl(epfd, EPOLL_CTL_DEL, t->pidfd, NULL);
+				wait_cancel_tid(t->tid);
 				task_exit(t);
 				sentry_unlock();
 				break;
@@ -223,6 +254,9 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 				case CTL_GOFER:
 					sandbox_kill("the gofer exited");
 					return -EPIPE;
+				case CTL_WAIT:
+					wait_tick();
+					break;
 				case CTL_SIGNAL: {
 					struct signalfd_siginfo si;
 					if (read(sigfd, &si, sizeof(si)) == sizeof(si) && sentry.init_pid > 0)

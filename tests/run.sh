@@ -90,7 +90,7 @@ if [ "${MOAT_SANITIZERS:-1}" = 1 ]; then
 		make -s -j"$(nproc)"); then
 		run_check "all tests, AddressSanitizer and UndefinedBehaviorSanitizer" "$san_build" \
 			ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=0 \
-			UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+			UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 MOAT_SANITIZED=1
 	else
 		echo "tests/run.sh: the sanitizer build failed" >&2
 		failed=$((failed + 1))

@@ -25,12 +25,17 @@ def step(word):
 '
 
 # ---- 1. a flood of failed lookups ------------------------------------------
+# Under AddressSanitizer (MOAT_SANITIZED=1, tests/run.sh) freed memory stays
+# in its quarantine, so the sentry's RSS does not measure its tables: the
+# flood is a tenth as long there and only responsiveness is checked.
+LOOKUPS=1000000 PIDS=100000
+[ "${MOAT_SANITIZED:-0}" = 1 ] && LOOKUPS=100000 PIDS=10000
 FLOOD="$PHASES"'
 step("ready")
-for i in range(1000000):
+for i in range('$LOOKUPS'):
     try: os.stat("/usr/moat-no-such-%d" % i)
     except FileNotFoundError: pass
-for i in range(100000):
+for i in range('$PIDS'):
     try: os.stat("/proc/99999")
     except FileNotFoundError: pass
 step("flooded")
@@ -47,8 +52,13 @@ if start_guest bounded-flood "$FLOOD"; then
 	if wait_for_file "$T_TMP/guest.out" flooded 2400; then
 		rss1=$(rss_kb "$S")
 		diag "sentry VmRSS before ${rss0} kB, after the flood ${rss1} kB"
-		check "the sentry's RSS grows by less than 16 MiB over 1M failed lookups and 100k stat /proc/99999" \
-			test $((rss1 - rss0)) -lt 16384
+		if [ "${MOAT_SANITIZED:-0}" = 1 ]; then
+			skip "the sentry's RSS grows by less than 16 MiB over 1M failed lookups and 100k stat /proc/99999" \
+				"AddressSanitizer's quarantine keeps freed memory"
+		else
+			check "the sentry's RSS grows by less than 16 MiB over 1M failed lookups and 100k stat /proc/99999" \
+				test $((rss1 - rss0)) -lt 16384
+		fi
 		kill -USR1 "$GUEST_PID"
 		check "the sandbox still answers after the flood" wait_for_file "$T_TMP/guest.out" "alive True" 300
 	else

@@ -68,6 +68,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "sentry/kernel/sentry.h"
+#include "sentry/kernel/pidwalk.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/wait.h"
 #include "syscalls/handlers.h"
@@ -190,83 +191,33 @@ static int scan(const char *dir, int (*fn)(const struct target *t, void *ctx), v
 	return 0;
 }
 
-/* Processes a walk visits at most: more than a sandbox has, and a bound on
- * the work if the tree changes under it. */
-#define WALK_MAX 65536
-
-struct walk {
-	pid_t *queue;
-	size_t head, n, cap;
-};
-
-static void walk_done(struct walk *w) { free(w->queue); }
-
-static int walk_push(struct walk *w, long h)
-{
-	if (h <= 0 || h > INT_MAX || w->n >= WALK_MAX)
-		return 0;
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		pid_t *q = realloc(w->queue, cap * sizeof(*q));
-		if (!q)
-			return -ENOMEM;
-		w->queue = q;
-		w->cap = cap;
-	}
-	w->queue[w->n++] = (pid_t)h;
-	return 0;
-}
-
-/* Queue the children of every thread of host process h. */
-static int walk_children(struct walk *w, pid_t h)
-{
-	char dir[48];
-	snprintf(dir, sizeof(dir), "/proc/%d/task", h);
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0; /* gone */
-	_cleanup_(closedirp) DIR *d = fdopendir(fd);
-	if (!d)
-		return neg_errno();
-	int dfd = TAKE_FD(fd), r = 0;
-	for (struct dirent *de; r == 0 && (de = readdir(d));) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		char path[64];
-		snprintf(path, sizeof(path), "%.20s/children", de->d_name);
-		_cleanup_free_ char *text = NULL;
-		if (read_file_at(dfd, path, &text, STATUS_MAX) < 0)
-			continue;
-		for (char *p = text, *end; r == 0 && *p; p = end) {
-			long c = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			r = walk_push(w, c);
-		}
-	}
-	return r;
-}
-
 /* Call fn on every process of the sandbox until it returns non-zero. They
  * are found from the sandbox itself, never by scanning the host's process
- * list (which would cost O(host processes)): every sandbox process descends
- * from its pid 1, which adopts orphans, so the tree under pid 1, read
- * through /proc/<pid>/task/<tid>/children, holds them all (as procfs finds
- * them). The kernel may miss a child that is forked or reparented during
- * the walk; see the top for what that leaves. */
+ * list: sentry/kernel/pidwalk.c, as procfs finds them. The kernel may miss
+ * a child that is forked or reparented during the walk; see the top for
+ * what that leaves. */
+struct walk_ctx {
+	int (*fn)(const struct target *t, void *ctx);
+	void *ctx;
+	int ret;
+};
+
+static int walk_one(pid_t h, void *ctx)
+{
+	struct walk_ctx *w = ctx;
+	struct target t;
+	if (target_read_host(h, &t) < 0 || t.htid != t.htgid)
+		return PIDWALK_SKIP; /* gone, or not ours: not descended into */
+	if ((w->ret = w->fn(&t, w->ctx)) != 0)
+		return w->ret < 0 ? w->ret : PIDWALK_STOP;
+	return PIDWALK_DESCEND;
+}
+
 static int walk_processes(int (*fn)(const struct target *t, void *ctx), void *ctx)
 {
-	_cleanup_(walk_done) struct walk w = { 0 };
-	int r = sentry.init_pid > 0 ? walk_push(&w, sentry.init_pid) : -ESRCH;
-	for (; r == 0 && w.head < w.n; w.head++) {
-		struct target t;
-		if (target_read_host(w.queue[w.head], &t) < 0 || t.htid != t.htgid)
-			continue; /* gone, or not ours: not descended into */
-		if ((r = fn(&t, ctx)) != 0)
-			return r;
-		r = walk_children(&w, t.htgid);
-	}
-	return r;
+	struct walk_ctx w = { .fn = fn, .ctx = ctx };
+	int r = pidwalk(walk_one, &w);
+	return r < 0 ? r : w.ret;
 }
 
 struct find_ctx {

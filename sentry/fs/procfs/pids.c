@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* procfs: which host processes are the sandbox's, and the numeric directories (pids, tids) (see internal.h for the design). */
 #include "sentry/fs/procfs/internal.h"
+#include "sentry/kernel/pidwalk.h"
 
 /* ---- which host processes are the sandbox's ------------------------------ */
 
@@ -130,97 +131,43 @@ static int scan_ids(int dirfd, const char *dir, bool threads, struct pidpair **r
  * through its own host directory (pid namespace and NSpid), so a host pid
  * reused meanwhile by a process outside is never taken for the sandbox's. */
 
-/* Processes a walk visits at most: more than the sandbox may have (its pids
- * cgroup limit), and a bound on the work if the tree changes under us. */
-#define PIDWALK_MAX 65536
-
-struct pidwalk {
-	pid_t *queue;
-	size_t head, n, cap;
+struct collect {
+	pid_t want;             /* stop at this sandbox pid; 0: all */
+	struct pidpair *v;
+	size_t n;
 };
 
-static void pidwalk_done(struct pidwalk *w) { free(w->queue); }
-
-static int pidwalk_push(struct pidwalk *w, pid_t h)
+static int collect_one(pid_t h, void *ctx)
 {
-	if (w->n >= PIDWALK_MAX)
-		return 0; /* bounded: the rest is not listed */
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		pid_t *nq = realloc(w->queue, cap * sizeof(*nq));
-		if (!nq)
-			return -ENOMEM;
-		w->queue = nq;
-		w->cap = cap;
-	}
-	w->queue[w->n++] = h;
-	return 0;
-}
-
-/* Queue the children of every thread of host process h. */
-static int pidwalk_children(struct pidwalk *w, pid_t h)
-{
+	struct collect *c = ctx;
 	char path[HOSTPATH_MAX];
-	snprintf(path, sizeof(path), "%d/task", h);
-	_cleanup_close_ int fd = openat(procfs_inst.hostproc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0; /* gone */
-	_cleanup_(closedirp) DIR *d = fdopendir(fd);
-	if (!d)
-		return neg_errno();
-	int dfd = TAKE_FD(fd);
-	int r = 0;
-	for (struct dirent *de; r == 0 && (de = readdir(d));) {
-		int tid;
-		if (parse_id(de->d_name, &tid) < 0 || tid <= 0)
-			continue;
-		char cpath[HOSTPATH_MAX];
-		snprintf(cpath, sizeof(cpath), "%d/children", tid);
-		_cleanup_free_ char *text = NULL;
-		if (read_file_at(dfd, cpath, &text, SMALL_MAX) < 0)
-			continue;
-		for (char *p = text, *end; r == 0 && *p;) {
-			long c = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if (c > 0 && c <= INT_MAX)
-				r = pidwalk_push(w, (pid_t)c);
-			p = end;
-		}
-	}
-	return r;
+	snprintf(path, sizeof(path), "%d", h);
+	_cleanup_close_ int hd = openat(procfs_inst.hostproc, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	pid_t g;
+	if (hd < 0 || host_dir_ids(hd, &g, NULL) < 0)
+		return PIDWALK_SKIP; /* gone, or not ours: not descended into */
+	struct pidpair *nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	c->v = nv;
+	c->v[c->n++] = (struct pidpair){ g, h };
+	return c->want && g == c->want ? PIDWALK_STOP : PIDWALK_DESCEND;
 }
 
-/* Walk the sandbox's processes; stop at sandbox pid `want` (0: all). */
+/* Walk the sandbox's processes (sentry/kernel/pidwalk.c); stop at sandbox
+ * pid `want` (0: all). */
 static int sandbox_walk(pid_t want, struct pidpair **ret, size_t *ret_n)
 {
-	_cleanup_(pidwalk_done) struct pidwalk w = { 0 };
-	_cleanup_free_ struct pidpair *v = NULL;
-	size_t n = 0;
-	int r = sentry.init_pid > 0 ? pidwalk_push(&w, sentry.init_pid) : -ESRCH;
-	for (; r == 0 && w.head < w.n; w.head++) {
-		pid_t h = w.queue[w.head];
-		char path[HOSTPATH_MAX];
-		snprintf(path, sizeof(path), "%d", h);
-		_cleanup_close_ int hd = openat(procfs_inst.hostproc, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		pid_t g;
-		if (hd < 0 || host_dir_ids(hd, &g, NULL) < 0)
-			continue; /* gone, or not ours: not descended into */
-		struct pidpair *nv = realloc(v, (n + 1) * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		v = nv;
-		v[n++] = (struct pidpair){ g, h };
-		if (want && g == want)
-			break;
-		r = pidwalk_children(&w, h);
-	}
-	if (r < 0)
+	struct collect c = { .want = want };
+	int r = pidwalk(collect_one, &c);
+	if (r < 0) {
+		free(c.v);
 		return r;
-	if (n)
-		qsort(v, n, sizeof(*v), pidpair_cmp);
-	*ret = TAKE_PTR(v);
-	*ret_n = n;
+	}
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), pidpair_cmp);
+	*ret = c.v;
+	*ret_n = c.n;
 	return 0;
 }
 

@@ -70,8 +70,16 @@ TEST(table_entries_complete)
 		if (e->disp == SYS_DENY && !(e->flags & SYSF_AUDIT))
 			EXPECT_TRUE(e->handler == NULL);
 		EXPECT_TRUE(e->nrules <= SYS_MAX_RULES);
-		if (e->nrules)
+		if (e->flags & SYSF_ELSE_PASS) {
+			/* "notify these, pass the rest": every rule notifies. */
+			EXPECT_EQ(e->disp, SYS_PASS);
+			EXPECT_EQ(e->err, 0);
+			EXPECT_TRUE(e->nrules > 0 && e->handler != NULL);
+			for (unsigned i = 0; i < e->nrules; i++)
+				EXPECT_TRUE(e->rules[i].notify);
+		} else if (e->nrules) {
 			EXPECT_TRUE(e->err > 0 && e->err < 4096);
+		}
 		for (unsigned i = 0; i < e->nrules; i++) {
 			EXPECT_EQ(e->rules[i].argno, e->rules[0].argno);
 			EXPECT_TRUE(e->rules[i].argno < 6);
@@ -284,6 +292,8 @@ static uint32_t t_expect(int nr, const uint64_t args[6])
 	uint32_t refuse = (e->flags & SYSF_AUDIT)
 		? SECCOMP_RET_USER_NOTIF
 		: SECCOMP_RET_ERRNO | ((uint32_t)e->err & SECCOMP_RET_DATA);
+	if (e->flags & SYSF_ELSE_PASS)
+		refuse = SECCOMP_RET_ALLOW; /* what no rule matches runs */
 	uint32_t match;
 	switch (e->disp) {
 	case SYS_PASS: match = SECCOMP_RET_ALLOW; break;

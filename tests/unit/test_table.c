@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -174,6 +175,10 @@ TEST(table_policy)
 	EXPECT_TRUE(sys_lookup(__NR_mount)->flags & SYSF_AUDIT);
 	EXPECT_EQ(sys_lookup(__NR_mount)->disp, SYS_DENY);
 	EXPECT_EQ(sys_lookup(__NR_inotify_add_watch)->err, ENOSYS);
+	/* Locks never reach a host inode: flock is emulated, fcntl's lock
+	 * commands are notified and the rest of fcntl passes. */
+	EXPECT_EQ(sys_lookup(__NR_flock)->disp, SYS_EMULATE);
+	EXPECT_TRUE(sys_lookup(__NR_fcntl)->flags & SYSF_ELSE_PASS);
 	/* Nothing that takes a path may pass. */
 	for (int nr = 0; nr < SYS_TABLE_SIZE; nr++) {
 		const struct sys_entry *e = sys_lookup(nr);
@@ -819,6 +824,27 @@ TEST(socket_af_unix_high_bits_passes) { t_expect_ret(&tc_af_unix_hi, 0); }
 CASE(socketpair_inet, NULL, int sv[2];
      return syscall(SYS_socketpair, AF_INET, SOCK_STREAM, 0, sv));
 TEST(socketpair_inet_eafnosupport) { t_expect_errno(&tc_socketpair_inet, EAFNOSUPPORT); }
+
+/* fcntl: the lock commands are notified (with junk above the int too),
+ * every other command runs natively. */
+CASE(fcntl_getfd, NULL, return syscall(SYS_fcntl, 0, F_GETFD));
+TEST(fcntl_getfd_passes) { t_expect_ret(&tc_fcntl_getfd, 0); }
+CASE(fcntl_dupfd, NULL, return syscall(SYS_fcntl, 0, F_DUPFD_CLOEXEC, 10));
+TEST(fcntl_dupfd_passes) { t_expect_ret(&tc_fcntl_dupfd, 10); }
+CASE(fcntl_setlk, NULL, struct flock l = { .l_type = F_RDLCK };
+     return syscall(SYS_fcntl, 0, F_SETLK, &l));
+TEST(fcntl_setlk_notified) { t_expect_notified(&tc_fcntl_setlk, __NR_fcntl); }
+CASE(fcntl_ofd_setlkw_hi, NULL, struct flock l = { .l_type = F_RDLCK };
+     return syscall(SYS_fcntl, 0, (1UL << 32) | F_OFD_SETLKW, &l));
+TEST(fcntl_ofd_setlkw_high_bits_notified)
+{
+	t_expect_notified(&tc_fcntl_ofd_setlkw_hi, __NR_fcntl);
+}
+CASE(fcntl_getlk, NULL, struct flock l = { .l_type = F_RDLCK };
+     return syscall(SYS_fcntl, 0, F_GETLK, &l));
+TEST(fcntl_getlk_notified) { t_expect_notified(&tc_fcntl_getlk, __NR_fcntl); }
+CASE(flock_ex, NULL, return syscall(SYS_flock, 0, LOCK_EX | LOCK_NB));
+TEST(flock_notified) { t_expect_notified(&tc_flock_ex, __NR_flock); }
 
 /* PR_SET_MM with an invalid sub-option is EINVAL from the kernel too, so
  * also try an option the kernel would answer: PR_GET_KEEPCAPS. */

@@ -411,11 +411,15 @@ static void wake(const struct lkfile *f)
 static void drop_owner(struct lkfile *f, struct lkproc *p, struct lkdesc *d)
 {
 	if (!f) {
+		/* p must outlive the walk: its last lock may be on any file. */
+		if (p)
+			p->refs++;
 		for (size_t i = 0; i < FLOCK_BUCKETS; i++)
 			for (struct lkfile *g = files[i], *next; g; g = next) {
 				next = g->hnext;
 				drop_owner(g, p, d);
 			}
+		proc_put(p);
 		return;
 	}
 	bool dropped = false;

@@ -21,9 +21,12 @@ chmod -R a+rwX "$HD"
 HOST_TRY='
 import fcntl, os, struct, sys
 path = sys.argv[1]
-fd = os.open(path, os.O_RDWR)
+fd = os.open(path, os.O_RDONLY if os.path.isdir(path) else os.O_RDWR)
 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 fcntl.flock(fd, fcntl.LOCK_UN)
+if os.path.isdir(path):
+    print("host locked")
+    sys.exit(0)
 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 fcntl.lockf(fd, fcntl.LOCK_UN)
 F_OFD_SETLK = 37
@@ -37,8 +40,8 @@ print("host locked")
 GUEST_HOLD='
 import fcntl, os, struct, sys, time
 kind = sys.argv[1]
-fd = os.open("/mnt/f", os.O_RDONLY)
-if kind == "flock":
+fd = os.open({"dir": "/mnt", "devnull": "/dev/null"}.get(kind, "/mnt/f"), os.O_RDONLY)
+if kind in ("flock", "dir", "devnull"):
     fcntl.flock(fd, fcntl.LOCK_EX)
 elif kind == "posix":
     fcntl.fcntl(fd, fcntl.F_SETLK, struct.pack("hhqqi", fcntl.F_RDLCK, 0, 0, 0, 0))
@@ -59,15 +62,17 @@ host_vs_guest()
 		cat "$T_TMP/hold.out"
 		return 1
 	fi
-	python3 -c "$HOST_TRY" "$HD/f"
+	python3 -c "$HOST_TRY" "$2"
 	local rc=$?
 	kill "$m" 2>/dev/null
 	wait "$m" 2>/dev/null
 	return "$rc"
 }
 for k in flock posix ofd; do
-	check "a guest's $k lock on a host file does not reach the host" host_vs_guest "$k"
+	check "a guest's $k lock on a host file does not reach the host" host_vs_guest "$k" "$HD/f"
 done
+check "a guest's flock on a host directory does not reach the host" host_vs_guest dir "$HD"
+check "a guest's flock on /dev/null does not reach the host's" host_vs_guest devnull /dev/null
 
 # A sibling thread dup2()s a host file onto the fd number being locked
 # (otherwise a /tmp file) while the guest locks it in a loop; a host

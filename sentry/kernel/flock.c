@@ -48,9 +48,9 @@
  * only in flight (an SCM_RIGHTS message) or only by a mapping counts as
  * closed; a thread with its own fd table is not looked at.
  *
- * Bounds: the table holds at most FLOCK_MAX_LOCKS locks and
- * FLOCK_MAX_DESCS description copies (sentry fds); beyond, ENOLCK, as
- * Linux answers when it runs out of lock resources.
+ * Bounds: the table holds at most FLOCK_MAX_LOCKS locks, FLOCK_MAX_DESCS
+ * description copies and FLOCK_MAX_PROCS owner pidfds (sentry fds);
+ * beyond, ENOLCK, as Linux answers when it runs out of lock resources.
  *
  * Locking: the table is protected by the sentry lock. Waits drop it
  * (vfs_block_begin) and sleep on lk_cond under lk_mu, which protects only
@@ -85,6 +85,7 @@
 
 #define FLOCK_MAX_LOCKS 16384
 #define FLOCK_MAX_DESCS 1024
+#define FLOCK_MAX_PROCS 4096       /* POSIX owners, each a sentry pidfd */
 #define FLOCK_BUCKETS 256
 #define DEADLK_STEPS 10            /* Linux's MAX_DEADLK_ITERATIONS */
 #define TICK_FIRST_MS 5            /* re-check holders of a wait ... */
@@ -154,7 +155,7 @@ struct lkreq {
 
 static struct lkfile *files[FLOCK_BUCKETS];
 static struct lkproc *procs;
-static size_t nfiles, nlocks, ndescs;
+static size_t nfiles, nlocks, ndescs, nprocs;
 static dev_t memfd_dev;
 static bool memfd_dev_known;
 
@@ -279,6 +280,8 @@ static struct lkproc *proc_get(const struct task *t)
 	for (struct lkproc *p = procs; p; p = p->next)
 		if (p->tgid == tgid)
 			return p->refs++, p;
+	if (nprocs >= FLOCK_MAX_PROCS)
+		return NULL; /* ENOLCK */
 	/* Our own pidfd: it tells the process's exit even if its tgid is
 	 * reused later. */
 	int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
@@ -295,6 +298,7 @@ static struct lkproc *proc_get(const struct task *t)
 	p->refs = 1;
 	p->next = procs;
 	procs = p;
+	nprocs++;
 	return p;
 }
 
@@ -309,6 +313,7 @@ static void proc_put(struct lkproc *p)
 		}
 	safe_close(p->pidfd);
 	free(p);
+	nprocs--;
 }
 
 /* The description of request copy `fd` among those holding locks on f. */

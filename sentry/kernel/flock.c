@@ -53,17 +53,20 @@
  * beyond, ENOLCK, as Linux answers when it runs out of lock resources.
  *
  * Locking: the table is protected by the sentry lock. Waits drop it
- * (vfs_block_begin) and sleep on lk_cond under lk_mu, which protects only
- * the waiters' wake flags; lock order: sentry lock, then lk_mu. */
+ * (vfs_block_begin) and sleep on a futex of their own; lk_mu protects only
+ * the list of waiters; lock order: sentry lock, then lk_mu. A signal to
+ * the waiting guest thread ends a wait (sentry/kernel/wait.c). */
 #include "sentry/kernel/flock.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/kcmp.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +83,7 @@
 #include "platform/platform.h"
 #include "sentry/fs/fs.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
 #include "sentry/vfs/ofd.h"
 #include "sentry/vfs/vfs.h"
 
@@ -136,10 +140,9 @@ struct lkfile {
 
 struct lkwaiter {
 	struct lkfile *f;
-	pid_t tid;                 /* the guest thread waiting */
 	struct lkproc *proc;       /* POSIX requester (ref), for EDEADLK */
 	struct lkproc *blocker;    /* POSIX holder it waits for (ref) */
-	bool woken, interrupted;   /* under lk_mu */
+	_Atomic uint32_t seq;      /* the futex: bumped by wake() */
 	struct lkwaiter *next;     /* under lk_mu */
 };
 
@@ -160,18 +163,11 @@ static dev_t memfd_dev;
 static bool memfd_dev_known;
 
 static pthread_mutex_t lk_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t lk_cond;
 static pthread_once_t lk_once = PTHREAD_ONCE_INIT;
 static struct lkwaiter *waiters; /* under lk_mu */
 
 static void lk_init(void)
 {
-	/* The waits' ticks must not jump with the wall clock. */
-	pthread_condattr_t a;
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&lk_cond, &a);
-	pthread_condattr_destroy(&a);
 	/* Every memfd lives on the kernel's one internal shm mount: its
 	 * device tells a memfd from a host file. */
 	int fd = memfd_create("moat-lockprobe", MFD_CLOEXEC);
@@ -397,18 +393,16 @@ static void lk_del(struct lkfile *f, struct lk **pp)
 
 /* ---- waking ------------------------------------------------------------ */
 
-/* Wake the waiters of f (NULL: all) to look again. */
+/* Wake the waiters of f (NULL: all) to look again. A listed waiter is
+ * alive (it leaves the list under lk_mu before its stack goes). */
 static void wake(const struct lkfile *f)
 {
 	pthread_mutex_lock(&lk_mu);
-	bool any = false;
 	for (struct lkwaiter *w = waiters; w; w = w->next)
 		if (!f || w->f == f) {
-			w->woken = true;
-			any = true;
+			atomic_fetch_add(&w->seq, 1);
+			(void)syscall(SYS_futex, &w->seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 		}
-	if (any)
-		pthread_cond_broadcast(&lk_cond);
 	pthread_mutex_unlock(&lk_mu);
 }
 
@@ -689,32 +683,37 @@ static bool drop_flock(struct lkfile *f, struct lkreq *q, short keep_type)
 /* ---- waiting ------------------------------------------------------------- */
 
 /* Wait for a change on w->f: woken by an unlock or a process exit on the
- * file, by flock_interrupt(), or at the tick, so that holders that went
- * without a word (a close) are looked at again. The wait itself has no
- * deadline: the caller loops until it gets its lock.
+ * file, or at the tick, so that holders that went without a word (a close)
+ * are looked at again. The wait itself has no deadline: the caller loops
+ * until it gets its lock.
  *
- * Drops the sentry lock (vfs_block_begin) while it sleeps; the caller holds
- * references on what it uses (w->f through pins, the owners through
- * the waiter) and re-checks everything after. This is the one place a
- * general interruption of waiting handlers hooks in: flock_interrupt()
- * sets w->interrupted under lk_mu and broadcasts lk_cond. */
+ * Drops the sentry lock (vfs_block_begin), which also registers the wait
+ * as one a signal to the guest thread ends (sentry/kernel/wait.c): the
+ * worker then gets WAIT_SIGNAL, which ends the futex wait with EINTR, and
+ * this returns -EINTR, which the dispatcher turns into Linux's
+ * -ERESTARTSYS (EINTR, or a restart with SA_RESTART). The caller holds
+ * references on what it uses (w->f through pins, the owners through the
+ * waiter) and re-checks everything after. */
 static int flock_wait(struct lkwaiter *w, int tick_ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += (long)tick_ms * 1000000L;
-	ts.tv_sec += ts.tv_nsec / 1000000000L;
-	ts.tv_nsec %= 1000000000L;
+	struct timespec rel = { tick_ms / 1000, (tick_ms % 1000) * 1000000L };
+	uint32_t seen = atomic_load(&w->seq);
+	int ret = 0;
 	vfs_block_begin();
-	pthread_mutex_lock(&lk_mu);
-	while (!w->woken && !w->interrupted)
-		if (pthread_cond_timedwait(&lk_cond, &lk_mu, &ts) == ETIMEDOUT)
+	while (atomic_load(&w->seq) == seen) {
+		if (wait_is_cancelled()) {
+			ret = -EINTR;
 			break;
-	w->woken = false;
-	bool intr = w->interrupted;
-	pthread_mutex_unlock(&lk_mu);
+		}
+		/* Relative timeout: the tick cannot jump with the clock. */
+		long r = syscall(SYS_futex, &w->seq, FUTEX_WAIT_PRIVATE, seen, &rel, NULL, 0);
+		if (r < 0 && errno == ETIMEDOUT)
+			break;
+		/* EINTR (WAIT_SIGNAL, looked at above), EAGAIN or a
+		 * wake-up: look again. */
+	}
 	vfs_block_end();
-	return intr ? -EINTR : 0;
+	return ret;
 }
 
 static void waiter_add(struct lkwaiter *w)
@@ -742,26 +741,11 @@ static void waiter_del(struct lkwaiter *w)
 	w->f->pins--;
 }
 
-bool flock_interrupt(pid_t tid)
-{
-	bool found = false;
-	pthread_mutex_lock(&lk_mu);
-	for (struct lkwaiter *w = waiters; w; w = w->next)
-		if (w->tid == tid) {
-			w->interrupted = true;
-			found = true;
-		}
-	if (found)
-		pthread_cond_broadcast(&lk_cond);
-	pthread_mutex_unlock(&lk_mu);
-	return found;
-}
-
 /* One wait of request q on file f, blocked by l. Returns 0 to try again,
  * or -errno. */
 static int wait_once(struct sysreq *r, struct lkfile *f, struct lkreq *q, struct lk *l, int *tick)
 {
-	struct lkwaiter w = { .f = f, .tid = r->tid };
+	struct lkwaiter w = { .f = f };
 	if (q->proc && l && l->proc) {
 		if (deadlock(q->proc, l->proc))
 			return -EDEADLK;

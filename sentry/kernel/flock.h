@@ -3,9 +3,11 @@
  * no lock a guest takes ever reaches a host file's inode (see flock.c and
  * docs/architecture.md, "File locks").
  *
- * All functions are called with the sentry lock held; the *_lock ones may
- * wait for a conflicting lock with it dropped (vfs_block_begin), so callers
- * must not rely on other sentry state staying as it was across the call. */
+ * All functions are called with the sentry lock held; flock_flock and
+ * flock_setlk may wait for a conflicting lock with it dropped
+ * (vfs_block_begin), so callers must not rely on other sentry state staying
+ * as it was across the call. A signal to the guest thread ends such a wait
+ * with -EINTR (sentry/kernel/wait.c). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,11 +47,6 @@ int flock_getlk(struct task *t, int fd, bool ofd, short type, int64_t start, int
 /* Exit hook: a task of host process tgid exited (task.c). Drops the POSIX
  * locks of the process if it is gone, and wakes waiters to re-check. */
 void flock_task_exit(pid_t tgid);
-
-/* For a general "interrupt a waiting handler" mechanism: end the lock wait
- * of host thread tid, if it waits, with -EINTR. Returns whether it did.
- * Takes only the lock table's wait mutex (any thread, any lock state). */
-bool flock_interrupt(pid_t tid);
 
 /* Counts for tests and debugging. */
 void flock_stats(size_t *ret_files, size_t *ret_locks, size_t *ret_descs);

@@ -259,6 +259,49 @@ check_output "a waiter gets the lock when the holder closes its fd and lives on"
 /tmp/c flock got it
 /tmp/c posix got it" mrun --bind "$HD:/mnt" -- python3 -c "$CLOSE_WAKE"
 
+# A signal ends a wait for a lock (Linux: EINTR, or a restart with
+# SA_RESTART): a handler that raises interrupts the blocked call well before
+# the holder lets go; with SA_RESTART the call goes on and gets the lock.
+INTR='
+import fcntl, os, signal, struct, time
+class Alarm(Exception): pass
+def boom(s, f): raise Alarm()
+out = []
+for path, kind in (("/mnt/f", "flock"), ("/tmp/i", "flock"), ("/tmp/i", "posix")):
+    mode = os.O_RDONLY if path.startswith("/mnt") else os.O_RDWR | os.O_CREAT
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        b = os.open(path, mode)
+        if kind == "flock": fcntl.flock(b, fcntl.LOCK_EX)
+        else: fcntl.lockf(b, fcntl.LOCK_EX)
+        os.write(w, b"x"); time.sleep(1.5); os._exit(0)
+    os.read(r, 1)
+    a = os.open(path, mode)
+    lock = (lambda: fcntl.flock(a, fcntl.LOCK_EX)) if kind == "flock" else (lambda: fcntl.lockf(a, fcntl.LOCK_EX))
+    signal.signal(signal.SIGALRM, boom)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    t = time.time()
+    try:
+        lock(); out.append("%s %s not interrupted" % (path, kind))
+    except Alarm:
+        out.append("%s %s interrupted %s" % (path, kind, time.time() - t < 1.2))
+    # SA_RESTART: the wait goes on through the signal and gets the lock
+    signal.signal(signal.SIGALRM, lambda s, f: None)
+    signal.siginterrupt(signal.SIGALRM, False)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    lock(); out.append("%s %s restarted, got it" % (path, kind))
+    os.waitpid(pid, 0); os.close(a)
+print("\n".join(out))
+'
+check_output "a signal interrupts a lock wait; with SA_RESTART the wait goes on" \
+	"/mnt/f flock interrupted True
+/mnt/f flock restarted, got it
+/tmp/i flock interrupted True
+/tmp/i flock restarted, got it
+/tmp/i posix interrupted True
+/tmp/i posix restarted, got it" mrun --bind "$HD:/mnt" -- python3 -c "$INTR"
+
 # POSIX deadlock between two guest processes: one of them gets EDEADLK.
 DEADLK='
 import errno, fcntl, os, struct, time

@@ -26,12 +26,23 @@
  * mismatch action; it is reached only when no equality test matched. If a
  * future libseccomp ordered them differently, the catch-all would win and
  * the rule-checked calls would all be refused: closed, not open. The unit
- * test runs the exported program over every rule to catch that. */
+ * test runs the exported program over every rule to catch that.
+ *
+ * SYSF_ELSE_PASS entries ("notify these values, pass the rest": fcntl's
+ * lock commands) invert that: the catch-all is ALLOW, so the same
+ * misordering would let the notified values run natively, open rather
+ * than closed. Such entries therefore also get checked here, after
+ * export: filter_verify() runs the program over each notified value of
+ * each such entry and refuses to build a filter that does not notify it
+ * (the filter is built at compile time by filter_gen, so a libseccomp that
+ * orders differently breaks the build rather than the sandbox). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +117,15 @@ static int entry_check(const struct sys_entry *e)
 			return -EINVAL; /* could never match */
 		if (r->notify && (e->disp != SYS_PASS || !e->handler))
 			return -EINVAL; /* nobody would answer it */
+		if ((e->flags & SYSF_ELSE_PASS) && !r->notify)
+			return -EINVAL; /* a plain rule would mean "pass" twice */
+	}
+	if (e->flags & SYSF_ELSE_PASS) {
+		/* Only "notify these, pass the rest": an audit flag or an
+		 * errno would promise a refusal that never happens. */
+		if (e->disp != SYS_PASS || !e->nrules || e->err || (e->flags & SYSF_AUDIT))
+			return -EINVAL;
+		return 0;
 	}
 	switch (e->disp) {
 	case SYS_PASS:
@@ -160,8 +180,8 @@ static int filter_add_entry(scmp_filter_ctx ctx, int nr, const struct sys_entry 
 	if (e->nrules == 0)
 		return rule_add(ctx, match, nr, 0, NULL);
 
-	uint32_t mismatch = refuse_action(e);
-	if (mismatch == match)
+	uint32_t mismatch = (e->flags & SYSF_ELSE_PASS) ? SCMP_ACT_ALLOW : refuse_action(e);
+	if (mismatch == match && !(e->flags & SYSF_ELSE_PASS))
 		return rule_add(ctx, match, nr, 0, NULL);
 
 	for (unsigned i = 0; i < e->nrules; i++) {
@@ -177,6 +197,76 @@ static int filter_add_entry(scmp_filter_ctx ctx, int nr, const struct sys_entry 
 	 * of the same argument (see the top of this file). */
 	struct scmp_arg_cmp any = SCMP_CMP(e->rules[0].argno, SCMP_CMP_GE, 0);
 	return rule_add(ctx, mismatch, nr, 1, &any);
+}
+
+/* A classic-BPF evaluator for the subset libseccomp emits (loads of
+ * seccomp_data words, ALU with constants, conditional jumps, returns);
+ * anything else, or a jump out of the program, is "not verified" (0,
+ * which is SECCOMP_RET_KILL_THREAD, never a match of what is checked). */
+static uint32_t bpf_eval(const struct sock_filter *p, unsigned n, const struct seccomp_data *d)
+{
+	uint32_t A = 0;
+	for (unsigned pc = 0; pc < n; pc++) {
+		const struct sock_filter *f = &p[pc];
+		uint32_t k = f->k;
+		switch (f->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (k % 4 || k + 4 > sizeof(*d))
+				return 0;
+			memcpy(&A, (const char *)d + k, 4);
+			continue;
+		case BPF_ALU | BPF_AND | BPF_K:
+			A &= k;
+			continue;
+		case BPF_JMP | BPF_JA:
+			if (k >= n - pc - 1)
+				return 0;
+			pc += k;
+			continue;
+		case BPF_RET | BPF_K:
+			return k;
+		}
+		bool t;
+		switch (f->code) {
+		case BPF_JMP | BPF_JEQ | BPF_K: t = A == k; break;
+		case BPF_JMP | BPF_JGT | BPF_K: t = A > k; break;
+		case BPF_JMP | BPF_JGE | BPF_K: t = A >= k; break;
+		case BPF_JMP | BPF_JSET | BPF_K: t = (A & k) != 0; break;
+		default: return 0;
+		}
+		unsigned off = t ? f->jt : f->jf;
+		if (off >= n - pc - 1)
+			return 0;
+		pc += off;
+	}
+	return 0;
+}
+
+/* See the top of this file: every value a SYSF_ELSE_PASS entry notifies
+ * must be notified by the exported program, whatever the register holds
+ * above an int. */
+static int filter_verify(const struct sock_filter *prog, unsigned short len)
+{
+	for (int nr = 0; nr < SYS_TABLE_SIZE; nr++) {
+		const struct sys_entry *e = sys_lookup(nr);
+		if (!e || !(e->flags & SYSF_ELSE_PASS))
+			continue;
+		for (unsigned i = 0; i < e->nrules; i++) {
+			const struct sys_argrule *ar = &e->rules[i];
+			uint64_t hi = ar->mask ? ~ar->mask : 0;
+			const uint64_t vals[] = { ar->value, ar->value | hi };
+			for (size_t j = 0; j < ARRAY_SIZE(vals); j++) {
+				struct seccomp_data d = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
+				d.args[ar->argno] = vals[j];
+				if (bpf_eval(prog, len, &d) != SECCOMP_RET_USER_NOTIF) {
+					log_debug("filter does not notify %s with %#llx", e->name,
+						  (unsigned long long)vals[j]);
+					return -ENOTRECOVERABLE;
+				}
+			}
+		}
+	}
+	return 0;
 }
 
 /* libseccomp 2.5.4 exports only to an fd: go through a memfd. */
@@ -257,7 +347,17 @@ int sys_filter_build(struct sock_filter **ret_prog, unsigned short *ret_len)
 			return r;
 	}
 
-	return filter_export(ctx, ret_prog, ret_len);
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	unsigned short len = 0;
+	int r = filter_export(ctx, &prog, &len);
+	if (r < 0)
+		return r;
+	r = filter_verify(prog, len);
+	if (r < 0)
+		return r;
+	*ret_len = len;
+	*ret_prog = TAKE_PTR(prog);
+	return 0;
 }
 
 int sys_filter_install(const struct sock_filter *prog, unsigned short len)

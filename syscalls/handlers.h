@@ -59,5 +59,8 @@ long sys_socket(struct sysreq *r);    /* AF_NETLINK protocols */
 /* sys_signal.c */
 long sys_kill(struct sysreq *r);      /* kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo */
 long sys_pidfd_send_signal(struct sysreq *r);
+/* sys_lock.c */
+long sys_flock(struct sysreq *r);
+long sys_fcntl_lock(struct sysreq *r); /* fcntl's record-lock commands */
 /* sys_exec.c */
 long sys_execve(struct sysreq *r);    /* execve, execveat */

@@ -22,6 +22,7 @@
  * filter.c relies on that. Arguments the kernel reads as int are compared on
  * their low 32 bits (mask 0xffffffff), exactly what the kernel acts on. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -116,6 +117,15 @@
 	R32(0, PR_GET_THP_DISABLE), R32(0, PR_SET_VMA),                        \
 	R32(0, PR_GET_TID_ADDRESS)
 
+/* fcntl's record-lock commands go to sys_fcntl_lock (a POSIX lock on a host
+ * file would reach the host's inode and the host processes locking it);
+ * every other command runs natively (SYSF_ELSE_PASS). On x86-64 the
+ * F_*LK64 commands are the same numbers. */
+#define FCNTL_LOCK_RULES                                                       \
+	R32_NOTIFY(1, F_GETLK), R32_NOTIFY(1, F_SETLK), R32_NOTIFY(1, F_SETLKW), \
+	R32_NOTIFY(1, F_OFD_GETLK), R32_NOTIFY(1, F_OFD_SETLK),                \
+	R32_NOTIFY(1, F_OFD_SETLKW)
+
 /* AF_NETLINK goes to sys_socket, which allows NETLINK_ROUTE and
  * NETLINK_SOCK_DIAG only: other families reach host-wide state (uevent
  * sockets receive the host's device events, audit, netfilter...). */
@@ -206,8 +216,10 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(msgsnd, 0, "SysV IPC in the guest's own IPC namespace"),
 	PASS(msgrcv, 0, "SysV IPC in the guest's own IPC namespace"),
 	PASS(msgctl, 0, "SysV IPC in the guest's own IPC namespace"),
-	PASS(fcntl, F, "host fd flags, locks and owners (owners are pids of the guest's namespace)"),
-	PASS(flock, F, "advisory lock on a host fd"),
+	ENTRY(fcntl, .disp = SYS_PASS, .flags = F | SYSF_ELSE_PASS, .handler = sys_fcntl_lock,
+	      .note = "host fd flags and owners (pids of the guest's namespace) pass; record locks (F_SETLK, F_SETLKW, F_GETLK and the F_OFD_ ones) are notified and kept in the sentry's lock table, so none reaches a host file",
+	      RULES(FCNTL_LOCK_RULES)),
+	EMU(flock, sys_flock, F, "locks on sandbox-only files (memfds, pipes, sockets) taken on the guest's own open file; on host files kept in the sentry's lock table"),
 	PASS(fsync, F, "host fd"),
 	PASS(fdatasync, F, "host fd"),
 	EMU(truncate, sys_truncate, P, "path resolved in the sentry's VFS"),

@@ -35,6 +35,12 @@ struct sys_argrule {
 #define SYSF_AUDIT 0x1    /* notify even when denying, so an audit record is written */
 #define SYSF_PATH 0x2     /* takes a guest path (documentation / tracing class) */
 #define SYSF_FD 0x4       /* acts on an fd */
+/* A PASS entry whose rules all say `notify`, and whose calls no rule
+ * matches run natively: "send these values to the handler, pass the rest"
+ * (fcntl's lock commands; every other command stays at native speed).
+ * .err is 0: nothing is refused. filter.c's entry_check() refuses any
+ * other combination. */
+#define SYSF_ELSE_PASS 0x8
 
 typedef long (*sys_handler_fn)(struct sysreq *req);
 
@@ -44,7 +50,8 @@ struct sys_entry {
 	int err;              /* errno for SYS_DENY, and for PASS calls whose rules do not match */
 	unsigned flags;
 	/* PASS with rules: allowed when ANY rule matches (an allowlist); else
-	 * the call gets `err` (or, with SYSF_AUDIT, is notified and denied). */
+	 * the call gets `err` (or, with SYSF_AUDIT, is notified and denied).
+	 * With SYSF_ELSE_PASS the rules are a notify list and the rest pass. */
 	unsigned nrules;
 	struct sys_argrule rules[SYS_MAX_RULES];
 	sys_handler_fn handler; /* EMULATE/EXEC; NULL means "answer -err" */

@@ -129,7 +129,9 @@ static int print_markdown(FILE *f)
 	      "\n"
 	      "- **PASS**: the host kernel runs the call at native speed. With\n"
 	      "  *rules*, only the listed argument values pass; anything else gets\n"
-	      "  the errno shown in the note.\n"
+	      "  the errno shown in the note; with *rules* marked \"else passes\",\n"
+	      "  the listed values are trapped and performed by the sentry and\n"
+	      "  everything else passes.\n"
 	      "- **EMULATE**: the call is trapped (seccomp user notification) and\n"
 	      "  performed by the sentry; the host kernel never resolves a guest path.\n"
 	      "- **EXEC**: trapped like EMULATE; the sentry resolves the program and\n"
@@ -162,7 +164,16 @@ static int print_markdown(FILE *f)
 		fprintf(f, "| %d | `%s` | %s | %s | ", nr, e->name,
 			disp_text(e, d, sizeof(d)), flags_text(e, fl, sizeof(fl)));
 		md_escape(f, e->note);
-		if (e->nrules) {
+		if (e->flags & SYSF_ELSE_PASS) {
+			/* A notify list: the named values go to the sentry. */
+			fputs(". Trapped when one of: ", f);
+			for (unsigned i = 0; i < e->nrules; i++) {
+				if (i)
+					fputs(", ", f);
+				md_rule(f, &e->rules[i]);
+			}
+			fputs("; else passes", f);
+		} else if (e->nrules) {
 			fputs(e->disp == SYS_PASS ? ". Passes when one of: "
 						  : ". Trapped when one of: ", f);
 			for (unsigned i = 0; i < e->nrules; i++) {
@@ -279,7 +290,11 @@ static int print_json(FILE *f)
 						       json_object_new_uint64(e->rules[i].mask));
 				json_object_object_add(r, "value",
 						       json_object_new_uint64(e->rules[i].value));
+				json_object_object_add(r, "notify",
+						       json_object_new_boolean(e->rules[i].notify));
 			}
+			json_object_object_add(o, "else_pass",
+					       json_object_new_boolean(!!(e->flags & SYSF_ELSE_PASS)));
 		}
 		json_object_object_add(o, "note",
 				       json_object_new_string(e->note ? e->note : ""));

@@ -43,5 +43,9 @@ int devfs_new(struct vnode **ret_root);
 /* procfs: the sandbox's own /proc (see fs_procfs.c for what it holds). */
 int procfs_new(struct vnode **ret_root);
 
+/* Host pids of the sandbox's live processes, found by walking its process
+ * tree from pid 1 (never the host's process list). *ret is malloc'd. */
+int procfs_sandbox_pids(pid_t **ret, size_t *ret_n);
+
 /* For handlers: a memfd holding `len` bytes of `data`, sealed read-only. */
 int memfd_from_buf(const char *name, const void *data, size_t len);

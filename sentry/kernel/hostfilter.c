@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -66,6 +67,9 @@ const struct host_rule sentry_host_rules[] = {
 	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
 	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group" },
 	{ "poll", "a guest process it killed is gone; a process's pidfd said it exited" },
+	{ "kcmp", "file locks: is an open file description holding locks still a guest's (KCMP_FILE only)", 1,
+	  { A(2, SCMP_CMP_EQ, KCMP_FILE) } },
+	{ "flock", "file locks: the guest's flock on a sandbox-only file (memfd, pipe, socket), on its own copy of the guest's file" },
 	{ "tgkill", "waking a worker blocked on behalf of a guest thread" },
 	{ "getpid", "tgkill's own pid" },
 	{ "gettid", "" },

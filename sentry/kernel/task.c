@@ -51,6 +51,7 @@
 #include "common/log.h"
 #include "sentry/kernel/audit.h"
 #include "common/util.h"
+#include "sentry/kernel/flock.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/vfs/vfs.h"
 
@@ -462,6 +463,8 @@ void task_exit(struct task *t)
 	/* Already unlinked if a new thread took its tid first (task_new). */
 	if (t->linked)
 		task_unlink(t);
+	/* POSIX locks go with their process (flock.c checks it is gone). */
+	flock_task_exit(t->proc->tgid);
 	task_unref(t);
 }
 

@@ -112,6 +112,11 @@ bool wait_end(struct waiter *w)
 	return cancelled;
 }
 
+bool wait_is_cancelled(void)
+{
+	return cur && atomic_load(&cur->cancelled);
+}
+
 bool wait_take_cancelled(void)
 {
 	bool c = cur_cancelled;

@@ -25,6 +25,10 @@ int wait_init(void);
  * wait_end returns whether the wait was cancelled. */
 void wait_begin(struct waiter *w, pid_t tid);
 bool wait_end(struct waiter *w);
+/* Inside a wait (between wait_begin and wait_end): has it been cancelled?
+ * For waits on something other than a host call WAIT_SIGNAL interrupts
+ * (the lock table's futex waits look after each EINTR and wake-up). */
+bool wait_is_cancelled(void);
 /* For the dispatcher, once per request: was this thread's last wait
  * cancelled? Clears the mark. */
 bool wait_take_cancelled(void);

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -70,8 +71,16 @@ TEST(table_entries_complete)
 		if (e->disp == SYS_DENY && !(e->flags & SYSF_AUDIT))
 			EXPECT_TRUE(e->handler == NULL);
 		EXPECT_TRUE(e->nrules <= SYS_MAX_RULES);
-		if (e->nrules)
+		if (e->flags & SYSF_ELSE_PASS) {
+			/* "notify these, pass the rest": every rule notifies. */
+			EXPECT_EQ(e->disp, SYS_PASS);
+			EXPECT_EQ(e->err, 0);
+			EXPECT_TRUE(e->nrules > 0 && e->handler != NULL);
+			for (unsigned i = 0; i < e->nrules; i++)
+				EXPECT_TRUE(e->rules[i].notify);
+		} else if (e->nrules) {
 			EXPECT_TRUE(e->err > 0 && e->err < 4096);
+		}
 		for (unsigned i = 0; i < e->nrules; i++) {
 			EXPECT_EQ(e->rules[i].argno, e->rules[0].argno);
 			EXPECT_TRUE(e->rules[i].argno < 6);
@@ -166,6 +175,10 @@ TEST(table_policy)
 	EXPECT_TRUE(sys_lookup(__NR_mount)->flags & SYSF_AUDIT);
 	EXPECT_EQ(sys_lookup(__NR_mount)->disp, SYS_DENY);
 	EXPECT_EQ(sys_lookup(__NR_inotify_add_watch)->err, ENOSYS);
+	/* Locks never reach a host inode: flock is emulated, fcntl's lock
+	 * commands are notified and the rest of fcntl passes. */
+	EXPECT_EQ(sys_lookup(__NR_flock)->disp, SYS_EMULATE);
+	EXPECT_TRUE(sys_lookup(__NR_fcntl)->flags & SYSF_ELSE_PASS);
 	/* Nothing that takes a path may pass. */
 	for (int nr = 0; nr < SYS_TABLE_SIZE; nr++) {
 		const struct sys_entry *e = sys_lookup(nr);
@@ -284,6 +297,8 @@ static uint32_t t_expect(int nr, const uint64_t args[6])
 	uint32_t refuse = (e->flags & SYSF_AUDIT)
 		? SECCOMP_RET_USER_NOTIF
 		: SECCOMP_RET_ERRNO | ((uint32_t)e->err & SECCOMP_RET_DATA);
+	if (e->flags & SYSF_ELSE_PASS)
+		refuse = SECCOMP_RET_ALLOW; /* what no rule matches runs */
 	uint32_t match;
 	switch (e->disp) {
 	case SYS_PASS: match = SECCOMP_RET_ALLOW; break;
@@ -809,6 +824,27 @@ TEST(socket_af_unix_high_bits_passes) { t_expect_ret(&tc_af_unix_hi, 0); }
 CASE(socketpair_inet, NULL, int sv[2];
      return syscall(SYS_socketpair, AF_INET, SOCK_STREAM, 0, sv));
 TEST(socketpair_inet_eafnosupport) { t_expect_errno(&tc_socketpair_inet, EAFNOSUPPORT); }
+
+/* fcntl: the lock commands are notified (with junk above the int too),
+ * every other command runs natively. */
+CASE(fcntl_getfd, NULL, return syscall(SYS_fcntl, 0, F_GETFD));
+TEST(fcntl_getfd_passes) { t_expect_ret(&tc_fcntl_getfd, 0); }
+CASE(fcntl_dupfd, NULL, return syscall(SYS_fcntl, 0, F_DUPFD_CLOEXEC, 10));
+TEST(fcntl_dupfd_passes) { t_expect_ret(&tc_fcntl_dupfd, 10); }
+CASE(fcntl_setlk, NULL, struct flock l = { .l_type = F_RDLCK };
+     return syscall(SYS_fcntl, 0, F_SETLK, &l));
+TEST(fcntl_setlk_notified) { t_expect_notified(&tc_fcntl_setlk, __NR_fcntl); }
+CASE(fcntl_ofd_setlkw_hi, NULL, struct flock l = { .l_type = F_RDLCK };
+     return syscall(SYS_fcntl, 0, (1UL << 32) | F_OFD_SETLKW, &l));
+TEST(fcntl_ofd_setlkw_high_bits_notified)
+{
+	t_expect_notified(&tc_fcntl_ofd_setlkw_hi, __NR_fcntl);
+}
+CASE(fcntl_getlk, NULL, struct flock l = { .l_type = F_RDLCK };
+     return syscall(SYS_fcntl, 0, F_GETLK, &l));
+TEST(fcntl_getlk_notified) { t_expect_notified(&tc_fcntl_getlk, __NR_fcntl); }
+CASE(flock_ex, NULL, return syscall(SYS_flock, 0, LOCK_EX | LOCK_NB));
+TEST(flock_notified) { t_expect_notified(&tc_flock_ex, __NR_flock); }
 
 /* PR_SET_MM with an invalid sub-option is EINVAL from the kernel too, so
  * also try an option the kernel would answer: PR_GET_KEEPCAPS. */

@@ -176,6 +176,23 @@ int scan_processes(struct pidpair **ret, size_t *ret_n)
 	return sandbox_walk(0, ret, ret_n);
 }
 
+int procfs_sandbox_pids(pid_t **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct pidpair *v = NULL;
+	size_t n = 0;
+	int r = sandbox_walk(0, &v, &n);
+	if (r < 0)
+		return r;
+	pid_t *h = malloc((n ? n : 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		h[i] = v[i].hpid;
+	*ret = h;
+	*ret_n = n;
+	return 0;
+}
+
 /* Host pid of sandbox pid vpid: the caller itself and the task table
  * first, the sandbox's process tree if they do not know it. */
 static int vpid_to_host(pid_t vpid, pid_t *ret)

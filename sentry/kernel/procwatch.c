@@ -85,3 +85,10 @@ int task_file_dup(struct task *t, int fd)
 	}
 	return TAKE_FD(copy);
 }
+
+bool procwatch_known(int fd)
+{
+	struct find_ctx c = { .fd = fd };
+	proc_foreach(find_pidfd, &c);
+	return c.found != NULL;
+}

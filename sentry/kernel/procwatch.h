@@ -11,6 +11,7 @@
  * task_file_dup() reaches their files through the process's pidfd.
  * All under the sentry lock. */
 #pragma once
+#include <stdbool.h>
 
 struct proc;
 struct task;
@@ -22,6 +23,12 @@ int procwatch_open(struct proc *p);
 /* The process whose pidfd is fd, if its whole thread group has exited;
  * NULL for a stale event (that fd belongs to no process any more, or its
  * process still runs). */
+/* Does a process of the task table hold pidfd fd? A process that lost its
+ * last task is unlinked from the table but may live on (a handler holds a
+ * reference) with its pidfd open: its exit is of no interest any more, and
+ * its readable pidfd must leave the event set, or the control thread would
+ * wake for it again and again. */
+bool procwatch_known(int fd);
 struct proc *procwatch_exited(int fd);
 /* A copy (pidfd_getfd) of the file t has as fd: the same open file
  * description. Returns the fd or -errno (-EBADF: t has no such fd; -EIO

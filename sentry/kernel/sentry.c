@@ -233,10 +233,13 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 			}
 			case EV_PROC: {
 				sentry_lock();
-				struct proc *p = procwatch_exited((int)(d >> 3));
+				int pfd = (int)(d >> 3);
+				struct proc *p = procwatch_exited(pfd);
 				if (p) {
 					(void)epoll_ctl(epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
 					proc_exit_tasks(p);
+				} else if (!procwatch_known(pfd)) {
+					(void)epoll_ctl(epfd, EPOLL_CTL_DEL, pfd, NULL);
 				}
 				sentry_unlock();
 				break;

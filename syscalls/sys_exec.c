@@ -41,6 +41,7 @@ struct exec_state {
 	const struct strbuf *args;
 	size_t argc;
 	pid_t vtid;
+	struct task *task;      /* the caller (the dispatcher's reference) */
 };
 
 static void exec_arm(void *ctx, const struct exec_call *call)
@@ -314,6 +315,13 @@ static void exec_finish(void *ctx, int result)
 	struct task *t = task_find(es->tid);
 	if (t && t->exec == es)
 		t->exec = NULL;
+	if (ran && es->tid != es->tgid) {
+		/* Exec from a non-leader thread: the new program runs on the
+		 * leader's tid, with this thread's credentials and fs state. Hand
+		 * them over now, before it runs: done later, its first calls
+		 * would find the old leader's task (and credentials). */
+		task_exec_end(es->task, true);
+	}
 	if (ran) {
 		struct task *leader = task_find(es->tgid);
 		struct proc *p = leader ? leader->proc : t ? t->proc : NULL;
@@ -394,7 +402,7 @@ long sys_execve(struct sysreq *r)
 	pid_t tid = t->tid, tgid = t->proc->tgid;
 	struct exec_state es = {
 		.tid = tid, .tgid = tgid, .vn = pl->vn,
-		.path = path, .args = &gargs, .argc = argc, .vtid = vtid,
+		.path = path, .args = &gargs, .argc = argc, .vtid = vtid, .task = t,
 	};
 	struct exec_image img = {
 		.tgid = tgid,

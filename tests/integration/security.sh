@@ -296,7 +296,10 @@ t_pids()
 	[ $# -ge 1 ] && [ $# -le 10 ] || return 1
 	for p; do [ "$p" -lt 100 ] || return 1; done
 }
-check "the guest's pids are its own (first is 1 or 2, /proc lists a few)" t_pids
+# dash's pipeline forks can meet seccomp's pre-receive EINTR window
+# ("Cannot fork", docs/architecture.md "Known limits"): three attempts.
+t_pids3() { t_pids || t_pids || t_pids; }
+check "the guest's pids are its own (first is 1 or 2, /proc lists a few)" t_pids3
 
 # --- network is off ------------------------------------------------------------------------------
 t_net()

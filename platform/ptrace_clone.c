@@ -4,21 +4,21 @@
  * thread made it (PPid names a process, and CLONE_PARENT names another), so
  * the sentry watches the call itself. Seen on this kernel:
  *  - the creating thread waits killably in its notification; it is seized
- *    with the fork/vfork/clone events and interrupted, so that it stops
- *    whatever the call does. The pending interrupt makes copy_process()
- *    restart the call (-ERESTARTNOINTR) unless the kernel was already past
- *    its check, so the CONTINUE usually ends at the interrupt stop with a
- *    restart pending;
- *  - from that stop the thread is resumed with PTRACE_SYSCALL: the restarted
- *    call stops at its entry, then passes the filter again, and its
- *    notification is answered with CONTINUE because the handler armed it
- *    (the registers are the ones already checked: the thread ran no user
- *    code since). Now it stops at the event (a new task) or at its exit (an
- *    error, nothing was created);
+ *    with the fork/vfork/clone events and interrupted, and its call answered
+ *    with -ERESTARTNOINTR: nothing is copied, and the pending interrupt
+ *    stops it on its way out with the restart still to be done;
+ *  - from that stop it is single-stepped: the kernel restarts the call,
+ *    which passes the filter again, and its notification is answered with
+ *    CONTINUE because the handler armed it (the registers are the ones
+ *    already checked: the thread ran no user code since). Now it stops at
+ *    the event (a new task) or at the step's trap right after the call (an
+ *    error, nothing was created); a step costs one stop where
+ *    PTRACE_SYSCALL costs two;
  *  - at the event, PTRACE_GETEVENTMSG gives the new tid. The new task is
  *    auto-attached and stops before its first instruction: it is registered
- *    then, so no notification of it can come first, and let go. Detaching
- *    the creator at its event stop leaves nothing pending, and a vfork
+ *    first (no notification of it can come before), its creator let go,
+ *    and then it is let go from that stop. Detaching the creator at its
+ *    event stop leaves nothing pending (the step included), and a vfork
  *    parent then waits for its child untraced;
  *  - a signal meanwhile: the thread is let go with it, unarmed; the call's
  *    restart then comes as a fresh notification and starts over.
@@ -27,6 +27,7 @@
 #include "platform.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -64,17 +65,20 @@ static void let_go(pid_t tid, int st)
 	(void)ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
 }
 
-/* A signal interrupted the restarted call in its notification wait (the
- * filter answers -ERESTARTSYS until the sentry has received it): like the
- * kernel's own fork, restart it whatever the signal's SA_RESTART says, so
- * the guest never sees EINTR from fork. */
+/* At a signal-delivery-stop of the restarted call: if the signal cut its
+ * notification wait short (the filter answers -ERESTARTSYS until the sentry
+ * has received it), restart it whatever the signal's SA_RESTART says, like
+ * the kernel's own fork, so the guest never sees EINTR from fork. */
 static int restart_noint(pid_t tid)
 {
-	struct user_regs_struct regs;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
+	errno = 0;
+	long rax = ptrace(PTRACE_PEEKUSER, tid, offsetof(struct user_regs_struct, rax), 0);
+	if (errno)
 		return -ESRCH;
-	regs.rax = (uint64_t)-ERESTARTNOINTR;
-	return ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0 ? -ESRCH : 0;
+	if (rax > -ERESTARTSYS || rax < -ERESTART_RESTARTBLOCK)
+		return 0; /* not interrupted in its notification */
+	return ptrace(PTRACE_POKEUSER, tid, offsetof(struct user_regs_struct, rax),
+		      (void *)(long)-ERESTARTNOINTR) < 0 ? -ESRCH : 0;
 }
 
 static int on_event(pid_t tid, int st, const struct clone_follow *f)
@@ -83,16 +87,27 @@ static int on_event(pid_t tid, int st, const struct clone_follow *f)
 	if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) < 0)
 		return -ESRCH;
 	pid_t child = (pid_t)msg;
-	/* The child's first stop comes before its first instruction. */
-	int cst = wait_tracee(child), rc = 0;
-	if (cst >= 0) {
-		rc = f->on_child(f->ctx, child);
-		if (rc < 0)
-			(void)kill(child, SIGKILL); /* fail closed */
-		let_go(child, cst);
-	}
+	/* Registered before the creator learns its pid and before it runs
+	 * (it stops before its first instruction); its stop is awaited
+	 * after, so that the two overlap. */
+	int rc = f->on_child(f->ctx, child);
+	if (rc < 0)
+		(void)kill(child, SIGKILL); /* fail closed */
 	let_go(tid, st);
+	int cst = wait_tracee(child);
+	if (cst >= 0)
+		let_go(child, cst);
 	return rc;
+}
+
+/* The trap that ends the single step over the restarted call (not a
+ * SIGTRAP somebody sent). */
+static bool is_step_trap(pid_t tid, int st)
+{
+	if ((st >> 16) || WSTOPSIG(st) != SIGTRAP)
+		return false;
+	siginfo_t si;
+	return ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code > 0;
 }
 
 int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
@@ -100,13 +115,13 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 	pid_t tid = r->tid;
 	if (ptrace(PTRACE_SEIZE, tid, 0,
 		   PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
-			   PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0)
+			   PTRACE_O_EXITKILL) < 0)
 		return errno == ESRCH ? -ESRCH : neg_errno();
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
 		(void)ptrace(PTRACE_DETACH, tid, 0, 0);
 		return -ESRCH;
 	}
-	int rc = req_reply_continue(r);
+	int rc = req_reply(r, -ERESTARTNOINTR);
 	if (rc < 0) {
 		/* The notification is gone: the thread is being killed. */
 		(void)ptrace(PTRACE_DETACH, tid, 0, 0);
@@ -125,40 +140,34 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 			return on_event(tid, st, f);
 		}
 		if (event == PTRACE_EVENT_STOP && !armed) {
-			/* The interrupt: is the call to be restarted? */
-			struct user_regs_struct regs;
-			if (ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
+			/* The interrupt, with the restart pending (a signal
+			 * that came meanwhile is delivered after it). */
+			errno = 0;
+			long rax = ptrace(PTRACE_PEEKUSER, tid, offsetof(struct user_regs_struct, rax), 0);
+			if (errno)
 				break;
-			if ((long)regs.rax != -ERESTARTNOINTR) {
-				let_go(tid, st); /* it failed: no new task */
+			if (rax != -ERESTARTNOINTR) {
+				let_go(tid, st);
 				return 0;
 			}
 			f->arm(f->ctx, true);
 			armed = true;
-			if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
+			if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
 				break;
 			continue;
 		}
-		if (armed && is_syscall_stop(st)) {
-			struct __ptrace_syscall_info si;
-			if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(si), &si) <= 0)
-				break;
-			if (si.op == PTRACE_SYSCALL_INFO_ENTRY &&
-			    (long)si.entry.nr == (long)r->nr) {
-				if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
-					break;
-				continue;
+		/* The step's trap (the call failed: nothing was made), a signal
+		 * or a group stop: let it go unarmed. A restart comes back as a
+		 * fresh notification. */
+		if (armed) {
+			f->arm(f->ctx, false);
+			if (is_step_trap(tid, st)) {
+				(void)ptrace(PTRACE_DETACH, tid, 0, 0);
+				return 0;
 			}
-			/* Its exit (an error, or a restart again) or something else:
-			 * no new task from this round. A restart comes back as a
-			 * fresh notification. */
-			if (si.op == PTRACE_SYSCALL_INFO_EXIT && si.exit.rval <= -ERESTARTSYS &&
-			    si.exit.rval >= -ERESTART_RESTARTBLOCK && restart_noint(tid) < 0)
+			if (!event && restart_noint(tid) < 0)
 				break;
 		}
-		/* A signal, a group stop, or the above: let it go unarmed. */
-		if (armed)
-			f->arm(f->ctx, false);
 		let_go(tid, st);
 		return 0;
 	}

@@ -30,6 +30,9 @@
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
 #endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -50,6 +53,7 @@ static const struct kfeature_info infos[KF__MAX] = {
 	[KF_IO_URING] = { "io_uring", "io_uring restrictions", "5.10", false },
 	[KF_IO_URING_DEFER_TASKRUN] = { "io_uring_defer_taskrun", "IORING_SETUP_DEFER_TASKRUN", "6.1",
 					false },
+	[KF_SEAL_FUTURE_WRITE] = { "seal_future_write", "F_SEAL_FUTURE_WRITE", "5.1", false },
 };
 
 static bool probed;
@@ -124,6 +128,8 @@ static void probe_files(void)
 				    errno != ENOSYS;
 	_cleanup_close_ int m = memfd_create("moat-probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
 	present[KF_MEMFD_NOEXEC_SEAL] = m >= 0;
+	_cleanup_close_ int s = memfd_create("moat-probe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	present[KF_SEAL_FUTURE_WRITE] = s >= 0 && fcntl(s, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) == 0;
 }
 
 static int refuse_missing(void)

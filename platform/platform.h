@@ -72,9 +72,22 @@ int req_reply_restart(struct sysreq *r);
 struct clone_follow {
 	int (*on_child)(void *ctx, pid_t tid);
 	void (*arm)(void *ctx, bool on);
+	/* With arena set, the creator maps it before the call restarts, so
+	 * that the new task inherits it; arena_mapped(ctx) is called (before
+	 * on_child) if that worked. */
+	struct exec_arena *arena;
+	void (*arena_mapped)(void *ctx);
 	void *ctx;
 };
 int req_follow_clone(struct sysreq *r, const struct clone_follow *f);
+
+/* Exec arenas (exec_arena.h): the sentry keeps one per process that has
+ * one mapped (inherited by what it forks, gone with its exec). NULL from
+ * exec_arena_new() means none can be made now. */
+struct exec_arena;
+struct exec_arena *exec_arena_new(void);
+struct exec_arena *exec_arena_ref(struct exec_arena *a);
+void exec_arena_unref(struct exec_arena *a);
 
 /* Exec (docs/architecture.md, "Exec"). The sentry has resolved and checked
  * the program, opened it and decided its argv; the platform makes the calling
@@ -90,6 +103,9 @@ struct exec_image {
 	size_t args_len;        /* bytes in args, the NULs included */
 	size_t argc;            /* >= 1 */
 	uint64_t envp;          /* the guest's envp pointer, passed through */
+	struct exec_arena *arena; /* the process's, or NULL */
+	bool arena_stale;       /* set by req_exec: the process no longer has it */
+	bool mm_shared;         /* its memory is another process's too (vfork) */
 	/* Called with the arguments of the call the platform is about to
 	 * issue, before it is let go: on the notify platform it arrives as a
 	 * notification of its own, which the sentry answers with CONTINUE when
@@ -108,7 +124,7 @@ struct exec_image {
  * rewrite (the guest got that error and all its registers back); or -errno
  * before anything was replied (r->replied false: the caller answers). A task
  * that dies on the way gives -ESRCH. */
-int req_exec(struct sysreq *r, const struct exec_image *img);
+int req_exec(struct sysreq *r, struct exec_image *img);
 
 /* The seccomp notify platform. */
 struct notify_sizes {

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -36,6 +37,8 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "platform/exec_arena.h"
+#include "platform/ptrace_inject.h"
 
 /* The kernel's restart codes (not in the uapi headers). */
 #define ERESTARTSYS 512
@@ -110,6 +113,32 @@ static bool is_step_trap(pid_t tid, int st)
 	return ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code > 0;
 }
 
+/* At the interrupt stop: map the arena whose memfd the creator got as gfd,
+ * then close gfd, with every blockable signal blocked meanwhile and every
+ * register given back after. 0, or -ESRCH (the task is gone). */
+static int map_arena(pid_t tid, const struct clone_follow *f, int gfd)
+{
+	struct tracee tr = { .tid = tid, .tgid = tid };
+	struct user_regs_struct saved;
+	uint64_t mask, all = ~0ULL;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0 ||
+	    ptrace(PTRACE_GETSIGMASK, tid, sizeof(mask), &mask) < 0 ||
+	    ptrace(PTRACE_SETSIGMASK, tid, sizeof(all), &all) < 0)
+		return -ESRCH;
+	uint64_t want = exec_arena_guest(f->arena);
+	long v, c;
+	if (tracee_inject_call(&tr, &saved, SYS_mmap, want, EXEC_ARENA_SIZE, PROT_READ,
+			       MAP_SHARED | MAP_FIXED_NOREPLACE, (uint64_t)gfd, &v) < 0 ||
+	    tracee_inject_call(&tr, &saved, SYS_close, (uint64_t)gfd, 0, 0, 0, 0, &c) < 0)
+		return -ESRCH;
+	if ((uint64_t)v == want)
+		f->arena_mapped(f->ctx);
+	if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0 ||
+	    ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) < 0)
+		return -ESRCH;
+	return 0;
+}
+
 int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 {
 	pid_t tid = r->tid;
@@ -120,6 +149,13 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
 		(void)ptrace(PTRACE_DETACH, tid, 0, 0);
 		return -ESRCH;
+	}
+	/* The arena's memfd goes in with the answer (ADDFD works only while
+	 * the call waits); the guest maps and closes it at the stop. */
+	int afd = -1;
+	if (f->arena) {
+		afd = notify_addfd(r, exec_arena_fd(f->arena), true);
+		exec_arena_drop_fd(f->arena);
 	}
 	int rc = req_reply(r, -ERESTARTNOINTR);
 	if (rc < 0) {
@@ -146,6 +182,9 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 			long rax = ptrace(PTRACE_PEEKUSER, tid, offsetof(struct user_regs_struct, rax), 0);
 			if (errno)
 				break;
+			if (afd >= 0 && map_arena(tid, f, afd) < 0)
+				break;
+			afd = -1;
 			if (rax != -ERESTARTNOINTR) {
 				let_go(tid, st);
 				return 0;

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* req_exec() on the notify platform: completing an exec through ptrace
  * (docs/architecture.md, "Exec"). The guest thread, still inside its execve
- * notification, is seized, handed a sealed memfd holding "" and the argv the
- * sentry decided (ADDFD) and the binary's fd (ADDFD|SEND); at the interrupt
- * stop it maps the memfd read-only at the address its pointers were written
- * for (an injected mmap); then its registers become
- * execveat(fd, "", argv, envp, AT_EMPTY_PATH), a fresh syscall that passes
- * the filter again. The kernel never resolves a guest path.
+ * notification, is seized and handed the binary's fd (ADDFD|SEND); "" and
+ * the argv the sentry decided are in a slot of its process's exec arena
+ * (exec_arena.h: read-only for the guest, mapped at its parent's first fork
+ * and inherited), or, where it has none, in a sealed memfd handed over with
+ * ADDFD and mapped read-only at the interrupt stop (an injected mmap; below
+ * the stack pointer for a vfork child, whose mappings would outlive it in
+ * its parent). Then
+ * its registers become execveat(fd, "", argv, envp, AT_EMPTY_PATH), a fresh
+ * syscall that passes the filter again. The kernel never resolves a guest
+ * path.
  *
  * What a hostile sibling thread can still do (swap the fd number with dup2,
  * unmap the memfd and map its own memory there) is caught at the exec event:
@@ -48,133 +52,21 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "platform.h"
+#include "platform/exec_arena.h"
+#include "platform/ptrace_inject.h"
 
 #define ERESTARTSYS 512
 #define ERESTARTNOINTR 513
 #define ERESTART_RESTARTBLOCK 516
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
-struct tracee {
-	pid_t tid, tgid;
-};
-
-/* What next_stop() waits for, beside the exec event. */
-enum stop_kind {
-	STOP_INTERRUPT, /* the PTRACE_INTERRUPT stop */
-	STOP_STEP,      /* the end of a single step (over an injected syscall) */
-	STOP_EXIT,      /* the end of the task */
-};
-
-/* Wait for the next stop of the given kind, or the exec event; resume_req
- * says how to let the tracee go on past anything else. Returns the wait
- * status or -ESRCH (it died). */
-static int next_stop(struct tracee *tr, int resume_req, enum stop_kind kind)
-{
-	for (;;) {
-		int st;
-		/* This worker thread traces exactly one task and has no children
-		 * (__WNOTHREAD), so any event is our tracee's. Waiting by tid would
-		 * hang on an exec from a non-leader thread, which takes over the
-		 * leader's tid in the middle of the exec. */
-		pid_t p = waitpid(-1, &st, __WALL | __WNOTHREAD);
-		if (p < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == ECHILD ? -ESRCH : neg_errno();
-		}
-		tr->tid = p;
-		if (WIFEXITED(st) || WIFSIGNALED(st))
-			return -ESRCH;
-		if (!WIFSTOPPED(st))
-			continue;
-		int sig = WSTOPSIG(st), event = (unsigned)st >> 16;
-		if (event == PTRACE_EVENT_EXEC)
-			return st;
-		if (event == PTRACE_EVENT_STOP && kind == STOP_INTERRUPT)
-			return st;
-		/* The trap that ends a single step over a syscall: the signal
-		 * is dropped when the tracee is resumed. Any other SIGTRAP is
-		 * blocked meanwhile. */
-		if (!event && sig == SIGTRAP && kind == STOP_STEP)
-			return st;
-		/* A group-stop (run on: detaching puts the thread back into it),
-		 * or a signal-delivery-stop. With every blockable signal blocked
-		 * that is SIGSTOP or a synchronous signal: deliver it. */
-		if (event)
-			sig = 0;
-		if (ptrace(resume_req, tr->tid, 0, sig) < 0)
-			return -ESRCH;
-	}
-}
-
-/* A ptrace request failed: the tracee was killed meanwhile. Wait for its
- * end, which only the tracer can collect before its parent sees it. */
-static int gone(struct tracee *tr)
-{
-	while (next_stop(tr, PTRACE_CONT, STOP_EXIT) >= 0)
-		;
-	return -ESRCH;
-}
-
 /* Kill the task before it runs another instruction and wait for the end. */
 static int kill_tracee(struct tracee *tr, const struct exec_image *img)
 {
 	if (img && img->finish)
 		img->finish(img->ctx, REQ_EXEC_KILLED);
-	(void)kill(tr->tgid, SIGKILL);
-	if (tr->tid != tr->tgid)
-		(void)kill(tr->tid, SIGKILL);
-	(void)gone(tr);
+	tracee_kill(tr);
 	return REQ_EXEC_KILLED;
-}
-
-/* Run one syscall in the tracee, stopped at the interrupt stop or after an
- * earlier injected call: saved are the registers there, regs the call. A
- * single step over the syscall instruction costs one stop (PTRACE_SYSCALL
- * would cost two). Returns the stop that ended it (after the syscall, or the
- * exec event) or -ESRCH. */
-static int inject(struct tracee *tr, const struct user_regs_struct *saved,
-		  struct user_regs_struct *regs)
-{
-	regs->rip = saved->rip - 2;
-	regs->orig_rax = regs->rax;
-	if (ptrace(PTRACE_SETREGS, tr->tid, 0, regs) < 0 || ptrace(PTRACE_SINGLESTEP, tr->tid, 0, 0) < 0)
-		return gone(tr);
-	return next_stop(tr, PTRACE_SINGLESTEP, STOP_STEP);
-}
-
-/* The result of the call the tracee, stopped right after it, made. */
-static int syscall_result(struct tracee *tr, long *ret)
-{
-	errno = 0;
-	long v = ptrace(PTRACE_PEEKUSER, tr->tid, offsetof(struct user_regs_struct, rax), 0);
-	if (errno)
-		return gone(tr);
-	*ret = v;
-	return 0;
-}
-
-/* inject() for a call other than execveat. Returns 0 with its result in
- * *ret, or -ESRCH (the task is gone). */
-static int inject_call(struct tracee *tr, const struct user_regs_struct *saved, long nr,
-		       uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, long *ret)
-{
-	struct user_regs_struct regs = *saved;
-	regs.rax = (uint64_t)nr;
-	regs.rdi = a0, regs.rsi = a1, regs.rdx = a2, regs.r10 = a3, regs.r8 = a4, regs.r9 = 0;
-	int st = inject(tr, saved, &regs);
-	if (st < 0)
-		return st;
-	if ((st >> 16) == PTRACE_EVENT_EXEC) /* cannot be: fail closed */
-		return kill_tracee(tr, NULL), -ESRCH;
-	return syscall_result(tr, ret);
 }
 
 /* Is the argv on the new program's stack (argc, the pointers, the strings
@@ -242,30 +134,17 @@ static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* Where the guest maps "" and argv (MAP_FIXED_NOREPLACE): a random page in
- * a range no default layout uses (PIE binaries load at 0x55..., mmap grows
- * down from 0x7f..., sanitizers leave it to the program), so its pointers
- * can be written, and the memfd sealed, before the guest maps it. */
-#define IMAGE_LO 0x510000000000ULL
-#define IMAGE_SPAN 0x040000000000ULL
-
-static uint64_t image_address(size_t len)
+/* The image for guest address base: "" at 0, argv's pointers at 8, then
+ * the strings. */
+static size_t image_len(const struct exec_image *img)
 {
-	uint64_t r = 0;
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (uint64_t)now_ns();
-	uint64_t pages = (IMAGE_SPAN - len) >> 12;
-	return IMAGE_LO + ((r % pages) << 12);
+	return 8 + (img->argc + 1) * 8 + img->args_len;
 }
 
-/* The image at guest address base: "" at 0, argv's pointers at 8, then the
- * strings. */
-static char *image_build(const struct exec_image *img, uint64_t base, size_t *ret_len)
+static void image_write(const struct exec_image *img, uint64_t base, char *buf)
 {
-	size_t strs_off = 8 + (img->argc + 1) * 8, len = strs_off + img->args_len;
-	char *buf = calloc(1, len);
-	if (!buf)
-		return NULL;
+	size_t strs_off = 8 + (img->argc + 1) * 8;
+	memset(buf, 0, strs_off);
 	uint64_t *ptrs = (uint64_t *)(buf + 8);
 	const char *s = img->args;
 	for (size_t i = 0; i < img->argc; i++) {
@@ -273,6 +152,15 @@ static char *image_build(const struct exec_image *img, uint64_t base, size_t *re
 		s += strlen(s) + 1;
 	}
 	memcpy(buf + strs_off, img->args, img->args_len);
+}
+
+static char *image_build(const struct exec_image *img, uint64_t base, size_t *ret_len)
+{
+	size_t len = image_len(img);
+	char *buf = malloc(len);
+	if (!buf)
+		return NULL;
+	image_write(img, base, buf);
 	*ret_len = len;
 	return buf;
 }
@@ -321,7 +209,7 @@ static int image_map(struct tracee *tr, const struct user_regs_struct *saved,
 		     uint64_t *ret_base)
 {
 	long v;
-	int st = inject_call(tr, saved, SYS_mmap, want, len, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
+	int st = tracee_inject_call(tr, saved, SYS_mmap, want, len, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
 			     (uint64_t)mfd, &v);
 	if (st < 0)
 		return st;
@@ -330,7 +218,7 @@ static int image_map(struct tracee *tr, const struct user_regs_struct *saved,
 		return 0;
 	}
 	log_debug("exec: %d: image address taken (%ld)", tr->tid, v);
-	st = inject_call(tr, saved, SYS_mmap, 0, len, PROT_READ | PROT_WRITE,
+	st = tracee_inject_call(tr, saved, SYS_mmap, 0, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, &v);
 	if (st < 0)
 		return st;
@@ -347,36 +235,84 @@ static int image_map(struct tracee *tr, const struct user_regs_struct *saved,
 	return 0;
 }
 
-static int exec_run(struct sysreq *r, const struct exec_image *img)
+/* The image written in a slot of the process's arena, if it has one with
+ * room: its guest address (0 if not). Read back through the guest first:
+ * the process may have lost the mapping (it was made after this process's
+ * memory was copied from its parent's, or the program unmapped or replaced
+ * it), and then it goes the per-exec way and the sentry forgets the arena. */
+static uint64_t image_in_arena(pid_t tid, struct exec_image *img, int *slot)
+{
+	size_t len = image_len(img);
+	uint64_t base;
+	char *mem;
+	if ((*slot = exec_arena_slot_get(img->arena, len, &base, &mem)) < 0)
+		return 0;
+	image_write(img, base, mem);
+	_cleanup_free_ char *seen = malloc(len);
+	struct iovec local = { seen, len }, remote = { (void *)(uintptr_t)base, len };
+	if (seen && process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len &&
+	    !memcmp(seen, mem, len))
+		return base;
+	if (seen)
+		img->arena_stale = true;
+	exec_arena_slot_put(img->arena, *slot);
+	*slot = -1;
+	return 0;
+}
+
+/* The image for a process that shares its memory with the one that made it
+ * (vfork, posix_spawn) and has no arena: anything mapped for it would stay
+ * in that other process after the exec, so it goes below the red zone of the
+ * stack it runs on, which the exec leaves behind. Guest memory: only the
+ * check at the exec event guards it. */
+static int image_on_stack(struct tracee *tr, const struct user_regs_struct *saved,
+			  const struct exec_image *img, uint64_t *ret_base)
 {
 	size_t len;
-	uint64_t want = image_address(8 + (img->argc + 1) * 8 + img->args_len);
-	_cleanup_close_ int mem = image_memfd(img, want, &len);
-	if (mem < 0)
-		return mem;
+	uint64_t base = (saved->rsp - 256 - image_len(img)) & ~15ULL;
+	_cleanup_free_ char *buf = image_build(img, base, &len);
+	if (!buf)
+		return -ENOMEM;
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)base, len };
+	if (process_vm_writev(tr->tid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return -EFAULT;
+	*ret_base = base;
+	return 0;
+}
+
+static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_base)
+{
+	size_t len = image_len(img);
+	uint64_t want = 0;
+	_cleanup_close_ int mem = -1;
+	if (!arena_base && !img->mm_shared) {
+		want = exec_image_address(len);
+		if ((mem = image_memfd(img, want, &len)) < 0)
+			return mem;
+	}
 	int rc = 0;
 
 	struct tracee tr = { .tid = r->tid, .tgid = img->tgid };
 	if (ptrace(PTRACE_SEIZE, tr.tid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) < 0)
 		return errno == ESRCH ? -ESRCH : neg_errno();
 	if (ptrace(PTRACE_INTERRUPT, tr.tid, 0, 0) < 0)
-		return gone(&tr);
+		return tracee_gone(&tr);
 	/* The thread stops at the interrupt only once its call is answered:
 	 * from here on every way out answers it, waits for that stop and
 	 * undoes what the guest got there. */
-	int mfd = notify_addfd(r, mem, true);
-	int gfd = mfd < 0 ? mfd : req_reply_fd(r, img->hostfd, true);
+	int mfd = mem >= 0 ? notify_addfd(r, mem, true) : -EBADF;
+	int gfd = mfd < 0 && mem >= 0 ? mfd : req_reply_fd(r, img->hostfd, true);
 	if (gfd < 0) {
 		if (gfd == -ENOENT || req_reply(r, gfd) < 0)
-			return gone(&tr); /* the task was killed */
+			return tracee_gone(&tr); /* the task was killed */
 		rc = gfd;
 	}
-	int st = next_stop(&tr, PTRACE_CONT, STOP_INTERRUPT);
+	int st = tracee_next_stop(&tr, PTRACE_CONT, STOP_INTERRUPT);
 	if (st < 0)
 		return st;
 	struct user_regs_struct saved;
 	if (ptrace(PTRACE_GETREGS, tr.tid, 0, &saved) < 0)
-		return gone(&tr);
+		return tracee_gone(&tr);
 	if ((long)saved.rax != (gfd < 0 ? rc : gfd)) {
 		log_warnx("exec: tracee %d stopped with rax %lld, expected %d", tr.tid,
 			  (long long)saved.rax, gfd);
@@ -385,12 +321,16 @@ static int exec_run(struct sysreq *r, const struct exec_image *img)
 	uint64_t mask, all = ~0ULL;
 	if (ptrace(PTRACE_GETSIGMASK, tr.tid, sizeof(mask), &mask) < 0 ||
 	    ptrace(PTRACE_SETSIGMASK, tr.tid, sizeof(all), &all) < 0)
-		return gone(&tr);
+		return tracee_gone(&tr);
 
-	uint64_t base = 0;
+	uint64_t base = arena_base, mapped = 0;
 	long v;
-	if (rc == 0 && (rc = image_map(&tr, &saved, img, mfd, want, len, &base)) == -ESRCH)
+	if (rc == 0 && !base && img->mm_shared)
+		rc = image_on_stack(&tr, &saved, img, &base);
+	else if (rc == 0 && !base && (rc = image_map(&tr, &saved, img, mfd, want, len, &mapped)) == -ESRCH)
 		return rc;
+	if (mapped)
+		base = mapped;
 	if (rc == 0) {
 		struct exec_call call = {
 			.fd = gfd, .path = base, .argv = base + 8, .envp = img->envp,
@@ -404,19 +344,19 @@ static int exec_run(struct sysreq *r, const struct exec_image *img)
 		regs.rdx = call.argv;
 		regs.r10 = call.envp;
 		regs.r8 = AT_EMPTY_PATH;
-		if ((st = inject(&tr, &saved, &regs)) < 0)
+		if ((st = tracee_inject(&tr, &saved, &regs)) < 0)
 			return st;
 		if ((st >> 16) == PTRACE_EVENT_EXEC) {
 			if (!exec_matches(&tr, img))
 				return kill_tracee(&tr, img);
 			if (ptrace(PTRACE_SETSIGMASK, tr.tid, sizeof(mask), &mask) < 0)
-				return gone(&tr);
+				return tracee_gone(&tr);
 			if (img->finish)
 				img->finish(img->ctx, 0);
 			(void)ptrace(PTRACE_DETACH, tr.tid, 0, 0);
 			return 0;
 		}
-		if ((st = syscall_result(&tr, &v)) < 0)
+		if ((st = tracee_result(&tr, &v)) < 0)
 			return st;
 		rc = v < 0 && v > -4096 ? (int)v : -EIO;
 		/* Interrupted before the sentry saw it (a stop signal): the
@@ -426,26 +366,29 @@ static int exec_run(struct sysreq *r, const struct exec_image *img)
 	}
 	/* The exec did not happen: undo what the guest got, then restore every
 	 * register with the error as the execve's result, and its mask. */
-	if (base && (st = inject_call(&tr, &saved, SYS_munmap, base, len, 0, 0, 0, &v)) < 0)
+	if (mapped && (st = tracee_inject_call(&tr, &saved, SYS_munmap, mapped, len, 0, 0, 0, &v)) < 0)
 		return st;
-	if (mfd >= 0 && (st = inject_call(&tr, &saved, SYS_close, (uint64_t)mfd, 0, 0, 0, 0, &v)) < 0)
+	if (mfd >= 0 && (st = tracee_inject_call(&tr, &saved, SYS_close, (uint64_t)mfd, 0, 0, 0, 0, &v)) < 0)
 		return st;
-	if (gfd >= 0 && (st = inject_call(&tr, &saved, SYS_close, (uint64_t)gfd, 0, 0, 0, 0, &v)) < 0)
+	if (gfd >= 0 && (st = tracee_inject_call(&tr, &saved, SYS_close, (uint64_t)gfd, 0, 0, 0, 0, &v)) < 0)
 		return st;
 	saved.rax = (uint64_t)(long)rc;
 	if (ptrace(PTRACE_SETREGS, tr.tid, 0, &saved) < 0 ||
 	    ptrace(PTRACE_SETSIGMASK, tr.tid, sizeof(mask), &mask) < 0)
-		return gone(&tr);
+		return tracee_gone(&tr);
 	if (img->finish)
 		img->finish(img->ctx, rc);
 	(void)ptrace(PTRACE_DETACH, tr.tid, 0, 0);
 	return rc;
 }
 
-int req_exec(struct sysreq *r, const struct exec_image *img)
+int req_exec(struct sysreq *r, struct exec_image *img)
 {
-	int rc = exec_run(r, img);
-	if (spare_memfd < 0)
+	int slot = -1;
+	uint64_t base = img->arena ? image_in_arena(r->tid, img, &slot) : 0;
+	int rc = exec_run(r, img, base);
+	exec_arena_slot_put(img->arena, slot);
+	if (!base && spare_memfd < 0)
 		spare_memfd = memfd_new();
 	return rc;
 }

@@ -333,6 +333,11 @@ static void exec_finish(void *ctx, int result)
 			}
 			vn_unref(p->exe_vn);
 			p->exe_vn = vn_ref(es->vn);
+			/* A new memory of its own: no arena in it. */
+			exec_arena_unref(p->arena);
+			p->arena = NULL;
+			p->arena_tries = 0;
+			p->mm_shared = false;
 		}
 	}
 	sentry_unlock();
@@ -411,6 +416,8 @@ long sys_execve(struct sysreq *r)
 		.args_len = args.len,
 		.argc = nargs,
 		.envp = envp,
+		.arena = exec_arena_ref(t->proc->arena),
+		.mm_shared = t->proc->mm_shared,
 		.arm = exec_arm,
 		.finish = exec_finish,
 		.ctx = &es,
@@ -421,6 +428,16 @@ long sys_execve(struct sysreq *r)
 	sentry_unlock();
 	rc = req_exec(r, &img);
 	sentry_lock();
+	if (img.arena_stale) {
+		/* Its memory lost the arena: forget it (the process, or the
+		 * leader's after an exec from another thread, is t's). */
+		struct proc *p = t->proc;
+		if (p->arena == img.arena) {
+			exec_arena_unref(p->arena);
+			p->arena = NULL;
+		}
+	}
+	exec_arena_unref(img.arena);
 	if (tid != tgid)
 		task_exec_end(t, rc == 0);
 	close(pl->hostfd);

@@ -21,6 +21,7 @@
 struct clone_ctx {
 	struct task *creator; /* the handler's reference */
 	uint64_t flags;
+	struct exec_arena *arena;
 };
 
 /* Runs without the sentry lock, while the new task is stopped. */
@@ -31,6 +32,30 @@ static int clone_register(void *ctx, pid_t tid)
 	int r = task_register_child(c->creator, tid, c->flags);
 	sentry_unlock();
 	return r;
+}
+
+/* The creator's memory has the arena now (before the new task is made). */
+static void clone_arena_mapped(void *ctx)
+{
+	struct clone_ctx *c = ctx;
+	sentry_lock();
+	struct proc *p = c->creator->proc;
+	exec_arena_unref(p->arena);
+	p->arena = exec_arena_ref(c->arena);
+	sentry_unlock();
+}
+
+/* A new arena for the creator's process if it makes a process (which
+ * will exec, most likely) and has none: it costs a memfd handed over and two
+ * injected calls once, and saves each exec of the process and of what it
+ * forks a memfd, an ADDFD and an injected mmap. */
+static struct exec_arena *clone_arena(struct task *t, uint64_t flags)
+{
+	struct proc *p = t->proc;
+	if ((flags & CLONE_THREAD) || p->arena || p->arena_tries >= 2)
+		return NULL;
+	p->arena_tries++;
+	return exec_arena_new();
 }
 
 static void clone_arm(void *ctx, bool on)
@@ -65,10 +90,14 @@ long sys_clone(struct sysreq *r)
 	/* A task made with CLONE_UNTRACED could not be followed. */
 	if (flags & CLONE_UNTRACED)
 		return -EPERM;
-	struct clone_ctx c = { .creator = t, .flags = flags };
-	struct clone_follow f = { .on_child = clone_register, .arm = clone_arm, .ctx = &c };
+	struct clone_ctx c = { .creator = t, .flags = flags, .arena = clone_arena(t, flags) };
+	struct clone_follow f = {
+		.on_child = clone_register, .arm = clone_arm,
+		.arena = c.arena, .arena_mapped = clone_arena_mapped, .ctx = &c,
+	};
 	sentry_unlock();
 	int rc = req_follow_clone(r, &f);
+	exec_arena_unref(c.arena);
 	sentry_lock();
 	if (r->replied)
 		return SYSRET_DONE;

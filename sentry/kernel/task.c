@@ -54,7 +54,7 @@
 #include "sentry/kernel/flock.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/vfs/vfs.h"
-#include "platform/kfeatures.h"
+#include "platform/platform.h"
 
 _Thread_local struct task *current;
 
@@ -171,6 +171,8 @@ static struct proc *proc_new(pid_t tgid, pid_t vpid, const struct proc *parent)
 		p->exe = strdup(parent->exe);
 		p->exe_vn = vn_ref(parent->exe_vn);
 	}
+	if (parent)
+		p->arena = exec_arena_ref(parent->arena);
 	p->linked = true;
 	p->hnext = proc_tab[pid_hash(tgid)];
 	proc_tab[pid_hash(tgid)] = p;
@@ -213,6 +215,7 @@ static void proc_unref(struct proc *p)
 		proc_unlink(p);
 	vn_unref(p->exe_vn);
 	free(p->exe);
+	exec_arena_unref(p->arena);
 	safe_close(p->pidfd);
 	free(p);
 }
@@ -297,19 +300,14 @@ static int read_status_ids(pid_t tid, struct status_ids *ret)
 	return 0;
 }
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-
-/* The sandbox pid of a task just made, from its pidfd's fdinfo: a few
+/* The sandbox pid of a process just made, from its pidfd's fdinfo: a few
  * lines, where /proc/<tid>/status makes the kernel render fifty (memory
  * figures and all) for a pid it has not shown yet, about five times the
- * cost on a fork's path. A thread needs PIDFD_THREAD (Linux 6.9). */
-static int read_new_nspid(pid_t tid, bool thread, pid_t *ret)
+ * cost on a fork's path. pidfd_open() without PIDFD_THREAD takes only a
+ * thread group leader, which proves that tid is its own Tgid. */
+static int read_new_nspid(pid_t tid, pid_t *ret)
 {
-	if (thread && !kfeature_has(KF_PIDFD_THREAD))
-		return -EOPNOTSUPP;
-	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, tid, thread ? PIDFD_THREAD : 0);
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, tid, 0);
 	if (pfd < 0)
 		return -ESRCH;
 	char path[64];
@@ -394,13 +392,12 @@ static struct task *task_new(pid_t tid, pid_t vtid, struct proc *p, struct fs_st
 int task_register_child(struct task *creator, pid_t tid, uint64_t flags)
 {
 	struct status_ids ids = { 0 };
-	bool thread = flags & CLONE_THREAD;
-	int r = read_new_nspid(tid, thread, &ids.nspid);
-	if (r == 0) {
-		ids.tgid = thread ? creator->proc->tgid : tid;
-		ids.nstgid = thread ? creator->proc->vpid : ids.nspid;
-	} else if (r == -EOPNOTSUPP) {
-		r = read_status_ids(tid, &ids);
+	int r;
+	if (flags & CLONE_THREAD) {
+		r = read_status_ids(tid, &ids); /* its Tgid is checked below */
+	} else if ((r = read_new_nspid(tid, &ids.nspid)) == 0) {
+		ids.tgid = tid;
+		ids.nstgid = ids.nspid;
 	}
 	if (r < 0)
 		return r;
@@ -418,6 +415,7 @@ int task_register_child(struct task *creator, pid_t tid, uint64_t flags)
 			fs_state_unref(fs);
 			return -ENOMEM;
 		}
+		p->mm_shared = flags & CLONE_VM;
 		p->refcnt++; /* held across task_new */
 	}
 	struct task *t = task_new(tid, ids.nspid, p, fs, creator->cred);

@@ -50,6 +50,12 @@ struct proc {
 	char *exe;          /* sandbox path of the running executable */
 	struct vnode *exe_vn;
 	struct task *threads; /* its linked tasks (task.pnext) */
+	/* The exec arena its memory has (platform.h), inherited from the
+	 * process that made it, dropped by its exec; tries counts failed
+	 * attempts to map one. */
+	struct exec_arena *arena;
+	uint8_t arena_tries;
+	bool mm_shared;     /* made with CLONE_VM (vfork), until its exec */
 	struct proc *hnext;   /* tgid hash chain */
 	struct proc *vnext;   /* sandbox pid hash chain */
 };

@@ -27,6 +27,10 @@
  *                               arrive once with its value
  *   exec_race regs              such a failing exec gives E2BIG with every other
  *                               register as it was and no new fd left open
+ *   exec_race arena             the exec arena (moat's shared read-only mapping
+ *                               made at a process's first fork) cannot be made
+ *                               writable, and children still exec after it is
+ *                               not inherited (MADV_DONTFORK) or unmapped
  *
  * The non-executable file is /tmp/evil (this program built with -DEVIL, mode
  * 644, which prints "EVIL" when run). The parent prints one line per outcome:
@@ -167,9 +171,10 @@ static void child(const char *mode)
 						      : NULL;
 	/* ld.so, if it ran instead, would run argv[1] */
 	char *argv[] = { "good", EVIL, (char *)mode, arg1, NULL };
+	/* MAP_FIXED: over the exec arena inherited from the parent too */
 	if (!strcmp(mode, "crowd") &&
 	    mmap((void *)0x510000000000, 0x40000000000, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
 		_exit(3);
 	evil_fd = open(EVIL, O_RDONLY);
 	if (evil_fd < 0 || (fn && pthread_create(&th, NULL, fn, NULL)))
@@ -295,6 +300,69 @@ static int sig_mode(int n)
 	return nsig == n && sigsum == want && !badsig && !wrong ? 0 : 1;
 }
 
+/* The start and length of the mapping named moat-exec (0 if none). */
+static uintptr_t find_arena(size_t *len)
+{
+	static char buf[65536];
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *m = strstr(buf, "moat-exec");
+	if (!m)
+		return 0;
+	while (m > buf && m[-1] != '\n')
+		m--;
+	char *end;
+	uintptr_t lo = strtoul(m, &end, 16), hi = strtoul(end + 1, NULL, 16);
+	*len = hi - lo;
+	return lo;
+}
+
+/* Fork a child that execs "good"; 0 if it ran. */
+static int exec_good_child(void)
+{
+	fflush(stdout);
+	pid_t p = fork();
+	if (p < 0)
+		return -1;
+	if (p == 0) {
+		char *argv[] = { "good", "arena", NULL };
+		execv(self, argv);
+		_exit(3);
+	}
+	int st;
+	return waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int arena_mode(void)
+{
+	if (exec_good_child() < 0) /* the first fork maps the arena */
+		return 1;
+	size_t len = 0;
+	char *at = (char *)find_arena(&len);
+	if (!at || len < 65536) {
+		printf("no arena mapped after a fork (%p, %zu bytes)\n", (void *)at, len);
+		return 1;
+	}
+	if (mprotect(at, 4096, PROT_READ | PROT_WRITE) == 0 || errno != EACCES) {
+		printf("mprotect(PROT_WRITE) of the arena: %s\n", strerror(errno));
+		return 1;
+	}
+	int ok = exec_good_child() == 0;
+	if (madvise(at, len, MADV_DONTFORK) < 0)
+		return 3;
+	ok &= exec_good_child() == 0;
+	if (munmap(at, len) < 0)
+		return 3;
+	ok &= exec_good_child() == 0;
+	printf("arena %s\n", ok ? "ok" : "broken");
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 #ifdef EVIL_BUILD
@@ -321,6 +389,8 @@ int main(int argc, char **argv)
 		return sig_mode(n);
 	if (!strcmp(argv[1], "regs"))
 		return regs_mode();
+	if (!strcmp(argv[1], "arena"))
+		return arena_mode();
 	int ran = 0, killed = 0, failed = 0;
 	for (int i = 0; i < n; i++) {
 		fflush(stdout);

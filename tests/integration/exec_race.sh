@@ -16,7 +16,7 @@ SRC="$(dirname "$0")/exec_race.c"
 if ! have gcc || ! have python3 ||
 	! gcc -O2 -pthread -o "$D/exec_race" "$SRC" ||
 	! gcc -O2 -pthread -DEVIL_BUILD -o "$D/evil" "$SRC"; then
-	for t in fd fd2 path remap argv crowd stop sig regs; do
+	for t in fd fd2 path remap argv crowd stop sig regs arena; do
 		skip "exec race: $t" "cannot build exec_race.c with gcc (or no python3)"
 	done
 	done_testing
@@ -73,7 +73,7 @@ t_crowd()
 {
 	t_race crowd && grep -qx "ran $N killed 0 failed 0" "$D/out.crowd"
 }
-check "exec works when the program has taken the address range of moat's argv mapping" t_crowd
+check "exec works when the program has mapped over the address range of moat's argv mappings and arena" t_crowd
 t_stop()
 {
 	t_race stop && grep -qx "ran $N killed 0 failed 0" "$D/out.stop"
@@ -83,5 +83,19 @@ check "exec race: realtime signals during failing execs arrive once each with th
 	mrun --bind "$D:/mnt:ro" -- /mnt/exec_race sig $N
 check "exec race: an exec the kernel refuses after the rewrite keeps every register and leaves no fd" \
 	mrun --bind "$D:/mnt:ro" -- /mnt/exec_race regs 1
+
+t_arena()
+{
+	local out
+	out=$(mrun --bind "$D:/mnt:ro" -- /mnt/exec_race arena 1) || { echo "$out"; return 1; }
+	echo "$out"
+	[ "$(grep -c '^good .* arena$' <<<"$out")" = 4 ] && grep -qx "arena ok" <<<"$out"
+}
+if [[ ",${MOAT_TEST_FORCE_FALLBACK:-}," =~ ,(all|seal_future_write), ]]; then
+	skip "exec arena: read-only, and execs work after a process lost it" \
+		"MOAT_TEST_FORCE_FALLBACK: no exec arenas without F_SEAL_FUTURE_WRITE"
+else
+	check "exec arena: read-only, and execs work after a process lost it" t_arena
+fi
 
 done_testing

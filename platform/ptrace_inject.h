@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* Running syscalls in a tracee the calling worker thread has seized and
+ * stopped (ptrace_inject.c): the exec completion and the clone follow map
+ * memory and close fds in the guest this way. Internal to platform/. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+struct tracee {
+	pid_t tid, tgid;
+};
+
+/* What tracee_next_stop() waits for, beside the exec event. */
+enum stop_kind {
+	STOP_INTERRUPT, /* the PTRACE_INTERRUPT stop */
+	STOP_STEP,      /* the end of a single step (over an injected syscall) */
+	STOP_EXIT,      /* the end of the task */
+};
+
+/* Wait for the next stop of the given kind, or the exec event; resume_req
+ * says how to let the tracee go on past anything else. Returns the wait
+ * status or -ESRCH (it died). */
+int tracee_next_stop(struct tracee *tr, int resume_req, enum stop_kind kind);
+/* A ptrace request failed: the tracee was killed meanwhile. Wait for its
+ * end; returns -ESRCH. */
+int tracee_gone(struct tracee *tr);
+/* Kill the tracee's thread group and wait for the end. */
+void tracee_kill(struct tracee *tr);
+/* Run the call in regs (rax and the argument registers) from a stop where
+ * saved are the registers; returns the stop that ended it or -ESRCH. */
+int tracee_inject(struct tracee *tr, const struct user_regs_struct *saved,
+		  struct user_regs_struct *regs);
+/* The result of the call the tracee, stopped right after it, made. */
+int tracee_result(struct tracee *tr, long *ret);
+/* tracee_inject() for a call other than exec: 0 with its result in *ret, or
+ * -ESRCH (the task is gone). The caller restores saved afterwards. */
+int tracee_inject_call(struct tracee *tr, const struct user_regs_struct *saved, long nr,
+		       uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		       long *ret);

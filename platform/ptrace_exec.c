@@ -165,10 +165,6 @@ static char *image_build(const struct exec_image *img, uint64_t base, size_t *re
 	return buf;
 }
 
-/* An empty memfd with its first page allocated, made by a worker thread
- * after an exec is done, so that its next exec does not wait for that. */
-static __thread int spare_memfd = -1;
-
 static int memfd_new(void)
 {
 	_cleanup_close_ int fd = memfd_create("moat-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -187,7 +183,7 @@ static int image_memfd(const struct exec_image *img, uint64_t base, size_t *ret_
 	_cleanup_free_ char *buf = image_build(img, base, &len);
 	if (!buf)
 		return -ENOMEM;
-	_cleanup_close_ int mem = spare_memfd >= 0 ? TAKE_FD(spare_memfd) : memfd_new();
+	_cleanup_close_ int mem = memfd_new();
 	if (mem < 0)
 		return mem;
 	int rc = pwrite_all(mem, buf, len, 0);
@@ -388,7 +384,5 @@ int req_exec(struct sysreq *r, struct exec_image *img)
 	uint64_t base = img->arena ? image_in_arena(r->tid, img, &slot) : 0;
 	int rc = exec_run(r, img, base);
 	exec_arena_slot_put(img->arena, slot);
-	if (!base && spare_memfd < 0)
-		spare_memfd = memfd_new();
 	return rc;
 }

@@ -47,6 +47,7 @@ struct sentry_state sentry = { .audit_fd = -1, .listener = -1 };
 static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;
 static atomic_int idle_workers, nworkers;
+#define SPARE_WORKERS 3
 static _Thread_local bool is_worker;
 /* Each guest thread can hold one worker in a blocking wait (a FIFO open, a
  * lock); waits end on the thread's signals (wait.c), and guest threads are
@@ -156,6 +157,13 @@ static void *worker_main(void *arg)
 			break;
 		}
 		sys_dispatch(&r);
+		/* Workers are started whenever a handler is about to wait with
+		 * none listening, which a worker still sending its answer makes
+		 * look so: without this, a single-threaded guest's opens grew
+		 * the pool to dozens of threads, and fork+exec got twice as
+		 * slow among them. Spares beyond a few leave. */
+		if (atomic_load(&idle_workers) >= SPARE_WORKERS)
+			break;
 	}
 	atomic_fetch_sub(&nworkers, 1);
 	return NULL;

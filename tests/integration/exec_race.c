@@ -395,8 +395,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		fflush(stdout);
 		pid_t p = fork();
-		if (p < 0)
+		if (p < 0) {
+			printf("fork: %s\n", strerror(errno));
 			return 2;
+		}
 		if (p == 0)
 			child(argv[1]);
 		int st;
@@ -409,8 +411,10 @@ int main(int argc, char **argv)
 			pid_t w = waitpid(p, &st, !strcmp(argv[1], "stop") ? WNOHANG : 0);
 			if (w == p)
 				break;
-			if (w < 0)
+			if (w < 0) {
+				printf("waitpid: %s\n", strerror(errno));
 				return 2;
+			}
 		}
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 			ran++;

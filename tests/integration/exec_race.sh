@@ -32,7 +32,7 @@ t_race()
 	local mode=$1
 	mrun --audit-log "$D/audit.$mode" --bind "$D:/mnt:ro" -- /bin/sh -c \
 		"cp /mnt/evil /tmp/evil && chmod 644 /tmp/evil && /mnt/exec_race $mode $N" >"$D/out.$mode" ||
-		return 1
+		{ tail -n 3 "$D/out.$mode"; return 1; }
 	python3 - "$D/out.$mode" "$D/audit.$mode" <<'PY'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()

@@ -65,7 +65,7 @@ static void let_go(pid_t tid, int st)
 	int sig = 0;
 	if ((st >> 16) == 0 && !is_syscall_stop(st))
 		sig = WSTOPSIG(st); /* a signal-delivery-stop */
-	(void)ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
+	tracee_release(tid, sig);
 }
 
 /* At a signal-delivery-stop of the restarted call: if the signal cut its
@@ -147,7 +147,7 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 			   PTRACE_O_EXITKILL) < 0)
 		return errno == ESRCH ? -ESRCH : neg_errno();
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
-		(void)ptrace(PTRACE_DETACH, tid, 0, 0);
+		tracee_release(tid, 0);
 		return -ESRCH;
 	}
 	/* The arena's memfd goes in with the answer (ADDFD works only while
@@ -160,7 +160,7 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 	int rc = req_reply(r, -ERESTARTNOINTR);
 	if (rc < 0) {
 		/* The notification is gone: the thread is being killed. */
-		(void)ptrace(PTRACE_DETACH, tid, 0, 0);
+		tracee_release(tid, 0);
 		return rc;
 	}
 	bool armed = false;
@@ -201,7 +201,7 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 		if (armed) {
 			f->arm(f->ctx, false);
 			if (is_step_trap(tid, st)) {
-				(void)ptrace(PTRACE_DETACH, tid, 0, 0);
+				tracee_release(tid, 0);
 				return 0;
 			}
 			if (!event && restart_noint(tid) < 0)
@@ -212,14 +212,16 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 	}
 	if (armed)
 		f->arm(f->ctx, false);
-	/* The creator died, maybe after making a task it could not report:
-	 * that one is ours, stopped and unregistered. Kill it. */
+	/* The creator died, maybe after making a task it could not report
+	 * (a SIGKILL skips the event stop): that one is auto-attached to this
+	 * thread, unregistered, and comes to its first stop. Kill it; with no
+	 * tracee left, waitpid says ECHILD. */
 	int st;
 	pid_t p;
-	while ((p = waitpid(-1, &st, __WALL | __WNOTHREAD | WNOHANG)) > 0)
-		if (WIFSTOPPED(st)) {
+	while ((p = waitpid(-1, &st, __WALL | __WNOTHREAD)) > 0 || errno == EINTR)
+		if (p > 0 && WIFSTOPPED(st)) {
 			(void)kill(p, SIGKILL);
-			(void)ptrace(PTRACE_DETACH, p, 0, 0);
+			tracee_release(p, 0);
 		}
 	return -ESRCH;
 }

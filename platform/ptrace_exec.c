@@ -349,7 +349,7 @@ static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_bas
 				return tracee_gone(&tr);
 			if (img->finish)
 				img->finish(img->ctx, 0);
-			(void)ptrace(PTRACE_DETACH, tr.tid, 0, 0);
+			tracee_release(tr.tid, 0);
 			return 0;
 		}
 		if ((st = tracee_result(&tr, &v)) < 0)
@@ -374,7 +374,7 @@ static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_bas
 		return tracee_gone(&tr);
 	if (img->finish)
 		img->finish(img->ctx, rc);
-	(void)ptrace(PTRACE_DETACH, tr.tid, 0, 0);
+	tracee_release(tr.tid, 0);
 	return rc;
 }
 

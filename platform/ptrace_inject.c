@@ -59,6 +59,21 @@ int tracee_gone(struct tracee *tr)
 	return -ESRCH;
 }
 
+void tracee_release(pid_t tid, int sig)
+{
+	while (ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig) < 0 && errno == ESRCH) {
+		int st;
+		pid_t p = waitpid(tid, &st, __WALL | __WNOTHREAD);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p != tid || !WIFSTOPPED(st))
+			return; /* gone (or never ours) */
+		/* A stop after all: detach from it, with its signal if it is a
+		 * signal-delivery-stop. */
+		sig = (st >> 16) ? 0 : WSTOPSIG(st);
+	}
+}
+
 void tracee_kill(struct tracee *tr)
 {
 	(void)kill(tr->tgid, SIGKILL);

@@ -26,6 +26,13 @@ int tracee_next_stop(struct tracee *tr, int resume_req, enum stop_kind kind);
 /* A ptrace request failed: the tracee was killed meanwhile. Wait for its
  * end; returns -ESRCH. */
 int tracee_gone(struct tracee *tr);
+/* Detach from tracee tid, giving it sig. A tracee that is not in a stop
+ * any more (a SIGKILL woke it: its parent may kill it the moment its fork
+ * returns) or not yet (an interrupt on its way) is waited for: to its next
+ * stop, then detached, or to its end, which only its tracer can collect
+ * before its parent sees it. Else it would stay a zombie its parent waits
+ * for forever. */
+void tracee_release(pid_t tid, int sig);
 /* Kill the tracee's thread group and wait for the end. */
 void tracee_kill(struct tracee *tr);
 /* Run the call in regs (rax and the argument registers) from a stop where

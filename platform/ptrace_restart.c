@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "platform/platform.h"
+#include "platform/ptrace_inject.h"
 
 #ifndef ERESTARTSYS
 #define ERESTARTSYS 512
@@ -31,7 +32,7 @@ int req_reply_restart(struct sysreq *r)
 	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
 		return req_reply(r, -EINTR);
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
-		(void)ptrace(PTRACE_DETACH, tid, 0, 0);
+		tracee_release(tid, 0);
 		return req_reply(r, -EINTR);
 	}
 	int rc = req_reply(r, -ERESTARTSYS);
@@ -52,7 +53,7 @@ int req_reply_restart(struct sysreq *r)
 		 * was dequeued first: detach with that signal so that it is
 		 * delivered as if we had never been here. */
 		int sig = (st >> 16) ? 0 : WSTOPSIG(st);
-		(void)ptrace(PTRACE_DETACH, tid, 0, sig);
+		tracee_release(tid, sig);
 		return rc;
 	}
 }

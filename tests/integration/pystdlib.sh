@@ -26,14 +26,6 @@ if [ ! -f /usr/lib/python3.11/test/test_os.py ]; then
 fi
 
 for m in $MODULES; do
-	# A known bug, left open in issue 6: with the Linux 6.1 fallbacks forced
-	# (no PIDFD_THREAD: task exits seen per process) and other tests running
-	# beside it, test_subprocess hangs until its timeout. It passes alone,
-	# and in the normal and sanitizer runs.
-	if [ "$m" = test_subprocess ] && [ -n "${MOAT_TEST_FORCE_FALLBACK:-}" ]; then
-		skip "python stdlib $m (inside moat)" "hangs with the kernel fallbacks forced (known bug, issue 6)"
-		continue
-	fi
 	# Each module in its own sandbox, as a user would run it; regrtest's
 	# exit status is 0 only when every test case passed (or was skipped).
 	MOAT_TIMEOUT=300 check "python stdlib $m (inside moat)" \

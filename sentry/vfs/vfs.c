@@ -136,7 +136,8 @@ struct mount *vfs_mounts(void) { return mount_list; }
 int vfs_mount(struct vnode *root, struct vnode *mountpoint, unsigned flags, const char *source,
 	      const char *fstype, struct mount **ret)
 {
-	if (!mountpoint && root_mount)
+	bool detached = flags & MNT_DETACHED;
+	if (!mountpoint && root_mount && !detached)
 		return -EBUSY;
 	/* Files may be mounted on files (the sandbox's own /etc/hosts). */
 	if (mountpoint && (mountpoint->type == VDIR) != (root->type == VDIR))
@@ -162,11 +163,13 @@ int vfs_mount(struct vnode *root, struct vnode *mountpoint, unsigned flags, cons
 		m->mountpoint = vn_ref(mountpoint);
 		m->parent = mountpoint->mnt;
 		mountpoint->mounted = m;
-	} else {
+	} else if (!detached) {
 		root_mount = m;
 	}
-	*mount_tail = m;
-	mount_tail = &m->next;
+	if (!detached) {
+		*mount_tail = m;
+		mount_tail = &m->next;
+	}
 	if (ret)
 		*ret = m;
 	return 0;

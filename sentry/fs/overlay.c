@@ -708,43 +708,48 @@ static int lower_list(struct vnode *dir, struct dirent_list *out)
 }
 
 /* Merge the lower listing `low` (may be empty) with dir's upper directory
- * into out. Never waits. */
+ * into out. Positions (struct vdirent): a lower entry's is 3 + its index in
+ * the lower listing, which never changes; an upper-only entry's comes
+ * after all of those, in the upper directory's creation order. So removing
+ * or adding names moves nobody else, and a copy-up keeps its entry's
+ * place. Never waits. */
 static int merge_list(struct vnode *dir, struct dirent_list *low, struct dirent_list *out)
 {
 	struct vnode *u = upper_of(dir);
 	struct dirent_list up = { 0 };
+	uint64_t base = 2 + low->n; /* above every lower position */
 	int r = 0;
 	if (u && (r = u->ops->readdir(u, &up)) < 0)
 		goto done;
-	if (!up.n) {
-		for (size_t i = 0; i < low->n && r == 0; i++)
-			r = dirent_list_add(out, low->ents[i].ino, low->ents[i].type, low->ents[i].name);
-		goto done;
-	}
-	struct nameset set;
+	struct nameset set = { 0 };
 	if ((r = nameset_init(&set, up.n)) < 0) {
 		nameset_free(&set);
 		goto done;
 	}
 	for (size_t i = 0; i < up.n; i++)
 		nameset_add(&set, up.ents[i].name, (uint32_t)i);
-	/* Whiteouts are the upper layer's only character devices. */
-	bool *shown = calloc(up.n, sizeof(*shown));
+	bool *shown = calloc(up.n ? up.n : 1, sizeof(*shown));
 	if (!shown)
 		r = -ENOMEM;
 	for (size_t i = 0; i < low->n && r == 0; i++) {
-		long k = nameset_find(&set, low->ents[i].name);
+		const struct vdirent *e = &low->ents[i];
+		long k = up.n ? nameset_find(&set, e->name) : -1;
 		if (k < 0) {
-			r = dirent_list_add(out, low->ents[i].ino, low->ents[i].type, low->ents[i].name);
+			r = dirent_list_add_at(out, 3 + i, e->ino, e->type, e->name);
 			continue;
 		}
 		shown[k] = true;
+		/* Whiteouts are the upper layer's only character devices. */
 		if (up.ents[k].type != DT_CHR)
-			r = dirent_list_add(out, up.ents[k].ino, up.ents[k].type, up.ents[k].name);
+			r = dirent_list_add_at(out, 3 + i, up.ents[k].ino, up.ents[k].type, up.ents[k].name);
 	}
-	for (size_t i = 0; i < up.n && r == 0; i++)
-		if (!shown[i] && up.ents[i].type != DT_CHR)
-			r = dirent_list_add(out, up.ents[i].ino, up.ents[i].type, up.ents[i].name);
+	for (size_t i = 0; i < up.n && r == 0; i++) {
+		const struct vdirent *e = &up.ents[i];
+		/* tmpfs positions are 2 + its creation sequence (tmpfs.c). */
+		uint64_t seq = e->off > 2 ? e->off - 2 : i + 1;
+		if (!shown[i] && e->type != DT_CHR)
+			r = dirent_list_add_at(out, base + seq, e->ino, e->type, e->name);
+	}
 	free(shown);
 	nameset_free(&set);
 done:
@@ -1187,21 +1192,35 @@ static int ovl_rename(struct vnode *odir, const char *oname, struct vnode *ndir,
 	if (exchange) {
 		r = pou->ops->rename(pou, oname, pnu, nname, RENAME_EXCHANGE);
 	} else {
-		struct vnode *du = dst ? upper_vnode(dst) : NULL;
+		struct vnode *du = dst ? upper_vnode(dst) : NULL, *e = NULL;
 		if (du && du->type == VDIR && (r = clear_whiteouts(du)) < 0)
 			goto out;
-		if (wh) {
-			if ((r = tmp_name(sb, pou, tmp)) < 0 || (r = tmpfs_mkwhiteout(pou, tmp)) < 0)
-				goto out;
-			tmp_made = true;
-		}
-		/* Over whatever the upper layer has there: the guest's object,
-		 * a whiteout, or nothing (the lower object is hidden by it). */
-		r = pou->ops->rename(pou, oname, pnu, nname, 0);
-		if (r == 0 && tmp_made) {
-			r = pou->ops->rename(pou, tmp, pou, oname, 0);
-			tmp_made = r < 0;
-			r = 0; /* the rename itself is done */
+		bool over_wh = !dst && pnu->ops->lookup(pnu, nname, &e) == 0 && tmpfs_is_whiteout(e);
+		vn_unref(e);
+		if (over_wh && su->type == VDIR) {
+			/* A directory cannot replace the whiteout: swap them, and
+			 * the whiteout lands on the old name, where it is needed
+			 * or dropped. */
+			r = pou->ops->rename(pou, oname, pnu, nname, RENAME_EXCHANGE);
+			if (r == 0 && !wh)
+				(void)pou->ops->unlink(pou, oname);
+		} else {
+			/* The whiteout for the old name is made first, so a
+			 * failure leaves nothing half done. */
+			if (wh) {
+				if ((r = tmp_name(sb, pou, tmp)) < 0 || (r = tmpfs_mkwhiteout(pou, tmp)) < 0)
+					goto out;
+				tmp_made = true;
+			}
+			/* Over whatever the upper layer has there: the guest's
+			 * object, a whiteout, or nothing (then the lower
+			 * object is hidden by it). */
+			r = pou->ops->rename(pou, oname, pnu, nname, 0);
+			if (r == 0 && tmp_made) {
+				r = pou->ops->rename(pou, tmp, pou, oname, 0);
+				tmp_made = r < 0;
+				r = 0; /* the rename itself is done */
+			}
 		}
 	}
 	if (r < 0)

@@ -124,12 +124,14 @@ struct tmpfs_dirent {
 	struct vnode *dir;                        /* containing directory (borrowed) */
 	struct vnode *vn;                         /* the child (reference) */
 	uint64_t hash;
+	uint64_t seq;                             /* creation order: the readdir position */
 	char name[];
 };
 
 struct tmpfs_dir {
 	struct tmpfs_dirent **buckets;
 	size_t nbuckets, n;
+	uint64_t seq; /* last entry's seq */
 	struct tmpfs_dirent *head, *tail;
 };
 
@@ -303,6 +305,7 @@ static void dir_insert(struct tmpfs_dir *t, struct tmpfs_dirent *e)
 	if (t->n >= t->nbuckets)
 		dir_grow(t);
 	size_t b = e->hash & (t->nbuckets - 1);
+	e->seq = ++t->seq;
 	e->hnext = t->buckets[b];
 	t->buckets[b] = e;
 	e->prev = t->tail;
@@ -1069,8 +1072,10 @@ static int tmpfs_readdir(struct vnode *dir, struct dirent_list *out)
 {
 	if (dir->type != VDIR)
 		return -ENOTDIR;
+	/* Positions are creation order: an entry keeps its place (also when
+	 * renamed over) while others come and go (see struct vdirent). */
 	for (struct tmpfs_dirent *e = N(dir)->dir.head; e; e = e->next) {
-		int r = dirent_list_add(out, e->vn->ino, vtype_to_dt(e->vn->type), e->name);
+		int r = dirent_list_add_at(out, 2 + e->seq, e->vn->ino, vtype_to_dt(e->vn->type), e->name);
 		if (r < 0)
 			return r;
 	}

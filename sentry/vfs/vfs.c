@@ -53,6 +53,12 @@ unsigned char vtype_to_dt(enum vtype t)
 
 int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, const char *name)
 {
+	return dirent_list_add_at(l, 0, ino, type, name);
+}
+
+int dirent_list_add_at(struct dirent_list *l, uint64_t off, uint64_t ino, unsigned char type,
+		       const char *name)
+{
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 32;
 		struct vdirent *ne = realloc(l->ents, cap * sizeof(*ne));
@@ -64,14 +70,15 @@ int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, con
 	char *copy = strdup(name);
 	if (!copy)
 		return -ENOMEM;
-	l->ents[l->n++] = (struct vdirent){ .ino = ino, .type = type, .name = copy };
+	l->ents[l->n++] = (struct vdirent){ .ino = ino, .off = off, .type = type, .name = copy };
 	return 0;
 }
 
 int dirent_list_copy(struct dirent_list *dst, const struct dirent_list *src)
 {
 	for (size_t i = 0; i < src->n; i++) {
-		int r = dirent_list_add(dst, src->ents[i].ino, src->ents[i].type, src->ents[i].name);
+		int r = dirent_list_add_at(dst, src->ents[i].off, src->ents[i].ino, src->ents[i].type,
+					   src->ents[i].name);
 		if (r < 0)
 			return r;
 	}

@@ -43,9 +43,20 @@ static inline enum vtype vtype_from_mode(mode_t m)
 }
 unsigned char vtype_to_dt(enum vtype t); /* DT_* for getdents */
 
-/* A directory listing snapshot; getdents serves from it. */
+/* A directory listing snapshot; getdents serves from it.
+ *
+ * Positions. The guest's directory position (d_off, telldir) after an
+ * entry is its `off`: a filesystem that can keep positions stable while
+ * names come and go (tmpfs, the overlay) gives each entry a cookie that
+ * never changes while the entry exists, strictly increasing along the
+ * listing and above 2 ("." and ".." are 1 and 2); a reader continues with
+ * the first entry whose cookie is above its position, so seekdir to a
+ * telldir value, or a read after a rewind took a fresh snapshot, lands
+ * where it left off whatever was added or removed. off 0 (filesystems
+ * that do not say): the entry's index + 1 in the snapshot. */
 struct vdirent {
 	uint64_t ino;
+	uint64_t off;       /* position after this entry; 0: index + 1 */
 	unsigned char type; /* DT_* */
 	char *name;
 };
@@ -54,6 +65,9 @@ struct dirent_list {
 	size_t n, cap;
 };
 int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, const char *name);
+/* The same with a position cookie (see struct vdirent). */
+int dirent_list_add_at(struct dirent_list *l, uint64_t off, uint64_t ino, unsigned char type,
+		       const char *name);
 /* Append all of src to dst. */
 int dirent_list_copy(struct dirent_list *dst, const struct dirent_list *src);
 void dirent_list_free(struct dirent_list *l);

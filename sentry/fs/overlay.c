@@ -468,6 +468,25 @@ static int copy_data(int in, int out)
 	}
 }
 
+/* Open the lower file of overlay vnode vn. The lower filesystem tells the
+ * host-inode map about the fd; fstat of the guest's fds must find vn, so
+ * it is told again. May drop the sentry lock; the caller holds @vn. */
+static int lower_open(struct vnode *vn, int flags, int *ret_fd)
+{
+	struct vnode *l = O(vn)->lower;
+	if (!l->ops->open)
+		return -ENXIO;
+	int fd = -1;
+	int r = l->ops->open(l, flags, &fd);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstat(fd, &st) == 0)
+		vfs_hostino_cache(st.st_dev, st.st_ino, vn);
+	*ret_fd = fd;
+	return 0;
+}
+
 /* Make the copy of lower object vn (attributes st, data from lfd) in upper
  * directory pu; *ret is the new upper vnode. Never waits. */
 static int copy_make(struct vnode *vn, struct vnode *pu, const struct stat *st, int lfd,
@@ -549,7 +568,7 @@ static int ovl_copy_up(struct vnode *vn, bool data)
 	_cleanup_close_ int lfd = -1;
 	char link[PATH_MAX];
 	if (vn->type == VREG && data && st.st_size > 0) {
-		if ((r = lower->ops->open(lower, O_RDONLY, &lfd)) < 0)
+		if ((r = lower_open(vn, O_RDONLY, &lfd)) < 0)
 			return r;
 	} else if (vn->type == VLNK) {
 		ssize_t k = lower->ops->readlink ? lower->ops->readlink(lower, link, sizeof(link) - 1) : -EINVAL;
@@ -606,16 +625,7 @@ static int ovl_open(struct vnode *vn, int flags, int *ret_fd)
 	}
 	if (n->upper)
 		return n->upper->ops->open(n->upper, flags, ret_fd);
-	if (!n->lower->ops->open)
-		return -ENXIO;
-	int r = n->lower->ops->open(n->lower, flags, ret_fd);
-	if (r < 0)
-		return r;
-	/* fstat of the guest's fd must find this vnode, not the lower one. */
-	struct stat st;
-	if (fstat(*ret_fd, &st) == 0)
-		vfs_hostino_cache(st.st_dev, st.st_ino, vn);
-	return 0;
+	return lower_open(vn, flags, ret_fd);
 }
 
 /* May drop the sentry lock (copy-up); the caller holds a reference on @vn. */

@@ -417,6 +417,10 @@ static long mount_st_flags(const struct mount *m)
 static int statfs_vnode(struct vnode *vn, struct statfs *st)
 {
 	const struct mount *m = vn->mnt;
+	/* An overlay's upper files are tmpfs vnodes on the overlay's mount:
+	 * what statfs shows is the mount's, whichever vnode names it. */
+	if (m && m->root && m->fstype && !strcmp(m->fstype, "overlay"))
+		vn = m->root;
 	if (vn->ops->statfs) {
 		memset(st, 0, sizeof *st);
 		vn_ref(vn); /* statfs may drop the sentry lock */
@@ -427,10 +431,6 @@ static int statfs_vnode(struct vnode *vn, struct statfs *st)
 	} else {
 		statfs_made_up(fstype_magic(m ? m->fstype : NULL), m ? m->dev : 0, st);
 	}
-	/* An overlay's upper files are tmpfs files living on the overlay's
-	 * mount: the mount's type is what the guest sees, whichever vnode. */
-	if (m && m->fstype && !strcmp(m->fstype, "overlay"))
-		st->f_type = OVERLAYFS_SUPER_MAGIC;
 	/* The mount flags are the VFS's, whatever the filesystem says; an
 	 * fsid the filesystem left zero comes from the mount's device, so
 	 * tools telling filesystems apart by it see different ones. */

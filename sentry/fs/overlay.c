@@ -420,9 +420,15 @@ static ssize_t ovl_readlink(struct vnode *vn, char *buf, size_t len)
 	return real->ops->readlink(real, buf, len);
 }
 
+/* What statfs shows of the lower layer: as much as the VFS makes up for a
+ * filesystem that does not say (the host's real sizes are none of the
+ * guest's business), counted as used. */
+#define OVL_LOWER_BLOCKS 131072 /* 512 MiB of 4 KiB */
+#define OVL_LOWER_FILES 32768
+
 static int ovl_statfs(struct vnode *vn, struct statfs *st)
 {
-	/* The space that matters is the upper layer's: that is where writes go. */
+	/* The free space is the upper layer's: that is where writes go. */
 	struct vnode *root = vn;
 	while (is_ovl(root->parent))
 		root = root->parent;
@@ -430,9 +436,12 @@ static int ovl_statfs(struct vnode *vn, struct statfs *st)
 	if (!u || !u->ops->statfs)
 		return -ENOSYS;
 	int r = u->ops->statfs(u, st);
-	if (r == 0)
-		st->f_type = OVERLAYFS_SUPER_MAGIC;
-	return r;
+	if (r < 0)
+		return r;
+	st->f_type = OVERLAYFS_SUPER_MAGIC;
+	st->f_blocks += OVL_LOWER_BLOCKS;
+	st->f_files += OVL_LOWER_FILES;
+	return 0;
 }
 
 /* ---- copy-up ----------------------------------------------------------- */
@@ -891,10 +900,25 @@ static int clear_whiteouts(struct vnode *u)
 	return r;
 }
 
-/* Put a whiteout at name in upper directory pu, replacing what is there (a
- * non-directory, or a directory holding only whiteouts) atomically. An
- * existing whiteout means the name is already gone: -ENOENT. Never waits. */
-static int upper_whiteout(struct ovl_sb *sb, struct vnode *pu, const char *name)
+/* Does upper directory u hold anything but whiteouts? */
+static int upper_busy(struct vnode *u)
+{
+	struct dirent_list l = { 0 };
+	int r = u->ops->readdir(u, &l);
+	for (size_t i = 0; i < l.n && r == 0; i++)
+		if (l.ents[i].type != DT_CHR)
+			r = 1;
+	dirent_list_free(&l);
+	return r;
+}
+
+/* Put a whiteout at name in upper directory pu, replacing what is there
+ * (a non-directory, or with `dir` a directory holding only whiteouts)
+ * atomically. What the caller decided on may have changed while it
+ * waited: an existing whiteout means the name is gone already (-ENOENT),
+ * and an object of the other kind or a directory that is no longer empty
+ * is refused. Never waits. */
+static int upper_whiteout(struct ovl_sb *sb, struct vnode *pu, const char *name, bool want_dir)
 {
 	struct vnode *e;
 	int r = pu->ops->lookup(pu, name, &e);
@@ -903,9 +927,14 @@ static int upper_whiteout(struct ovl_sb *sb, struct vnode *pu, const char *name)
 	if (r < 0)
 		return r;
 	bool wh = tmpfs_is_whiteout(e), dir = e->type == VDIR;
+	int busy = dir && !wh ? upper_busy(e) : 0;
 	vn_unref(e);
 	if (wh)
 		return -ENOENT;
+	if (dir != want_dir)
+		return dir ? -EISDIR : -ENOTDIR;
+	if (busy)
+		return busy < 0 ? busy : -ENOTEMPTY;
 	char tmp[32];
 	if ((r = tmp_name(sb, pu, tmp)) < 0 || (r = tmpfs_mkwhiteout(pu, tmp)) < 0)
 		return r;
@@ -1057,7 +1086,7 @@ static int ovl_unlink(struct vnode *dir, const char *name)
 	if (r >= 0)
 		r = ovl_upper_dir(dir, &pu);
 	if (r >= 0)
-		r = wh ? upper_whiteout(O(dir)->sb, pu, name) : pu->ops->unlink(pu, name);
+		r = wh ? upper_whiteout(O(dir)->sb, pu, name, false) : pu->ops->unlink(pu, name);
 	if (r >= 0) {
 		if (is_ovl(victim))
 			victim->unlinked = true;
@@ -1096,7 +1125,7 @@ static int ovl_rmdir(struct vnode *dir, const char *name)
 	if (r > 0) {
 		struct vnode *vu = O(victim)->upper;
 		if (wh)
-			r = upper_whiteout(O(dir)->sb, pu, name);
+			r = upper_whiteout(O(dir)->sb, pu, name, true);
 		else if (!vu)
 			r = -EIO; /* neither layer has it: cannot be */
 		else if ((r = clear_whiteouts(vu)) == 0)

@@ -27,7 +27,9 @@
  * the object is made in the upper layer with the lower one's mode, owner
  * and times, and a regular file's data is copied by the sentry with
  * sendfile() from the lower file's host fd into the upper memfd (never
- * through guest memory; O_TRUNC and truncate to 0 copy none). A device
+ * through guest memory; O_TRUNC and truncate to 0 copy none). A large file
+ * is copied with the sentry lock dropped, into the work directory beside
+ * the upper root (overlayfs's workdir), and renamed into place. A device
  * node cannot be copied up (EPERM). Extended attributes are not stored by
  * any of the sentry's filesystems yet, so there are none to copy. Reading
  * never copies up.
@@ -125,9 +127,14 @@
 #define OVL_UPPER_INODES (1u << 18)
 /* Data copied per sendfile() call during copy-up. */
 #define OVL_COPY_CHUNK (1 << 30)
+/* Files at least this large are copied with the sentry lock dropped, into
+ * the work directory, and renamed into place afterwards. */
+#define OVL_COPY_UNLOCKED (1 << 20)
 
 struct ovl_sb {
 	struct vnode *lower_root;          /* reference */
+	struct vnode *upper_fs;            /* the upper tmpfs's root (reference) */
+	struct vnode *work;                /* its work directory (borrowed) */
 	struct mount *fsid[OVL_MAX_FSID];  /* lower mounts by index */
 	unsigned nfsid;
 	unsigned tmp_seq;                  /* temporary names */
@@ -174,6 +181,7 @@ static void sb_unref(struct ovl_sb *sb)
 	if (--sb->refs > 0)
 		return;
 	vn_unref(sb->lower_root);
+	vn_unref(sb->upper_fs);
 	free(sb);
 }
 
@@ -477,6 +485,64 @@ static int copy_data(int in, int out)
 	}
 }
 
+static int tmp_name(struct ovl_sb *sb, struct vnode *pu, char buf[32]);
+
+/* The work directory, beside the upper root in the upper tmpfs (as
+ * overlayfs's workdir): where a large copy is made while the lock is
+ * dropped, out of the guest's sight, to be renamed into place. */
+static struct vnode *work_of(struct vnode *vn)
+{
+	struct vnode *w = O(vn)->sb->work;
+	if (!w->mnt)
+		w->mnt = vn->mnt;
+	return w;
+}
+
+/**
+ * copy_reg_unlocked() - copy a large regular file's data without the lock.
+ *
+ * The copy is made in the work directory, filled with the sentry lock
+ * dropped (vfs_block_begin), then renamed to vn's name in pu unless the
+ * world moved meanwhile: 1 when another thread made the copy first,
+ * -ENOENT when the name was removed. The caller holds @vn, which holds
+ * its parent and with it @pu.
+ */
+static int copy_reg_unlocked(struct vnode *vn, struct vnode *pu, const struct stat *st, int lfd,
+			     const struct setattr *sa, struct vnode **ret)
+{
+	struct vnode *w = work_of(vn), *u = NULL;
+	char tmp[32];
+	int r = tmp_name(O(vn)->sb, w, tmp);
+	if (r == 0)
+		r = w->ops->create(w, tmp, S_IFREG | (st->st_mode & 07777), NULL, &u);
+	if (r < 0)
+		return r;
+	int wfd = -1;
+	r = u->ops->open(u, O_WRONLY, &wfd);
+	if (r == 0) {
+		vfs_block_begin();
+		r = copy_data(lfd, wfd);
+		vfs_block_end();
+		close(wfd);
+	}
+	if (r == 0)
+		r = u->ops->setattr(u, sa);
+	ovl_sync(vn);
+	if (r == 0 && O(vn)->upper)
+		r = 1;
+	else if (r == 0 && vn->unlinked)
+		r = -ENOENT;
+	if (r == 0)
+		r = w->ops->rename(w, tmp, pu, vn->name, RENAME_NOREPLACE);
+	if (r != 0) {
+		vn_unref(u);
+		(void)w->ops->unlink(w, tmp);
+		return r;
+	}
+	*ret = u;
+	return 0;
+}
+
 /* Open the lower file of overlay vnode vn. The lower filesystem tells the
  * host-inode map about the fd; fstat of the guest's fds must find vn, so
  * it is told again. May drop the sentry lock; the caller holds @vn. */
@@ -497,13 +563,28 @@ static int lower_open(struct vnode *vn, int flags, int *ret_fd)
 }
 
 /* Make the copy of lower object vn (attributes st, data from lfd) in upper
- * directory pu; *ret is the new upper vnode. Never waits. */
+ * directory pu; *ret is the new upper vnode. Waits (without the lock) only
+ * to copy a large file's data: then 1 means another thread made the copy
+ * meanwhile. */
 static int copy_make(struct vnode *vn, struct vnode *pu, const struct stat *st, int lfd,
 		     const char *link, struct vnode **ret)
 {
 	struct vnode *u = NULL;
 	const char *name = vn->name;
+	struct setattr sa = { .valid = SA_UID | SA_GID | SA_ATIME | SA_MTIME, .uid = st->st_uid,
+			      .gid = st->st_gid, .atime = st->st_atim, .mtime = st->st_mtim };
+	if (vn->type != VLNK) {
+		sa.valid |= SA_MODE;
+		sa.mode = st->st_mode;
+	}
 	int r;
+	if (vn->type == VREG && lfd >= 0 && st->st_size >= OVL_COPY_UNLOCKED) {
+		if ((r = copy_reg_unlocked(vn, pu, st, lfd, &sa, &u)) != 0)
+			return r;
+		u->ino = vn->ino;
+		*ret = u;
+		return 0;
+	}
 	switch (vn->type) {
 	case VREG:
 		r = pu->ops->create(pu, name, S_IFREG | (st->st_mode & 07777), NULL, &u);
@@ -532,12 +613,6 @@ static int copy_make(struct vnode *vn, struct vnode *pu, const struct stat *st, 
 			r = copy_data(lfd, wfd);
 			close(wfd);
 		}
-	}
-	struct setattr sa = { .valid = SA_UID | SA_GID | SA_ATIME | SA_MTIME, .uid = st->st_uid,
-			      .gid = st->st_gid, .atime = st->st_atim, .mtime = st->st_mtim };
-	if (vn->type != VLNK) {
-		sa.valid |= SA_MODE;
-		sa.mode = st->st_mode;
 	}
 	if (r == 0)
 		r = u->ops->setattr(u, &sa);
@@ -592,8 +667,8 @@ static int ovl_copy_up(struct vnode *vn, bool data)
 	if (vn->unlinked)
 		return -ENOENT;
 	struct vnode *pu = upper_of(parent), *u;
-	if ((r = copy_make(vn, pu, &st, lfd, link, &u)) < 0)
-		return r;
+	if ((r = copy_make(vn, pu, &st, lfd, link, &u)) != 0)
+		return r < 0 ? r : 0; /* 1: another thread's copy was adopted */
 	n->upper = u;
 	if (u->type == VDIR)
 		tmpfs_set_shadow(u, vn);
@@ -1338,10 +1413,20 @@ int overlay_new(struct vnode *lower_root, struct vnode **ret_root)
 		return -ENOMEM;
 	sb->lower_root = vn_ref(lower_root);
 	sb->refs = 1; /* ours until the root holds one */
-	struct vnode *upper, *root = NULL;
-	if ((r = tmpfs_new(st.st_mode & 07777, st.st_uid, st.st_gid, &upper)) == 0) {
-		(void)tmpfs_set_limits(upper, 0, OVL_UPPER_INODES);
-		r = ovl_vnode_new(sb, NULL, "/", upper, vn_ref(lower_root), &root);
+	/* The upper tmpfs holds the upper root and the work directory side
+	 * by side, so a copy made in the latter can be renamed into the
+	 * former (the layout of overlayfs's upperdir and workdir). */
+	struct vnode *upper = NULL, *root = NULL;
+	if ((r = tmpfs_new(0700, 0, 0, &sb->upper_fs)) == 0 &&
+	    (r = tmpfs_set_limits(sb->upper_fs, 0, OVL_UPPER_INODES)) == 0 &&
+	    (r = tmpfs_add_dir(sb->upper_fs, "work", 0700, &sb->work)) == 0 &&
+	    (r = tmpfs_add_dir(sb->upper_fs, "upper", st.st_mode & 07777, &upper)) == 0) {
+		vn_unref(sb->work); /* the tree keeps it */
+		struct setattr sa = { .valid = SA_UID | SA_GID, .uid = st.st_uid, .gid = st.st_gid };
+		if ((r = upper->ops->setattr(upper, &sa)) == 0)
+			r = ovl_vnode_new(sb, NULL, "/", upper, vn_ref(lower_root), &root);
+		else
+			vn_unref(upper);
 	}
 	sb_unref(sb); /* the root's reference keeps it from here on */
 	if (r < 0)

@@ -168,6 +168,22 @@ new
 }
 check "O_TRUNC and truncate of a lower file copy it up; the host's keeps its data" t_truncate_open
 
+t_big_copy_up()
+{
+	local f out before
+	f=$(find /usr/bin /usr/lib -maxdepth 2 -type f -size +4M -perm -o=r 2>/dev/null | head -n 1)
+	[ -n "$f" ] || { echo "no large file to copy up" >&2; return 0; }
+	before=$(fingerprint "$f")
+	# While one process copies the file up (chmod), others keep working.
+	out=$(mrun -- /bin/sh -c "a=\$(stat -c %i '$f'); (chmod o-x '$f'; echo chmod-done) & for i in 1 2 3 4 5; do ls / >/dev/null; done; wait
+		stat -c '%a' '$f' && [ \"\$(stat -c %i '$f')\" = \"\$a\" ] && echo same-ino
+		sha256sum < '$f'") || { echo "$out" >&2; return 1; }
+	echo "$out" >&2
+	grep -qx chmod-done <<<"$out" && grep -qx same-ino <<<"$out" &&
+		grep -qF "$(sha256sum <"$f")" <<<"$out" && [ "$(fingerprint "$f")" = "$before" ]
+}
+check "copy-up of a large lower file keeps its data and number; the host file is untouched" t_big_copy_up
+
 # --- listings --------------------------------------------------------------------------
 PY_DIRS='
 import ctypes, os, struct, sys

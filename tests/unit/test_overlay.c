@@ -192,6 +192,46 @@ TEST(copy_up_keeps_data_mode_owner_times_ino)
 	vn_unref(lf);
 }
 
+TEST(large_copy_up_through_the_work_directory)
+{
+	struct t_layers t = t_setup(0);
+	/* A lower file of 3 MiB + 5 bytes, every byte telling its offset. */
+	enum { SIZE = 3 * 1024 * 1024 + 5 };
+	static unsigned char data[SIZE];
+	for (size_t i = 0; i < SIZE; i++)
+		data[i] = (unsigned char)(i * 7 + i / 4096);
+	struct vnode *big = NULL;
+	ASSERT_EQ(t.lower->ops->create(t.lower, "big", S_IFREG | 0751, NULL, &big), 0);
+	int fd = -1;
+	ASSERT_EQ(big->ops->open(big, O_WRONLY, &fd), 0);
+	ASSERT_EQ(write(fd, data, SIZE), SIZE);
+	close(fd);
+	vn_unref(big);
+	big = t_get(&t, "/big");
+	struct stat before, after;
+	ASSERT_EQ(vfs_getattr(big, &before), 0);
+	struct setattr sa = { .valid = SA_UID, .uid = 42 };
+	ASSERT_EQ(big->ops->setattr(big, &sa), 0);
+	ASSERT_EQ(vfs_getattr(big, &after), 0);
+	EXPECT_EQ(after.st_ino, before.st_ino);
+	EXPECT_EQ(after.st_size, SIZE);
+	EXPECT_EQ(after.st_uid, 42);
+	EXPECT_EQ(after.st_mode & 07777, 0751);
+	static unsigned char back[SIZE + 1];
+	ASSERT_EQ(big->ops->open(big, O_RDONLY, &fd), 0);
+	ssize_t n = 0, k;
+	while ((k = read(fd, back + n, sizeof(back) - (size_t)n)) > 0)
+		n += k;
+	close(fd);
+	ASSERT_EQ(n, SIZE);
+	EXPECT_TRUE(memcmp(back, data, SIZE) == 0);
+	/* Nothing is left in sight but the file itself. */
+	char list[256];
+	t_list(t.root, list, sizeof(list), false);
+	EXPECT_STREQ(list, "d,e,f,l,big");
+	vn_unref(big);
+}
+
 TEST(truncating_open_copies_no_data)
 {
 	struct t_layers t = t_setup(0);

@@ -43,9 +43,9 @@ static int dents_build(const struct vnode *root, struct vnode *dir, struct diren
 {
 	if (dir->unlinked)
 		return 0;
-	int err = dirent_list_add(l, dir->ino, DT_DIR, ".");
+	int err = dirent_list_add_at(l, 1, dir->ino, DT_DIR, ".");
 	if (err == 0)
-		err = dirent_list_add(l, dotdot_ino(root, dir), DT_DIR, "..");
+		err = dirent_list_add_at(l, 2, dotdot_ino(root, dir), DT_DIR, "..");
 	if (err == 0 && dir->ops->readdir)
 		err = dir->ops->readdir(dir, l);
 	return err;
@@ -82,6 +82,27 @@ static int dents_snapshot(struct task *t, dev_t dev, ino_t ino, uint64_t pos, st
 	return 0;
 }
 
+/* The position after entry i of l (struct vdirent). */
+static uint64_t dent_off(const struct dirent_list *l, size_t i)
+{
+	return l->ents[i].off ? l->ents[i].off : i + 1;
+}
+
+/* The first entry to serve from position pos: the first whose position
+ * is above it (positions increase along the listing). */
+static size_t dents_first(const struct dirent_list *l, uint64_t pos)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (dent_off(l, mid) > pos)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 /* Pack entries from *pos into the guest's buffer. -EINVAL when not even
  * the next entry fits; 0 at the end. */
 static long dents_serve(struct sysreq *r, struct ofd *ofd, uint64_t *pos_io, uint64_t ubuf,
@@ -89,21 +110,24 @@ static long dents_serve(struct sysreq *r, struct ofd *ofd, uint64_t *pos_io, uin
 {
 	size_t cap = count < DENTS_BUF_MAX ? count : DENTS_BUF_MAX;
 	const struct dirent_list *l = &ofd->dents;
-	uint64_t pos = *pos_io;
-	if (pos >= l->n)
+	size_t i = dents_first(l, *pos_io);
+	if (i >= l->n)
 		return 0;
 	_cleanup_free_ unsigned char *buf = malloc(cap ? cap : 1);
 	if (!buf)
 		return -ENOMEM;
 	size_t used = 0;
-	for (; pos < l->n; pos++) {
-		const struct vdirent *e = &l->ents[pos];
-		/* d_off is where the next read starts: the next index. */
-		size_t rl = is64 ? dirent64_pack(buf + used, cap - used, e->ino, (int64_t)pos + 1, e->type, e->name)
-				 : dirent_old_pack(buf + used, cap - used, e->ino, (int64_t)pos + 1, e->type, e->name);
+	uint64_t pos = *pos_io;
+	for (; i < l->n; i++) {
+		const struct vdirent *e = &l->ents[i];
+		/* d_off is where the next read starts: after this entry. */
+		int64_t off = (int64_t)dent_off(l, i);
+		size_t rl = is64 ? dirent64_pack(buf + used, cap - used, e->ino, off, e->type, e->name)
+				 : dirent_old_pack(buf + used, cap - used, e->ino, off, e->type, e->name);
 		if (!rl)
 			break;
 		used += rl;
+		pos = (uint64_t)off;
 	}
 	if (used == 0)
 		return -EINVAL;

@@ -417,6 +417,10 @@ static long mount_st_flags(const struct mount *m)
 static int statfs_vnode(struct vnode *vn, struct statfs *st)
 {
 	const struct mount *m = vn->mnt;
+	/* An overlay's upper files are tmpfs vnodes on the overlay's mount:
+	 * what statfs shows is the mount's, whichever vnode names it. */
+	if (m && m->root && m->fstype && !strcmp(m->fstype, "overlay"))
+		vn = m->root;
 	if (vn->ops->statfs) {
 		memset(st, 0, sizeof *st);
 		vn_ref(vn); /* statfs may drop the sentry lock */

@@ -19,13 +19,18 @@ static void usage(FILE *f)
 	fputs("Usage: moat run [OPTIONS] [--] CMD [ARGS...]\n"
 	      "Run CMD in a new sandbox and exit with its status (128+N if killed by signal N).\n"
 	      "\n"
-	      "By default the sandbox sees the host's system directories read-only (/usr, /bin,\n"
-	      "/sbin, /lib*, /etc with secrets masked), an in-memory /tmp and /root, its own\n"
-	      "/dev and /proc, its own hostname, no network but loopback, and an environment\n"
-	      "of PATH, HOME and TERM only.\n"
+	      "By default the sandbox sees the host's system directories (/usr, /bin, /sbin,\n"
+	      "/lib*, /etc with secrets masked) under a writable in-memory overlay: the guest\n"
+	      "may write anywhere, and what it writes vanishes at exit and never reaches the\n"
+	      "host. It has an in-memory /tmp and /root, its own /dev and /proc, its own\n"
+	      "hostname, no network but loopback, and an environment of PATH, HOME and TERM\n"
+	      "only.\n"
 	      "\n"
 	      "Options:\n"
-	      "  --rootfs DIR          use DIR as the whole root instead (read-only)\n"
+	      "  --rootfs DIR          use DIR as the whole root instead (host files read-only,\n"
+	      "                        under the in-memory overlay)\n"
+	      "  --read-only           no overlay: writes outside the in-memory mounts (/tmp,\n"
+	      "                        /root, /dev/shm, --tmpfs) fail with EROFS\n"
 	      "  --bind SRC:DST[:ro]   show host directory SRC at DST (served read-only)\n"
 	      "  --tmpfs DST           an in-memory writable directory at DST\n"
 	      "  --env K=V             add K=V to the environment (repeatable)\n"
@@ -53,9 +58,10 @@ static int usage_error(const char *fmt, const char *arg)
 int command_run(int argc, char **argv)
 {
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
-	       O_HOSTUIDS };
+	       O_HOSTUIDS, O_READONLY };
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
+		{ "read-only", no_argument, NULL, O_READONLY },
 		{ "bind", required_argument, NULL, O_BIND },
 		{ "tmpfs", required_argument, NULL, O_TMPFS },
 		{ "env", required_argument, NULL, O_ENV },
@@ -117,6 +123,9 @@ int command_run(int argc, char **argv)
 		case O_AUDIT:
 			free(cfg.audit_log);
 			cfg.audit_log = strdup(optarg);
+			break;
+		case O_READONLY:
+			cfg.read_only = true;
 			break;
 		case O_DEBUG:
 			cfg.debug = true;

@@ -35,6 +35,23 @@ int tmpfs_add_symlink(struct vnode *dir, const char *name, const char *target);
  * through the guest's own fds is bounded only by the memory cgroup. */
 int tmpfs_set_limits(struct vnode *root, uint64_t max_bytes, uint64_t max_inodes);
 
+/* The overlay's upper layer (overlay.c) is a tmpfs holding, as Linux's
+ * overlayfs does in its upper filesystem, whiteouts (character devices 0/0,
+ * which guests cannot make) and opaque directories, plus a weak pointer
+ * from a directory to the overlay vnode wrapping it. */
+int tmpfs_mkwhiteout(struct vnode *dir, const char *name);
+bool tmpfs_is_whiteout(const struct vnode *vn);
+void tmpfs_set_opaque(struct vnode *dir, bool opaque);
+bool tmpfs_is_opaque(const struct vnode *dir);
+struct vnode *tmpfs_shadow(const struct vnode *vn);
+void tmpfs_set_shadow(struct vnode *vn, struct vnode *shadow);
+bool tmpfs_is(const struct vnode *vn);
+
+/* overlay: a writable root made of a read-only lower tree (any vnode tree:
+ * the gofer-served view, with its own detached mounts) under an in-memory
+ * upper tmpfs; see overlay.c. Takes a reference on lower_root. */
+int overlay_new(struct vnode *lower_root, struct vnode **ret_root);
+
 /* devfs: null, zero, full, random, urandom, tty, ptmx-less; fd, stdin,
  * stdout, stderr symlinks; an empty shm directory (a tmpfs is mounted there
  * by the setup code). */

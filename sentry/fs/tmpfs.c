@@ -36,6 +36,13 @@
  * (guest ends keep the pipe alive). What stays is the small node and its
  * vnode, pinned by the host-inode map, which has no removal yet.
  *
+ * An overlay (overlay.c) keeps its upper layer in a tmpfs, with what
+ * Linux's overlayfs keeps in its upper filesystem: whiteouts (character
+ * devices 0/0, which nothing else can make here: mknod of devices is
+ * refused), an "opaque" flag on directories (overlayfs's
+ * trusted.overlay.opaque xattr) and a weak pointer to the overlay vnode
+ * that wraps a directory, so the overlay has one vnode per directory.
+ *
  * Limits: inodes are counted exactly. Data written through the guest's own
  * fds cannot be seen here (memfds cannot be capped without sealing them), so
  * the byte limit only refuses truncate growth and is reported by statfs;
@@ -117,12 +124,14 @@ struct tmpfs_dirent {
 	struct vnode *dir;                        /* containing directory (borrowed) */
 	struct vnode *vn;                         /* the child (reference) */
 	uint64_t hash;
+	uint64_t seq;                             /* creation order: the readdir position */
 	char name[];
 };
 
 struct tmpfs_dir {
 	struct tmpfs_dirent **buckets;
 	size_t nbuckets, n;
+	uint64_t seq; /* last entry's seq */
 	struct tmpfs_dirent *head, *tail;
 };
 
@@ -138,6 +147,8 @@ struct tmpfs_node {
 	struct tmpfs_dirent *aliases;
 	bool counted;  /* counts in sb->ninodes */
 	bool orphan;   /* on sb->orphans */
+	bool opaque;   /* directories: an overlay's upper hides the lower here */
+	struct vnode *shadow; /* the overlay vnode wrapping this one (weak) */
 	struct tmpfs_node *orphan_prev, *orphan_next;
 	union {
 		struct {
@@ -294,6 +305,7 @@ static void dir_insert(struct tmpfs_dir *t, struct tmpfs_dirent *e)
 	if (t->n >= t->nbuckets)
 		dir_grow(t);
 	size_t b = e->hash & (t->nbuckets - 1);
+	e->seq = ++t->seq;
 	e->hnext = t->buckets[b];
 	t->buckets[b] = e;
 	e->prev = t->tail;
@@ -1060,8 +1072,10 @@ static int tmpfs_readdir(struct vnode *dir, struct dirent_list *out)
 {
 	if (dir->type != VDIR)
 		return -ENOTDIR;
+	/* Positions are creation order: an entry keeps its place (also when
+	 * renamed over) while others come and go (see struct vdirent). */
 	for (struct tmpfs_dirent *e = N(dir)->dir.head; e; e = e->next) {
-		int r = dirent_list_add(out, e->vn->ino, vtype_to_dt(e->vn->type), e->name);
+		int r = dirent_list_add_at(out, 2 + e->seq, e->vn->ino, vtype_to_dt(e->vn->type), e->name);
 		if (r < 0)
 			return r;
 	}
@@ -1393,3 +1407,43 @@ int tmpfs_add_symlink(struct vnode *dir, const char *name, const char *target)
 		return -EINVAL;
 	return tmpfs_symlink(dir, name, target, NULL);
 }
+
+/* ---- for the overlay's upper layer -------------------------------------- */
+
+int tmpfs_mkwhiteout(struct vnode *dir, const char *name)
+{
+	if (!is_tmpfs(dir) || dir->type != VDIR || !is_single_component(name))
+		return -EINVAL;
+	return tmpfs_make(dir, name, S_IFCHR, 0, NULL, NULL, NULL);
+}
+
+bool tmpfs_is_whiteout(const struct vnode *vn)
+{
+	const struct tmpfs_node *n = is_tmpfs(vn) ? vn->priv : NULL;
+	return n && vn->type == VCHR && n->rdev == 0;
+}
+
+void tmpfs_set_opaque(struct vnode *dir, bool opaque)
+{
+	if (is_tmpfs(dir) && dir->type == VDIR)
+		N(dir)->opaque = opaque;
+}
+
+bool tmpfs_is_opaque(const struct vnode *dir)
+{
+	return is_tmpfs(dir) && dir->type == VDIR && ((const struct tmpfs_node *)dir->priv)->opaque;
+}
+
+struct vnode *tmpfs_shadow(const struct vnode *vn)
+{
+	const struct tmpfs_node *n = is_tmpfs(vn) ? vn->priv : NULL;
+	return n ? n->shadow : NULL;
+}
+
+void tmpfs_set_shadow(struct vnode *vn, struct vnode *shadow)
+{
+	if (is_tmpfs(vn) && N(vn))
+		N(vn)->shadow = shadow;
+}
+
+bool tmpfs_is(const struct vnode *vn) { return is_tmpfs(vn); }

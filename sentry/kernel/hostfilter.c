@@ -91,6 +91,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "fcntl", "fd flags, seals, leases on its own memfds, F_DUPFD_CLOEXEC" },
 	{ "memfd_create", "tmpfs files, placeholders, generated /proc files" },
 	{ "ftruncate", "tmpfs files" },
+	{ "sendfile", "copy-up: a lower file's data into its overlay copy (a memfd), in the kernel" },
 	{ "fallocate", "the sealed memfd of an exec's argv" },
 	{ "utimensat", "tmpfs times" },
 	{ "fgetxattr", "extended attributes of host files it serves" },

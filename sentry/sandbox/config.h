@@ -25,6 +25,7 @@ struct sandbox_config {
 	char *hostname;
 	uint32_t host_uid_start; /* --host-uid-range; count 0: the default range */
 	uint32_t host_uid_count;
+	bool read_only;         /* --read-only: no overlay, EROFS outside tmpfs mounts */
 	bool debug;
 	char **argv;            /* the command, NULL-terminated */
 };

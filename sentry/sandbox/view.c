@@ -2,10 +2,15 @@
 /* The sandbox's filesystem view: which host directories the gofer exports
  * (the embedded default: the host's system directories with /etc's secrets
  * masked, or a whole --rootfs; plus --bind sources), and the sentry's mount
- * tree built over them: a read-only in-memory root holding the mountpoints,
- * gofer mounts, /tmp, /root, /dev, /dev/shm, /proc, --tmpfs and --bind
- * mounts, and the sandbox's own /etc/hosts, hostname, resolv.conf and
- * machine-id mounted over the host's. */
+ * tree built over them. The host's part is a read-only tree: for the
+ * default view an in-memory root holding the mountpoints and symlinks with
+ * a gofer mount per system directory, for --rootfs one gofer mount. By
+ * default that tree is the lower layer of an overlay (sentry/fs/overlay.c),
+ * in mounts of its own that only the overlay reaches, and the overlay is
+ * the root: the guest writes anywhere, in memory. With --read-only the tree
+ * itself is the root. On top: /tmp, /root, /dev, /dev/shm, /proc, --tmpfs
+ * and --bind mounts, and the sandbox's own /etc/hosts, hostname,
+ * resolv.conf and machine-id mounted over the host's. */
 #include "sentry/sandbox/view.h"
 
 #include <errno.h>
@@ -136,6 +141,10 @@ static int mountpoint_get(struct vnode *root, const char *dst, struct vnode **re
 		r = vfs_lookup_one(root, cur, c, &next);
 		if (r == -ENOENT) {
 			r = tmpfs_add_dir(cur, c, 0755, &next);
+			/* The overlay root makes it in its upper layer. */
+			if (r == -EINVAL && cur->ops->mkdir && !(cur->mnt->flags & MNT_RDONLY) &&
+			    (r = cur->ops->mkdir(cur, c, 0755, NULL)) == 0)
+				r = vfs_lookup_one(root, cur, c, &next);
 			if (r < 0)
 				r = -ENOENT; /* not ours to create */
 		}
@@ -171,18 +180,10 @@ static int mount_identity_files(struct vnode *root, const char *hostname)
 	int r = tmpfs_new(0755, 0, 0, &store);
 	if (r < 0)
 		return r;
-	struct mount *m;
 	/* The store itself is not reachable: it only lends its files. */
-	if ((r = vfs_mount(store, NULL, MNT_RDONLY, "moat", "tmpfs", &m)) == -EBUSY) {
-		m = calloc(1, sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		m->root = store;
-		m->flags = MNT_RDONLY;
-		m->dev = vfs_new_dev();
-		m->fstype = "tmpfs";
-		m->source = strdup("moat");
-		store->mnt = m;
+	if ((r = vfs_mount(store, NULL, MNT_RDONLY | MNT_DETACHED, "moat", "tmpfs", NULL)) < 0) {
+		vn_unref(store);
+		return r;
 	}
 	char hosts[512], mid[64];
 	snprintf(hosts, sizeof(hosts),
@@ -220,23 +221,31 @@ static int mount_identity_files(struct vnode *root, const char *hostname)
 }
 
 
-static int build_default_root(struct view *v, struct gofer_client *gc)
+/* The default view's host tree: an in-memory root with a gofer mount per
+ * system directory and the host's symlinks among them (/bin -> usr/bin).
+ * `detach`: MNT_DETACHED when the tree is an overlay's lower layer.
+ * *ret is the root (owned by its mount). */
+static int build_default_root(struct view *v, struct gofer_client *gc, unsigned detach,
+			      struct vnode **ret)
 {
-	int r = tmpfs_new(0755, 0, 0, &v->root);
+	struct vnode *root;
+	int r = tmpfs_new(0755, 0, 0, &root);
 	if (r < 0)
 		return r;
-	if ((r = vfs_mount(v->root, NULL, MNT_RDONLY, "moat", "tmpfs", NULL)) < 0)
+	if ((r = vfs_mount(root, NULL, MNT_RDONLY | detach, "moat", "tmpfs", NULL)) < 0) {
+		vn_unref(root);
 		return r;
+	}
 	for (size_t i = 0; i < v->ex.n; i++) {
 		const char *name = v->ex.v[i].host_path + 1;
 		if (strchr(name, '/'))
 			continue; /* a --bind export: mounted later */
 		struct vnode *mp;
-		if ((r = tmpfs_add_dir(v->root, name, 0755, &mp)) < 0)
+		if ((r = tmpfs_add_dir(root, name, 0755, &mp)) < 0)
 			return r;
 		r = mount_gofer(gc, (int)i, &v->ex.v[i], mp,
-				MNT_RDONLY | MNT_NODEV | MNT_NOSUID | MNT_HOSTPERM, v->ex.v[i].host_path,
-				!strcmp(name, "etc") ? etc_allow : NULL);
+				MNT_RDONLY | MNT_NODEV | MNT_NOSUID | MNT_HOSTPERM | detach,
+				v->ex.v[i].host_path, !strcmp(name, "etc") ? etc_allow : NULL);
 		vn_unref(mp);
 		if (r < 0)
 			return r;
@@ -248,9 +257,63 @@ static int build_default_root(struct view *v, struct gofer_client *gc)
 		if (n <= 0)
 			continue;
 		target[n] = 0;
-		if ((r = tmpfs_add_symlink(v->root, *d, target)) < 0)
+		if ((r = tmpfs_add_symlink(root, *d, target)) < 0)
 			return r;
 	}
+	*ret = root;
+	return 0;
+}
+
+/* --rootfs DIR's host tree: one gofer mount. */
+static int build_rootfs_root(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc,
+			     unsigned detach, struct vnode **ret)
+{
+	/* The gofer serves the host's /proc and /dev empty; the sentry still
+	 * shows them, as mountpoints for its own procfs and devfs. */
+	struct gofer_export *x = &v->ex.v[0];
+	_cleanup_free_ const char **m = calloc(x->nmasks + 1, sizeof(char *));
+	size_t n = 0;
+	if (!m)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->nmasks; i++)
+		if (strcmp(x->masks[i], "proc") && strcmp(x->masks[i], "dev"))
+			m[n++] = x->masks[i];
+	struct vnode *root;
+	int r = gofer_fs_new(gc, 0, m, n, &root);
+	if (r < 0)
+		return r;
+	/* The host's own root holds the host's secrets: host permissions
+	 * (MNT_HOSTPERM). A container image's root is the container's. */
+	unsigned hostperm = rootfs_is_host(cfg->rootfs) ? MNT_HOSTPERM : 0;
+	if ((r = vfs_mount(root, NULL, MNT_RDONLY | MNT_NODEV | MNT_NOSUID | hostperm | detach,
+			   cfg->rootfs, "gofer", NULL)) < 0) {
+		vn_unref(root);
+		return r;
+	}
+	*ret = root;
+	return 0;
+}
+
+/* The guest's root: the host tree itself (--read-only), or an overlay with
+ * the host tree as its read-only lower layer and memory as its upper. */
+static int build_root(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc)
+{
+	unsigned detach = cfg->read_only ? 0 : MNT_DETACHED;
+	struct vnode *host;
+	int r = cfg->rootfs ? build_rootfs_root(cfg, v, gc, detach, &host)
+			    : build_default_root(v, gc, detach, &host);
+	if (r < 0 || cfg->read_only) {
+		v->root = r < 0 ? NULL : host;
+		return r;
+	}
+	struct vnode *ovl;
+	if ((r = overlay_new(host, &ovl)) < 0)
+		return r;
+	if ((r = vfs_mount(ovl, NULL, MNT_NODEV | MNT_NOSUID, "overlay", "overlay", NULL)) < 0) {
+		vn_unref(ovl);
+		return r;
+	}
+	v->root = ovl;
 	return 0;
 }
 
@@ -293,29 +356,9 @@ int view_exports(struct sandbox_config *cfg, struct view *v, struct gofer_config
 
 int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc)
 {
-	int r;
-	if (cfg->rootfs) {
-		/* The gofer serves the host's /proc and /dev empty; the sentry
-		 * still shows them, as mountpoints for its own procfs and devfs. */
-		struct gofer_export *x = &v->ex.v[0];
-		_cleanup_free_ const char **m = calloc(x->nmasks + 1, sizeof(char *));
-		size_t n = 0;
-		if (!m)
-			return -ENOMEM;
-		for (size_t i = 0; i < x->nmasks; i++)
-			if (strcmp(x->masks[i], "proc") && strcmp(x->masks[i], "dev"))
-				m[n++] = x->masks[i];
-		if ((r = gofer_fs_new(gc, 0, m, n, &v->root)) < 0)
-			return r;
-		/* The host's own root holds the host's secrets: host permissions
-		 * (MNT_HOSTPERM). A container image's root is the container's. */
-		unsigned hostperm = rootfs_is_host(cfg->rootfs) ? MNT_HOSTPERM : 0;
-		if ((r = vfs_mount(v->root, NULL, MNT_RDONLY | MNT_NODEV | MNT_NOSUID | hostperm,
-				   cfg->rootfs, "gofer", NULL)) < 0)
-			return r;
-	} else if ((r = build_default_root(v, gc)) < 0) {
+	int r = build_root(cfg, v, gc);
+	if (r < 0)
 		return r;
-	}
 	static const struct {
 		const char *dst;
 		int kind; /* 0 tmpfs, 1 devfs, 2 procfs */

@@ -20,7 +20,14 @@ int vfs_permission(struct vnode *vn, const struct cred *c, int mask)
 		return 0;
 	struct stat st;
 	int r;
-	if (vn->mnt && (vn->mnt->flags & MNT_HOSTPERM)) {
+	if (vn->ops->host_getattr) {
+		/* Host files under a layer of the sandbox's own (the overlay):
+		 * reading and searching what the host file allows "other". */
+		if ((r = vn->ops->host_getattr(vn, &st)) < 0)
+			return r;
+		if (r == 0 && ((unsigned)mask & (R_OK | X_OK) & ~(unsigned)(st.st_mode & 7)))
+			return -EACCES;
+	} else if (vn->mnt && (vn->mnt->flags & MNT_HOSTPERM)) {
 		/* Host system files: what an unprivileged host user may do,
 		 * whoever the guest is (see MNT_HOSTPERM). */
 		if ((r = vfs_getattr(vn, &st)) < 0)

@@ -53,6 +53,12 @@ unsigned char vtype_to_dt(enum vtype t)
 
 int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, const char *name)
 {
+	return dirent_list_add_at(l, 0, ino, type, name);
+}
+
+int dirent_list_add_at(struct dirent_list *l, uint64_t off, uint64_t ino, unsigned char type,
+		       const char *name)
+{
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 32;
 		struct vdirent *ne = realloc(l->ents, cap * sizeof(*ne));
@@ -64,14 +70,15 @@ int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, con
 	char *copy = strdup(name);
 	if (!copy)
 		return -ENOMEM;
-	l->ents[l->n++] = (struct vdirent){ .ino = ino, .type = type, .name = copy };
+	l->ents[l->n++] = (struct vdirent){ .ino = ino, .off = off, .type = type, .name = copy };
 	return 0;
 }
 
 int dirent_list_copy(struct dirent_list *dst, const struct dirent_list *src)
 {
 	for (size_t i = 0; i < src->n; i++) {
-		int r = dirent_list_add(dst, src->ents[i].ino, src->ents[i].type, src->ents[i].name);
+		int r = dirent_list_add_at(dst, src->ents[i].off, src->ents[i].ino, src->ents[i].type,
+					   src->ents[i].name);
 		if (r < 0)
 			return r;
 	}
@@ -136,7 +143,8 @@ struct mount *vfs_mounts(void) { return mount_list; }
 int vfs_mount(struct vnode *root, struct vnode *mountpoint, unsigned flags, const char *source,
 	      const char *fstype, struct mount **ret)
 {
-	if (!mountpoint && root_mount)
+	bool detached = flags & MNT_DETACHED;
+	if (!mountpoint && root_mount && !detached)
 		return -EBUSY;
 	/* Files may be mounted on files (the sandbox's own /etc/hosts). */
 	if (mountpoint && (mountpoint->type == VDIR) != (root->type == VDIR))
@@ -162,11 +170,13 @@ int vfs_mount(struct vnode *root, struct vnode *mountpoint, unsigned flags, cons
 		m->mountpoint = vn_ref(mountpoint);
 		m->parent = mountpoint->mnt;
 		mountpoint->mounted = m;
-	} else {
+	} else if (!detached) {
 		root_mount = m;
 	}
-	*mount_tail = m;
-	mount_tail = &m->next;
+	if (!detached) {
+		*mount_tail = m;
+		mount_tail = &m->next;
+	}
 	if (ret)
 		*ret = m;
 	return 0;

@@ -43,9 +43,20 @@ static inline enum vtype vtype_from_mode(mode_t m)
 }
 unsigned char vtype_to_dt(enum vtype t); /* DT_* for getdents */
 
-/* A directory listing snapshot; getdents serves from it. */
+/* A directory listing snapshot; getdents serves from it.
+ *
+ * Positions. The guest's directory position (d_off, telldir) after an
+ * entry is its `off`: a filesystem that can keep positions stable while
+ * names come and go (tmpfs, the overlay) gives each entry a cookie that
+ * never changes while the entry exists, strictly increasing along the
+ * listing and above 2 ("." and ".." are 1 and 2); a reader continues with
+ * the first entry whose cookie is above its position, so seekdir to a
+ * telldir value, or a read after a rewind took a fresh snapshot, lands
+ * where it left off whatever was added or removed. off 0 (filesystems
+ * that do not say): the entry's index + 1 in the snapshot. */
 struct vdirent {
 	uint64_t ino;
+	uint64_t off;       /* position after this entry; 0: index + 1 */
 	unsigned char type; /* DT_* */
 	char *name;
 };
@@ -54,6 +65,9 @@ struct dirent_list {
 	size_t n, cap;
 };
 int dirent_list_add(struct dirent_list *l, uint64_t ino, unsigned char type, const char *name);
+/* The same with a position cookie (see struct vdirent). */
+int dirent_list_add_at(struct dirent_list *l, uint64_t off, uint64_t ino, unsigned char type,
+		       const char *name);
 /* Append all of src to dst. */
 int dirent_list_copy(struct dirent_list *dst, const struct dirent_list *src);
 void dirent_list_free(struct dirent_list *l);
@@ -119,6 +133,14 @@ struct fs_ops {
 	int (*setattr)(struct vnode *vn, const struct setattr *sa);
 	/* statfs for the mount this vnode is in; NULL: the VFS makes one up. */
 	int (*statfs)(struct vnode *vn, struct statfs *st);
+	/* The host file's attributes that MNT_HOSTPERM is checked against when
+	 * they are not getattr's: an overlay shows its upper copy, but what
+	 * the guest may read of the host is decided by the lower (host) file.
+	 * 0 with *st filled; 1 when the vnode stands for no host file (nothing
+	 * to check); -errno. Writes never reach a host file through such a
+	 * filesystem, so only R_OK and X_OK are checked against it. NULL: the
+	 * mount's MNT_HOSTPERM applies to getattr's attributes. */
+	int (*host_getattr)(struct vnode *vn, struct stat *st);
 	/* Last reference dropped: free fs-private state. */
 	void (*release)(struct vnode *vn);
 	/* Do lookups go through the dentry cache? (false for procfs, whose
@@ -150,6 +172,10 @@ struct vnode {
  * the host: a root-only host file (a key, a password, a hard link to one)
  * stays unreadable inside unless the user binds it. */
 #define MNT_HOSTPERM 0x10
+/* Not part of the sandbox's mount table: the mounts of an overlay's lower
+ * tree, reached only through the overlay. Never listed in /proc/mounts,
+ * never the root mount. */
+#define MNT_DETACHED 0x20
 
 struct mount {
 	struct vnode *root;       /* root of the mounted fs */
@@ -191,7 +217,8 @@ void dcache_stats(size_t *ret_positive, size_t *ret_negative);
 /* Mount table */
 struct mount *vfs_root_mount(void);
 /* Create a mount of root on top of mountpoint (NULL mountpoint: the root
- * mount, only once). Takes over the caller's reference to root. */
+ * mount, only once; with MNT_DETACHED, the root of a detached tree, any
+ * number of times). Takes over the caller's reference to root. */
 int vfs_mount(struct vnode *root, struct vnode *mountpoint, unsigned flags, const char *source,
 	      const char *fstype, struct mount **ret);
 struct mount *vfs_mounts(void); /* first of the list */

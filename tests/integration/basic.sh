@@ -149,10 +149,15 @@ t_rootfs_host()
 	echo visible >"$d/marker"
 	chmod 644 "$d/marker"
 	[ "$(mrun --rootfs / -- /bin/cat "$d/marker")" = visible ] || return 1
-	mrun --rootfs / -- /bin/sh -c "echo x > '$d/new'" && return 1
+	# Writes go to the overlay: seen inside, never on the host.
+	[ "$(mrun --rootfs / -- /bin/sh -c "echo x > '$d/new' && echo y >> '$d/marker' && cat '$d/new' '$d/marker'")" = "x
+visible
+y" ] || return 1
+	test ! -e "$d/new" && [ "$(cat "$d/marker")" = visible ] || return 1
+	mrun --rootfs / --read-only -- /bin/sh -c "echo x > '$d/new'" && return 1
 	test ! -e "$d/new"
 }
-check "--rootfs / shows the host's files read-only" t_rootfs_host
+check "--rootfs / shows the host's files; writes stay in the overlay (--read-only: refused)" t_rootfs_host
 
 check "--debug runs the guest" mrun --debug -- /bin/true
 

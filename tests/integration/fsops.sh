@@ -84,9 +84,9 @@ os.mkfifo("/tmp/fifo"); print("p" if stat.S_ISFIFO(os.stat("/tmp/fifo").st_mode)
 try: os.mknod("/tmp/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
 except OSError as x: print(errno.errorcode[x.errno])'
 
-# --- read-only outside /tmp --------------------------------------------------------
-check_output "writes outside /tmp fail with EROFS" \
-	"EROFS EROFS EROFS EROFS EROFS EROFS False True" mpy '
+# --- read-only outside /tmp (--read-only) ----------------------------------------------
+check_output "--read-only: writes outside /tmp fail with EROFS" \
+	"EROFS EROFS EROFS EROFS EROFS EROFS False True" mrun --read-only -- python3 -c '
 import os, errno
 def e(fn, *a):
     try:
@@ -97,8 +97,8 @@ def e(fn, *a):
 print(e(os.mkdir, "/usr/moat-x"), e(os.unlink, "/etc/passwd"), e(os.rename, "/etc/passwd", "/etc/p2"),
       e(os.chmod, "/etc/passwd", 0o600), e(os.symlink, "x", "/usr/moat-l"),
       e(os.utime, "/etc/passwd", None), os.access("/etc/passwd", os.W_OK), os.access("/tmp", os.W_OK))'
-check_output "the shell reports Read-only file system" "Read-only file system" \
-	mrun -- /bin/sh -c 'touch /etc/moat-test 2>&1 | grep -o "Read-only file system"'
+check_output "--read-only: the shell reports Read-only file system" "Read-only file system" \
+	mrun --read-only -- /bin/sh -c 'touch /etc/moat-test 2>&1 | grep -o "Read-only file system"'
 
 # --- stat ------------------------------------------------------------------------
 check_output "stat: the guest is root and owns what it makes" "0

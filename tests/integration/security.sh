@@ -35,12 +35,13 @@ U="moat-sec-$$-$RANDOM"
 HOSTD=$(host_tmpdir)
 echo "keep me" >"$HOSTD/keep"
 
-# --- writes outside /tmp fail and never reach the host ---------------------------
+# --- writes outside /tmp never reach the host -------------------------------------
+# With --read-only they fail; by default they land in the in-memory overlay.
 t_write_outside()
 {
 	local bad=0 d out
 	for d in / /etc /usr /usr/bin /bin /lib; do
-		out=$(mrun -- /bin/sh -c "{ echo x > '${d%/}/$U'; } 2>&1; echo \$?")
+		out=$(mrun --read-only -- /bin/sh -c "{ echo x > '${d%/}/$U'; } 2>&1; echo \$?")
 		echo "$d: $out" >&2
 		case $out in
 		*"Read-only file system"* | *"Permission denied"*) ;;
@@ -48,7 +49,7 @@ t_write_outside()
 		esac
 		[ -e "${d%/}/$U" ] && { echo "${d%/}/$U appeared on the host" >&2; rm -f "${d%/}/$U"; bad=1; }
 	done
-	out=$(mrun -- /bin/sh -c "mkdir /etc/$U 2>&1; touch /usr/$U 2>&1; ln -s x /etc/$U.l 2>&1; echo done")
+	out=$(mrun --read-only -- /bin/sh -c "mkdir /etc/$U 2>&1; touch /usr/$U 2>&1; ln -s x /etc/$U.l 2>&1; echo done")
 	echo "$out" >&2
 	if [ -e "/etc/$U" ] || [ -e "/usr/$U" ] || [ -L "/etc/$U.l" ]; then
 		echo "mkdir/touch/ln reached the host" >&2
@@ -58,7 +59,25 @@ t_write_outside()
 	[ "$(grep -c 'Read-only file system\|Permission denied' <<<"$out")" = 3 ] || bad=1
 	[ "$bad" = 0 ]
 }
-check "writes outside /tmp fail (EROFS/EACCES) and nothing appears on the host" t_write_outside
+check "--read-only: writes outside /tmp fail (EROFS/EACCES) and nothing appears on the host" t_write_outside
+
+t_write_overlay()
+{
+	local bad=0 d out
+	for d in / /etc /usr /usr/bin /bin /lib; do
+		out=$(mrun -- /bin/sh -c "echo x > '${d%/}/$U' && cat '${d%/}/$U' && mkdir '${d%/}/$U.d' && ln -s x '${d%/}/$U.l' && echo ok")
+		echo "$d: $out" >&2
+		[ "$out" = "x
+ok" ] || bad=1
+		if [ -e "${d%/}/$U" ] || [ -e "${d%/}/$U.d" ] || [ -L "${d%/}/$U.l" ]; then
+			echo "a write in $d reached the host" >&2
+			rm -f "${d%/}/$U" "${d%/}/$U.l"; rmdir "${d%/}/$U.d"
+			bad=1
+		fi
+	done
+	[ "$bad" = 0 ]
+}
+check "overlay: writes anywhere succeed inside and nothing appears on the host" t_write_overlay
 
 check "a read-only bind refuses rm, chmod, truncate, rename" \
 	mrun --bind "$HOSTD:/data:ro" -- /bin/sh -c \

@@ -134,6 +134,8 @@ const struct host_rule sentry_host_rules[] = {
 	/* a --enable-asan test build only: the runtime reads the signal stack
 	 * before every noreturn call */
 	{ "sigaltstack", "AddressSanitizer's runtime (test builds only)" },
+	/* its thread registry spins with sched_yield when a thread exits */
+	{ "sched_yield", "AddressSanitizer's runtime, as a worker thread exits (test builds only)" },
 #endif
 	{ NULL },
 };

@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -765,6 +766,122 @@ static int gofs_setattr(struct vnode *vn, const struct setattr *sa)
 	return r;
 }
 
+/* ---- extended attributes (rw binds: user.* only) ---------------------------- */
+
+/* A read-only fd of vn for the *xattr calls: a directory's own fd (a copy),
+ * else an open by the sentry beside it. Drops the sentry lock if something
+ * must be walked first (gnode_dirfd). */
+static int gofs_attr_fd(struct vnode *vn)
+{
+	struct gnode *g = vn->priv;
+	int r;
+	if (vn->type == VDIR) {
+		if ((r = gnode_dirfd(vn)) < 0)
+			return r;
+		r = fcntl(g->fd, F_DUPFD_CLOEXEC, 0);
+		return r < 0 ? gofs_errno(neg_errno()) : r;
+	}
+	if (vn->type != VREG || !g->dir)
+		return -EPERM;
+	if ((r = gnode_dirfd(g->dir)) < 0)
+		return r;
+	struct open_how how = {
+		.flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, ((struct gnode *)g->dir->priv)->fd, g->name, &how, sizeof(how));
+	return fd < 0 ? gofs_errno(neg_errno()) : fd;
+}
+
+static int xattr_errno(int err)
+{
+	switch (-err) {
+	case ENODATA: case ERANGE: case E2BIG: case ENOSPC: case EDQUOT: case EEXIST:
+	case EOPNOTSUPP:
+		return err;
+	}
+	return gofs_errno(err);
+}
+
+static ssize_t gofs_getxattr(struct vnode *vn, const char *name, void *buf, size_t len)
+{
+	_cleanup_close_ int fd = gofs_attr_fd(vn);
+	if (fd < 0)
+		return fd == -EPERM ? -ENODATA : fd;
+	ssize_t n = fgetxattr(fd, name, buf, len);
+	return n < 0 ? xattr_errno(neg_errno()) : n;
+}
+
+/* Only the user.* names: the rest are the host's business. */
+static ssize_t gofs_listxattr(struct vnode *vn, char *buf, size_t len)
+{
+	_cleanup_close_ int fd = gofs_attr_fd(vn);
+	if (fd < 0)
+		return fd == -EPERM ? 0 : fd;
+	_cleanup_free_ char *all = malloc(GOFER_XATTR_SIZE_MAX);
+	if (!all)
+		return -ENOMEM;
+	ssize_t n = flistxattr(fd, all, GOFER_XATTR_SIZE_MAX);
+	if (n < 0)
+		return xattr_errno(neg_errno());
+	size_t out = 0;
+	for (ssize_t i = 0; i < n;) {
+		size_t l = strnlen(all + i, (size_t)(n - i)) + 1;
+		if (!strncmp(all + i, "user.", 5)) {
+			if (len && out + l > len)
+				return -ERANGE;
+			if (len)
+				memcpy(buf + out, all + i, l);
+			out += l;
+		}
+		i += (ssize_t)l;
+	}
+	return (ssize_t)out;
+}
+
+/* Set and remove: the gofer's. Drops the sentry lock. */
+static int gofs_xattr_mut(struct vnode *vn, uint16_t op, const char *name, const void *val, size_t len,
+			  int flags)
+{
+	struct gnode *g = vn->priv;
+	if (g->fs->rdonly || !g->fs->owned)
+		return -EROFS;
+	if (len > GOFER_XATTR_SIZE_MAX)
+		return -E2BIG;
+	if (strlen(name) > GOFER_XATTR_NAME_MAX || strlen(name) <= 5)
+		return strlen(name) <= 5 ? -EINVAL : -ERANGE;
+	if (flags & ~3)
+		return -EINVAL;
+	struct gofer_mut m = {
+		.flags = (uint32_t)flags,
+		MUT_NAME(name2, name),
+		.data = val,
+		.data_len = (uint32_t)len,
+	};
+	int r;
+	if (vn->type == VDIR) {
+		r = gofs_dir_id(vn, &m.dir_id);
+	} else {
+		r = g->dir ? gofs_dir_id(g->dir, &m.dir_id) : -EIO;
+		m.ino = g->st.st_ino;
+		m.name = g->name;
+		m.name_len = (uint32_t)strlen(g->name);
+	}
+	if (r < 0)
+		return r;
+	return gofs_mutate(g->fs, op, &m, NULL, NULL);
+}
+
+static int gofs_setxattr(struct vnode *vn, const char *name, const void *val, size_t len, int flags)
+{
+	return gofs_xattr_mut(vn, GOFER_OP_SETXATTR, name, val, len, flags);
+}
+
+static int gofs_removexattr(struct vnode *vn, const char *name)
+{
+	return gofs_xattr_mut(vn, GOFER_OP_REMOVEXATTR, name, NULL, 0, 0);
+}
+
 /**
  * gofs_revalidate() - fs_ops.revalidate: on an rw bind, is the cached
  * answer for dir/name still the host's? One fstatat on the directory's
@@ -958,6 +1075,10 @@ static const struct fs_ops gofer_ops = {
 	.rename = gofs_rename,
 	.setattr = gofs_setattr,
 	.revalidate = gofs_revalidate,
+	.getxattr = gofs_getxattr,
+	.listxattr = gofs_listxattr,
+	.setxattr = gofs_setxattr,
+	.removexattr = gofs_removexattr,
 	.release = gofs_release,
 	.cache_lookups = true,
 };

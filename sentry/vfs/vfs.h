@@ -147,6 +147,14 @@ struct fs_ops {
 	 * filesystem, so only R_OK and X_OK are checked against it. NULL: the
 	 * mount's MNT_HOSTPERM applies to getattr's attributes. */
 	int (*host_getattr)(struct vnode *vn, struct stat *st);
+	/* Extended attributes (NULL: none stored; set/remove give -EOPNOTSUPP).
+	 * get/list: with len 0 the size needed, else the bytes written or
+	 * -ERANGE; list gives NUL-terminated names. The VFS checked the name
+	 * (1..255 bytes) and the caller's access. */
+	ssize_t (*getxattr)(struct vnode *vn, const char *name, void *buf, size_t len);
+	ssize_t (*listxattr)(struct vnode *vn, char *buf, size_t len);
+	int (*setxattr)(struct vnode *vn, const char *name, const void *val, size_t len, int flags);
+	int (*removexattr)(struct vnode *vn, const char *name);
 	/* Is the dentry cache's answer for dir/name still the host's? vn is the
 	 * cached vnode, or NULL for a negative entry. 1: keep it; 0: stale (the
 	 * VFS drops it and looks up again); -errno. NULL: always kept. Called

@@ -61,6 +61,18 @@ except OSError as e:
     print(errno.errorcode[e.errno], end=\" \")
 ' </dev/null && stat -c %a '$H/f'"
 
+check_output "user.* xattrs: set, read back, listed, removed; others refused" \
+	"b'v1' ['user.k'] [] ENOTSUP / v2" sh -c "echo x > '$H/xf' && '$MOAT' run --bind-owner $OU:$OG --bind '$H:/b:rw' -- python3 -c '
+import os, errno
+os.setxattr(\"/b/xf\", \"user.k\", b\"v1\"); os.setxattr(\"/b/sub\", \"user.d\", b\"v2\")
+print(os.getxattr(\"/b/xf\", \"user.k\"), os.listxattr(\"/b/xf\"), end=\" \")
+os.removexattr(\"/b/xf\", \"user.k\"); print(os.listxattr(\"/b/xf\"), end=\" \")
+try:
+    os.setxattr(\"/b/xf\", \"trusted.k\", b\"1\"); print(\"OK\", end=\" \")
+except OSError as e:
+    print(errno.errorcode[e.errno], end=\" \")
+' </dev/null && python3 -c \"import os; print('/', os.getxattr('$H/sub', 'user.d').decode())\""
+
 # --- git ---------------------------------------------------------------------------
 G=$(owned_dir)
 GIT_SCRIPT='set -e

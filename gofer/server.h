@@ -21,10 +21,14 @@ The gofer process: gofer_spawn() forks it, it confines itself, then serves
  *      empty, mode-000, read-only file or directory over the masked paths;
  *   4. the tmpfs root turns read-only; export roots are opened;
  *   5. every other fd is closed; capabilities are dropped to
- *      DAC_OVERRIDE + DAC_READ_SEARCH (root-only files read as for root);
+ *      DAC_OVERRIDE + DAC_READ_SEARCH (root-only files read as for root),
+ *      plus SETUID, SETGID, FOWNER, CHOWN with an rw export (mutate.c);
  *   6. an io_uring restricted to OPENAT2/STATX/RECVMSG; no_new_privs; a
  *      seccomp allowlist (kill the process on anything else);
  *   7. READY is sent: status 0, or the -errno of the step that failed.
+ *
+ * Mutations of rw exports (mutate.c) run synchronously as they arrive,
+ * as the export's owner (fsuid/fsgid).
  *
  * Serving: one thread, an event loop over io_uring. Requests are decoded as
  * they arrive; their host work (openat2, statx) goes on the ring, so many

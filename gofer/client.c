@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "log.h"
 
 /* Upper bound on one listing; beyond it gofer_readdir fails (-ENOMEM). */
@@ -106,6 +107,25 @@ static int gc_errno(int status)
 	case EROFS:
 	case ENOMEM:
 	case EIO:
+	/* what mutations of rw exports may answer */
+	case EEXIST:
+	case ENOTEMPTY:
+	case EISDIR:
+	case EXDEV:
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+	case ETXTBSY:
+	case EBUSY:
+	case EINVAL:
+	case EMLINK:
+	case ENXIO:
+	case ENODATA:
+	case E2BIG:
+	case ERANGE:
+	case EOPNOTSUPP:
+	case EAGAIN:
+	case EOVERFLOW:
 		return status;
 	}
 	return -EIO;
@@ -533,5 +553,52 @@ int gofer_release(struct gofer_client *gc, uint64_t id)
 		gc_kill(gc);
 		return -EIO;
 	}
+	return 0;
+}
+
+int gofer_mutate(struct gofer_client *gc, uint16_t op, const struct gofer_mut *m, int *ret_fd,
+		 struct stat *ret_st)
+{
+	size_t cap = (size_t)GOFER_MUT_REQ_FIXED + m->name_len + m->name2_len + m->data_len;
+	_cleanup_free_ uint8_t *req = malloc(cap);
+	if (!req)
+		return -ENOMEM;
+	/* A request the gofer would refuse ends the connection there: refuse
+	 * it here instead (a local bug, never the guest's doing). */
+	ssize_t len = gofer_req_mut(req, cap, op, 0, m);
+	if (len < 0)
+		return -EINVAL;
+	struct gc_reply rp;
+	int r = gc_call(gc, req, (size_t)len, op, &rp);
+	if (r < 0)
+		return r;
+	r = reply_status(gc, &rp, op);
+	if (r < 0) {
+		reply_free(&rp);
+		return r;
+	}
+	/* OPEN answers with a stat and the fd; UNLINK, RENAME and the xattr
+	 * ops with a bare header; the rest with a stat and no fd. */
+	bool bare = op == GOFER_OP_UNLINK || op == GOFER_OP_RENAME || op == GOFER_OP_SETXATTR ||
+		    op == GOFER_OP_REMOVEXATTR;
+	bool want_fd = op == GOFER_OP_OPEN;
+	uint64_t id = 0;
+	struct stat st = { 0 };
+	bool ok = (rp.fd >= 0) == want_fd;
+	if (ok && bare)
+		ok = rp.len == GOFER_HDR_SIZE;
+	else if (ok)
+		ok = gofer_reply_node_decode(rp.frame, rp.len, &id, &st) == 0 && id == GOFER_ID_NONE &&
+		     (!want_fd || S_ISREG(st.st_mode));
+	if (!ok) {
+		reply_free(&rp);
+		gc_kill(gc);
+		return -EIO;
+	}
+	if (ret_fd)
+		*ret_fd = TAKE_FD(rp.fd);
+	if (ret_st)
+		*ret_st = st;
+	reply_free(&rp);
 	return 0;
 }

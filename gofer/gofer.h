@@ -11,9 +11,15 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "gofer/proto.h"
+
 struct gofer_export {
 	char *host_path;   /* absolute host path of the served directory */
 	bool rw;           /* read-write bind (mutations allowed) */
+	/* rw: what the gofer creates there is owned by this uid and gid (its
+	 * fsuid and fsgid while it creates); never 0. */
+	uid_t owner_uid;
+	gid_t owner_gid;
 	/* Paths (relative to host_path, no leading '/') the gofer masks: files
 	 * become empty and unreadable, directories empty. */
 	char **masks;
@@ -71,3 +77,10 @@ int gofer_readdir(struct gofer_client *gc, uint64_t dir_id, struct gofer_dirent 
 void gofer_dirents_free(struct gofer_dirent *ents, size_t n);
 /* Forget a handle. */
 int gofer_release(struct gofer_client *gc, uint64_t id);
+/* A mutation of an rw export (op GOFER_OP_OPEN..REMOVEXATTR, request
+ * fields as proto.h says). OPEN gives the fd of the regular file (O_CLOEXEC)
+ * in *ret_fd; OPEN, MKDIR, MKNOD, SYMLINK, LINK and SETATTR give the new
+ * lstat in *ret_st (either may be NULL). -EINVAL without a round trip for
+ * a request the gofer would refuse. */
+int gofer_mutate(struct gofer_client *gc, uint16_t op, const struct gofer_mut *m, int *ret_fd,
+		 struct stat *ret_st);

@@ -7,6 +7,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 static inline void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
@@ -193,6 +194,200 @@ ssize_t gofer_req_release(void *buf, size_t cap, uint64_t id)
 	return n;
 }
 
+/* --- mutation requests ----------------------------------------------------
+ * One layout for every mutation (proto.h); which fields an op uses: */
+enum {
+	M_DIR2 = 1 << 0,     /* dir2_id */
+	M_INO = 1 << 1,      /* ino (0: any) */
+	M_FLAGS = 1 << 2,
+	M_MODE = 1 << 3,
+	M_IDS = 1 << 4,      /* uid, gid */
+	M_SIZE = 1 << 5,
+	M_TIMES = 1 << 6,
+	M_NAME_OPT = 1 << 7, /* name may be "": the directory itself */
+	M_N2_NAME = 1 << 8,  /* name2 is a component */
+	M_N2_TARGET = 1 << 9,/* name2 is a symlink target */
+	M_N2_XATTR = 1 << 10,/* name2 is a user.* attribute name */
+	M_DATA = 1 << 11,
+};
+
+static unsigned mut_rules(uint16_t op)
+{
+	switch (op) {
+	case GOFER_OP_OPEN: return M_FLAGS | M_MODE;
+	case GOFER_OP_MKDIR: return M_MODE;
+	case GOFER_OP_MKNOD: return M_MODE;
+	case GOFER_OP_SYMLINK: return M_N2_TARGET;
+	case GOFER_OP_LINK: return M_INO | M_DIR2 | M_N2_NAME;
+	case GOFER_OP_UNLINK: return M_FLAGS;
+	case GOFER_OP_RENAME: return M_FLAGS | M_DIR2 | M_N2_NAME;
+	case GOFER_OP_SETATTR:
+		return M_NAME_OPT | M_INO | M_FLAGS | M_MODE | M_IDS | M_SIZE | M_TIMES;
+	case GOFER_OP_SETXATTR: return M_NAME_OPT | M_INO | M_FLAGS | M_N2_XATTR | M_DATA;
+	case GOFER_OP_REMOVEXATTR: return M_NAME_OPT | M_INO | M_N2_XATTR;
+	}
+	return 0;
+}
+
+bool gofer_op_is_mut(uint16_t op)
+{
+	return op >= GOFER_OP_OPEN && op <= GOFER_OP_REMOVEXATTR;
+}
+
+static bool xattr_name_ok(const char *n, size_t len)
+{
+	return len > 5 && len <= GOFER_XATTR_NAME_MAX && !memchr(n, '\0', len) &&
+	       !memcmp(n, "user.", 5);
+}
+
+static bool target_ok(const char *t, size_t len)
+{
+	return len >= 1 && len <= GOFER_TARGET_MAX && !memchr(t, '\0', len);
+}
+
+/* The op-specific values: flags and modes an op takes, and that every field
+ * the op does not use is zero. */
+static bool mut_values_ok(uint16_t op, const struct gofer_mut *m)
+{
+	unsigned u = mut_rules(op);
+	if (!u)
+		return false;
+	if ((!(u & M_DIR2) && m->dir2_id) || ((u & M_DIR2) && !m->dir2_id) || !m->dir_id ||
+	    (!(u & M_INO) && m->ino) || (!(u & M_FLAGS) && m->flags) || (!(u & M_MODE) && m->mode) ||
+	    (!(u & M_IDS) && (m->uid || m->gid)) || (!(u & M_SIZE) && m->size) ||
+	    (!(u & M_TIMES) && (m->atime.tv_sec || m->atime.tv_nsec || m->mtime.tv_sec ||
+				m->mtime.tv_nsec)) ||
+	    (!(u & M_DATA) && m->data_len))
+		return false;
+	if (m->name_len == 0 ? !(u & M_NAME_OPT) : !gofer_name_valid(m->name, m->name_len))
+		return false;
+	if ((u & M_N2_NAME) && !gofer_name_valid(m->name2, m->name2_len))
+		return false;
+	if ((u & M_N2_TARGET) && !target_ok(m->name2, m->name2_len))
+		return false;
+	if ((u & M_N2_XATTR) && !xattr_name_ok(m->name2, m->name2_len))
+		return false;
+	if (!(u & (M_N2_NAME | M_N2_TARGET | M_N2_XATTR)) && m->name2_len)
+		return false;
+	if (m->data_len > GOFER_XATTR_SIZE_MAX)
+		return false;
+	switch (op) {
+	case GOFER_OP_OPEN:
+		/* A create is always exclusive: the gofer creates only what the
+		 * sentry decided to create. */
+		if ((m->flags & ~(uint32_t)GOFER_OPEN_FLAGS) || (m->flags & O_ACCMODE) == O_ACCMODE ||
+		    !!(m->flags & O_CREAT) != !!(m->flags & O_EXCL) || m->mode > 07777 ||
+		    (!(m->flags & O_CREAT) && m->mode))
+			return false;
+		break;
+	case GOFER_OP_MKDIR:
+		if (m->mode > 07777)
+			return false;
+		break;
+	case GOFER_OP_MKNOD:
+		if ((m->mode & ~(uint32_t)(S_IFMT | 07777)) ||
+		    ((m->mode & S_IFMT) != S_IFIFO && (m->mode & S_IFMT) != S_IFSOCK))
+			return false;
+		break;
+	case GOFER_OP_UNLINK:
+		if (m->flags & ~(uint32_t)AT_REMOVEDIR)
+			return false;
+		break;
+	case GOFER_OP_RENAME:
+		if (m->flags > 2) /* 0, RENAME_NOREPLACE (1), RENAME_EXCHANGE (2) */
+			return false;
+		break;
+	case GOFER_OP_SETATTR:
+		if (!m->flags || (m->flags & ~GOFER_SA_ALL) || m->mode > 07777 || m->size < 0 ||
+		    (!(m->flags & GOFER_SA_MODE) && m->mode) ||
+		    (!(m->flags & GOFER_SA_UID) && m->uid) || (!(m->flags & GOFER_SA_GID) && m->gid) ||
+		    (!(m->flags & GOFER_SA_SIZE) && m->size))
+			return false;
+		break;
+	case GOFER_OP_SETXATTR:
+		if (m->flags & ~3u) /* XATTR_CREATE, XATTR_REPLACE */
+			return false;
+		break;
+	}
+	return true;
+}
+
+ssize_t gofer_req_mut(void *buf, size_t cap, uint16_t op, uint32_t tag, const struct gofer_mut *m)
+{
+	if (!gofer_op_is_mut(op) || !mut_values_ok(op, m))
+		return -EINVAL;
+	size_t len = (size_t)GOFER_MUT_REQ_FIXED + m->name_len + m->name2_len + m->data_len;
+	ssize_t n = put_hdr(buf, cap, len, op, 0, tag, 0);
+	if (n < 0)
+		return n;
+	uint8_t *p = buf;
+	uint8_t *b = p + GOFER_HDR_SIZE;
+	put64(b, m->dir_id);
+	put64(b + 8, m->dir2_id);
+	put64(b + 16, m->ino);
+	put32(b + 24, m->flags);
+	put32(b + 28, m->mode);
+	put32(b + 32, m->uid);
+	put32(b + 36, m->gid);
+	put64(b + 40, (uint64_t)m->size);
+	put_time(b + 48, &m->atime);
+	put_time(b + 64, &m->mtime);
+	uint32_t off = GOFER_MUT_REQ_FIXED;
+	put32(b + 80, off);
+	put32(b + 84, m->name_len);
+	memcpy(p + off, m->name, m->name_len);
+	off += m->name_len;
+	put32(b + 88, off);
+	put32(b + 92, m->name2_len);
+	memcpy(p + off, m->name2, m->name2_len);
+	off += m->name2_len;
+	put32(b + 96, off);
+	put32(b + 100, m->data_len);
+	if (m->data_len)
+		memcpy(p + off, m->data, m->data_len);
+	return n;
+}
+
+static int decode_mut(const uint8_t *p, size_t len, uint16_t op, struct gofer_mut *m)
+{
+	if (len < GOFER_MUT_REQ_FIXED)
+		return -EBADMSG;
+	const uint8_t *b = p + GOFER_HDR_SIZE;
+	*m = (struct gofer_mut){
+		.dir_id = get64(b),
+		.dir2_id = get64(b + 8),
+		.ino = get64(b + 16),
+		.flags = get32(b + 24),
+		.mode = get32(b + 28),
+		.uid = get32(b + 32),
+		.gid = get32(b + 36),
+		.size = (int64_t)get64(b + 40),
+	};
+	if (get_time(b + 48, &m->atime) < 0 || get_time(b + 64, &m->mtime) < 0)
+		return -EBADMSG;
+	/* name, name2, data: packed in order right after the fixed part, up
+	 * to the end of the frame (no slack, no overlap). */
+	size_t off = GOFER_MUT_REQ_FIXED;
+	uint32_t lens[3];
+	for (int i = 0; i < 3; i++) {
+		if (get32(b + 80 + 8 * i) != off)
+			return -EBADMSG;
+		lens[i] = get32(b + 84 + 8 * i);
+		if (lens[i] > len - off)
+			return -EBADMSG;
+		off += lens[i];
+	}
+	if (off != len)
+		return -EBADMSG;
+	m->name = (const char *)p + GOFER_MUT_REQ_FIXED;
+	m->name_len = lens[0];
+	m->name2 = m->name + lens[0];
+	m->name2_len = lens[1];
+	m->data = (const uint8_t *)m->name2 + lens[1];
+	m->data_len = lens[2];
+	return mut_values_ok(op, m) ? 0 : -EBADMSG;
+}
+
 /* Is [off, off+len) inside a frame of frame_len bytes and after its fixed
  * part? Written so that no addition can overflow. */
 static bool range_ok(uint32_t off, uint32_t len, size_t fixed_end, size_t frame_len)
@@ -252,7 +447,9 @@ int gofer_req_decode(const void *buf, size_t len, struct gofer_request *ret)
 		r.release.id = get64(b);
 		break;
 	default: /* READY is gofer -> sentry only */
-		return -EBADMSG;
+		if (!gofer_op_is_mut(r.hdr.op) || decode_mut(p, len, r.hdr.op, &r.mut) < 0)
+			return -EBADMSG;
+		break;
 	}
 	*ret = r;
 	return 0;

@@ -18,7 +18,9 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -26,9 +28,15 @@
 #define GOFER_STAT_SIZE 112u
 /* Largest frame either side accepts. */
 #define GOFER_MAX_FRAME (256u * 1024)
-/* Largest request (a WALK with a 255-byte name); the gofer's receive buffer. */
-#define GOFER_MAX_REQUEST 512u
 #define GOFER_NAME_MAX 255u
+/* Longest symlink target (PATH_MAX less its NUL) and xattr value. */
+#define GOFER_TARGET_MAX 4095u
+#define GOFER_XATTR_NAME_MAX 255u
+#define GOFER_XATTR_SIZE_MAX 65536u
+/* Largest request (a SETXATTR with the longest name and value); the gofer's
+ * receive buffer. */
+#define GOFER_MAX_REQUEST (GOFER_MUT_REQ_FIXED + GOFER_NAME_MAX + GOFER_XATTR_NAME_MAX + \
+			   GOFER_XATTR_SIZE_MAX)
 
 enum gofer_op {
 	GOFER_OP_READY = 1,   /* gofer -> sentry, once, after setup: status only */
@@ -36,7 +44,18 @@ enum gofer_op {
 	GOFER_OP_WALK = 3,    /* (dir id, name) -> {id, stat} [+ fd if a directory] */
 	GOFER_OP_READDIR = 4, /* (dir id, cookie) -> a page of {name, stat} */
 	GOFER_OP_RELEASE = 5, /* id -> nothing: one-way, the gofer never replies */
-	GOFER_OP_MAX_ = GOFER_OP_RELEASE,
+	/* Mutations of rw exports: one request layout (struct gofer_mut). */
+	GOFER_OP_OPEN = 6,        /* (dir, name, flags, mode) -> stat + fd of a regular file */
+	GOFER_OP_MKDIR = 7,       /* (dir, name, mode) -> stat */
+	GOFER_OP_MKNOD = 8,       /* (dir, name, mode: FIFO or socket) -> stat */
+	GOFER_OP_SYMLINK = 9,     /* (dir, name, target) -> stat */
+	GOFER_OP_LINK = 10,       /* (dir, name, ino) -> (dir2, name2) -> stat */
+	GOFER_OP_UNLINK = 11,     /* (dir, name, flags: AT_REMOVEDIR) -> status */
+	GOFER_OP_RENAME = 12,     /* (dir, name) -> (dir2, name2), RENAME_* -> status */
+	GOFER_OP_SETATTR = 13,    /* (dir, name or "" for dir, ino, valid, ...) -> stat */
+	GOFER_OP_SETXATTR = 14,   /* (dir, name or "", ino, attr name, value, flags) -> status */
+	GOFER_OP_REMOVEXATTR = 15,/* (dir, name or "", ino, attr name) -> status */
+	GOFER_OP_MAX_ = GOFER_OP_REMOVEXATTR,
 };
 
 /* Header flags */
@@ -51,6 +70,25 @@ enum gofer_op {
 #define GOFER_NODE_REPLY_SIZE (GOFER_HDR_SIZE + 8 + GOFER_STAT_SIZE) /* u64 id, stat */
 #define GOFER_READDIR_REPLY_FIXED (GOFER_HDR_SIZE + 16) /* u64 next_cookie, u32 count, u32 rflags */
 #define GOFER_DIRENT_REC_SIZE (8 + GOFER_STAT_SIZE)     /* u32 name_off, u32 name_len, stat */
+/* Mutation requests: u64 dir_id, u64 dir2_id, u64 ino, u32 flags, u32 mode,
+ * u32 uid, u32 gid, i64 size, atime, mtime (16 each, as in stat), then
+ * (u32 off, u32 len) of name, name2 and data, which follow packed in that
+ * order to the end of the frame. */
+#define GOFER_MUT_REQ_FIXED (GOFER_HDR_SIZE + 104)
+
+/* OPEN: the open flags the gofer accepts (it adds O_NOFOLLOW, O_CLOEXEC,
+ * O_NOCTTY and O_NONBLOCK itself; O_CREAT needs O_EXCL). */
+#define GOFER_OPEN_FLAGS                                                                   \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | \
+	 O_DIRECT | O_LARGEFILE)
+/* SETATTR: which fields apply (the sentry's SA_* values). */
+#define GOFER_SA_MODE 0x1u
+#define GOFER_SA_UID 0x2u
+#define GOFER_SA_GID 0x4u
+#define GOFER_SA_SIZE 0x8u
+#define GOFER_SA_ATIME 0x10u
+#define GOFER_SA_MTIME 0x20u
+#define GOFER_SA_ALL 0x3fu
 
 /* READDIR reply rflags */
 #define GOFER_RD_EOF 0x1u /* no entries after this page */
@@ -64,6 +102,19 @@ struct gofer_hdr {
 	uint16_t flags;
 	uint32_t tag;
 	int32_t status;
+};
+
+/* A decoded mutation request: a view into the frame, which must stay alive.
+ * Strings are not NUL-terminated; which fields an op uses is in proto.c
+ * (mut_rules), and every field an op does not use is 0. */
+struct gofer_mut {
+	uint64_t dir_id, dir2_id, ino;
+	uint32_t flags, mode, uid, gid;
+	int64_t size;
+	struct timespec atime, mtime;
+	const char *name, *name2;
+	const uint8_t *data;
+	uint32_t name_len, name2_len, data_len;
 };
 
 /* A decoded request. */
@@ -84,6 +135,7 @@ struct gofer_request {
 		struct {
 			uint64_t id;
 		} release;
+		struct gofer_mut mut;
 	};
 };
 
@@ -119,6 +171,11 @@ ssize_t gofer_req_attach(void *buf, size_t cap, uint32_t tag, uint32_t idx);
 ssize_t gofer_req_walk(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, const char *name);
 ssize_t gofer_req_readdir(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, uint64_t cookie);
 ssize_t gofer_req_release(void *buf, size_t cap, uint64_t id);
+/* A mutation request of op (GOFER_OP_OPEN..REMOVEXATTR) from m; the
+ * strings are taken with their lengths. -EINVAL for a frame the gofer
+ * would refuse (bad name, flags, field not used by op). */
+ssize_t gofer_req_mut(void *buf, size_t cap, uint16_t op, uint32_t tag, const struct gofer_mut *m);
+bool gofer_op_is_mut(uint16_t op);
 /* Gofer side: the whole request, or -EBADMSG. A request never carries an fd
  * flag or a status; RELEASE carries no tag. */
 int gofer_req_decode(const void *buf, size_t len, struct gofer_request *ret);

@@ -13,7 +13,7 @@ static const struct open_how walk_how = {
 /* why == NULL: the sentry went away (exit 0). Otherwise it broke the
  * protocol (exit 2). Either way the connection ends, and with it the gofer:
  * there is nothing else for it to do. */
-_Noreturn static void srv_die(const char *why)
+_Noreturn void srv_die(const char *why)
 {
 	if (why)
 		log_debug("gofer: %s, exiting", why);
@@ -48,7 +48,7 @@ static bool srv_is_file_mask(const struct srv *s, const struct stat *st)
 }
 
 /* Errors the gofer itself runs into that mean "out of resources". */
-static int srv_map_err(int err)
+int srv_map_err(int err)
 {
 	return (err == -EMFILE || err == -ENFILE) ? -ENOMEM : err;
 }
@@ -73,7 +73,7 @@ static uint32_t slot_lookup(const struct srv *s, uint64_t id)
 	return i;
 }
 
-static int slot_alloc(struct srv *s, int fd, uint64_t *ret_id)
+static int slot_alloc(struct srv *s, int fd, uint32_t export, uint64_t *ret_id)
 {
 	uint32_t i = s->free_head;
 	if (i == SLOT_NONE) {
@@ -89,6 +89,7 @@ static int slot_alloc(struct srv *s, int fd, uint64_t *ret_id)
 	if (++sl->gen == 0)
 		sl->gen = 1;
 	sl->fd = fd;
+	sl->export = export;
 	sl->busy = 0;
 	sl->released = false;
 	*ret_id = slot_id(s, i);
@@ -108,7 +109,7 @@ static void slot_put(struct srv *s, uint32_t i)
 /* ------------------------------------------------------------------------
  * Replies */
 
-static void srv_send(struct srv *s, ssize_t len, int fd)
+void srv_send(struct srv *s, ssize_t len, int fd)
 {
 	if (len < 0)
 		srv_die("cannot encode a reply");
@@ -181,7 +182,7 @@ static void req_free(struct srv *s, struct srv_req *req)
 }
 
 /* The slot a request names; an id we never issued is a protocol violation. */
-static uint32_t req_slot(const struct srv *s, uint64_t id)
+uint32_t srv_req_slot(const struct srv *s, uint64_t id)
 {
 	uint32_t i = slot_lookup(s, id);
 	if (i == SLOT_NONE)
@@ -206,7 +207,7 @@ static void do_attach(struct srv *s, const struct gofer_request *rq)
 
 static void do_release(struct srv *s, const struct gofer_request *rq)
 {
-	uint32_t i = req_slot(s, rq->release.id);
+	uint32_t i = srv_req_slot(s, rq->release.id);
 	if (i < s->nfixed)
 		return; /* export roots stay; attach hands them out again */
 	s->slots[i].released = true;
@@ -215,7 +216,7 @@ static void do_release(struct srv *s, const struct gofer_request *rq)
 
 static void start_walk(struct srv *s, const struct gofer_request *rq)
 {
-	uint32_t slot = req_slot(s, rq->walk.dir_id);
+	uint32_t slot = srv_req_slot(s, rq->walk.dir_id);
 	struct srv_req *req = req_new(s, rq, slot);
 	if (!req) {
 		reply_status(s, rq, -ENOMEM);
@@ -239,7 +240,7 @@ static void walk_got_dir(struct srv *s, struct srv_req *req, int fd)
 	if (r == 0 && srv_is_file_mask(s, &st))
 		r = -EACCES;
 	if (r == 0)
-		r = slot_alloc(s, fd, &id);
+		r = slot_alloc(s, fd, s->slots[req->slot].export, &id);
 	if (r < 0) {
 		safe_close(fd);
 		reply_status(s, &req->rq, r);
@@ -373,7 +374,7 @@ static void readdir_finish(struct srv *s, struct srv_req *req)
 
 static void start_readdir(struct srv *s, const struct gofer_request *rq)
 {
-	uint32_t slot = req_slot(s, rq->readdir.dir_id);
+	uint32_t slot = srv_req_slot(s, rq->readdir.dir_id);
 	struct srv_req *req = req_new(s, rq, slot);
 	if (!req) {
 		reply_status(s, rq, -ENOMEM);
@@ -418,6 +419,7 @@ static void handle_frame(struct srv *s, size_t len)
 	case GOFER_OP_WALK: start_walk(s, &rq); break;
 	case GOFER_OP_READDIR: start_readdir(s, &rq); break;
 	case GOFER_OP_RELEASE: do_release(s, &rq); break;
+	default: srv_mutate(s, &rq); break; /* the decoder let only mutations through */
 	}
 }
 

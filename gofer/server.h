@@ -21,10 +21,14 @@ The gofer process: gofer_spawn() forks it, it confines itself, then serves
  *      empty, mode-000, read-only file or directory over the masked paths;
  *   4. the tmpfs root turns read-only; export roots are opened;
  *   5. every other fd is closed; capabilities are dropped to
- *      DAC_OVERRIDE + DAC_READ_SEARCH (root-only files read as for root);
+ *      DAC_OVERRIDE + DAC_READ_SEARCH (root-only files read as for root),
+ *      plus SETUID, SETGID, FOWNER, CHOWN with an rw export (mutate.c);
  *   6. an io_uring restricted to OPENAT2/STATX/RECVMSG; no_new_privs; a
  *      seccomp allowlist (kill the process on anything else);
  *   7. READY is sent: status 0, or the -errno of the step that failed.
+ *
+ * Mutations of rw exports (mutate.c) run synchronously as they arrive,
+ * as the export's owner (fsuid/fsgid).
  *
  * Serving: one thread, an event loop over io_uring. Requests are decoded as
  * they arrive; their host work (openat2, statx) goes on the ring, so many
@@ -77,7 +81,15 @@ struct srv_slot {
 	uint32_t gen;
 	uint32_t busy;  /* requests in flight that use fd */
 	uint32_t next_free;
+	uint32_t export; /* the export the directory belongs to */
 	bool released;  /* RELEASEd while busy: close when idle */
+};
+
+/* What the gofer keeps of each export after setup. */
+struct srv_export {
+	bool rw;
+	uid_t uid; /* rw: owner of what is created (never 0) */
+	gid_t gid;
 };
 
 enum op_kind { OP_OPEN_DIR, OP_STAT };
@@ -112,6 +124,8 @@ struct srv {
 	bool use_ring;
 	struct srv_slot *slots;
 	uint32_t nslots, nfixed, free_head;
+	struct srv_export *exports; /* nfixed of them */
+	bool any_rw;
 	struct srv_op *q_head, **q_tail;       /* ops waiting for the ring */
 	struct srv_op *done_head, **done_tail; /* synchronous mode completions */
 	unsigned inflight;                     /* SQEs not yet completed */
@@ -135,3 +149,13 @@ struct srv {
  * exit. srv_serve_ring falls back to srv_serve_sync if the ring fails. */
 _Noreturn void srv_serve_ring(struct srv *s);
 _Noreturn void srv_serve_sync(struct srv *s);
+
+/* Shared by serve.c and mutate.c. */
+_Noreturn void srv_die(const char *why);
+void srv_send(struct srv *s, ssize_t len, int fd);
+int srv_map_err(int err);
+/* The slot of an issued id; an id never issued ends the connection. */
+uint32_t srv_req_slot(const struct srv *s, uint64_t id);
+/* A mutation of a rw export (mutate.c): performed synchronously, in the
+ * gofer's thread, as the export's owner (fsuid/fsgid); replied to. */
+void srv_mutate(struct srv *s, const struct gofer_request *rq);

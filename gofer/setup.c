@@ -4,6 +4,8 @@
  * (see server.h for the order and why). */
 #include "gofer/server.h"
 #include "platform/kfeatures.h"
+
+#include <linux/securebits.h>
 /* ------------------------------------------------------------------------
  * Setup (child) */
 
@@ -150,7 +152,15 @@ static int attach_exports(struct srv *s, const struct gofer_config *cfg, int *tr
 		int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return neg_errno();
-		s->slots[i] = (struct srv_slot){ .fd = fd, .gen = 1 };
+		s->slots[i] = (struct srv_slot){ .fd = fd, .gen = 1, .export = (uint32_t)i };
+		const struct gofer_export *ex = &cfg->exports[i];
+		/* Never create as root: an rw export needs a real owner. */
+		if (ex->rw && (ex->owner_uid == 0 || ex->owner_gid == 0 ||
+			       ex->owner_uid == (uid_t)-1 || ex->owner_gid == (gid_t)-1))
+			return -EINVAL;
+		s->exports[i] = (struct srv_export){ .rw = ex->rw, .uid = ex->owner_uid,
+						     .gid = ex->owner_gid };
+		s->any_rw |= ex->rw;
 	}
 	s->nslots = s->nfixed = (uint32_t)cfg->nexports;
 	return 0;
@@ -193,9 +203,18 @@ static int raise_nofile(void)
 	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? neg_errno() : 0;
 }
 
-/* Keep only what serving needs: reading files that only root may read. */
-static int drop_caps(void)
+/* Keep only what serving needs: reading files that only root may read;
+ * with an rw export also what its mutations need (mutate.c): CAP_SETUID
+ * and CAP_SETGID to take the owner's fsuid/fsgid (the filter allows only
+ * setfsuid/setfsgid, and only to 0 and the owners), CAP_FOWNER for
+ * chmod/utimes/xattrs of files the owner does not own, CAP_CHOWN to give a
+ * file to the owner. SECBIT_NO_SETUID_FIXUP (locked) keeps the DAC
+ * capabilities effective while the fsuid is not 0. */
+static int drop_caps(bool rw)
 {
+	if (rw && prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED, 0, 0,
+			0) < 0)
+		return neg_errno();
 	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
 			return neg_errno();
@@ -205,7 +224,10 @@ static int drop_caps(void)
 	struct __user_cap_data_struct d[2] = { 0 };
 	if (syscall(SYS_capget, &h, d) < 0)
 		return neg_errno();
-	uint32_t keep = d[0].permitted & ((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
+	uint32_t want = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
+	if (rw)
+		want |= (1u << CAP_SETUID) | (1u << CAP_SETGID) | (1u << CAP_FOWNER) | (1u << CAP_CHOWN);
+	uint32_t keep = d[0].permitted & want;
 	memset(d, 0, sizeof(d));
 	d[0].effective = d[0].permitted = keep;
 	return syscall(SYS_capset, &h, d) < 0 ? neg_errno() : 0;
@@ -256,6 +278,45 @@ static void seccomp_releasep(scmp_filter_ctx *ctx)
 		seccomp_release(*ctx);
 }
 
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452
+#endif
+
+/* What mutate.c needs, only when an export is rw (docs/gofer-protocol.md
+ * lists each with its reason). */
+static int allow_mutations(const struct srv *s, scmp_filter_ctx ctx)
+{
+	static const int plain[] = {
+		SCMP_SYS(mkdirat), SCMP_SYS(mknodat), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
+		SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(fchownat), __NR_fchmodat2,
+		SCMP_SYS(utimensat), SCMP_SYS(ftruncate), SCMP_SYS(fsetxattr), SCMP_SYS(fremovexattr),
+	};
+	int r = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(plain) && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0);
+	static const int fcntl_cmds[] = { F_GETFL, F_SETFL, F_DUPFD_CLOEXEC };
+	for (size_t i = 0; i < ARRAY_SIZE(fcntl_cmds) && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i]));
+	/* fsuid/fsgid: back to 0, or an rw export's owner; nothing else. */
+	r = r ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsuid), 1,
+				  SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 0));
+	r = r ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsgid), 1,
+				  SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 0));
+	for (uint32_t i = 0; i < s->nfixed && r == 0; i++) {
+		if (!s->exports[i].rw)
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsuid), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, s->exports[i].uid));
+		r = r ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsgid), 1,
+					  SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, s->exports[i].gid));
+		/* The same rule twice (two exports, one owner) is EEXIST. */
+		if (r == -EEXIST)
+			r = 0;
+	}
+	return r;
+}
+
 /* The gofer's allowlist; anything else kills the process. */
 static int install_seccomp(const struct srv *s)
 {
@@ -300,6 +361,8 @@ static int install_seccomp(const struct srv *s)
 	if (r == 0 && s->use_ring)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 1,
 				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s->ring.ring_fd));
+	if (r == 0 && s->any_rw)
+		r = allow_mutations(s, ctx);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	return r;
@@ -317,10 +380,11 @@ static int child_setup(struct srv *s, const struct gofer_config *cfg)
 	s->rxiov = (struct iovec){ .iov_base = s->rxbuf, .iov_len = sizeof(s->rxbuf) };
 	s->rxmsg = (struct msghdr){ .msg_iov = &s->rxiov, .msg_iovlen = 1 };
 	s->slots = calloc(SRV_MAX_IDS, sizeof(*s->slots));
+	s->exports = calloc(cfg->nexports ? cfg->nexports : 1, sizeof(*s->exports));
 	s->txbuf = malloc(GOFER_MAX_FRAME);
 	s->dents = malloc(SRV_DENTS_BUF);
 	_cleanup_free_ int *trees = calloc(cfg->nexports ? cfg->nexports : 1, sizeof(int));
-	if (!s->slots || !s->txbuf || !s->dents || !trees)
+	if (!s->slots || !s->exports || !s->txbuf || !s->dents || !trees)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->nexports; i++)
 		trees[i] = -1;
@@ -348,7 +412,7 @@ static int child_setup(struct srv *s, const struct gofer_config *cfg)
 	if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		r = neg_errno();
 	if (r == 0)
-		r = drop_caps();
+		r = drop_caps(s->any_rw);
 	if (r < 0)
 		return r;
 	r = setup_ring(s);

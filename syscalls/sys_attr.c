@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -522,6 +523,73 @@ static long xattr_answer(const struct xattr_call *c, struct vnode *vn, const cha
 	return -EOPNOTSUPP;
 }
 
+/* user.* attributes, kept only on regular files and directories, need
+ * the file's read (get, list) or write (set, remove) permission, as in the
+ * kernel's xattr_permission(). */
+static int xattr_user_access(struct task *t, struct vnode *vn, int mask)
+{
+	if (vn->type != VREG && vn->type != VDIR)
+		return mask == W_OK ? -EPERM : -ENODATA;
+	return vfs_permission(vn, t->cred, mask);
+}
+
+/* A filesystem that stores attributes (rw binds: gofer.c). */
+static long xattr_fs(struct sysreq *r, const struct xattr_call *c, struct vnode *vn, const char *name)
+{
+	struct task *t = r->task;
+	bool user = strncmp(name, "user.", 5) == 0;
+	switch (c->op) {
+	case XA_GET: {
+		if (!user)
+			return xattr_known_namespace(name) ? -ENODATA : -EOPNOTSUPP;
+		int err = xattr_user_access(t, vn, R_OK);
+		if (err < 0)
+			return err;
+		size_t want = r->args[3] > MOAT_XATTR_SIZE_MAX ? MOAT_XATTR_SIZE_MAX : r->args[3];
+		_cleanup_free_ char *buf = want ? malloc(want) : NULL;
+		if (want && !buf)
+			return -ENOMEM;
+		ssize_t n = vn->ops->getxattr(vn, name, buf, want);
+		if (n > 0 && want && (err = sys_put(r, r->args[2], buf, (size_t)n)) < 0)
+			return err;
+		return n;
+	}
+	case XA_LIST: {
+		size_t want = r->args[2] > MOAT_XATTR_SIZE_MAX ? MOAT_XATTR_SIZE_MAX : r->args[2];
+		_cleanup_free_ char *buf = want ? malloc(want) : NULL;
+		if (want && !buf)
+			return -ENOMEM;
+		if (vn->type != VREG && vn->type != VDIR)
+			return 0;
+		ssize_t n = vn->ops->listxattr(vn, buf, want);
+		int err;
+		if (n > 0 && want && (err = sys_put(r, r->args[1], buf, (size_t)n)) < 0)
+			return err;
+		return n;
+	}
+	case XA_SET:
+	case XA_REMOVE: {
+		if (vn_rdonly(vn))
+			return -EROFS;
+		if (!user)
+			return -EOPNOTSUPP;
+		int err = xattr_user_access(t, vn, W_OK);
+		if (err < 0)
+			return err;
+		if (c->op == XA_REMOVE)
+			return vn->ops->removexattr(vn, name);
+		size_t len = r->args[3];
+		_cleanup_free_ char *val = malloc(len ? len : 1);
+		if (!val)
+			return -ENOMEM;
+		if (len && (err = sys_get(r, r->args[2], val, len)) < 0)
+			return err;
+		return vn->ops->setxattr(vn, name, val, len, (int)r->args[4]);
+	}
+	}
+	return -EOPNOTSUPP;
+}
+
 long sys_xattr(struct sysreq *r)
 {
 	struct xattr_call c;
@@ -538,5 +606,8 @@ long sys_xattr(struct sysreq *r)
 		err = target_at(r, AT_FDCWD, r->args[0], c.how == XA_PATH, false, &vn);
 	if (err < 0)
 		return err;
+	/* Host system files (MNT_HOSTPERM) keep showing none. */
+	if (vn && vn->ops->getxattr && vn->mnt && !(vn->mnt->flags & MNT_HOSTPERM))
+		return xattr_fs(r, &c, vn, name);
 	return xattr_answer(&c, vn, name);
 }

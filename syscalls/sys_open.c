@@ -70,9 +70,11 @@ static int may_open(struct task *t, struct vnode *vn, int flags)
 	return vfs_permission(vn, t->cred, mask);
 }
 
-/* O_CREAT: find or make the final component. *ret is a new reference. */
+/* O_CREAT: find or make the final component. *ret is a new reference.
+ * A filesystem that creates and opens in one step (create_open) hands back
+ * the guest's fd in *ret_fd; otherwise *ret_fd stays -1. */
 static int open_create(struct task *t, int dirfd, const char *path, int flags, mode_t mode,
-		       unsigned lflags, struct nameidata *nd, bool *ret_created)
+		       unsigned lflags, struct nameidata *nd, bool *ret_created, int *ret_fd)
 {
 	int r = namei(t, dirfd, path, lflags | LOOKUP_PARENT, nd);
 	if (r < 0)
@@ -102,9 +104,19 @@ static int open_create(struct task *t, int dirfd, const char *path, int flags, m
 		return -EROFS;
 	if ((r = vfs_permission(dir, t->cred, W_OK | X_OK)) < 0)
 		return r;
-	if (!dir->ops->create)
+	if (!dir->ops->create && !dir->ops->create_open)
 		return -EROFS;
-	r = dir->ops->create(dir, nd->last, (mode & 07777 & ~t->fs->umask) | S_IFREG, t->cred, &vn);
+	mode_t m = (mode & 07777 & ~t->fs->umask) | S_IFREG;
+	if (dir->ops->create_open) {
+		r = dir->ops->create_open(dir, nd->last, m, flags, t->cred, &vn, ret_fd);
+		/* Made meanwhile by someone else (the host): open it as it is. */
+		if (r == -EEXIST && !(flags & O_EXCL)) {
+			nd_release(nd);
+			return namei(t, dirfd, path, lflags | ((flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW), nd);
+		}
+	} else {
+		r = dir->ops->create(dir, nd->last, m, t->cred, &vn);
+	}
 	if (r < 0)
 		return r;
 	nd->vn = vn;
@@ -124,8 +136,10 @@ static int do_open(struct task *t, int dirfd, const char *path, int flags, mode_
 		lflags |= LOOKUP_FOLLOW;
 	if (flags & O_DIRECTORY)
 		lflags |= LOOKUP_DIRECTORY;
+	_cleanup_close_ int made_fd = -1;
 	if ((flags & O_CREAT) && !(flags & O_DIRECTORY))
-		r = open_create(t, dirfd, path, flags, mode, lflags & ~LOOKUP_FOLLOW, &nd, &created);
+		r = open_create(t, dirfd, path, flags, mode, lflags & ~LOOKUP_FOLLOW, &nd, &created,
+				&made_fd);
 	else if ((flags & __O_TMPFILE) == __O_TMPFILE)
 		return -EOPNOTSUPP;
 	else
@@ -167,6 +181,10 @@ static int do_open(struct task *t, int dirfd, const char *path, int flags, mode_
 	if (vn->type == VDIR || (flags & O_PATH)) {
 		struct ofd *o;
 		r = ofd_new(vn, flags, &o, ret_fd);
+		goto out;
+	}
+	if (made_fd >= 0) {
+		*ret_fd = TAKE_FD(made_fd);
 		goto out;
 	}
 	if (!vn->ops->open) {

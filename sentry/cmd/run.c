@@ -2,6 +2,7 @@
 /* `moat run [options] -- CMD [ARGS...]` */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,12 @@ static void usage(FILE *f)
 	      "                        under the in-memory overlay)\n"
 	      "  --read-only           no overlay: writes outside the in-memory mounts (/tmp,\n"
 	      "                        /root, /dev/shm, --tmpfs) fail with EROFS\n"
-	      "  --bind SRC:DST[:ro]   show host directory SRC at DST (served read-only)\n"
+	      "  --bind SRC:DST[:ro|:rw]\n"
+	      "                        show host directory SRC at DST; read-only unless :rw,\n"
+	      "                        where the guest's writes reach SRC (made by the gofer)\n"
+	      "  --bind-owner UID[:GID]\n"
+	      "                        host owner of what the guest creates in :rw binds, seen\n"
+	      "                        inside as root (default: the owner of SRC; never 0)\n"
 	      "  --tmpfs DST           an in-memory writable directory at DST\n"
 	      "  --env K=V             add K=V to the environment (repeatable)\n"
 	      "  --cwd DIR             working directory inside the sandbox (default /)\n"
@@ -47,6 +53,15 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* Bad input the sandbox cannot start with: one line, exit 125. */
+static int bad_input(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "moat run: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return 125;
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "moat run: ");
@@ -58,11 +73,12 @@ static int usage_error(const char *fmt, const char *arg)
 int command_run(int argc, char **argv)
 {
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
-	       O_HOSTUIDS, O_READONLY };
+	       O_HOSTUIDS, O_READONLY, O_BINDOWNER };
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
 		{ "read-only", no_argument, NULL, O_READONLY },
 		{ "bind", required_argument, NULL, O_BIND },
+		{ "bind-owner", required_argument, NULL, O_BINDOWNER },
 		{ "tmpfs", required_argument, NULL, O_TMPFS },
 		{ "env", required_argument, NULL, O_ENV },
 		{ "cwd", required_argument, NULL, O_CWD },
@@ -89,7 +105,15 @@ int command_run(int argc, char **argv)
 		}
 		case O_BIND:
 			if (config_add_mount(&cfg, MOUNT_BIND, optarg) < 0)
-				return usage_error("--bind %s: expected SRC:DST[:ro] with absolute paths", optarg);
+				return bad_input("--bind %s: expected SRC:DST[:ro|:rw] with absolute paths",
+						 optarg);
+			break;
+		case O_BINDOWNER:
+			if (config_parse_owner(optarg, &cfg.bind_uid, &cfg.bind_gid) < 0)
+				return bad_input("--bind-owner %s: expected UID[:GID], numbers from 1 to "
+						 "4294967294 (never root)",
+						 optarg);
+			cfg.bind_owner_set = true;
 			break;
 		case O_TMPFS:
 			if (config_add_mount(&cfg, MOUNT_TMPFS, optarg) < 0)
@@ -139,12 +163,9 @@ int command_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "no command given");
-	for (size_t i = 0; i < cfg.nmounts; i++)
-		if (cfg.mounts[i].kind == MOUNT_BIND) {
-			struct stat st;
-			if (stat(cfg.mounts[i].src, &st) < 0)
-				return usage_error("--bind %s: no such directory", cfg.mounts[i].src);
-		}
+	char why[PATH_MAX + 256];
+	if (config_check_binds(&cfg, why, sizeof(why)) < 0)
+		return bad_input("%s", why);
 	if (geteuid() != 0) {
 		fprintf(stderr, "moat run: must run as root (namespaces and seccomp supervision)\n");
 		return 125;

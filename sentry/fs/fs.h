@@ -17,6 +17,9 @@ int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks
 /* Show only these names (a static, NULL-terminated list) at the root of a
  * gofer fs; the rest are absent, as masked paths are. Before any lookup. */
 int gofer_fs_set_allow(struct vnode *root, const char *const *names);
+/* An rw bind: the gofer creates as uid:gid on the host, which the guest
+ * sees as its root (gofer.c, gofs_map_ids). Before any lookup. */
+int gofer_fs_set_owner(struct vnode *root, uid_t uid, gid_t gid);
 /* The sentry is confining itself: keep the host's system-wide /proc files
  * procfs needs open, and from now on find processes in pid_only_proc (an
  * O_PATH fd of a procfs mounted with subset=pid, taken over). */

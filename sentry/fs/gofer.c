@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -64,6 +65,11 @@ struct gofs {
 	size_t nmasks;
 	const char *const *allow; /* names shown at the export root; NULL: all */
 	bool rdonly;  /* the gofer serves this export read-only */
+	/* rw binds: the host owner of what the guest creates, shown inside
+	 * as the sandbox's root (see gofs_map_ids) */
+	bool owned;
+	uid_t owner_uid;
+	gid_t owner_gid;
 	dev_t root_dev;
 	size_t refs;  /* one per vnode */
 };
@@ -110,6 +116,21 @@ static uint64_t gofs_ino(const struct gofs *fs, const struct stat *st)
 	uint64_t dev = st->st_dev;
 	uint64_t ino = st->st_ino ^ (XXH3_64bits(&dev, sizeof(dev)) & ~(uint64_t)UINT32_MAX);
 	return ino ? ino : 1;
+}
+
+/* The identity mapping of an rw bind, as a user namespace with one id
+ * mapped: the bind's owner on the host is the sandbox's root (uid and gid
+ * 0) inside, every other host id shows as the overflow id, and a chown
+ * can give a file only to 0 (the owner). So what the guest's root creates
+ * is its own inside and the chosen owner's on the host. */
+#define GOFS_OVERFLOW_ID 65534
+
+static void gofs_map_ids(const struct gofs *fs, struct stat *st)
+{
+	if (!fs->owned)
+		return;
+	st->st_uid = st->st_uid == fs->owner_uid ? 0 : GOFS_OVERFLOW_ID;
+	st->st_gid = st->st_gid == fs->owner_gid ? 0 : GOFS_OVERFLOW_ID;
 }
 
 /* "a//b/./c/" -> "a/b/c"; NULL (with *ret_err) for ".." or an empty path. */
@@ -346,6 +367,7 @@ static int gofs_getattr(struct vnode *vn, struct stat *st)
 			g->st = fresh;
 	}
 	*st = g->st;
+	gofs_map_ids(g->fs, st);
 	return 0;
 }
 
@@ -388,6 +410,504 @@ static ssize_t gofs_readlink(struct vnode *vn, char *buf, size_t len)
 #define GOFS_OPEN_PASS \
 	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_LARGEFILE | O_TRUNC)
 
+/* ---- rw binds: mutations are the gofer's ---------------------------------- */
+
+/* One mutation round trip, with the sentry lock dropped. */
+static int gofs_mutate(struct gofs *fs, uint16_t op, const struct gofer_mut *m, int *ret_fd,
+		       struct stat *ret_st)
+{
+	vfs_block_begin();
+	int r = gofer_mutate(fs->gc, op, m, ret_fd, ret_st);
+	vfs_block_end();
+	return r;
+}
+
+/* The gofer id of directory @dir, walked if it came from a listing. Drops
+ * the sentry lock then (gnode_dirfd); the caller holds a reference. */
+static int gofs_dir_id(struct vnode *dir, uint64_t *ret)
+{
+	if (dir->ops != &gofer_ops || dir->type != VDIR)
+		return -EXDEV;
+	int r = gnode_dirfd(dir);
+	if (r < 0)
+		return r;
+	*ret = ((struct gnode *)dir->priv)->id;
+	return 0;
+}
+
+static int gofs_writable(const struct vnode *dir)
+{
+	const struct gnode *d = dir->priv;
+	return d->fs->rdonly || !d->fs->owned ? -EROFS : 0;
+}
+
+/* Names a mutation request carries: a component and its length. */
+#define MUT_NAME(field, str) .field = (str), .field##_len = (uint32_t)strlen(str)
+
+/* Drops the sentry lock while waiting for the gofer. */
+static int gofs_open_rw(struct vnode *vn, int flags, int *ret_fd)
+{
+	struct gnode *g = vn->priv;
+	uint64_t dir_id;
+	int r = gofs_dir_id(g->dir, &dir_id);
+	if (r < 0)
+		return r;
+	struct gofer_mut m = {
+		.dir_id = dir_id,
+		.flags = (uint32_t)(flags & GOFS_OPEN_PASS),
+		MUT_NAME(name, g->name),
+	};
+	int fd = -1;
+	struct stat st;
+	r = gofs_mutate(g->fs, GOFER_OP_OPEN, &m, &fd, &st);
+	if (r < 0)
+		return r;
+	if (st.st_ino == g->st.st_ino && st.st_dev == g->st.st_dev)
+		g->st = st;
+	vfs_hostino_cache(st.st_dev, st.st_ino, vn);
+	*ret_fd = fd;
+	return 0;
+}
+
+/**
+ * gofs_create_open() - fs_ops.create_open: O_CREAT|O_EXCL by the gofer, as
+ * the bind's owner; the guest gets the gofer's fd.
+ *
+ * Drops the sentry lock while waiting for the gofer; the caller holds a
+ * reference on @dir.
+ */
+static int gofs_create_open(struct vnode *dir, const char *name, mode_t mode, int flags,
+			    const struct cred *c, struct vnode **ret, int *ret_fd)
+{
+	(void)c;
+	struct gnode *d = dir->priv;
+	uint64_t dir_id;
+	int r = gofs_writable(dir);
+	if (r == 0)
+		r = gofs_dir_id(dir, &dir_id);
+	if (r < 0)
+		return r;
+	struct gofer_mut m = {
+		.dir_id = dir_id,
+		.flags = (uint32_t)((flags & GOFS_OPEN_PASS & ~O_TRUNC) | O_CREAT | O_EXCL),
+		.mode = mode & 07777,
+		MUT_NAME(name, name),
+	};
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	r = gofs_mutate(d->fs, GOFER_OP_OPEN, &m, &fd, &st);
+	if (r < 0)
+		return r;
+	struct vnode *vn;
+	r = gnode_new(dir, name, &st, -1, 0, &vn);
+	if (r < 0)
+		return r;
+	(void)dcache_insert(dir, name, vn);
+	vfs_hostino_cache(st.st_dev, st.st_ino, vn);
+	*ret = vn;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Drops the sentry lock while waiting for the gofer (each of these). */
+static int gofs_create(struct vnode *dir, const char *name, mode_t mode, const struct cred *c,
+		       struct vnode **ret)
+{
+	int fd = -1;
+	int r = gofs_create_open(dir, name, mode, O_WRONLY, c, ret, &fd);
+	safe_close(fd);
+	return r;
+}
+
+static int gofs_make(struct vnode *dir, uint16_t op, const char *name, mode_t mode, const char *target)
+{
+	struct gnode *d = dir->priv;
+	uint64_t dir_id;
+	int r = gofs_writable(dir);
+	if (r == 0)
+		r = gofs_dir_id(dir, &dir_id);
+	if (r < 0)
+		return r;
+	struct gofer_mut m = { .dir_id = dir_id, .mode = mode, MUT_NAME(name, name) };
+	if (target) {
+		m.name2 = target;
+		m.name2_len = (uint32_t)strlen(target);
+		if (m.name2_len > GOFER_TARGET_MAX)
+			return -ENAMETOOLONG;
+	}
+	if (strlen(name) > GOFER_NAME_MAX)
+		return -ENAMETOOLONG;
+	return gofs_mutate(d->fs, op, &m, NULL, NULL);
+}
+
+static int gofs_mkdir(struct vnode *dir, const char *name, mode_t mode, const struct cred *c)
+{
+	(void)c;
+	return gofs_make(dir, GOFER_OP_MKDIR, name, mode & 07777, NULL);
+}
+
+static int gofs_mknod(struct vnode *dir, const char *name, mode_t mode, dev_t dev, const struct cred *c)
+{
+	(void)dev;
+	switch (mode & S_IFMT) {
+	case S_IFREG: {
+		struct vnode *vn;
+		int r = gofs_create(dir, name, mode & 07777, c, &vn);
+		if (r == 0)
+			vn_unref(vn);
+		return r;
+	}
+	case S_IFIFO:
+	case S_IFSOCK:
+		return gofs_make(dir, GOFER_OP_MKNOD, name, mode & (S_IFMT | 07777), NULL);
+	}
+	return -EPERM; /* devices are never the guest's to make */
+}
+
+static int gofs_symlink(struct vnode *dir, const char *name, const char *target, const struct cred *c)
+{
+	(void)c;
+	return gofs_make(dir, GOFER_OP_SYMLINK, name, 0, target);
+}
+
+static int gofs_link(struct vnode *dir, const char *name, struct vnode *target)
+{
+	struct gnode *t = target->priv;
+	uint64_t dir_id, src_dir;
+	int r = gofs_writable(dir);
+	if (r == 0 && (target->ops != &gofer_ops || !t->dir))
+		r = -EXDEV;
+	if (r == 0)
+		r = gofs_dir_id(t->dir, &src_dir);
+	if (r == 0)
+		r = gofs_dir_id(dir, &dir_id);
+	if (r < 0)
+		return r;
+	if (strlen(name) > GOFER_NAME_MAX)
+		return -ENAMETOOLONG;
+	/* The inode the guest named, never whatever has its name by now. */
+	struct gofer_mut m = {
+		.dir_id = src_dir,
+		.ino = t->st.st_ino,
+		MUT_NAME(name, t->name),
+		.dir2_id = dir_id,
+		MUT_NAME(name2, name),
+	};
+	return gofs_mutate(t->fs, GOFER_OP_LINK, &m, NULL, NULL);
+}
+
+static void vn_unrefp(struct vnode **p)
+{
+	vn_unref(*p);
+}
+
+/* The cached vnode of dir/name, if any (a new reference). */
+static struct vnode *cached_child(struct vnode *dir, const char *name)
+{
+	bool neg;
+	return dcache_lookup(dir, name, &neg);
+}
+
+static int gofs_remove(struct vnode *dir, const char *name, int flags)
+{
+	struct gnode *d = dir->priv;
+	uint64_t dir_id;
+	int r = gofs_writable(dir);
+	if (r == 0)
+		r = gofs_dir_id(dir, &dir_id);
+	if (r < 0)
+		return r;
+	struct gofer_mut m = { .dir_id = dir_id, .flags = (uint32_t)flags, MUT_NAME(name, name) };
+	r = gofs_mutate(d->fs, GOFER_OP_UNLINK, &m, NULL, NULL);
+	if (r == 0) {
+		struct vnode *victim = cached_child(dir, name);
+		if (victim)
+			victim->unlinked = true;
+		vn_unref(victim);
+	}
+	return r;
+}
+
+static int gofs_unlink(struct vnode *dir, const char *name) { return gofs_remove(dir, name, 0); }
+static int gofs_rmdir(struct vnode *dir, const char *name) { return gofs_remove(dir, name, AT_REMOVEDIR); }
+
+/* vn now lives at dir/name: for the names the sentry uses to reach it
+ * (gnode), and for the paths it shows (vnode). */
+static int gofs_renamed(struct vnode *vn, struct vnode *dir, const char *name)
+{
+	struct gnode *g = vn->priv;
+	struct gnode *d = dir->priv;
+	char *gname = strdup(name), *vname = strdup(name);
+	char *relpath = vn->type == VDIR ? path_join(d->relpath, name) : NULL;
+	if (!gname || !vname || (vn->type == VDIR && !relpath)) {
+		free(gname);
+		free(vname);
+		free(relpath);
+		return -ENOMEM;
+	}
+	free(g->name);
+	g->name = gname;
+	if (relpath) {
+		free(g->relpath);
+		g->relpath = relpath;
+	}
+	if (g->dir != dir) {
+		struct vnode *old = g->dir;
+		g->dir = vn_ref(dir);
+		vn_unref(old);
+	}
+	free(vn->name);
+	vn->name = vname;
+	if (vn->parent != dir) {
+		struct vnode *old = vn->parent;
+		vn->parent = vn_ref(dir);
+		vn_unref(old);
+	}
+	return 0;
+}
+
+static int gofs_rename(struct vnode *odir, const char *oname, struct vnode *ndir, const char *nname,
+		       unsigned flags)
+{
+	struct gnode *d = odir->priv;
+	uint64_t oid, nid;
+	int r = gofs_writable(odir);
+	if (r == 0)
+		r = gofs_dir_id(odir, &oid);
+	if (r == 0)
+		r = gofs_dir_id(ndir, &nid);
+	if (r < 0)
+		return r;
+	if (strlen(nname) > GOFER_NAME_MAX)
+		return -ENAMETOOLONG;
+	struct gofer_mut m = {
+		.dir_id = oid,
+		MUT_NAME(name, oname),
+		.dir2_id = nid,
+		MUT_NAME(name2, nname),
+		.flags = flags,
+	};
+	/* Held across the round trip: what the names meant when asked. */
+	_cleanup_(vn_unrefp) struct vnode *src = cached_child(odir, oname);
+	_cleanup_(vn_unrefp) struct vnode *dst = cached_child(ndir, nname);
+	r = gofs_mutate(d->fs, GOFER_OP_RENAME, &m, NULL, NULL);
+	if (r < 0)
+		return r;
+	/* A vnode that keeps a stale name is not wrong, only slower: the
+	 * lookups that use it revalidate (its inode no longer matches). */
+	if (src && src->ops == &gofer_ops)
+		(void)gofs_renamed(src, ndir, nname);
+	if (dst && dst->ops == &gofer_ops) {
+		if (flags & RENAME_EXCHANGE)
+			(void)gofs_renamed(dst, odir, oname);
+		else
+			dst->unlinked = true;
+	}
+	return 0;
+}
+
+/* Drops the sentry lock while waiting for the gofer. */
+static int gofs_setattr(struct vnode *vn, const struct setattr *sa)
+{
+	struct gnode *g = vn->priv;
+	struct gofs *fs = g->fs;
+	if (fs->rdonly || !fs->owned)
+		return -EROFS;
+	struct gofer_mut m = { 0 };
+	/* Only the mapped ids exist (gofs_map_ids): 0 is the owner. */
+	if (sa->valid & SA_UID) {
+		if (sa->uid != 0)
+			return -EINVAL;
+		m.flags |= GOFER_SA_UID;
+		m.uid = fs->owner_uid;
+	}
+	if (sa->valid & SA_GID) {
+		if (sa->gid != 0)
+			return -EINVAL;
+		m.flags |= GOFER_SA_GID;
+		m.gid = fs->owner_gid;
+	}
+	if (sa->valid & SA_MODE) {
+		m.flags |= GOFER_SA_MODE;
+		m.mode = sa->mode & 07777;
+	}
+	if (sa->valid & SA_SIZE) {
+		m.flags |= GOFER_SA_SIZE;
+		m.size = sa->size;
+	}
+	if (sa->valid & SA_ATIME) {
+		m.flags |= GOFER_SA_ATIME;
+		m.atime = sa->atime;
+	}
+	if (sa->valid & SA_MTIME) {
+		m.flags |= GOFER_SA_MTIME;
+		m.mtime = sa->mtime;
+	}
+	if (!m.flags)
+		return 0;
+	int r;
+	/* A directory is named by its own id; anything else by its parent's
+	 * id, its name and its inode (the gofer checks it is still that). */
+	if (vn->type == VDIR) {
+		r = gofs_dir_id(vn, &m.dir_id);
+		m.ino = 0;
+	} else {
+		r = g->dir ? gofs_dir_id(g->dir, &m.dir_id) : -EIO;
+		m.ino = g->st.st_ino;
+		m.name = g->name;
+		m.name_len = (uint32_t)strlen(g->name);
+	}
+	if (r < 0)
+		return r;
+	struct stat st;
+	r = gofs_mutate(fs, GOFER_OP_SETATTR, &m, NULL, &st);
+	if (r == 0 && st.st_ino == g->st.st_ino && st.st_dev == g->st.st_dev)
+		g->st = st;
+	return r;
+}
+
+/* ---- extended attributes (rw binds: user.* only) ---------------------------- */
+
+/* A read-only fd of vn for the *xattr calls: a directory's own fd (a copy),
+ * else an open by the sentry beside it. Drops the sentry lock if something
+ * must be walked first (gnode_dirfd). */
+static int gofs_attr_fd(struct vnode *vn)
+{
+	struct gnode *g = vn->priv;
+	int r;
+	if (vn->type == VDIR) {
+		if ((r = gnode_dirfd(vn)) < 0)
+			return r;
+		r = fcntl(g->fd, F_DUPFD_CLOEXEC, 0);
+		return r < 0 ? gofs_errno(neg_errno()) : r;
+	}
+	if (vn->type != VREG || !g->dir)
+		return -EPERM;
+	if ((r = gnode_dirfd(g->dir)) < 0)
+		return r;
+	struct open_how how = {
+		.flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, ((struct gnode *)g->dir->priv)->fd, g->name, &how, sizeof(how));
+	return fd < 0 ? gofs_errno(neg_errno()) : fd;
+}
+
+static int xattr_errno(int err)
+{
+	switch (-err) {
+	case ENODATA: case ERANGE: case E2BIG: case ENOSPC: case EDQUOT: case EEXIST:
+	case EOPNOTSUPP:
+		return err;
+	}
+	return gofs_errno(err);
+}
+
+static ssize_t gofs_getxattr(struct vnode *vn, const char *name, void *buf, size_t len)
+{
+	_cleanup_close_ int fd = gofs_attr_fd(vn);
+	if (fd < 0)
+		return fd == -EPERM ? -ENODATA : fd;
+	ssize_t n = fgetxattr(fd, name, buf, len);
+	return n < 0 ? xattr_errno(neg_errno()) : n;
+}
+
+/* Only the user.* names: the rest are the host's business. */
+static ssize_t gofs_listxattr(struct vnode *vn, char *buf, size_t len)
+{
+	_cleanup_close_ int fd = gofs_attr_fd(vn);
+	if (fd < 0)
+		return fd == -EPERM ? 0 : fd;
+	_cleanup_free_ char *all = malloc(GOFER_XATTR_SIZE_MAX);
+	if (!all)
+		return -ENOMEM;
+	ssize_t n = flistxattr(fd, all, GOFER_XATTR_SIZE_MAX);
+	if (n < 0)
+		return xattr_errno(neg_errno());
+	size_t out = 0;
+	for (ssize_t i = 0; i < n;) {
+		size_t l = strnlen(all + i, (size_t)(n - i)) + 1;
+		if (!strncmp(all + i, "user.", 5)) {
+			if (len && out + l > len)
+				return -ERANGE;
+			if (len)
+				memcpy(buf + out, all + i, l);
+			out += l;
+		}
+		i += (ssize_t)l;
+	}
+	return (ssize_t)out;
+}
+
+/* Set and remove: the gofer's. Drops the sentry lock. */
+static int gofs_xattr_mut(struct vnode *vn, uint16_t op, const char *name, const void *val, size_t len,
+			  int flags)
+{
+	struct gnode *g = vn->priv;
+	if (g->fs->rdonly || !g->fs->owned)
+		return -EROFS;
+	if (len > GOFER_XATTR_SIZE_MAX)
+		return -E2BIG;
+	if (strlen(name) > GOFER_XATTR_NAME_MAX || strlen(name) <= 5)
+		return strlen(name) <= 5 ? -EINVAL : -ERANGE;
+	if (flags & ~3)
+		return -EINVAL;
+	struct gofer_mut m = {
+		.flags = (uint32_t)flags,
+		MUT_NAME(name2, name),
+		.data = val,
+		.data_len = (uint32_t)len,
+	};
+	int r;
+	if (vn->type == VDIR) {
+		r = gofs_dir_id(vn, &m.dir_id);
+	} else {
+		r = g->dir ? gofs_dir_id(g->dir, &m.dir_id) : -EIO;
+		m.ino = g->st.st_ino;
+		m.name = g->name;
+		m.name_len = (uint32_t)strlen(g->name);
+	}
+	if (r < 0)
+		return r;
+	return gofs_mutate(g->fs, op, &m, NULL, NULL);
+}
+
+static int gofs_setxattr(struct vnode *vn, const char *name, const void *val, size_t len, int flags)
+{
+	return gofs_xattr_mut(vn, GOFER_OP_SETXATTR, name, val, len, flags);
+}
+
+static int gofs_removexattr(struct vnode *vn, const char *name)
+{
+	return gofs_xattr_mut(vn, GOFER_OP_REMOVEXATTR, name, NULL, 0, 0);
+}
+
+/**
+ * gofs_revalidate() - fs_ops.revalidate: on an rw bind, is the cached
+ * answer for dir/name still the host's? One fstatat on the directory's
+ * donated fd, no gofer round trip: the host may create, remove or replace
+ * names at any time. A read-only export is taken as unchanging.
+ */
+static int gofs_revalidate(struct vnode *dir, const char *name, struct vnode *vn)
+{
+	struct gnode *d = dir->priv;
+	if (d->fs->rdonly)
+		return 1;
+	if (d->fd < 0)
+		return 0; /* not walked yet: a real lookup will */
+	struct stat st;
+	if (fstatat(d->fd, name, &st, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) < 0)
+		return errno == ENOENT ? (vn ? 0 : 1) : 1;
+	if (!vn || vn->ops != &gofer_ops)
+		return 0;
+	struct gnode *g = vn->priv;
+	if (st.st_ino != g->st.st_ino || st.st_dev != g->st.st_dev ||
+	    (st.st_mode & S_IFMT) != (g->st.st_mode & S_IFMT))
+		return 0;
+	g->st = st;
+	return 1;
+}
+
 /**
  * gofs_open() - fs_ops.open.
  *
@@ -408,6 +928,10 @@ static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
 	int r = gnode_dirfd(g->dir);
 	if (r < 0)
 		return r;
+	/* A write open of a host file is the gofer's (a FIFO or socket
+	 * changes nothing on the host by being opened: those stay here). */
+	if (writes && vn->type == VREG)
+		return gofs_open_rw(vn, flags, ret_fd);
 	int dirfd = ((struct gnode *)g->dir->priv)->fd;
 	struct open_how how = {
 		.flags = (uint64_t)((flags & GOFS_OPEN_PASS) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),
@@ -443,6 +967,13 @@ static uint64_t prime_dcache(struct vnode *dir, const char *name, const struct s
 	struct gnode *d = dir->priv;
 	bool neg;
 	struct vnode *c = dcache_lookup(dir, name, &neg);
+	if (c && c->ops == &gofer_ops && !c->mounted &&
+	    ((struct gnode *)c->priv)->st.st_ino != st->st_ino) {
+		/* Replaced on the host (an rw bind) since it was cached. */
+		vn_unref(c);
+		c = NULL;
+		dcache_remove(dir, name);
+	}
 	if (c) {
 		uint64_t ino = c->ino;
 		vn_unref(c);
@@ -473,7 +1004,9 @@ static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 	int r = gnode_dirfd(dir);
 	if (r < 0)
 		return r;
-	if (d->listed)
+	/* An rw bind's listing is the host's each time (revalidation policy:
+	 * docs/architecture.md); a read-only export's is kept. */
+	if (d->listed && fs->rdonly)
 		return dirent_list_copy(out, &d->listing);
 	struct gofer_dirent *ents = NULL;
 	size_t n = 0, primed = 0;
@@ -491,7 +1024,7 @@ static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 		r = dirent_list_add(out, ino, vtype_to_dt(vtype_from_mode(ents[i].st.st_mode)), name);
 	}
 	gofer_dirents_free(ents, n);
-	if (r == 0 && !d->listed && dirent_list_copy(&d->listing, out) == 0)
+	if (r == 0 && fs->rdonly && !d->listed && dirent_list_copy(&d->listing, out) == 0)
 		d->listed = true;
 	return r;
 }
@@ -528,9 +1061,24 @@ static const struct fs_ops gofer_ops = {
 	.readlink = gofs_readlink,
 	.open = gofs_open,
 	.readdir = gofs_readdir,
-	/* Mutations (rw exports) go to the gofer: not implemented yet, so
-	 * the VFS answers -EROFS. statfs: the VFS makes one up rather than
-	 * show the host's disk. */
+	/* Mutations: the gofer's, on rw binds only (-EROFS elsewhere; the
+	 * mount's MNT_RDONLY says so first). statfs: the VFS makes one up
+	 * rather than show the host's disk. */
+	.create = gofs_create,
+	.create_open = gofs_create_open,
+	.mkdir = gofs_mkdir,
+	.mknod = gofs_mknod,
+	.symlink = gofs_symlink,
+	.link = gofs_link,
+	.unlink = gofs_unlink,
+	.rmdir = gofs_rmdir,
+	.rename = gofs_rename,
+	.setattr = gofs_setattr,
+	.revalidate = gofs_revalidate,
+	.getxattr = gofs_getxattr,
+	.listxattr = gofs_listxattr,
+	.setxattr = gofs_setxattr,
+	.removexattr = gofs_removexattr,
 	.release = gofs_release,
 	.cache_lookups = true,
 };
@@ -604,5 +1152,18 @@ int gofer_fs_set_allow(struct vnode *root, const char *const *names)
 		return -EINVAL;
 	struct gnode *g = root->priv;
 	g->fs->allow = names;
+	return 0;
+}
+
+int gofer_fs_set_owner(struct vnode *root, uid_t uid, gid_t gid)
+{
+	if (root->ops != &gofer_ops)
+		return -EINVAL;
+	struct gnode *g = root->priv;
+	if (g->fs->rdonly)
+		return -EROFS;
+	g->fs->owned = true;
+	g->fs->owner_uid = uid;
+	g->fs->owner_gid = gid;
 	return 0;
 }

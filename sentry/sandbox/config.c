@@ -2,8 +2,11 @@
 #include "sentry/sandbox/config.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/cleanup.h"
 
@@ -83,10 +86,10 @@ int config_add_env(struct sandbox_config *c, const char *kv)
 	return 0;
 }
 
-/* "SRC:DST[:ro]" for binds, "DST" for tmpfs. */
+/* "SRC:DST[:ro|:rw]" for binds (read-only by default), "DST" for tmpfs. */
 int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char *spec)
 {
-	struct mount_spec m = { .kind = kind };
+	struct mount_spec m = { .kind = kind, .ro = true };
 	_cleanup_free_ char *s = strdup(spec);
 	if (!s)
 		return -ENOMEM;
@@ -98,9 +101,9 @@ int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char 
 		char *opt = strchr(dst, ':');
 		if (opt) {
 			*opt++ = 0;
-			if (!strcmp(opt, "ro"))
-				m.ro = true;
-			else if (strcmp(opt, "rw"))
+			if (!strcmp(opt, "rw"))
+				m.ro = false;
+			else if (strcmp(opt, "ro"))
 				return -EINVAL;
 		}
 		if (s[0] != '/' || dst[0] != '/')
@@ -122,6 +125,79 @@ int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char 
 	}
 	c->mounts = n;
 	c->mounts[c->nmounts++] = m;
+	return 0;
+}
+
+static int parse_id(const char *s, uint32_t *ret)
+{
+	if (!*s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0 || v >= UINT32_MAX)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* A user's primary group (never root's), else the uid's own number. */
+static gid_t primary_gid(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	return pw && pw->pw_gid != 0 ? pw->pw_gid : (gid_t)uid;
+}
+
+int config_parse_owner(const char *spec, uid_t *ret_uid, gid_t *ret_gid)
+{
+	_cleanup_free_ char *s = strdup(spec);
+	if (!s)
+		return -ENOMEM;
+	char *colon = strchr(s, ':');
+	if (colon)
+		*colon++ = 0;
+	uint32_t uid, gid;
+	if (parse_id(s, &uid) < 0 || (colon && parse_id(colon, &gid) < 0))
+		return -EINVAL;
+	*ret_uid = uid;
+	*ret_gid = colon ? gid : primary_gid(uid);
+	return 0;
+}
+
+int config_check_binds(struct sandbox_config *c, char *buf, size_t len)
+{
+	for (size_t i = 0; i < c->nmounts; i++) {
+		struct mount_spec *m = &c->mounts[i];
+		if (m->kind != MOUNT_BIND)
+			continue;
+		struct stat st;
+		if (stat(m->src, &st) < 0) {
+			int err = errno;
+			snprintf(buf, len, "--bind %s: %s", m->src, strerror(err));
+			return -err;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(buf, len, "--bind %s: not a directory (only directories can be bound)",
+				 m->src);
+			return -ENOTDIR;
+		}
+		if (m->ro)
+			continue;
+		if (c->bind_owner_set) {
+			m->owner_uid = c->bind_uid;
+			m->owner_gid = c->bind_gid;
+			continue;
+		}
+		if (st.st_uid == 0) {
+			snprintf(buf, len,
+				 "--bind %s:%s:rw: %s is owned by root, and nothing the guest makes may be; "
+				 "choose an owner with --bind-owner UID[:GID]",
+				 m->src, m->dst, m->src);
+			return -EPERM;
+		}
+		m->owner_uid = st.st_uid;
+		m->owner_gid = st.st_gid != 0 ? st.st_gid : primary_gid(st.st_uid);
+	}
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
 
@@ -11,7 +12,9 @@ struct mount_spec {
 	enum mount_kind kind;
 	char *src;  /* host path (bind) */
 	char *dst;  /* absolute sandbox path */
-	bool ro;
+	bool ro;    /* binds: read-only unless ":rw" */
+	uid_t owner_uid; /* rw binds: host owner of what the guest creates */
+	gid_t owner_gid;
 };
 
 struct sandbox_config {
@@ -26,6 +29,9 @@ struct sandbox_config {
 	uint32_t host_uid_start; /* --host-uid-range; count 0: the default range */
 	uint32_t host_uid_count;
 	bool read_only;         /* --read-only: no overlay, EROFS outside tmpfs mounts */
+	bool bind_owner_set;    /* --bind-owner UID[:GID] for every rw bind */
+	uid_t bind_uid;
+	gid_t bind_gid;
 	bool debug;
 	char **argv;            /* the command, NULL-terminated */
 };
@@ -40,4 +46,12 @@ extern const char *const etc_allow[];
 
 int config_add_env(struct sandbox_config *c, const char *kv);
 int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char *spec);
+/* "UID[:GID]", numbers, neither 0 (nothing the guest makes is root's) nor
+ * -1; GID defaults to UID's primary group, else the same number. */
+int config_parse_owner(const char *spec, uid_t *ret_uid, gid_t *ret_gid);
+/* Check every --bind source (exists, is a directory) and give each rw bind
+ * its owner: --bind-owner, else the source's owner (its group, or the
+ * owner's primary group when that is root's). On error, a one-line
+ * message in buf and -errno. */
+int config_check_binds(struct sandbox_config *c, char *buf, size_t len);
 void config_free(struct sandbox_config *c);

@@ -108,6 +108,25 @@ static int mount_gofer(struct gofer_client *gc, int idx, const struct gofer_expo
 	return r;
 }
 
+/* A --bind, mounted above whatever the root is (the overlay included, which
+ * so sees it as a mount of its own): read-only, or rw with its owner. */
+static int mount_bind(struct gofer_client *gc, int idx, const struct mount_spec *m, struct vnode *mp)
+{
+	struct vnode *root;
+	int r = gofer_fs_new(gc, (uint32_t)idx, NULL, 0, &root);
+	if (r < 0)
+		return r;
+	if (!m->ro && (r = gofer_fs_set_owner(root, m->owner_uid, m->owner_gid)) < 0) {
+		vn_unref(root);
+		return r;
+	}
+	unsigned flags = MNT_NOSUID | MNT_NODEV | (m->ro ? MNT_RDONLY : 0);
+	r = vfs_mount(root, mp, flags, m->src, "gofer", NULL);
+	if (r < 0)
+		vn_unref(root);
+	return r;
+}
+
 static int mount_new_tmpfs(struct vnode *mp, mode_t mode, unsigned flags, const char *src)
 {
 	struct vnode *root;
@@ -344,10 +363,10 @@ int view_exports(struct sandbox_config *cfg, struct view *v, struct gofer_config
 			log_warnx("--bind %s: not a directory", m->src);
 			return -ENOTDIR;
 		}
-		/* Writable binds need the gofer's mutation ops (a later issue):
-		 * until then every bind is served read-only. */
-		if ((r = exports_add(&v->ex, m->src, false, NULL)) < 0)
+		if ((r = exports_add(&v->ex, m->src, !m->ro, NULL)) < 0)
 			return r;
+		v->ex.v[r].owner_uid = m->owner_uid;
+		v->ex.v[r].owner_gid = m->owner_gid;
 	}
 	gcfg->exports = v->ex.v;
 	gcfg->nexports = v->ex.n;
@@ -409,8 +428,7 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 		if (m->kind == MOUNT_TMPFS)
 			r = mount_new_tmpfs(mp, 01777, MNT_NOSUID | MNT_NODEV, "tmpfs");
 		else
-			r = mount_gofer(gc, (int)bind_idx, &v->ex.v[bind_idx], mp,
-					MNT_RDONLY | MNT_NOSUID | MNT_NODEV, m->src, NULL), bind_idx++;
+			r = mount_bind(gc, (int)bind_idx++, m, mp);
 		vn_unref(mp);
 		if (r < 0)
 			return log_error_errno(r, "mount %s", m->dst);

@@ -222,6 +222,20 @@ int vfs_lookup_one(struct vnode *root, struct vnode *dir, const char *name, stru
 			return -ENOENT;
 		bool neg = false;
 		vn = dir->ops->cache_lookups ? dcache_lookup(dir, name, &neg) : NULL;
+		/* A mountpoint stays what it is whatever the host does. */
+		if ((vn || neg) && dir->ops->revalidate && !(vn && vn->mounted)) {
+			int v = dir->ops->revalidate(dir, name, vn);
+			if (v < 0) {
+				vn_unref(vn);
+				return v;
+			}
+			if (v == 0) {
+				vn_unref(vn);
+				vn = NULL;
+				neg = false;
+				dcache_remove(dir, name);
+			}
+		}
 		if (neg)
 			return -ENOENT;
 		if (!vn) {

@@ -122,6 +122,12 @@ struct fs_ops {
 	int (*readdir)(struct vnode *dir, struct dirent_list *out);
 	int (*create)(struct vnode *dir, const char *name, mode_t mode, const struct cred *c,
 		      struct vnode **ret);
+	/* Create and open in one step (Linux's atomic_open), for filesystems
+	 * whose creates are round trips that hand back an fd anyway (rw gofer
+	 * binds). flags are the guest's open flags (O_CREAT|O_EXCL implied).
+	 * NULL: create, then open. */
+	int (*create_open)(struct vnode *dir, const char *name, mode_t mode, int flags,
+			   const struct cred *c, struct vnode **ret, int *ret_fd);
 	int (*mkdir)(struct vnode *dir, const char *name, mode_t mode, const struct cred *c);
 	int (*mknod)(struct vnode *dir, const char *name, mode_t mode, dev_t dev, const struct cred *c);
 	int (*symlink)(struct vnode *dir, const char *name, const char *target, const struct cred *c);
@@ -141,6 +147,20 @@ struct fs_ops {
 	 * filesystem, so only R_OK and X_OK are checked against it. NULL: the
 	 * mount's MNT_HOSTPERM applies to getattr's attributes. */
 	int (*host_getattr)(struct vnode *vn, struct stat *st);
+	/* Extended attributes (NULL: none stored; set/remove give -EOPNOTSUPP).
+	 * get/list: with len 0 the size needed, else the bytes written or
+	 * -ERANGE; list gives NUL-terminated names. The VFS checked the name
+	 * (1..255 bytes) and the caller's access. */
+	ssize_t (*getxattr)(struct vnode *vn, const char *name, void *buf, size_t len);
+	ssize_t (*listxattr)(struct vnode *vn, char *buf, size_t len);
+	int (*setxattr)(struct vnode *vn, const char *name, const void *val, size_t len, int flags);
+	int (*removexattr)(struct vnode *vn, const char *name);
+	/* Is the dentry cache's answer for dir/name still the host's? vn is the
+	 * cached vnode, or NULL for a negative entry. 1: keep it; 0: stale (the
+	 * VFS drops it and looks up again); -errno. NULL: always kept. Called
+	 * on every cache hit, so it must be cheap (rw gofer binds: one
+	 * fstatat in the sentry, no gofer round trip). */
+	int (*revalidate)(struct vnode *dir, const char *name, struct vnode *vn);
 	/* Last reference dropped: free fs-private state. */
 	void (*release)(struct vnode *vn);
 	/* Do lookups go through the dentry cache? (false for procfs, whose

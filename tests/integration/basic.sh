@@ -131,12 +131,11 @@ check "--bind SRC:DST:ro refuses writes" \
 	mrun --bind "$HOSTD:/data:ro" -- /bin/sh -c '! echo x > /data/new && ! rm /data/hello'
 check "... and nothing changed on the host" \
 	/bin/sh -c "test ! -e '$HOSTD/new' && test \"\$(cat '$HOSTD/hello')\" = 'from the host'"
-if mrun --bind "$HOSTD/rw:/out" -- /bin/sh -c 'echo x > /out/probe' 2>&1 | grep -q 'Read-only file system'; then
-	skip "--bind SRC:DST (rw) writes reach the host" "rw binds are served read-only for now (EROFS)"
-else
-	check_output "--bind SRC:DST (rw) writes reach the host" "written inside" \
-		/bin/sh -c "'$MOAT' run --bind '$HOSTD/rw:/out' -- /bin/sh -c 'echo written inside > /out/f' </dev/null && cat '$HOSTD/rw/f'"
-fi
+chown 4242:4242 "$HOSTD/rw"
+check_output "--bind SRC:DST:rw writes reach the host" "written inside" \
+	/bin/sh -c "'$MOAT' run --bind '$HOSTD/rw:/out:rw' -- /bin/sh -c 'echo written inside > /out/f' </dev/null && cat '$HOSTD/rw/f'"
+check "--bind SRC:DST (no mode) is read-only" \
+	mrun --bind "$HOSTD/rw:/out" -- /bin/sh -c '! echo x > /out/probe'
 check_output "--tmpfs DST gives an empty writable directory" "0
 ok" mrun --tmpfs /scratch -- /bin/sh -c 'ls -A /scratch | wc -l; echo ok > /scratch/f; cat /scratch/f'
 
@@ -200,8 +199,8 @@ check "a bad option: exit 2, one line on stderr" \
 	t_one_line_error 2 run --no-such-option -- /bin/true
 check "a missing --rootfs: exit 2, one line on stderr" \
 	t_one_line_error 2 run --rootfs /nonexistent/moat-rootfs -- /bin/true
-check "a bad --bind (no such source): exit 2, one line on stderr" \
-	t_one_line_error 2 run --bind /nonexistent/moat-src:/data -- /bin/true
+check "a bad --bind (no such source): exit 125, one line on stderr" \
+	t_one_line_error 125 run --bind /nonexistent/moat-src:/data -- /bin/true
 check "an unknown verb: exit 2, one line on stderr" t_one_line_error 2 no-such-verb
 check_status "moat run without a command exits 2" 2 "$MOAT" run
 
@@ -216,7 +215,7 @@ t_help()
 }
 HELP_WORDS=(run syscalls)
 check "moat --help exits 0 and lists the verbs" t_help --help
-HELP_WORDS=(--rootfs --bind --tmpfs --env --cwd --audit-log --debug)
+HELP_WORDS=(--rootfs --bind --bind-owner --tmpfs --env --cwd --audit-log --debug)
 check "moat run --help exits 0 and lists the options" t_help run --help
 
 t_syscalls()

@@ -414,6 +414,60 @@ TEST(decoders_survive_random_frames)
 	}
 }
 
+/* Mutation requests: what each op may carry, and nothing else. */
+TEST(mutation_requests)
+{
+	struct gofer_request rq;
+	struct gofer_mut m = { .dir_id = 7, .flags = O_WRONLY | O_CREAT | O_EXCL, .mode = 0644,
+			       .name = "new", .name_len = 3 };
+	ssize_t n = gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_OPEN, 9, &m);
+	ASSERT_TRUE(n > 0);
+	ASSERT_EQ(gofer_req_decode(fbuf, (size_t)n, &rq), 0);
+	EXPECT_EQ(rq.hdr.op, GOFER_OP_OPEN);
+	EXPECT_EQ(rq.mut.dir_id, 7);
+	EXPECT_EQ(rq.mut.mode, 0644);
+	EXPECT_EQ(rq.mut.name_len, 3);
+	EXPECT_TRUE(!memcmp(rq.mut.name, "new", 3));
+	/* a create is always exclusive; O_PATH, O_DIRECTORY never */
+	m.flags = O_WRONLY | O_CREAT;
+	EXPECT_EQ(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_OPEN, 9, &m), -EINVAL);
+	m.flags = O_RDONLY | O_DIRECTORY;
+	m.mode = 0;
+	EXPECT_EQ(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_OPEN, 9, &m), -EINVAL);
+	/* a field the op does not use must be 0 */
+	m = (struct gofer_mut){ .dir_id = 7, .mode = 0755, .uid = 1, .name = "d", .name_len = 1 };
+	EXPECT_EQ(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_MKDIR, 1, &m), -EINVAL);
+	/* devices are not nodes the gofer makes */
+	m = (struct gofer_mut){ .dir_id = 7, .mode = S_IFCHR | 0600, .name = "c", .name_len = 1 };
+	EXPECT_EQ(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_MKNOD, 1, &m), -EINVAL);
+	m.mode = S_IFIFO | 0600;
+	EXPECT_TRUE(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_MKNOD, 1, &m) > 0);
+	/* rename: a second directory and name; names are components */
+	m = (struct gofer_mut){ .dir_id = 7, .dir2_id = 8, .flags = 1, .name = "a", .name_len = 1,
+				.name2 = "b", .name2_len = 1 };
+	n = gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_RENAME, 1, &m);
+	ASSERT_TRUE(n > 0);
+	ASSERT_EQ(gofer_req_decode(fbuf, (size_t)n, &rq), 0);
+	EXPECT_EQ(rq.mut.dir2_id, 8);
+	m.name2 = "..";
+	m.name2_len = 2;
+	EXPECT_EQ(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_RENAME, 1, &m), -EINVAL);
+	/* xattrs: user.* only */
+	m = (struct gofer_mut){ .dir_id = 7, .name2 = "trusted.x", .name2_len = 9, .data = (const uint8_t *)"v",
+				.data_len = 1 };
+	EXPECT_EQ(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_SETXATTR, 1, &m), -EINVAL);
+	m.name2 = "user.x";
+	m.name2_len = 6;
+	n = gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_SETXATTR, 1, &m);
+	ASSERT_TRUE(n > 0);
+	ASSERT_EQ(gofer_req_decode(fbuf, (size_t)n, &rq), 0);
+	EXPECT_EQ(rq.mut.data_len, 1);
+	/* a frame whose strings do not reach its end exactly is refused */
+	EXPECT_EQ(gofer_req_decode(fbuf, (size_t)n - 1, &rq), -EBADMSG);
+	t_put32(fbuf + GOFER_HDR_SIZE + 88, GOFER_MUT_REQ_FIXED + 1); /* name2's offset */
+	EXPECT_EQ(gofer_req_decode(fbuf, (size_t)n, &rq), -EBADMSG);
+}
+
 /* ------------------------------------------------------------------------
  * The gofer process */
 
@@ -528,7 +582,8 @@ struct t_gofer {
 
 static void t_spawn_cfg(struct t_gofer *g, bool rw, char **masks, size_t nmasks)
 {
-	struct gofer_export ex = { .host_path = t_root, .rw = rw, .masks = masks, .nmasks = nmasks };
+	struct gofer_export ex = { .host_path = t_root, .rw = rw, .masks = masks, .nmasks = nmasks,
+				   .owner_uid = rw ? 4242 : 0, .owner_gid = rw ? 4343 : 0 };
 	struct gofer_config cfg = { .exports = &ex, .nexports = 1 };
 	int r = gofer_spawn(&cfg, &g->pid, &g->pidfd, &g->sock);
 	if (r == -EPERM)
@@ -1118,6 +1173,74 @@ TEST(gofer_rw_export)
 	/* unmasked: the secret is served */
 	struct gofer_node n;
 	EXPECT_EQ(gofer_walk(g.gc, root.id, "secret.txt", &n), 0);
+	gofer_client_free(g.gc);
+}
+
+/* Mutations of an rw export: made as its owner, never following a symlink,
+ * and refused on a read-only export. */
+TEST(gofer_mutations)
+{
+	t_tree();
+	struct t_gofer g;
+	t_spawn_cfg(&g, true, NULL, 0);
+	struct gofer_node root;
+	ASSERT_EQ(gofer_attach(g.gc, 0, &root), 0);
+	int fd = -1;
+	struct stat st;
+	struct gofer_mut m = { .dir_id = root.id, .flags = O_WRONLY | O_CREAT | O_EXCL, .mode = 04755,
+			       .name = "made", .name_len = 4 };
+	ASSERT_EQ(gofer_mutate(g.gc, GOFER_OP_OPEN, &m, &fd, &st), 0);
+	EXPECT_TRUE(fd >= 0);
+	EXPECT_EQ(write(fd, "abc", 3), 3);
+	close(fd);
+	st = t_lstat("made");
+	EXPECT_EQ(st.st_uid, 4242);
+	EXPECT_EQ(st.st_gid, 4343);
+	EXPECT_EQ(st.st_size, 3);
+	EXPECT_EQ(st.st_mode & 07000, 0); /* never set-id */
+	EXPECT_EQ(gofer_mutate(g.gc, GOFER_OP_OPEN, &m, &fd, &st), -EEXIST);
+	/* chown only to the owner; chmod u+s refused */
+	struct gofer_mut sa = { .dir_id = root.id, .name = "made", .name_len = 4,
+				.flags = GOFER_SA_UID, .uid = 0 };
+	EXPECT_EQ(gofer_mutate(g.gc, GOFER_OP_SETATTR, &sa, NULL, &st), -EPERM);
+	sa.flags = GOFER_SA_MODE;
+	sa.uid = 0;
+	sa.mode = 04755;
+	EXPECT_EQ(gofer_mutate(g.gc, GOFER_OP_SETATTR, &sa, NULL, &st), -EPERM);
+	sa.mode = 0600;
+	EXPECT_EQ(gofer_mutate(g.gc, GOFER_OP_SETATTR, &sa, NULL, &st), 0);
+	EXPECT_EQ(st.st_mode & 07777, 0600);
+	/* a symlink in the name's place is never followed: "link" points at
+	 * a file of the tree; a setattr or an open through it fails */
+	struct gofer_mut sl = { .dir_id = root.id, .name = "esc", .name_len = 3, .name2 = "/etc/passwd",
+				.name2_len = 11 };
+	ASSERT_EQ(gofer_mutate(g.gc, GOFER_OP_SYMLINK, &sl, NULL, &st), 0);
+	EXPECT_TRUE(S_ISLNK(st.st_mode));
+	struct gofer_mut op = { .dir_id = root.id, .flags = O_WRONLY, .name = "esc", .name_len = 3 };
+	EXPECT_EQ(gofer_mutate(g.gc, GOFER_OP_OPEN, &op, &fd, &st), -ELOOP);
+	/* rename, mkdir, unlink */
+	struct gofer_mut md = { .dir_id = root.id, .mode = 0755, .name = "d", .name_len = 1 };
+	EXPECT_EQ(gofer_mutate(g.gc, GOFER_OP_MKDIR, &md, NULL, &st), 0);
+	EXPECT_EQ(st.st_uid, 4242);
+	struct gofer_node d;
+	ASSERT_EQ(gofer_walk(g.gc, root.id, "d", &d), 0);
+	struct gofer_mut rn = { .dir_id = root.id, .name = "made", .name_len = 4, .dir2_id = d.id,
+				.name2 = "moved", .name2_len = 5 };
+	EXPECT_EQ(gofer_mutate(g.gc, GOFER_OP_RENAME, &rn, NULL, NULL), 0);
+	EXPECT_EQ(t_lstat("d/moved").st_size, 3);
+	struct gofer_mut un = { .dir_id = d.id, .name = "moved", .name_len = 5 };
+	EXPECT_EQ(gofer_mutate(g.gc, GOFER_OP_UNLINK, &un, NULL, NULL), 0);
+	EXPECT_EQ(t_lstat("d/moved").st_ino, 0);
+	gofer_client_free(g.gc);
+	EXPECT_EQ(t_exit_status(g.pid), 0); /* no call outside its filter */
+
+	/* a read-only export refuses them all */
+	t_spawn_cfg(&g, false, NULL, 0);
+	ASSERT_EQ(gofer_attach(g.gc, 0, &root), 0);
+	m.dir_id = root.id;
+	m.name = "other";
+	m.name_len = 5;
+	EXPECT_EQ(gofer_mutate(g.gc, GOFER_OP_OPEN, &m, &fd, &st), -EROFS);
 	gofer_client_free(g.gc);
 }
 

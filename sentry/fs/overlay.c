@@ -210,19 +210,6 @@ static int ovl_vnode_new(struct ovl_sb *sb, struct vnode *dir, const char *name,
 	return 0;
 }
 
-/* Give vn the name (dir, name); allocation first, so callers can do it
- * before they commit. */
-static void ovl_set_name(struct vnode *vn, struct vnode *dir, char *name)
-{
-	free(vn->name);
-	vn->name = name;
-	if (vn->parent != dir) {
-		struct vnode *old = vn->parent;
-		vn->parent = vn_ref(dir);
-		vn_unref(old);
-	}
-}
-
 /* The upper directory of dir wrapper d, once it has one; its mount is the
  * overlay's (the upper root learns it here, the rest inherit it). */
 static struct vnode *upper_of(struct vnode *dir)
@@ -1344,9 +1331,9 @@ static int ovl_rename(struct vnode *odir, const char *oname, struct vnode *ndir,
 	if (exchange && dst && upper_vnode(dst)->type == VDIR)
 		tmpfs_set_opaque(upper_vnode(dst), true);
 	if (is_ovl(src))
-		ovl_set_name(src, ndir, TAKE_PTR(sname));
+		vn_set_name(src, ndir, TAKE_PTR(sname));
 	if (exchange && is_ovl(dst))
-		ovl_set_name(dst, odir, TAKE_PTR(dname));
+		vn_set_name(dst, odir, TAKE_PTR(dname));
 	else if (dst && is_ovl(dst))
 		dst->unlinked = true;
 	dcache_remove(odir, oname);

@@ -367,18 +367,6 @@ static void alias_remove(struct tmpfs_node *n, struct tmpfs_dirent *e)
 	e->alias_prev = e->alias_next = NULL;
 }
 
-/* Point vn->parent/name at (dir, name); takes ownership of name. */
-static void vn_set_name(struct vnode *vn, struct vnode *dir, char *name)
-{
-	free(vn->name);
-	vn->name = name;
-	if (vn->parent != dir) {
-		struct vnode *old = vn->parent;
-		vn->parent = vn_ref(dir);
-		vn_unref(old);
-	}
-}
-
 static bool vn_named_by(const struct vnode *vn, const struct tmpfs_dirent *e)
 {
 	return vn->parent == e->dir && !strcmp(vn->name, e->name);

@@ -120,6 +120,17 @@ struct vnode *vn_ref(struct vnode *vn)
 	return vn;
 }
 
+void vn_set_name(struct vnode *vn, struct vnode *dir, char *name)
+{
+	free(vn->name);
+	vn->name = name;
+	if (vn->parent != dir) {
+		struct vnode *old = vn->parent;
+		vn->parent = vn_ref(dir);
+		vn_unref(old);
+	}
+}
+
 void vn_unref(struct vnode *vn)
 {
 	/* Iterative, so dropping a deep chain of parents does not recurse. */

@@ -222,6 +222,9 @@ struct vnode *vn_alloc(const struct fs_ops *ops, struct mount *mnt, enum vtype t
 		       struct vnode *parent, const char *name);
 struct vnode *vn_ref(struct vnode *vn);
 void vn_unref(struct vnode *vn);
+/* Point vn->parent/name at (dir, name) after a rename; takes ownership of
+ * name (allocated first, so that callers can do it before they commit). */
+void vn_set_name(struct vnode *vn, struct vnode *dir, char *name);
 uint64_t vfs_next_ino(void); /* fresh sandbox inode numbers for synthesized files */
 
 /* Dentry cache: (parent, name) -> child, hashed with xxHash. Holds a reference

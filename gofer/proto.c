@@ -335,11 +335,13 @@ ssize_t gofer_req_mut(void *buf, size_t cap, uint16_t op, uint32_t tag, const st
 	uint32_t off = GOFER_MUT_REQ_FIXED;
 	put32(b + 80, off);
 	put32(b + 84, m->name_len);
-	memcpy(p + off, m->name, m->name_len);
+	if (m->name_len) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(p + off, m->name, m->name_len);
 	off += m->name_len;
 	put32(b + 88, off);
 	put32(b + 92, m->name2_len);
-	memcpy(p + off, m->name2, m->name2_len);
+	if (m->name2_len)
+		memcpy(p + off, m->name2, m->name2_len);
 	off += m->name2_len;
 	put32(b + 96, off);
 	put32(b + 100, m->data_len);

@@ -136,6 +136,9 @@ const struct host_rule sentry_host_rules[] = {
 	{ "sigaltstack", "AddressSanitizer's runtime (test builds only)" },
 	/* its thread registry spins with sched_yield when a thread exits */
 	{ "sched_yield", "AddressSanitizer's runtime, as a worker thread exits (test builds only)" },
+	/* it names the memory it maps for a new thread */
+	{ "prctl", "AddressSanitizer's runtime: PR_SET_VMA names (test builds only)", 1,
+	  { A(0, SCMP_CMP_EQ, 0x53564d41 /* PR_SET_VMA */) } },
 #endif
 	{ NULL },
 };

@@ -438,6 +438,11 @@ void trace_decode(struct sysreq *r, unsigned strsize, struct trace_args *out)
 			o.len++;
 		o.buf[o.len - 1] = '\0';
 	}
+	/* As strace: the mode of an open only when it creates. */
+	int flags_arg = r->nr == __NR_openat ? 2 : r->nr == __NR_open ? 1 : -1;
+	if (flags_arg >= 0 && out->n == (unsigned)flags_arg + 2 &&
+	    !(r->args[flags_arg] & (O_CREAT | __O_TMPFILE)))
+		out->n--;
 }
 
 static const struct { const char *name; unsigned bit; } class_names[] = {

@@ -17,6 +17,7 @@ struct sysreq {
 	uint64_t id;            /* notification cookie */
 	pid_t tid;              /* host tid of the calling thread */
 	int nr;                 /* x86-64 syscall number */
+	uint32_t arch;          /* AUDIT_ARCH_* the call came in with */
 	uint64_t args[6];
 	uint64_t ip;
 	struct task *task;      /* filled in by the sentry before dispatch */
@@ -28,7 +29,19 @@ struct sysreq {
 	 * so the woken guest never finds the lock held). */
 	int reply_fd;
 	bool reply_cloexec;
+	/* For `moat trace` only: what the guest got when the handler answered
+	 * through a path the dispatcher does not see (a followed clone's new
+	 * tid, an exec's outcome). Never read to decide anything. */
+	bool result_known;
+	long result;
 };
+
+/* Note what the guest got, for tracing (see result_known). */
+static inline void req_note_result(struct sysreq *r, long val)
+{
+	r->result_known = true;
+	r->result = val;
+}
 
 /* Special handler results, beside a value >= 0 or -errno. */
 #define SYSRET_DONE (-100000L)     /* the handler already replied */

@@ -61,6 +61,7 @@ int notify_receive(int listener, struct sysreq *r)
 		.id = u.n.id,
 		.tid = u.n.pid,
 		.nr = u.n.data.nr,
+		.arch = u.n.data.arch,
 		.ip = u.n.data.instruction_pointer,
 		.listener = listener,
 		.reply_fd = -1,

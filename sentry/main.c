@@ -13,6 +13,8 @@ static const struct {
 	const char *help;
 } verbs[] = {
 	{ "run", command_run, "run a command in a new sandbox" },
+	{ "trace", command_trace, "run a command and record its syscalls (strace-like)" },
+	{ "profile", command_profile, "make a seccomp profile of the syscalls a command needs" },
 	{ "syscalls", command_syscalls, "print the syscall table (what passes, is emulated, denied)" },
 };
 

@@ -10,6 +10,7 @@
 #include "platform/platform.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/trace.h"
 #include "sentry/kernel/wait.h"
 #include "syscalls/table.h"
 
@@ -32,8 +33,13 @@ long sys_errno_filter(long ret)
 	return -EIO;
 }
 
-void sys_dispatch(struct sysreq *r)
+/* What the guest got, as far as the dispatcher knows: the value or
+ * -errno it answered, the fd it installed, or (for a CONTINUE, or a reply
+ * the handler sent itself without noting it) nothing. */
+void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
+		      void (*hook)(enum sys_hook stage, const struct sys_outcome *out, void *ctx), void *ctx)
 {
+	*out = (struct sys_outcome){ 0 };
 	sentry_lock();
 	const struct sys_entry *e = sys_lookup(r->nr);
 	r->entry = e;
@@ -48,6 +54,8 @@ void sys_dispatch(struct sysreq *r)
 	 * handler waits with the lock dropped. */
 	current = t;
 	r->task = t;
+	out->pid = t->proc->vpid;
+	out->tid = t->vtid;
 	(void)wait_take_cancelled(); /* a mark left by an earlier request */
 	long ret = sys_entry_handler(e)(r);
 	current = NULL;
@@ -57,21 +65,53 @@ void sys_dispatch(struct sysreq *r)
 	if (wait_take_cancelled() && ret == -EINTR && !r->replied) {
 		/* A signal to the guest thread ended the handler's wait (see
 		 * sentry/kernel/wait.c): Linux's -ERESTARTSYS. */
+		out->known = true;
+		out->val = -EINTR;
+		if (hook)
+			hook(SYS_HOOK_BEFORE, out, ctx);
 		(void)req_reply_restart(r);
 		return;
 	}
 	if (ret == SYSRET_FD) {
 		int fd = r->reply_fd;
+		if (hook)
+			hook(SYS_HOOK_HOLD, out, ctx);
 		int n = req_reply_fd(r, fd, r->reply_cloexec);
 		close(fd);
+		out->known = true;
+		out->val = n < 0 ? sys_errno_filter(n) : n;
 		if (n < 0 && !r->replied)
-			(void)req_reply(r, sys_errno_filter(n));
+			(void)req_reply(r, out->val);
+		if (hook)
+			hook(SYS_HOOK_AFTER, out, ctx);
 		return;
 	}
-	if (ret == SYSRET_DONE || r->replied)
+	if (ret == SYSRET_DONE || r->replied) {
+		out->known = r->result_known;
+		out->val = r->result;
 		return;
-	if (ret == SYSRET_CONTINUE)
+	}
+	if (ret == SYSRET_CONTINUE) {
+		out->continued = true;
+		if (hook)
+			hook(SYS_HOOK_BEFORE, out, ctx);
 		(void)req_reply_continue(r);
-	else
-		(void)req_reply(r, sys_errno_filter(ret));
+		return;
+	}
+	out->known = true;
+	out->val = sys_errno_filter(ret);
+	if (hook)
+		hook(SYS_HOOK_BEFORE, out, ctx);
+	(void)req_reply(r, out->val);
+}
+
+void sys_dispatch(struct sysreq *r)
+{
+	/* The only cost of tracing when it is off. */
+	if (__builtin_expect(trace_active, 0)) {
+		sys_dispatch_traced(r);
+		return;
+	}
+	struct sys_outcome out;
+	sys_dispatch_one(r, &out, NULL, NULL);
 }

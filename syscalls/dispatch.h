@@ -5,6 +5,7 @@
  * whitelist, and answer. The kernel core (sentry/kernel/) includes this and
  * no handler. */
 #pragma once
+#include <stdbool.h>
 
 struct sysreq;
 
@@ -12,6 +13,24 @@ struct sysreq;
  * lock for the handler and holds a reference on the calling task for the
  * handler's whole life (task.h). */
 void sys_dispatch(struct sysreq *r);
+
+/* For `moat trace`: sys_dispatch without the tracing test, telling what
+ * the guest got. hook, if set, is called with the outcome right before an
+ * answer the dispatcher sends itself (SYS_HOOK_BEFORE), so a record can be
+ * written before the guest runs on; for an installed fd, whose number is
+ * known only once sent, with SYS_HOOK_HOLD before and SYS_HOOK_AFTER after
+ * it. Handlers' own replies (exec, clone) are known only on return. */
+enum sys_hook { SYS_HOOK_BEFORE, SYS_HOOK_HOLD, SYS_HOOK_AFTER };
+struct sys_outcome {
+	bool known;      /* val is what the guest got */
+	bool continued;  /* answered CONTINUE: the kernel ran the call */
+	long val;
+	int pid, tid;    /* the caller's sandbox numbers (0: unknown) */
+};
+void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
+		      void (*hook)(enum sys_hook stage, const struct sys_outcome *out, void *ctx), void *ctx);
+/* trace_dispatch.c: the traced path (sentry/kernel/trace.h). */
+void sys_dispatch_traced(struct sysreq *r);
 
 /* The errnos a guest may see from an emulated call; anything else becomes
  * -EIO (values >= 0 pass unchanged). */

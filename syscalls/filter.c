@@ -43,6 +43,7 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,117 @@ static uint32_t bpf_eval(const struct sock_filter *p, unsigned n, const struct s
 	return 0;
 }
 
+uint32_t sys_filter_eval(const struct sock_filter *prog, unsigned short len,
+			 const struct seccomp_data *d)
+{
+	return bpf_eval(prog, len, d);
+}
+
+/* Is every instruction one bpf_eval() runs? Then its verdict on any
+ * seccomp_data is the kernel's. */
+static bool bpf_evaluable(const struct sock_filter *p, unsigned n)
+{
+	for (unsigned pc = 0; pc < n; pc++) {
+		switch (p[pc].code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+		case BPF_ALU | BPF_AND | BPF_K:
+		case BPF_JMP | BPF_JA:
+		case BPF_RET | BPF_K:
+		case BPF_JMP | BPF_JEQ | BPF_K:
+		case BPF_JMP | BPF_JGT | BPF_K:
+		case BPF_JMP | BPF_JGE | BPF_K:
+		case BPF_JMP | BPF_JSET | BPF_K:
+			continue;
+		}
+		return false;
+	}
+	return true;
+}
+
+int sys_filter_notify_all(const struct sock_filter *prog, unsigned short len,
+			  const uint64_t tag[3], struct sock_filter **ret_prog,
+			  unsigned short *ret_len)
+{
+	if (!prog || !len || !bpf_evaluable(prog, len))
+		return -EOPNOTSUPP;
+	/* The exemption below must give exactly the table's verdict. */
+	struct seccomp_data d = { .nr = __NR_sendmsg, .arch = AUDIT_ARCH_X86_64 };
+	memcpy(&d.args[3], tag, 3 * sizeof(tag[0]));
+	if (bpf_eval(prog, len, &d) != SECCOMP_RET_ALLOW)
+		return -EOPNOTSUPP;
+
+	/* pid 1 hands the listener to the sentry with a sendmsg made before
+	 * anyone listens: that call, and only with the three tag words in the
+	 * argument registers sendmsg ignores, keeps the table's verdict
+	 * (ALLOW). A guest that guessed 192 random bits could hide its own
+	 * sendmsg calls from the trace, and gain nothing else. */
+	enum { PREFIX = 4 + 3 * 4 + 1 };
+	if (len + PREFIX > BPF_MAXINSNS)
+		return -E2BIG;
+	_cleanup_free_ struct sock_filter *out = malloc((len + PREFIX) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	unsigned n = 0;
+#define SKIP ((uint8_t)(PREFIX - n - 1)) /* from instruction n to the table's program */
+	out[n] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	n++;
+	out[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, SKIP);
+	n++;
+	out[n] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	n++;
+	out[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmsg, 0, SKIP);
+	n++;
+	for (unsigned a = 0; a < 3; a++)
+		for (unsigned half = 0; half < 2; half++) {
+			/* x86-64 is little-endian: the low word comes first. */
+			uint32_t off = (uint32_t)(offsetof(struct seccomp_data, args) + 8 * (3 + a) + 4 * half);
+			uint32_t want = (uint32_t)(tag[a] >> (32 * half));
+			out[n] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off);
+			n++;
+			out[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, want, 0, SKIP);
+			n++;
+		}
+	out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+#undef SKIP
+	memcpy(out + n, prog, len * sizeof(*out));
+	for (unsigned pc = n; pc < n + len; pc++) {
+		if (out[pc].code != (BPF_RET | BPF_K))
+			continue;
+		uint32_t action = out[pc].k & SECCOMP_RET_ACTION_FULL;
+		/* Only the outcomes the sentry can reproduce exactly from the
+		 * registers; kills stay in the kernel. */
+		if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_ERRNO)
+			out[pc].k = SECCOMP_RET_USER_NOTIF;
+	}
+	*ret_len = (unsigned short)(n + len);
+	*ret_prog = TAKE_PTR(out);
+	return 0;
+}
+
+/* The filter as built at compile time (syscalls/filter_gen.c), linked into
+ * the moat binary; absent in the unit tests, which build it at run time. */
+extern const struct sock_filter sys_filter_prebuilt[] __attribute__((weak));
+extern const unsigned short sys_filter_prebuilt_len __attribute__((weak));
+
+int sys_filter_default(const struct sock_filter **ret_prog, unsigned short *ret_len)
+{
+	static struct sock_filter *built;
+	static unsigned short built_len;
+	if (sys_filter_prebuilt) {
+		*ret_prog = sys_filter_prebuilt;
+		*ret_len = sys_filter_prebuilt_len;
+		return 0;
+	}
+	if (!built) {
+		int r = sys_filter_build(&built, &built_len);
+		if (r < 0)
+			return r;
+	}
+	*ret_prog = built;
+	*ret_len = built_len;
+	return 0;
+}
+
 /* See the top of this file: every value a SYSF_ELSE_PASS entry notifies
  * must be notified by the exported program, whatever the register holds
  * above an int. */
@@ -270,7 +382,7 @@ static int filter_verify(const struct sock_filter *prog, unsigned short len)
 }
 
 /* libseccomp 2.5.4 exports only to an fd: go through a memfd. */
-static int filter_export(scmp_filter_ctx ctx, struct sock_filter **ret_prog,
+int sys_filter_export(scmp_filter_ctx ctx, struct sock_filter **ret_prog,
 			 unsigned short *ret_len)
 {
 	_cleanup_close_ int fd = memfd_create("moat-filter", MFD_CLOEXEC);
@@ -349,7 +461,7 @@ int sys_filter_build(struct sock_filter **ret_prog, unsigned short *ret_len)
 
 	_cleanup_free_ struct sock_filter *prog = NULL;
 	unsigned short len = 0;
-	int r = filter_export(ctx, &prog, &len);
+	int r = sys_filter_export(ctx, &prog, &len);
 	if (r < 0)
 		return r;
 	r = filter_verify(prog, len);

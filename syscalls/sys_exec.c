@@ -427,6 +427,8 @@ long sys_execve(struct sysreq *r)
 		task_exec_begin(t); /* it will come back on the leader's tid */
 	sentry_unlock();
 	rc = req_exec(r, &img);
+	if (rc == 0 || (rc < 0 && rc != -ESRCH && r->replied))
+		req_note_result(r, rc);
 	sentry_lock();
 	if (img.arena_stale) {
 		/* Its memory lost the arena: forget it (the process, or the

@@ -15,6 +15,7 @@
 #include "sentry/kernel/audit.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/trace.h"
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
 
@@ -22,6 +23,7 @@ struct clone_ctx {
 	struct task *creator; /* the handler's reference */
 	uint64_t flags;
 	struct exec_arena *arena;
+	struct sysreq *req;
 };
 
 /* Runs without the sentry lock, while the new task is stopped. */
@@ -30,6 +32,9 @@ static int clone_register(void *ctx, pid_t tid)
 	struct clone_ctx *c = ctx;
 	sentry_lock();
 	int r = task_register_child(c->creator, tid, c->flags);
+	struct task *child = r < 0 || !trace_active ? NULL : task_find(tid);
+	if (child)
+		req_note_result(c->req, child->vtid); /* what the creator gets */
 	sentry_unlock();
 	return r;
 }
@@ -90,7 +95,8 @@ long sys_clone(struct sysreq *r)
 	/* A task made with CLONE_UNTRACED could not be followed. */
 	if (flags & CLONE_UNTRACED)
 		return -EPERM;
-	struct clone_ctx c = { .creator = t, .flags = flags, .arena = clone_arena(t, flags) };
+	struct clone_ctx c = { .creator = t, .flags = flags, .arena = clone_arena(t, flags),
+				 .req = r };
 	struct clone_follow f = {
 		.on_child = clone_register, .arm = clone_arm,
 		.arena = c.arena, .arena_mapped = clone_arena_mapped, .ctx = &c,

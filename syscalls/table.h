@@ -75,6 +75,29 @@ const char *sys_name(long nr); /* "unknown" for numbers not in the table */
 struct sock_filter;
 int sys_filter_build(struct sock_filter **ret_prog, unsigned short *ret_len);
 
+/* The guest filter moat installs: the one built at compile time, or built
+ * now (and kept) where none was linked in. Not to be freed. */
+int sys_filter_default(const struct sock_filter **ret_prog, unsigned short *ret_len);
+
+/* Trace mode (docs/tracing.md). sys_filter_notify_all() copies prog with
+ * every ALLOW and ERRNO outcome turned into USER_NOTIF (kills stay), so
+ * every call the guest may make reaches the sentry, except pid 1's report
+ * to the sentry (a sendmsg carrying `tag` in its unused argument
+ * registers, made before anyone listens); -EOPNOTSUPP if prog
+ * holds an instruction sys_filter_eval() cannot run. sys_filter_eval()
+ * runs prog over one call's registers and returns the SECCOMP_RET_* value
+ * the kernel would (0, a kill, for anything it cannot evaluate): the
+ * sentry's answer to a traced call is the untraced filter's verdict. */
+struct seccomp_data;
+int sys_filter_notify_all(const struct sock_filter *prog, unsigned short len,
+			  const uint64_t tag[3], struct sock_filter **ret_prog,
+			  unsigned short *ret_len);
+uint32_t sys_filter_eval(const struct sock_filter *prog, unsigned short len,
+			 const struct seccomp_data *d);
+
+/* Export a libseccomp context (scmp_filter_ctx) as a malloc'd program. */
+int sys_filter_export(void *scmp_ctx, struct sock_filter **ret_prog, unsigned short *ret_len);
+
 /* Install the program with SECCOMP_FILTER_FLAG_NEW_LISTENER and
  * WAIT_KILLABLE_RECV; returns the listener fd or -errno. Caller must have
  * set no_new_privs. */

@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "sentry/cmd/cmd.h"
+#include "common/cleanup.h"
 #include "common/log.h"
 #include "sentry/sandbox/config.h"
 #include "sentry/sandbox/hostuid.h"
 #include "sentry/sandbox/sandbox.h"
+#include "syscalls/profile.h"
 
 static void usage(FILE *f)
 {
@@ -46,6 +48,10 @@ static void usage(FILE *f)
 	      "                        give the sandbox a host uid (and gid) of its own from\n"
 	      "                        START..START+COUNT-1 (default 2147418112:65536)\n"
 	      "  --audit-log FILE      append JSON-lines audit records to FILE\n"
+	      "  --seccomp-profile FILE\n"
+	      "                        also enforce an OCI/Docker seccomp profile: a call it\n"
+	      "                        refuses gets its action (errno, kill, trap), a call it\n"
+	      "                        allows still meets moat's own table\n"
 	      "  --debug               log the sentry's decisions to stderr\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
@@ -53,10 +59,12 @@ static void usage(FILE *f)
 	      f);
 }
 
+static const char *verb = "run";
+
 /* Bad input the sandbox cannot start with: one line, exit 125. */
 static int bad_input(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "moat run: ");
+	fprintf(stderr, "moat %s: ", verb);
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
 	return 125;
@@ -64,16 +72,53 @@ static int bad_input(const char *fmt, const char *arg)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "moat run: ");
+	fprintf(stderr, "moat %s: ", verb);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see 'moat run --help')\n");
+	fprintf(stderr, " (see 'moat %s --help')\n", verb);
 	return 2;
 }
 
+/* --seccomp-profile: parsed and compiled here, before anything starts, so
+ * a broken profile costs nothing and says why in one line. */
+static int load_profile(struct sandbox_config *cfg, const char *path)
+{
+	struct seccomp_profile p;
+	char err[512];
+	int r = profile_parse(path, &p, err, sizeof(err), stderr);
+	if (r < 0) {
+		fprintf(stderr, "moat %s: --seccomp-profile %s\n", verb, err);
+		return 125;
+	}
+	struct sock_filter *prog;
+	unsigned short len;
+	r = profile_compile(&p, &prog, &len);
+	profile_free(&p);
+	if (r < 0) {
+		fprintf(stderr, "moat %s: --seccomp-profile %s: cannot make a filter of it: %s\n",
+			verb, path, strerror(-r));
+		return 125;
+	}
+	cfg->profile_filter = prog;
+	cfg->profile_filter_len = len;
+	return 0;
+}
+
+const char *const run_options_with_arg[] = {
+	"rootfs", "bind", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
+	"seccomp-profile", "bind-owner", NULL,
+};
+
 int command_run(int argc, char **argv)
 {
+	return run_sandbox("run", argc, argv, NULL, NULL);
+}
+
+int run_sandbox(const char *verb_name, int argc, char **argv,
+		int (*prepare)(struct sandbox_config *cfg, void *ctx), void *ctx)
+{
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
-	       O_HOSTUIDS, O_READONLY, O_BINDOWNER };
+	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE };
+	verb = verb_name;
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
 		{ "read-only", no_argument, NULL, O_READONLY },
@@ -85,11 +130,13 @@ int command_run(int argc, char **argv)
 		{ "hostname", required_argument, NULL, O_HOSTNAME },
 		{ "host-uid-range", required_argument, NULL, O_HOSTUIDS },
 		{ "audit-log", required_argument, NULL, O_AUDIT },
+		{ "seccomp-profile", required_argument, NULL, O_PROFILE },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sandbox_config cfg = { 0 };
+	_cleanup_free_ char *profile_path = NULL;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -148,6 +195,10 @@ int command_run(int argc, char **argv)
 			free(cfg.audit_log);
 			cfg.audit_log = strdup(optarg);
 			break;
+		case O_PROFILE:
+			free(profile_path);
+			profile_path = strdup(optarg);
+			break;
 		case O_READONLY:
 			cfg.read_only = true;
 			break;
@@ -155,6 +206,8 @@ int command_run(int argc, char **argv)
 			cfg.debug = true;
 			break;
 		case 'h':
+			if (strcmp(verb, "run"))
+				return -1; /* the caller prints its own help */
 			usage(stdout);
 			return 0;
 		default:
@@ -167,11 +220,16 @@ int command_run(int argc, char **argv)
 	if (config_check_binds(&cfg, why, sizeof(why)) < 0)
 		return bad_input("%s", why);
 	if (geteuid() != 0) {
-		fprintf(stderr, "moat run: must run as root (namespaces and seccomp supervision)\n");
+		fprintf(stderr, "moat %s: must run as root (namespaces and seccomp supervision)\n", verb);
 		return 125;
 	}
+	int r;
+	if (profile_path && (r = load_profile(&cfg, profile_path)) != 0)
+		return r;
 	cfg.argv = argv + optind;
 	log_init("moat", cfg.debug ? 2 : 0);
+	if (prepare && (r = prepare(&cfg, ctx)) != 0)
+		return r;
 	int status = sandbox_run(&cfg);
 	config_free(&cfg);
 	return status;

@@ -12,12 +12,20 @@
 #include "common/cleanup.h"
 #include "sentry/cmd/cmd.h"
 #include "sentry/kernel/hostfilter.h"
+#include "syscalls/profile.h"
 #include "syscalls/table.h"
 
 enum out_format { OUT_TEXT, OUT_MARKDOWN, OUT_JSON };
 
+static void json_putp(json_object **p)
+{
+	if (*p)
+		json_object_put(*p);
+}
+
 static const char usage[] =
 	"usage: moat syscalls [--host] [--markdown | --json]\n"
+	"       moat syscalls --surface [PROFILE] [--markdown | --json]\n"
 	"\n"
 	"List how moat handles each x86-64 syscall: PASS (the host kernel runs\n"
 	"it), EMULATE (the sentry performs it), EXEC (the sentry resolves it and\n"
@@ -29,6 +37,10 @@ static const char usage[] =
 	"  --markdown  print the compatibility table of docs/syscalls.md\n"
 	"              (with --host: docs/host-syscalls.md)\n"
 	"  --json      print the table as JSON\n"
+	"  --surface   which syscalls the guest reaches in the host kernel directly\n"
+	"              (passed), which moat performs itself (emulated) and which\n"
+	"              are refused; with PROFILE (OCI/Docker seccomp JSON), for the\n"
+	"              table restricted by it (docs/syscall-surface.md)\n"
 	"  -h, --help  show this help\n";
 
 static const char *errno_name(int err)
@@ -240,11 +252,6 @@ static int print_host(FILE *f, bool markdown)
 	return 0;
 }
 
-static void json_putp(json_object **p)
-{
-	if (*p)
-		json_object_put(*p);
-}
 
 static int print_json(FILE *f)
 {
@@ -307,8 +314,130 @@ static int print_json(FILE *f)
 	return 0;
 }
 
+/* --- the surface ----------------------------------------------------------- */
+
+enum surface_class { SURF_PASSED, SURF_EMULATED, SURF_REFUSED, SURF_N };
+static const char *const surface_names[] = { "passed", "emulated", "refused" };
+
+struct surface_row {
+	int nr;
+	enum surface_class cls;
+	bool rules;       /* only some argument values get this class */
+	bool profile_rules;
+};
+
+static void surface_classify(const struct seccomp_profile *p, int nr, struct surface_row *row)
+{
+	const struct sys_entry *e = sys_lookup(nr);
+	*row = (struct surface_row){ .nr = nr };
+	switch (e->disp) {
+	case SYS_PASS:
+		row->cls = SURF_PASSED;
+		/* ELSE_PASS: a few values go to the sentry, the rest pass. */
+		row->rules = e->nrules > 0;
+		break;
+	case SYS_EMULATE:
+	case SYS_EXEC:
+		row->cls = SURF_EMULATED;
+		row->rules = e->nrules > 0;
+		break;
+	default:
+		row->cls = SURF_REFUSED;
+		break;
+	}
+	if (p && row->cls != SURF_REFUSED) {
+		enum profile_verdict v = profile_verdict(p, nr);
+		if (v == PV_REFUSES) {
+			row->cls = SURF_REFUSED;
+			row->rules = false;
+		} else if (v == PV_DEPENDS) {
+			row->profile_rules = true;
+		}
+	}
+}
+
+static int print_surface(FILE *f, const char *profile_path, enum out_format fmt)
+{
+	struct seccomp_profile prof, *p = NULL;
+	if (profile_path) {
+		char err[512];
+		int r = profile_parse(profile_path, &prof, err, sizeof(err), stderr);
+		if (r < 0) {
+			fprintf(stderr, "moat syscalls: %s\n", err);
+			return 1;
+		}
+		p = &prof;
+	}
+	struct surface_row rows[SYS_TABLE_SIZE];
+	unsigned n = 0, count[SURF_N] = { 0 }, ruled[SURF_N] = { 0 };
+	for (int nr = 0; nr < SYS_TABLE_SIZE; nr++) {
+		if (!sys_lookup(nr))
+			continue;
+		surface_classify(p, nr, &rows[n]);
+		count[rows[n].cls]++;
+		ruled[rows[n].cls] += rows[n].rules || rows[n].profile_rules;
+		n++;
+	}
+	const char *what = profile_path ? profile_path : "moat's default table";
+	if (fmt == OUT_JSON) {
+		_cleanup_(json_putp) json_object *root = json_object_new_object();
+		json_object *sum = json_object_new_object(), *lists = json_object_new_object();
+		if (!root || !sum || !lists)
+			return -ENOMEM;
+		json_object_object_add(root, "profile",
+				       profile_path ? json_object_new_string(profile_path) : NULL);
+		json_object_object_add(root, "syscalls_known", json_object_new_int((int)n));
+		for (int c = 0; c < SURF_N; c++) {
+			json_object_object_add(sum, surface_names[c], json_object_new_int((int)count[c]));
+			json_object *arr = json_object_new_array();
+			for (unsigned i = 0; i < n; i++) {
+				if (rows[i].cls != (enum surface_class)c)
+					continue;
+				json_object *o = json_object_new_object();
+				json_object_object_add(o, "name", json_object_new_string(sys_name(rows[i].nr)));
+				json_object_object_add(o, "nr", json_object_new_int(rows[i].nr));
+				json_object_object_add(o, "table_rules", json_object_new_boolean(rows[i].rules));
+				json_object_object_add(o, "profile_rules",
+						       json_object_new_boolean(rows[i].profile_rules));
+				json_object_array_add(arr, o);
+			}
+			json_object_object_add(lists, surface_names[c], arr);
+		}
+		json_object_object_add(root, "counts", sum);
+		json_object_object_add(root, "syscalls", lists);
+		const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+									JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (!s)
+			return -ENOMEM;
+		fprintf(f, "%s\n", s);
+	} else {
+		bool md = fmt == OUT_MARKDOWN;
+		fprintf(f, md ? "| Reach | Syscalls | With argument rules |\n|---|---:|---:|\n"
+			      : "# syscall surface of %s (x86-64; %u syscalls named)\n%-10s %6s %s\n",
+			what, n, "REACH", "COUNT", "WITH ARGUMENT RULES");
+		for (int c = 0; c < SURF_N; c++)
+			fprintf(f, md ? "| %s | %u | %u |\n" : "%-10s %6u %u\n", surface_names[c], count[c],
+				ruled[c]);
+		if (md)
+			fputs("\n| Syscall | Nr | Reach | Rules |\n|---|---:|---|---|\n", f);
+		else
+			fprintf(f, "\n%-24s %4s %-9s %s\n", "SYSCALL", "NR", "REACH", "RULES");
+		for (unsigned i = 0; i < n; i++) {
+			const char *rules = rows[i].rules && rows[i].profile_rules ? "table,profile"
+					  : rows[i].rules ? "table" : rows[i].profile_rules ? "profile" : "-";
+			fprintf(f, md ? "| `%s` | %d | %s | %s |\n" : "%-24s %4d %-9s %s\n",
+				sys_name(rows[i].nr), rows[i].nr, surface_names[rows[i].cls], rules);
+		}
+	}
+	if (p)
+		profile_free(p);
+	return 0;
+}
+
 int command_syscalls(int argc, char **argv)
 {
+	const char *surface_profile = NULL;
+	bool surface = false;
 	enum out_format fmt = OUT_TEXT;
 	bool have_fmt = false, host = false;
 
@@ -322,6 +451,11 @@ int command_syscalls(int argc, char **argv)
 			return fflush(stdout) == 0 ? 0 : 125;
 		} else if (!strcmp(a, "--host")) {
 			host = true;
+			continue;
+		} else if (!strcmp(a, "--surface")) {
+			surface = true;
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				surface_profile = argv[++i];
 			continue;
 		} else if (!strcmp(a, "--markdown")) {
 			want = OUT_MARKDOWN;
@@ -340,6 +474,20 @@ int command_syscalls(int argc, char **argv)
 	}
 
 	int r;
+	if (surface && host) {
+		fprintf(stderr, "moat syscalls: --surface and --host exclude each other\n");
+		return 2;
+	}
+	if (surface) {
+		r = print_surface(stdout, surface_profile, fmt);
+		if (r > 0)
+			return 125; /* the profile was refused; said why */
+		if (r < 0) {
+			fprintf(stderr, "moat syscalls: %s\n", strerror(-r));
+			return 125;
+		}
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 125;
+	}
 	if (host && fmt == OUT_JSON) {
 		fprintf(stderr, "moat syscalls: --host has no JSON form yet\n");
 		return 2;

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct sock_filter;
+
 enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
 
 struct mount_spec {
@@ -34,6 +36,17 @@ struct sandbox_config {
 	gid_t bind_gid;
 	bool debug;
 	char **argv;            /* the command, NULL-terminated */
+	/* `moat trace`/`moat profile`: the guest filter to install instead of
+	 * the table's (every call notified; docs/tracing.md). Not owned. */
+	const struct sock_filter *guest_filter;
+	unsigned short guest_filter_len;
+	/* Put by pid 1 in the unused registers of the sendmsg that hands the
+	 * listener over, which the traced filter lets through unnotified. */
+	uint64_t report_tag[3];
+	/* --seccomp-profile: a second filter, stacked on the table's in the
+	 * command's process before its exec (docs/seccomp-profiles.md). */
+	const struct sock_filter *profile_filter;
+	unsigned short profile_filter_len;
 };
 
 /* Host directories the default view serves read-only (when they are real

@@ -21,6 +21,7 @@
 #include <grp.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -39,11 +40,6 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "syscalls/table.h"
-
-/* The filter as built at compile time (syscalls/filter_gen.c), linked into
- * the moat binary; absent in the unit tests, which build it at run time. */
-extern const struct sock_filter sys_filter_prebuilt[] __attribute__((weak));
-extern const unsigned short sys_filter_prebuilt_len __attribute__((weak));
 
 static const char *const interp_candidates[] = {
 	"/lib64/ld-linux-x86-64.so.2",
@@ -193,7 +189,11 @@ static int report_ready(struct setup *s, int listener)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
 	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	return sendmsg(s->sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+	/* The raw call: sendmsg ignores registers 4 to 6, where the tag goes
+	 * (zero unless traced; syscalls/filter.c, sys_filter_notify_all). */
+	const uint64_t *tag = s->cfg->report_tag;
+	return syscall(SYS_sendmsg, s->sock, &msg, MSG_NOSIGNAL, tag[0], tag[1], tag[2]) ==
+			       (long)len ? 0 : -1;
 }
 
 static pid_t command_pid;
@@ -212,6 +212,22 @@ static _Noreturn void run_command(struct setup *s)
 		if (!strncmp(*e, "PATH=", 5))
 			setenv("PATH", *e + 5, 1);
 	signal(SIGPIPE, SIG_DFL);
+	/* --seccomp-profile: stacked on the table's filter, so the kernel
+	 * applies the stricter of the two verdicts (an ERRNO or KILL of the
+	 * profile beats the table's notification; its ALLOW leaves the table's
+	 * verdict). Only the command's process tree is under it: pid 1 is
+	 * moat's own. */
+	if (s->cfg->profile_filter) {
+		struct sock_fprog fp = {
+			.len = s->cfg->profile_filter_len,
+			.filter = (struct sock_filter *)s->cfg->profile_filter,
+		};
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) {
+			int e = errno;
+			dprintf(2, "moat: install the seccomp profile: %s\n", strerror(e));
+			_exit(125);
+		}
+	}
 	execvpe(argv[0], argv, s->envp);
 	int e = errno;
 	dprintf(2, "moat: %s: %s\n", argv[0], strerror(e));
@@ -231,16 +247,15 @@ static _Noreturn void pid1_main(struct setup *s)
 	loopback_up();
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
 		child_fail("sethostname");
-	const struct sock_filter *prog = sys_filter_prebuilt;
-	unsigned short prog_len = prog ? sys_filter_prebuilt_len : 0;
+	/* The table's filter, or the one `moat trace` made of it. */
+	const struct sock_filter *prog = s->cfg->guest_filter;
+	unsigned short prog_len = s->cfg->guest_filter_len;
 	if (!prog) {
-		struct sock_filter *built;
-		int r = sys_filter_build(&built, &prog_len);
+		int r = sys_filter_default(&prog, &prog_len);
 		if (r < 0) {
 			errno = -r;
 			child_fail("build the seccomp filter");
 		}
-		prog = built;
 	}
 	/* The sandbox's own host uid (no other sandbox's, not the host's
 	 * nobody): what passes through to the kernel by uid reaches nothing

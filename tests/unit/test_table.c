@@ -402,6 +402,50 @@ TEST(filter_matches_table)
 	}
 }
 
+/* moat trace (docs/tracing.md): the traced filter notifies exactly what
+ * the table's filter allows or refuses with an errno, keeps its kills, and
+ * the sentry's evaluator gives the table filter's verdict for every call:
+ * the CONTINUEs it sends are the table's ALLOWs. */
+TEST(trace_filter_notifies_and_eval_agrees)
+{
+	t_build();
+	const uint64_t tag[3] = { 0x1122334455667788ULL, 0x99aabbccddeeff00ULL, 42 };
+	struct sock_filter *tr = NULL;
+	unsigned short trlen = 0;
+	ASSERT_EQ(sys_filter_notify_all(t_prog, t_prog_len, tag, &tr, &trlen), 0);
+	static const uint64_t fill[] = { 0, 1, 0xffffffffULL, 0xdeadbeefcafef00dULL };
+	static const uint32_t arches[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386 };
+	for (size_t a = 0; a < ARRAY_SIZE(arches); a++)
+		for (int nr = 0; nr < SYS_TABLE_SIZE + 64; nr++)
+			for (size_t i = 0; i < ARRAY_SIZE(fill); i++) {
+				struct seccomp_data d = { .nr = nr, .arch = arches[a] };
+				for (int k = 0; k < 6; k++)
+					d.args[k] = fill[i];
+				uint32_t normal = t_bpf_run(t_prog, t_prog_len, &d);
+				uint32_t traced = t_bpf_run(tr, trlen, &d);
+				uint32_t act = normal & SECCOMP_RET_ACTION_FULL;
+				uint32_t want = (act == SECCOMP_RET_ALLOW || act == SECCOMP_RET_ERRNO)
+					? SECCOMP_RET_USER_NOTIF : normal;
+				if (traced != want || sys_filter_eval(t_prog, t_prog_len, &d) != normal) {
+					printf("# nr %d arch %#x: normal %#x traced %#x\n", nr, arches[a],
+					       normal, traced);
+					tap_failed_in_child = 1;
+					free(tr);
+					return;
+				}
+			}
+	/* pid 1's report passes only with the whole tag. */
+	struct seccomp_data d = { .nr = __NR_sendmsg, .arch = AUDIT_ARCH_X86_64 };
+	memcpy(&d.args[3], tag, sizeof(tag));
+	EXPECT_EQ(t_bpf_run(tr, trlen, &d), SECCOMP_RET_ALLOW);
+	d.args[5] ^= 1ULL << 40;
+	EXPECT_EQ(t_bpf_run(tr, trlen, &d), SECCOMP_RET_USER_NOTIF);
+	d.args[5] = tag[2];
+	d.nr = __NR_write;
+	EXPECT_EQ(t_bpf_run(tr, trlen, &d), SECCOMP_RET_USER_NOTIF);
+	free(tr);
+}
+
 TEST(filter_kills_other_arches)
 {
 	t_build();

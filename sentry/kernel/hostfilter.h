@@ -16,3 +16,6 @@ extern const struct host_rule sentry_host_rules[];
 /* Install the allowlist on every thread of the sentry (call after its
  * privileges are dropped and before serving). 0 or -errno. */
 int sentry_hostfilter_install(void);
+/* The allowlist as a BPF program (for syscalls/filter_gen). */
+struct sock_filter;
+int sentry_hostfilter_build(struct sock_filter **ret_prog, unsigned short *ret_len);

@@ -228,15 +228,6 @@ int sandbox_run(struct sandbox_config *cfg)
 	snprintf(p, sizeof(p), "/proc/%d/ns/pid", g.pid);
 	if (stat(p, &st) == 0)
 		sentry.pidns_ino = st.st_ino;
-	struct guest_ready gr;
-	if (guest_wait_ready(&g, &gr) < 0)
-		goto fail; /* pid 1 said why on stderr */
-	sentry_lock();
-	accept_interpreters(v.root, &gr);
-	sentry_unlock();
-	sentry.listener = gr.listener;
-	if (kfeatures_probe_listener(gr.listener) < 0)
-		goto fail;
 	/* notify_receive() reads into a fixed 256-byte buffer: refuse a kernel
 	 * whose notification is larger rather than let it write past it. */
 	struct notify_sizes nsz;
@@ -244,8 +235,10 @@ int sandbox_run(struct sandbox_config *cfg)
 		log_warnx("unsupported seccomp notification size");
 		goto fail;
 	}
-	if (notify_set_sync_wakeup(gr.listener) < 0)
-		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
+	/* The sentry confines itself while pid 1 still builds the guest's
+	 * namespaces (a millisecond or so): neither waits for the other, and
+	 * it is confined before pid 1 can run anything of the guest's, which
+	 * waits for the listener's first answer. */
 	if (sentry_confine_mounts() < 0)
 		goto fail;
 	int pidproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -262,6 +255,17 @@ int sandbox_run(struct sandbox_config *cfg)
 		log_error_errno(r, "install the sentry's seccomp allowlist");
 		goto fail;
 	}
+	struct guest_ready gr;
+	if (guest_wait_ready(&g, &gr) < 0)
+		goto fail; /* pid 1 said why on stderr */
+	sentry_lock();
+	accept_interpreters(v.root, &gr);
+	sentry_unlock();
+	sentry.listener = gr.listener;
+	if (kfeatures_probe_listener(gr.listener) < 0)
+		goto fail;
+	if (notify_set_sync_wakeup(gr.listener) < 0)
+		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
 	audit_event("start", audit_fields("command", cfg->argv[0], "hostname", sentry.ident.hostname,
 					  NULL));
 	r = sentry_run(g.pidfd, gofer_pidfd, sigfd, g.status, 2);

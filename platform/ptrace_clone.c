@@ -201,6 +201,11 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 		if (armed) {
 			f->arm(f->ctx, false);
 			if (is_step_trap(tid, st)) {
+				/* Failed, or cut short in its notification wait
+				 * by a signal still pending behind the trap:
+				 * restarted then, like the kernel's fork. */
+				if (restart_noint(tid) < 0)
+					break;
 				tracee_release(tid, 0);
 				return 0;
 			}

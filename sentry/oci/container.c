@@ -378,13 +378,14 @@ int oci_container_signal(const struct oci_state *st, int sig, bool all)
 	int r = walk_container(st, &w);
 	if (r < 0)
 		return r;
-	_cleanup_free_ pid_t *v = w.v;
 	if (all) {
 		int sent = 0;
 		for (size_t i = 0; i < w.n; i++)
 			sent += kill(w.v[i], sig) == 0;
+		free(w.v);
 		return sent ? 0 : -ESRCH;
 	}
+	free(w.v);
 	if (w.command > 0)
 		return kill(w.command, sig) < 0 ? neg_errno() : 0;
 	/* No command (not forked yet, or gone while the sandbox ends): the

@@ -449,8 +449,7 @@ static int parse_mounts(struct parse *p, struct json_object *root)
 
 static int parse_linux(struct parse *p, struct json_object *root)
 {
-	static const char *const known[] = { "pid", "network", "mount", "ipc", "uts", "user", "cgroup",
-					     "time" };
+	static const char *const known[] = { "pid", "network", "mount", "ipc", "uts", "user", "cgroup" };
 	struct json_object *lx, *ns;
 	int r = field(p, root, "", "linux", json_type_object, &lx);
 	if (r <= 0)
@@ -473,6 +472,8 @@ static int parse_linux(struct parse *p, struct json_object *root)
 		bool ok = false;
 		for (size_t k = 0; type && k < ARRAY_SIZE(known); k++)
 			ok |= !strcmp(type, known[k]);
+		if (type && !strcmp(type, "time"))
+			return fail(p, "config.json: %s: moat gives no container a time namespace yet", where);
 		if (!ok)
 			return fail(p, "config.json: %s: unknown namespace type \"%s\"", where,
 				    type ? type : "");

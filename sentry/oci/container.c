@@ -62,14 +62,18 @@ int oci_container_get(const char *id, struct oci_state *ret)
 
 /* ---- the daemon (D) ---------------------------------------------------------- */
 
-/* D's side of the handshake, called with the sentry's filter on: write,
+/* D's side of the handshake, called with the sentry's filter on: sendmsg,
  * read and close only. */
 static int ready_cb(void *ctx, pid_t init_pid, pid_t gofer_pid)
 {
 	int sock = *(int *)ctx;
 	struct ready_msg m = { init_pid, gofer_pid };
 	char ack;
-	bool ok = write(sock, &m, sizeof(m)) == (ssize_t)sizeof(m) && read(sock, &ack, 1) == 1;
+	/* sendmsg, which the filter allows for the gofer's socket: with
+	 * MSG_NOSIGNAL a create that died is an error, not a SIGPIPE. */
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	bool ok = sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(m) && read(sock, &ack, 1) == 1;
 	close(sock);
 	return ok ? 0 : -1;
 }
@@ -207,8 +211,10 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 		(void)wait_status(d);
 		return oci_fail("moat %s failed: --pid-file %s: %s", l->verb, l->pid_file, strerror(-r));
 	}
-	if (write(sock, "1", 1) != 1) {
+	if (send(sock, "1", 1, MSG_NOSIGNAL) != 1) {
 		(void)wait_status(d);
+		if (l->pid_file)
+			(void)unlink(l->pid_file);
 		return oci_fail("moat %s failed: the sandbox ended during its setup", l->verb);
 	}
 	return 0;

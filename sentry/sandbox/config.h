@@ -59,10 +59,10 @@ struct sandbox_hooks {
 	/* A FIFO's read end, opened read-write (so that a read waits for
 	 * data instead of seeing no writer): the command reads one byte from
 	 * it before it execs, so it runs only once `moat start` writes.
-	 * -1: run at once. */
+	 * Closed by sandbox_run_hooks() once pid 1 has it. -1: run at once. */
 	int start_fd;
 	/* Called once the sandbox is fully set up, just before the sentry
-	 * starts serving (its own filter already on: only read, write and
+	 * starts serving (its own filter already on: only sendmsg, read and
 	 * close on fds it has). Nonzero: tear the sandbox down (status 125). */
 	int (*ready)(void *ctx, pid_t init_pid, pid_t gofer_pid);
 	void *ctx;

@@ -224,8 +224,13 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		return 125;
 	struct guest_ids ids = { sentry.host_uid, sentry.host_gid, uid_lock };
 	struct guest g;
-	if ((r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1,
-			     &g)) < 0)
+	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, &g);
+	/* pid 1 has its copy: the sentry keeps none, so once the command has
+	 * read its byte nobody holds the FIFO and a late start finds no
+	 * reader. */
+	if (hooks && hooks->start_fd >= 0)
+		close(hooks->start_fd);
+	if (r < 0)
 		return log_error_errno(r, "create the sandbox's namespaces"), 125;
 	sentry.init_pid = g.pid;
 	/* Before pid 1 can fork: the uid is free again only once this pid 1

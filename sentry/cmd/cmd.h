@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* CLI verbs, one file each (cmd_<verb>.c), dispatched from main.c's table.
- * Each returns the process exit status: 0 success, 2 usage error, 125 when
- * moat itself fails (as runc does), else the guest's status. */
+/* CLI verbs, one file each (sentry/cmd/<verb>.c), dispatched from main.c's
+ * table. Each returns the process exit status. moat's own verbs: 0 success,
+ * 2 usage error, 125 when moat itself fails, else the guest's status. The
+ * OCI runtime verbs (runc's command line, docs/oci.md) use runc's: 0, or 1
+ * for any error, reported as one log record. */
 #pragma once
 int command_run(int argc, char **argv);
 int command_syscalls(int argc, char **argv);
@@ -17,3 +19,20 @@ int run_sandbox(const char *verb, int argc, char **argv,
 		int (*prepare)(struct sandbox_config *cfg, void *ctx), void *ctx);
 /* run's long options that take a value (NULL-terminated). */
 extern const char *const run_options_with_arg[];
+
+/* OCI runtime (runc's command line) */
+int command_create(int argc, char **argv);
+int command_start(int argc, char **argv);
+int command_state(int argc, char **argv);
+int command_kill(int argc, char **argv);
+int command_delete(int argc, char **argv);
+int command_list(int argc, char **argv);
+int command_ps(int argc, char **argv);
+int command_spec(int argc, char **argv);
+int command_features(int argc, char **argv);
+/* `moat run` in its OCI form (run.c decides: see there). */
+int command_run_oci(int argc, char **argv);
+/* Parse an OCI verb's operands: exactly `want` (or at least, if min).
+ * Returns 0 or the exit status of the usage error (reported). */
+int oci_check_args(const char *verb, int have, int want, int mode);
+enum { OCI_ARGS_EXACT, OCI_ARGS_MIN, OCI_ARGS_MAX };

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* `moat run [options] -- CMD [ARGS...]` */
+/* `moat run [options] -- CMD [ARGS...]`, moat's own form; or runc's
+ * `moat run [--bundle DIR] [-d] ID` (run_oci.c). The rule (is_oci_form)
+ * keeps every command line of moat's form working as it always did. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,6 +17,7 @@
 #include "sentry/sandbox/config.h"
 #include "sentry/sandbox/hostuid.h"
 #include "sentry/sandbox/sandbox.h"
+#include "sentry/oci/state.h"
 #include "syscalls/profile.h"
 
 static void usage(FILE *f)
@@ -78,6 +81,30 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* runc's form when there is no "--" and: an option only runc's run has, or
+ * a global option of runc's before the verb (engines always give one), or
+ * a lone container id in a bundle directory (`runc run ID`). Anything else
+ * is moat's form; "--" always makes it so. */
+static bool is_oci_form(int argc, char **argv)
+{
+	static const char *const oci_opts[] = { "-b", "--bundle", "-d", "--detach", "--pid-file",
+						"--console-socket", "--keep", "--no-subreaper", "--no-pivot",
+						"--no-new-keyring", "--preserve-fds", "--pidfd-socket" };
+	bool oci_opt = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return false;
+		for (size_t k = 0; k < ARRAY_SIZE(oci_opts); k++) {
+			size_t n = strlen(oci_opts[k]);
+			if (!strncmp(argv[i], oci_opts[k], n) && (argv[i][n] == 0 || argv[i][n] == '='))
+				oci_opt = true;
+		}
+	}
+	if (oci_opt || oci_globals.given)
+		return true;
+	return argc == 2 && argv[1][0] != '-' && oci_id_valid(argv[1]) && access("config.json", F_OK) == 0;
+}
+
 /* --seccomp-profile: parsed and compiled here, before anything starts, so
  * a broken profile costs nothing and says why in one line. */
 static int load_profile(struct sandbox_config *cfg, const char *path)
@@ -110,6 +137,8 @@ const char *const run_options_with_arg[] = {
 
 int command_run(int argc, char **argv)
 {
+	if (is_oci_form(argc, argv))
+		return command_run_oci(argc, argv);
 	return run_sandbox("run", argc, argv, NULL, NULL);
 }
 
@@ -227,7 +256,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	if (profile_path && (r = load_profile(&cfg, profile_path)) != 0)
 		return r;
 	cfg.argv = argv + optind;
-	log_init("moat", cfg.debug ? 2 : 0);
+	log_init("moat", cfg.debug || oci_globals.debug ? 2 : 0);
 	if (prepare && (r = prepare(&cfg, ctx)) != 0)
 		return r;
 	int status = sandbox_run(&cfg);

@@ -83,8 +83,13 @@ static int queue_children(struct queue *q, pid_t h)
 
 int pidwalk(int (*visit)(pid_t hpid, void *ctx), void *ctx)
 {
+	return pidwalk_from(sentry.init_pid, visit, ctx);
+}
+
+int pidwalk_from(pid_t root, int (*visit)(pid_t hpid, void *ctx), void *ctx)
+{
 	_cleanup_(queue_done) struct queue q = { 0 };
-	int r = sentry.init_pid > 0 ? queue_push(&q, sentry.init_pid) : -ESRCH;
+	int r = root > 0 ? queue_push(&q, root) : -ESRCH;
 	for (; r == 0 && q.head < q.n; q.head++) {
 		pid_t h = q.v[q.head];
 		int v = visit(h, ctx);

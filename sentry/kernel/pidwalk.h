@@ -14,3 +14,6 @@ enum {
  * walk and is returned). Returns 0 when the walk ended, PIDWALK_STOP when
  * visit stopped it, or -errno. Sentry lock held. */
 int pidwalk(int (*visit)(pid_t hpid, void *ctx), void *ctx);
+/* The same from any host pid (the OCI commands walk a container they are
+ * not the sentry of); needs no lock. */
+int pidwalk_from(pid_t root, int (*visit)(pid_t hpid, void *ctx), void *ctx);

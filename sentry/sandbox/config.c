@@ -215,4 +215,8 @@ void config_free(struct sandbox_config *c)
 	free(c->cwd);
 	free(c->audit_log);
 	free(c->hostname);
+	free(c->groups);
+	free(c->rlimits);
+	free(c->domainname);
+	*c = (struct sandbox_config){ 0 };
 }

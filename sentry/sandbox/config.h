@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* What `moat run` was asked for, and the embedded default view. */
+/* What `moat run` (or a container's config.json) asked for, and the embedded default view. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 struct sock_filter;
@@ -47,6 +48,37 @@ struct sandbox_config {
 	 * command's process before its exec (docs/seccomp-profiles.md). */
 	const struct sock_filter *profile_filter;
 	unsigned short profile_filter_len;
+
+	/* Set from an OCI bundle's config.json (sentry/oci/spec.c); all zero
+	 * for `moat run`. */
+	bool env_exact;         /* env is the whole environment: no PATH/HOME/TERM added */
+	uid_t uid;              /* the guest's credentials (root by default) */
+	gid_t gid;
+	gid_t *groups;          /* supplementary groups */
+	size_t ngroups;
+	bool umask_set;
+	mode_t umask;           /* default 022 */
+	struct rlimit_spec {
+		int resource;
+		struct rlimit lim;
+	} *rlimits;             /* applied to the command before it runs */
+	size_t nrlimits;
+	char *domainname;
+};
+
+/* How a caller holds or watches a sandbox it starts (the OCI lifecycle:
+ * sentry/oci/container.c). NULL hooks: `moat run`. */
+struct sandbox_hooks {
+	/* A FIFO's read end, opened read-write (so that a read waits for
+	 * data instead of seeing no writer): the command reads one byte from
+	 * it before it execs, so it runs only once `moat start` writes.
+	 * Closed by sandbox_run_hooks() once pid 1 has it. -1: run at once. */
+	int start_fd;
+	/* Called once the sandbox is fully set up, just before the sentry
+	 * starts serving (its own filter already on: only sendmsg, read and
+	 * close on fds it has). Nonzero: tear the sandbox down (status 125). */
+	int (*ready)(void *ctx, pid_t init_pid, pid_t gofer_pid);
+	void *ctx;
 };
 
 /* Host directories the default view serves read-only (when they are real

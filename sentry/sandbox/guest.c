@@ -31,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -49,7 +50,7 @@ static const char *const interp_candidates[] = {
 };
 
 /* Fixed fd numbers in pid 1 after setup. */
-enum { FD_SOCK = 3, FD_STATUS = 4, FD_UIDLOCK = 5, FD_INTERP0 = 6 };
+enum { FD_SOCK = 3, FD_STATUS = 4, FD_UIDLOCK = 5, FD_START = 6, FD_INTERP0 = 7 };
 
 struct setup {
 	const struct sandbox_config *cfg;
@@ -57,6 +58,7 @@ struct setup {
 	const char *hostname;
 	struct guest_ids ids;
 	int sock, status;
+	int start_fd; /* -1, or the command waits for a byte on it (`moat start`) */
 	int ninterp;
 	char interp[GUEST_MAX_INTERP][PATH_MAX];
 	int interp_fd[GUEST_MAX_INTERP];
@@ -139,23 +141,31 @@ static void loopback_up(void)
 /* Move what pid 1 keeps to fixed numbers and close everything else. */
 static void keep_fds(struct setup *s)
 {
-	int tmp[3 + GUEST_MAX_INTERP], n = 0;
-	/* Dup above every target first so the moves cannot clobber each other. */
-	int base = FD_INTERP0 + GUEST_MAX_INTERP + 64;
-	tmp[n++] = fcntl(s->sock, F_DUPFD_CLOEXEC, base);
-	tmp[n++] = fcntl(s->status, F_DUPFD_CLOEXEC, base);
+	int src[4 + GUEST_MAX_INTERP], dst[4 + GUEST_MAX_INTERP], n = 0;
+	src[n] = s->sock, dst[n++] = FD_SOCK;
+	src[n] = s->status, dst[n++] = FD_STATUS;
 	/* The uid reservation: held until pid 1 exits (O_CLOEXEC, so the
 	 * command's exec drops its copy). */
-	tmp[n++] = fcntl(s->ids.uid_lock, F_DUPFD_CLOEXEC, base);
+	src[n] = s->ids.uid_lock, dst[n++] = FD_UIDLOCK;
+	if (s->start_fd >= 0)
+		src[n] = s->start_fd, dst[n++] = FD_START;
 	for (int i = 0; i < s->ninterp; i++)
-		tmp[n++] = fcntl(s->interp_fd[i], F_DUPFD_CLOEXEC, base);
+		src[n] = s->interp_fd[i], dst[n++] = FD_INTERP0 + i;
+	/* Dup above every target first so the moves cannot clobber each other. */
+	int tmp[4 + GUEST_MAX_INTERP], base = FD_INTERP0 + GUEST_MAX_INTERP + 64;
 	for (int i = 0; i < n; i++)
-		if (tmp[i] < 0 || dup3(tmp[i], FD_SOCK + i, O_CLOEXEC) < 0)
+		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base);
+	for (int i = 0; i < n; i++)
+		if (tmp[i] < 0 || dup3(tmp[i], dst[i], O_CLOEXEC) < 0)
 			child_fail("arrange fds");
-	syscall(SYS_close_range, FD_SOCK + n, ~0U, 0);
+	if (s->start_fd < 0)
+		(void)close(FD_START);
+	syscall(SYS_close_range, FD_INTERP0 + s->ninterp, ~0U, 0);
 	s->sock = FD_SOCK;
 	s->status = FD_STATUS;
 	s->ids.uid_lock = FD_UIDLOCK;
+	if (s->start_fd >= 0)
+		s->start_fd = FD_START;
 	for (int i = 0; i < s->ninterp; i++)
 		s->interp_fd[i] = FD_INTERP0 + i;
 }
@@ -203,15 +213,42 @@ static void forward_signal(int sig)
 		kill(command_pid, sig);
 }
 
+/* The container's rlimits, then its start: one byte from `moat start`
+ * (runc's exec.fifo). The command is already the container's process, so
+ * a signal sent to a created container reaches it with its default
+ * action, as in runc. */
+static void before_exec(struct setup *s)
+{
+	const struct sandbox_config *c = s->cfg;
+	for (size_t i = 0; i < c->nrlimits; i++)
+		if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
+			child_fail("apply the container's rlimits");
+	if (s->start_fd < 0)
+		return;
+	char b;
+	ssize_t n;
+	do
+		n = read(s->start_fd, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		child_fail("wait for the container's start");
+	close(s->start_fd);
+}
+
 static _Noreturn void run_command(struct setup *s)
 {
 	/* The first exec is already the sentry's: nothing below resolves a
-	 * path in the host kernel. */
+	 * path in the host kernel. execvpe searches pid 1's own PATH: the
+	 * guest's, or the usual one when its environment has none (not the
+	 * host's). */
 	char **argv = s->cfg->argv;
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	for (char **e = s->envp; *e; e++)
 		if (!strncmp(*e, "PATH=", 5))
-			setenv("PATH", *e + 5, 1);
+			path = *e + 5;
+	setenv("PATH", path, 1);
 	signal(SIGPIPE, SIG_DFL);
+	before_exec(s);
 	/* --seccomp-profile: stacked on the table's filter, so the kernel
 	 * applies the stricter of the two verdicts (an ERRNO or KILL of the
 	 * profile beats the table's notification; its ALLOW leaves the table's
@@ -299,6 +336,10 @@ static _Noreturn void pid1_main(struct setup *s)
 		sigprocmask(SIG_UNBLOCK, &all, NULL);
 		run_command(s);
 	}
+	/* Only the command waits for the start: once it has read its byte
+	 * nobody holds the FIFO, and a later `moat start` finds no reader. */
+	if (s->start_fd >= 0)
+		close(s->start_fd);
 	command_pid = pid;
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
 	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
@@ -318,7 +359,7 @@ static _Noreturn void pid1_main(struct setup *s)
 }
 
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		const struct guest_ids *ids, struct guest *ret)
+		const struct guest_ids *ids, int start_fd, struct guest *ret)
 {
 	int sv[2], pp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -341,7 +382,7 @@ int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostn
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		struct setup s = { .cfg = cfg, .envp = envp, .hostname = hostname, .ids = *ids,
-				   .sock = sv[1], .status = pp[1] };
+				   .sock = sv[1], .status = pp[1], .start_fd = start_fd };
 		pid1_main(&s);
 	}
 	close(sv[1]);

@@ -45,15 +45,26 @@
 
 #define SANDBOX_RELEASE "6.1.0-moat"
 
+/* `moat run`: PATH, HOME and TERM, then --env. A container: its own
+ * environment, plus HOME when it has none (as runc does; moat has no user
+ * database to look it up in, so root's /root, else /). */
 static char **build_env(struct sandbox_config *cfg)
 {
 	struct sandbox_config tmp = { 0 };
-	const char *term = getenv("TERM");
 	char buf[PATH_MAX];
-	config_add_env(&tmp, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	config_add_env(&tmp, "HOME=/root");
-	snprintf(buf, sizeof(buf), "TERM=%s", term && *term ? term : "xterm");
-	config_add_env(&tmp, buf);
+	if (!cfg->env_exact) {
+		const char *term = getenv("TERM");
+		config_add_env(&tmp, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		config_add_env(&tmp, "HOME=/root");
+		snprintf(buf, sizeof(buf), "TERM=%s", term && *term ? term : "xterm");
+		config_add_env(&tmp, buf);
+	} else {
+		bool home = false;
+		for (size_t i = 0; i < cfg->nenv; i++)
+			home |= !strncmp(cfg->env[i], "HOME=", 5);
+		if (!home)
+			config_add_env(&tmp, cfg->uid == 0 ? "HOME=/root" : "HOME=/");
+	}
 	for (size_t i = 0; i < cfg->nenv; i++)
 		config_add_env(&tmp, cfg->env[i]);
 	if (!tmp.env)
@@ -69,7 +80,8 @@ static void identity_init(struct sandbox_config *cfg)
 {
 	struct sandbox_identity *id = &sentry.ident;
 	snprintf(id->hostname, sizeof(id->hostname), "%s", cfg->hostname ? cfg->hostname : "moat");
-	snprintf(id->domainname, sizeof(id->domainname), "(none)");
+	snprintf(id->domainname, sizeof(id->domainname), "%s",
+		 cfg->domainname ? cfg->domainname : "(none)");
 	snprintf(id->release, sizeof(id->release), SANDBOX_RELEASE);
 	snprintf(id->version, sizeof(id->version), "#1 SMP PREEMPT_DYNAMIC moat");
 	clock_gettime(CLOCK_MONOTONIC, &sentry.start);
@@ -151,12 +163,17 @@ static int build_fs(struct sandbox_config *cfg, struct view *v)
 		}
 		cwd = nd.vn;
 	}
-	struct fs_state *fs = fs_state_new(v->root, cwd, 022);
+	struct fs_state *fs = fs_state_new(v->root, cwd, cfg->umask_set ? cfg->umask & 0777 : 022);
 	nd_release(&nd);
-	struct cred *cred = cred_new(0, 0);
+	struct cred *cred = cred_new(cfg->uid, cfg->gid);
 	sentry_unlock();
 	if (!fs || !cred)
 		return -ENOMEM;
+	if (cfg->ngroups > ARRAY_SIZE(cred->groups))
+		return -E2BIG; /* the config check refused it already */
+	for (size_t i = 0; i < cfg->ngroups; i++)
+		cred->groups[i] = cfg->groups[i];
+	cred->ngroups = (int)cfg->ngroups;
 	task_set_initial(fs, cred);
 	return 0;
 }
@@ -172,6 +189,11 @@ static void audit_exit(int status, int st)
 }
 
 int sandbox_run(struct sandbox_config *cfg)
+{
+	return sandbox_run_hooks(cfg, NULL);
+}
+
+int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *hooks)
 {
 	int r;
 	if (kfeatures_probe() < 0)
@@ -202,7 +224,13 @@ int sandbox_run(struct sandbox_config *cfg)
 		return 125;
 	struct guest_ids ids = { sentry.host_uid, sentry.host_gid, uid_lock };
 	struct guest g;
-	if ((r = guest_start(cfg, envp, sentry.ident.hostname, &ids, &g)) < 0)
+	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, &g);
+	/* pid 1 has its copy: the sentry keeps none, so once the command has
+	 * read its byte nobody holds the FIFO and a late start finds no
+	 * reader. */
+	if (hooks && hooks->start_fd >= 0)
+		close(hooks->start_fd);
+	if (r < 0)
 		return log_error_errno(r, "create the sandbox's namespaces"), 125;
 	sentry.init_pid = g.pid;
 	/* Before pid 1 can fork: the uid is free again only once this pid 1
@@ -266,6 +294,8 @@ int sandbox_run(struct sandbox_config *cfg)
 		goto fail;
 	if (notify_set_sync_wakeup(gr.listener) < 0)
 		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
+	if (hooks && hooks->ready && hooks->ready(hooks->ctx, g.pid, gofer_pid) != 0)
+		goto fail;
 	audit_event("start", audit_fields("command", cfg->argv[0], "hostname", sentry.ident.hostname,
 					  NULL));
 	r = sentry_run(g.pidfd, gofer_pidfd, sigfd, g.status, 2);

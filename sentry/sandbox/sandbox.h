@@ -7,3 +7,5 @@
  * exit with (the guest's, 128+N for a signal, 125 when the sandbox could not
  * start). */
 int sandbox_run(struct sandbox_config *cfg);
+/* The same, held or watched by its caller (the OCI lifecycle). */
+int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *hooks);

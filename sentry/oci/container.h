@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* A container's life (container.c): starting its sandbox as a daemon that
+ * outlives the command, holding it between create and start, and finding
+ * its processes again from its state. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sentry/oci/state.h"
+
+enum oci_mode {
+	OCI_MODE_CREATE,       /* set up, the command waits for `moat start` */
+	OCI_MODE_RUN,          /* create + start, wait for it, remove it */
+	OCI_MODE_RUN_DETACHED, /* create + start, return */
+};
+
+struct oci_launch {
+	enum oci_mode mode;
+	const char *verb;     /* "create" or "run", for messages */
+	const char *id;
+	const char *bundle;   /* default "." */
+	const char *pid_file; /* or NULL */
+	bool keep;            /* run: keep the stopped container's state */
+};
+
+/* Returns the process exit status: 0 once created (or started, detached),
+ * the container's status for a foreground run, 1 on an error (reported). */
+int oci_container_launch(const struct oci_launch *l);
+
+/* Send sig to the container's process (its command: pid 2 of the sandbox),
+ * or with all to every process of the container but moat's own pid 1.
+ * -ESRCH: nothing to signal. */
+int oci_container_signal(const struct oci_state *st, int sig, bool all);
+/* SIGKILL the container (its sentry: pid 1 and the gofer die with it) and
+ * wait until its sentry, pid 1 and gofer are gone (10 s at most:
+ * -ETIMEDOUT). */
+int oci_container_kill_wait(const struct oci_state *st);
+/* The host pids of the container's processes (not moat's pid 1), in the
+ * order of a walk from pid 1; *ret is malloc'd. */
+int oci_container_pids(const struct oci_state *st, pid_t **ret, size_t *n);
+/* Load a container's state, reporting runc's errors: an invalid id, "container
+ * does not exist". Returns 0 or the exit status to return. */
+int oci_container_get(const char *id, struct oci_state *ret);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* An OCI bundle's config.json, read with json-c and mapped onto what moat
+ * runs (struct sandbox_config). What moat does with each field, and what it
+ * ignores, is listed in docs/oci.md; unknown fields are ignored, as runc
+ * does. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sentry/sandbox/config.h"
+
+struct json_object;
+
+struct oci_spec {
+	struct sandbox_config cfg; /* cfg.argv is owned here */
+	char *version;             /* ociVersion */
+	char *bundle;              /* absolute */
+	char *rootfs;              /* absolute */
+	struct json_object *annotations; /* an object, possibly empty */
+};
+
+/* Read BUNDLE/config.json. On error, a one-line reason in err (phrased for
+ * the user: which field, what is wrong) and -errno. */
+int oci_spec_load(const char *bundle, struct oci_spec *ret, char *err, size_t errlen);
+void oci_spec_free(struct oci_spec *s);
+
+/* The config.json `runc spec` writes (runtime-spec 1.2.0: sh with a
+ * terminal, a read-only rootfs/, runc's mounts and namespaces), or its
+ * rootless variant. */
+struct json_object *oci_spec_default(bool rootless);
+
+/* The oldest and newest ociVersion moat reads ("1.2.x": any patch). */
+#define OCI_VERSION_MIN "1.0.0"
+#define OCI_VERSION_MAX "1.2.1"
+#define OCI_VERSION_SPEC "1.2.0"

@@ -51,6 +51,8 @@ static void usage(FILE *f)
 	      "                        give the sandbox a host uid (and gid) of its own from\n"
 	      "                        START..START+COUNT-1 (default 2147418112:65536)\n"
 	      "  --audit-log FILE      append JSON-lines audit records to FILE\n"
+	      "  --timeout SECONDS     kill the sandbox after that much wall-clock time (the\n"
+	      "                        command's start to its end; fractions allowed)\n"
 	      "  --seccomp-profile FILE\n"
 	      "                        also enforce an OCI/Docker seccomp profile: a call it\n"
 	      "                        refuses gets its action (errno, kill, trap), a call it\n"
@@ -58,7 +60,8 @@ static void usage(FILE *f)
 	      "  --debug               log the sentry's decisions to stderr\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
-	      "Exit status: the command's; 2 for a usage error; 125 if the sandbox failed.\n",
+	      "Exit status: the command's; 2 for a usage error; 124 if --timeout ended it;\n"
+	      "125 if the sandbox failed.\n",
 	      f);
 }
 
@@ -132,7 +135,7 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 
 const char *const run_options_with_arg[] = {
 	"rootfs", "bind", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
-	"seccomp-profile", "bind-owner", NULL,
+	"seccomp-profile", "bind-owner", "timeout", NULL,
 };
 
 int command_run(int argc, char **argv)
@@ -146,7 +149,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		int (*prepare)(struct sandbox_config *cfg, void *ctx), void *ctx)
 {
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
-	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE };
+	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT };
 	verb = verb_name;
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
@@ -159,6 +162,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "hostname", required_argument, NULL, O_HOSTNAME },
 		{ "host-uid-range", required_argument, NULL, O_HOSTUIDS },
 		{ "audit-log", required_argument, NULL, O_AUDIT },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "seccomp-profile", required_argument, NULL, O_PROFILE },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
@@ -224,6 +228,16 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 			free(cfg.audit_log);
 			cfg.audit_log = strdup(optarg);
 			break;
+		case O_TIMEOUT: {
+			char *end;
+			errno = 0;
+			double secs = strtod(optarg, &end);
+			/* At least a millisecond, at most about 31 years. */
+			if (errno || end == optarg || *end || !(secs >= 0.001 && secs <= 1e9))
+				return usage_error("--timeout %s: expected seconds, from 0.001 to 1e9", optarg);
+			cfg.timeout_ms = (long)(secs * 1000 + 0.5);
+			break;
+		}
 		case O_PROFILE:
 			free(profile_path);
 			profile_path = strdup(optarg);

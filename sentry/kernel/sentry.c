@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,7 +43,7 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 
-struct sentry_state sentry = { .audit_fd = -1, .listener = -1 };
+struct sentry_state sentry = { .audit_fd = -1, .listener = -1, .timeout_fd = -1 };
 
 static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;
@@ -55,7 +56,7 @@ static _Thread_local bool is_worker;
 #define MAX_WORKERS 1024
 
 enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4 };
-enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5 };
+enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
 static void start_worker(void);
@@ -213,6 +214,15 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 		return r;
 	if ((r = watch_ctl(wait_timer, CTL_WAIT)) < 0)
 		return r;
+	if (sentry.timeout_fd >= 0 && sentry.timeout_ms > 0) {
+		/* Wall clock from here, the command's start. */
+		struct itimerspec its = { .it_value = { .tv_sec = sentry.timeout_ms / 1000,
+							.tv_nsec = (sentry.timeout_ms % 1000) * 1000000L } };
+		if (timerfd_settime(sentry.timeout_fd, 0, &its, NULL) < 0)
+			return neg_errno();
+		if ((r = watch_ctl(sentry.timeout_fd, CTL_TIMEOUT)) < 0)
+			return r;
+	}
 	int inofd = ofd_notify_fd();
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_DIRCLOSE, 0) };
 	if (inofd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, inofd, &ev) < 0)
@@ -268,6 +278,11 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 				case CTL_WAIT:
 					wait_tick();
 					break;
+				case CTL_TIMEOUT:
+					/* pid 1's end takes the whole pid namespace. */
+					sentry.timed_out = true;
+					kill(sentry.init_pid, SIGKILL);
+					return 0;
 				case CTL_SIGNAL: {
 					struct signalfd_siginfo si;
 					if (read(sigfd, &si, sizeof(si)) == sizeof(si) && sentry.init_pid > 0)

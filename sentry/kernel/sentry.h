@@ -42,6 +42,11 @@ struct sentry_state {
 	int listener;          /* seccomp listener */
 	char **interp_paths;   /* ELF interpreters bound in the guest's host root */
 	size_t ninterp;
+	/* --timeout: a timerfd made before the sentry confines itself, armed
+	 * by sentry_run() for timeout_ms; timed_out once it ended the sandbox. */
+	int timeout_fd;
+	long timeout_ms;
+	bool timed_out;
 };
 extern struct sentry_state sentry;
 

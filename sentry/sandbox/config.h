@@ -32,6 +32,7 @@ struct sandbox_config {
 	uint32_t host_uid_start; /* --host-uid-range; count 0: the default range */
 	uint32_t host_uid_count;
 	bool read_only;         /* --read-only: no overlay, EROFS outside tmpfs mounts */
+	long timeout_ms;        /* --timeout: wall-clock limit of the command, 0: none */
 	bool bind_owner_set;    /* --bind-owner UID[:GID] for every rw bind */
 	uid_t bind_uid;
 	gid_t bind_gid;

@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -263,6 +264,14 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		log_warnx("unsupported seccomp notification size");
 		goto fail;
 	}
+	if (cfg->timeout_ms > 0) {
+		sentry.timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		sentry.timeout_ms = cfg->timeout_ms;
+		if (sentry.timeout_fd < 0) {
+			log_error_errno(neg_errno(), "--timeout");
+			goto fail;
+		}
+	}
 	/* The sentry confines itself while pid 1 still builds the guest's
 	 * namespaces (a millisecond or so): neither waits for the other, and
 	 * it is confined before pid 1 can run anything of the guest's, which
@@ -300,8 +309,18 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 					  NULL));
 	r = sentry_run(g.pidfd, gofer_pidfd, sigfd, g.status, 2);
 	int wst = 0, status = 125;
-	if (read(g.status, &wst, sizeof(wst)) == sizeof(wst))
+	if (sentry.timed_out) {
+		/* Distinct from the command's own statuses, as timeout(1)'s. */
+		status = MOAT_EXIT_TIMEOUT;
+		log_warnx("the sandbox ran out of time (--timeout %ld.%03ld s): killed",
+			  cfg->timeout_ms / 1000, cfg->timeout_ms % 1000);
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "limit", json_object_new_string("timeout"));
+		json_object_object_add(f, "ms", json_object_new_int64(cfg->timeout_ms));
+		audit_event("limit", f);
+	} else if (read(g.status, &wst, sizeof(wst)) == sizeof(wst)) {
 		status = exit_status_of(wst);
+	}
 	/* pid 1 is exiting; the kernel tears its namespaces down without us. */
 	kill(g.pid, SIGKILL);
 	kill(gofer_pid, SIGKILL);

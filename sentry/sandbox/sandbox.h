@@ -5,7 +5,8 @@
 /* Start the gofer, build the sandbox's VFS, start the guest, serve it as the
  * sentry until its first process exits. Returns the exit status moat should
  * exit with (the guest's, 128+N for a signal, 125 when the sandbox could not
- * start). */
+ * start, MOAT_EXIT_TIMEOUT when --timeout ended it). */
+#define MOAT_EXIT_TIMEOUT 124
 int sandbox_run(struct sandbox_config *cfg);
 /* The same, held or watched by its caller (the OCI lifecycle). */
 int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *hooks);

@@ -3,6 +3,7 @@
  * the child's namespace, masks, capabilities, ring and seccomp allowlist
  * (see server.h for the order and why). */
 #include "gofer/server.h"
+#include "gofer/filter.h"
 #include "platform/kfeatures.h"
 
 #include <linux/securebits.h>
@@ -272,100 +273,25 @@ static int setup_ring(struct srv *s)
 	return 0;
 }
 
-static void seccomp_releasep(scmp_filter_ctx *ctx)
-{
-	if (*ctx)
-		seccomp_release(*ctx);
-}
-
-#ifndef __NR_fchmodat2
-#define __NR_fchmodat2 452
-#endif
-
-/* What mutate.c needs, only when an export is rw (docs/gofer-protocol.md
- * lists each with its reason). */
-static int allow_mutations(const struct srv *s, scmp_filter_ctx ctx)
-{
-	static const int plain[] = {
-		SCMP_SYS(mkdirat), SCMP_SYS(mknodat), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
-		SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(fchownat), __NR_fchmodat2,
-		SCMP_SYS(utimensat), SCMP_SYS(ftruncate), SCMP_SYS(fsetxattr), SCMP_SYS(fremovexattr),
-	};
-	int r = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(plain) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0);
-	static const int fcntl_cmds[] = { F_GETFL, F_SETFL, F_DUPFD_CLOEXEC };
-	for (size_t i = 0; i < ARRAY_SIZE(fcntl_cmds) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i]));
-	/* fsuid/fsgid: back to 0, or an rw export's owner; nothing else. */
-	r = r ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsuid), 1,
-				  SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 0));
-	r = r ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsgid), 1,
-				  SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 0));
-	for (uint32_t i = 0; i < s->nfixed && r == 0; i++) {
-		if (!s->exports[i].rw)
-			continue;
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsuid), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, s->exports[i].uid));
-		r = r ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsgid), 1,
-					  SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, s->exports[i].gid));
-		/* The same rule twice (two exports, one owner) is EEXIST. */
-		if (r == -EEXIST)
-			r = 0;
-	}
-	return r;
-}
-
-/* The gofer's allowlist; anything else kills the process. */
+/* The gofer's allowlist (filter.c) with this gofer's fds and owners. */
 static int install_seccomp(const struct srv *s)
 {
-	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (!ctx)
+	_cleanup_free_ uid_t *uids = calloc(s->nfixed + 1, sizeof(*uids));
+	_cleanup_free_ gid_t *gids = calloc(s->nfixed + 1, sizeof(*gids));
+	if (!uids || !gids)
 		return -ENOMEM;
-	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-	static const int plain[] = {
-		/* serving */
-		SCMP_SYS(openat2), SCMP_SYS(statx), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
-		SCMP_SYS(getdents64), SCMP_SYS(lseek), SCMP_SYS(close),
-		/* malloc */
-		SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
-		/* the rest of a process's life */
-		SCMP_SYS(futex), SCMP_SYS(clock_gettime), SCMP_SYS(rt_sigreturn), SCMP_SYS(exit),
-		SCMP_SYS(exit_group),
-#if defined(__SANITIZE_ADDRESS__)
-		/* AddressSanitizer's runtime reads the signal stack before every
-		 * noreturn call (a --enable-asan test build only). */
-		SCMP_SYS(sigaltstack),
-#endif
+	size_t n = 0;
+	for (uint32_t i = 0; i < s->nfixed; i++)
+		if (s->exports[i].rw) {
+			uids[n] = s->exports[i].uid;
+			gids[n++] = s->exports[i].gid;
+		}
+	struct gofer_filter_env env = {
+		.sock = s->sock, .ring_fd = s->use_ring ? s->ring.ring_fd : -1,
+		.use_ring = s->use_ring, .any_rw = s->any_rw,
+		.uids = uids, .gids = gids, .nowners = n,
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(plain) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0);
-	/* Memory, never executable. */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* Only our socket, only stderr, only our ring. */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s->sock));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s->sock));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-				     SCMP_A0(SCMP_CMP_EQ, STDERR_FILENO));
-	if (r == 0 && s->use_ring)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s->ring.ring_fd));
-	if (r == 0 && s->any_rw)
-		r = allow_mutations(s, ctx);
-	if (r == 0)
-		r = seccomp_load(ctx);
-	return r;
+	return gofer_filter_install(&env);
 }
 
 static int child_setup(struct srv *s, const struct gofer_config *cfg)

@@ -581,4 +581,28 @@ t_sentry_filter()
 }
 check "the sentry runs as the sandbox's unprivileged uid with no capability, under its own seccomp allowlist; a call outside it kills the sandbox" t_sentry_filter
 
+# --- the gofer runs under its own allowlist too (issue 9) ---------------------------
+t_gofer_filter()
+{
+	local gofer r=0
+	start_guest "moat-sec-gofer-$$" 'import time; print("ready", flush=True); time.sleep(30)' || return 1
+	gofer=$(pgrep -x moat-gofer -P "$(pgrep -P "$MOAT_PID" -x moat | head -n 1)" | head -n 1)
+	[ -z "$gofer" ] && gofer=$(pgrep -x moat-gofer | while read -r p; do
+		[ "$(awk '/^PPid:/ { print $2 }' "/proc/$p/status")" = "$MOAT_PID" ] && echo "$p"; done | head -n 1)
+	if [ -z "$gofer" ]; then
+		echo "no gofer found under $MOAT_PID: $(pstree -p "$MOAT_PID" 2>/dev/null)" >&2
+		r=1
+	else
+		grep -E '^(Seccomp|NoNewPrivs):' "/proc/$gofer/status" >&2
+		grep -q '^Seccomp:[[:space:]]*2' "/proc/$gofer/status" || r=1
+		grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$gofer/status" || r=1
+	fi
+	kill -9 "$GUEST_PID"
+	wait "$MOAT_PID"
+	# The list it runs under is the one moat prints (docs/host-syscalls.md).
+	"$MOAT" syscalls --host | grep -q "^# the gofer's allowlist" || r=1
+	return $r
+}
+check "the gofer runs under its own seccomp allowlist, which moat syscalls --host lists" t_gofer_filter
+
 done_testing

@@ -19,6 +19,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -75,6 +76,97 @@ static int op_stat(void)
 	struct stat st;
 
 	return stat(OPEN_PATH, &st) == 0 ? 0 : -errno;
+}
+
+/* Filesystem rows (issue 7): in a directory made for the run, under /tmp
+ * (moat: its tmpfs) and under /var/tmp (moat: the overlay root's upper
+ * layer; natively the host's disk). */
+static char tmp_dir[64], var_dir[64], list_dir[96];
+
+static int create_unlink(const char *dir)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "%s/f", dir);
+	int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, "0123456789abcdef", 16);
+	close(fd);
+	if (n != 16)
+		return -EIO;
+	return unlink(p) == 0 ? 0 : -errno;
+}
+
+static int op_create_tmp(void) { return create_unlink(tmp_dir); }
+static int op_create_var(void) { return create_unlink(var_dir); }
+
+static int op_rename(void)
+{
+	static int flip;
+	char a[128], b[128];
+	snprintf(a, sizeof(a), "%s/r%d", tmp_dir, flip);
+	snprintf(b, sizeof(b), "%s/r%d", tmp_dir, !flip);
+	flip = !flip;
+	return rename(a, b) == 0 ? 0 : -errno;
+}
+
+static int op_getdents(void)
+{
+	DIR *d = opendir(list_dir);
+	if (!d)
+		return -errno;
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n == 1002 ? 0 : -EIO;
+}
+
+/* Make the directories; 0, or -errno when /tmp or /var/tmp is not
+ * writable (the rows are then reported as errors). */
+static int fs_setup(void)
+{
+	/* moat's default view has no /var: the overlay root makes it. */
+	(void)mkdir("/var", 0755);
+	(void)mkdir("/var/tmp", 01777);
+	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/moat-micro-XXXXXX");
+	snprintf(var_dir, sizeof(var_dir), "/var/tmp/moat-micro-XXXXXX");
+	if (!mkdtemp(tmp_dir) || !mkdtemp(var_dir))
+		return -errno;
+	snprintf(list_dir, sizeof(list_dir), "%s/list", tmp_dir);
+	if (mkdir(list_dir, 0755) < 0)
+		return -errno;
+	for (int i = 0; i < 1000; i++) {
+		char p[128];
+		snprintf(p, sizeof(p), "%s/entry-%04d", list_dir, i);
+		int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -errno;
+		close(fd);
+	}
+	char r[128];
+	snprintf(r, sizeof(r), "%s/r0", tmp_dir);
+	int fd = open(r, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void fs_cleanup(void)
+{
+	char p[128];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(p, sizeof(p), "%s/entry-%04d", list_dir, i);
+		unlink(p);
+	}
+	rmdir(list_dir);
+	snprintf(p, sizeof(p), "%s/r0", tmp_dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/r1", tmp_dir);
+	unlink(p);
+	rmdir(tmp_dir);
+	rmdir(var_dir);
 }
 
 static int op_pread(void)
@@ -226,6 +318,16 @@ int main(int argc, char **argv)
 		measure("pread-4k", op_pread, (long)(5000 * scale), BATCH);
 	else
 		printf("pread-4k - - error: open %s: %s\n", READ_PATH, strerror(read_err));
+	int fs_err = fs_setup();
+	if (fs_err == 0) {
+		measure("create+unlink-tmp", op_create_tmp, (long)(1000 * scale), BATCH);
+		measure("create+unlink-root", op_create_var, (long)(1000 * scale), BATCH);
+		measure("rename", op_rename, (long)(1000 * scale), BATCH);
+		measure("getdents-1000", op_getdents, (long)(200 * scale), 1);
+	} else {
+		printf("create+unlink-tmp - - error: %s\n", strerror(-fs_err));
+	}
+	fs_cleanup();
 	measure("fork+exec+wait", op_fork_exec_wait, (long)(300 * scale), 1);
 	return 0;
 }

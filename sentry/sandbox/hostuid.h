@@ -13,7 +13,7 @@
 #define HOSTUID_DEFAULT_START 2147418112u
 #define HOSTUID_DEFAULT_COUNT 65536u
 /* Where the reservations live (a tmpfs on every systemd host). */
-#define HOSTUID_DIR "/run/moat/uids"
+#define HOSTUID_DIR "/run/moat-uids"
 
 struct hostuid_range {
 	uint32_t start, count;

@@ -18,7 +18,12 @@ fingerprint()
 	local p
 	for p in "$@"; do
 		if [ -d "$p" ]; then
-			(cd "$p" && find . -maxdepth 1 -printf '%p %s %m %T@ %y\n' 2>/dev/null | sort)
+			# Entries other tests make beside us (moat-*), and the
+			# times of directories they write into, are left out.
+			(cd "$p" && {
+				find . -maxdepth 1 ! -type d ! -name 'moat-*' -printf '%p %s %m %T@ %y\n'
+				find . -maxdepth 1 -type d ! -name 'moat-*' -printf '%p %m %y\n'
+			} 2>/dev/null | sort)
 		elif [ -e "$p" ]; then
 			stat -c '%n %s %a %Y %i' "$p"
 			sha256sum <"$p"

@@ -16,10 +16,11 @@
  *    PTRACE_SYSCALL costs two;
  *  - at the event, PTRACE_GETEVENTMSG gives the new tid. The new task is
  *    auto-attached and stops before its first instruction: it is registered
- *    first (no notification of it can come before), its creator let go,
- *    and then it is let go from that stop. Detaching the creator at its
- *    event stop leaves nothing pending (the step included), and a vfork
- *    parent then waits for its child untraced;
+ *    first (no notification of it can come before, and its stop is awaited
+ *    after, so the two overlap), let go from that stop, and then its
+ *    creator. Detaching the creator at its event stop leaves nothing
+ *    pending (the step included), and a vfork parent then waits for its
+ *    child untraced;
  *  - a signal meanwhile: the thread is let go with it, unarmed; the call's
  *    restart then comes as a fresh notification and starts over.
  * A worker thread traces one task at a time and waits by tid with
@@ -96,10 +97,13 @@ static int on_event(pid_t tid, int st, const struct clone_follow *f)
 	int rc = f->on_child(f->ctx, child);
 	if (rc < 0)
 		(void)kill(child, SIGKILL); /* fail closed */
-	let_go(tid, st);
 	int cst = wait_tracee(child);
 	if (cst >= 0)
 		let_go(child, cst);
+	/* The creator last: let go first, it forked again while its last
+	 * child was still starting, and that child's exit then met the next
+	 * fork's notification wait (EINTR) twice as often. */
+	let_go(tid, st);
 	return rc;
 }
 

@@ -21,34 +21,34 @@
 #include "sentry/kernel/task.h"
 #include "syscalls/handlers.h"
 
-/* A copy of the guest's open file (the same open file description). */
-static int guest_file(struct sysreq *r, int fd)
+/* A copy of the guest's open file fd (the same open file description),
+ * with its open flags in *ret_flags; an O_PATH file takes no locks (EBADF).
+ * Returns the copy or -errno. */
+static int guest_lock_file(struct sysreq *r, int fd, int *ret_flags)
 {
 	if (fd < 0)
 		return -EBADF;
 	if (!r->task)
 		return -ESRCH;
-	return task_file_dup(r->task, fd);
-}
-
-/* The open flags of the copy; an O_PATH file takes no locks (EBADF). */
-static int file_flags(int f)
-{
+	_cleanup_close_ int f = task_file_dup(r->task, fd);
+	if (f < 0)
+		return f;
 	int fl = fcntl(f, F_GETFL);
 	if (fl < 0)
 		return neg_errno();
-	return (fl & O_PATH) ? -EBADF : fl;
+	if (fl & O_PATH)
+		return -EBADF;
+	*ret_flags = fl;
+	return TAKE_FD(f);
 }
 
 long sys_flock(struct sysreq *r)
 {
 	unsigned op = (unsigned)r->args[1];
-	_cleanup_close_ int f = guest_file(r, (int)r->args[0]);
+	int fl;
+	_cleanup_close_ int f = guest_lock_file(r, (int)r->args[0], &fl);
 	if (f < 0)
 		return f;
-	int fl = file_flags(f);
-	if (fl < 0)
-		return fl;
 	unsigned cmd = op & ~(unsigned)LOCK_NB;
 	if (cmd != LOCK_SH && cmd != LOCK_EX && cmd != LOCK_UN)
 		return -EINVAL;
@@ -111,12 +111,10 @@ long sys_fcntl_lock(struct sysreq *r)
 	if (!ofd && !get && !wait && cmd != F_SETLK)
 		return -EINVAL; /* the filter sends nothing else here */
 
-	_cleanup_close_ int f = guest_file(r, (int)r->args[0]);
+	int fl;
+	_cleanup_close_ int f = guest_lock_file(r, (int)r->args[0], &fl);
 	if (f < 0)
 		return f;
-	int fl = file_flags(f);
-	if (fl < 0)
-		return fl;
 	struct flock l;
 	ssize_t n = req_read(r, r->args[2], &l, sizeof(l));
 	if (n < 0)

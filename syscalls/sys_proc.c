@@ -50,17 +50,18 @@ static void clone_arena_mapped(void *ctx)
 	sentry_unlock();
 }
 
-/* A new arena for the creator's process if it makes a process (which
- * will exec, most likely) and has none: it costs a memfd handed over and two
- * injected calls once, and saves each exec of the process and of what it
- * forks a memfd, an ADDFD and an injected mmap. */
-static struct exec_arena *clone_arena(struct task *t, uint64_t flags)
+/* Whether the creator's process should get an arena with this call: it
+ * makes a process (which will exec, most likely) and has none. An arena
+ * costs a memfd handed over and two injected calls once, and saves each exec
+ * of the process and of what it forks a memfd, an ADDFD and an injected mmap.
+ * The caller makes it once the sentry lock is dropped. */
+static bool wants_arena(struct task *t, uint64_t flags)
 {
 	struct proc *p = t->proc;
 	if ((flags & CLONE_THREAD) || p->arena || p->arena_tries >= 2)
-		return NULL;
+		return false;
 	p->arena_tries++;
-	return exec_arena_new();
+	return true;
 }
 
 static void clone_arm(void *ctx, bool on)
@@ -95,13 +96,14 @@ long sys_clone(struct sysreq *r)
 	/* A task made with CLONE_UNTRACED could not be followed. */
 	if (flags & CLONE_UNTRACED)
 		return -EPERM;
-	struct clone_ctx c = { .creator = t, .flags = flags, .arena = clone_arena(t, flags),
-				 .req = r };
+	bool arena = wants_arena(t, flags);
+	sentry_unlock();
+	struct clone_ctx c = { .creator = t, .flags = flags,
+			       .arena = arena ? exec_arena_new() : NULL, .req = r };
 	struct clone_follow f = {
 		.on_child = clone_register, .arm = clone_arm,
 		.arena = c.arena, .arena_mapped = clone_arena_mapped, .ctx = &c,
 	};
-	sentry_unlock();
 	int rc = req_follow_clone(r, &f);
 	exec_arena_unref(c.arena);
 	sentry_lock();

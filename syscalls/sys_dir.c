@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sentry/kernel/unixaddr.h"
 #include "syscalls/handlers.h"
 #include "syscalls/sys_fs.h"
 
@@ -171,6 +172,11 @@ static int mknod_in(struct task *t, struct nameidata *nd, const void *arg)
 	return err;
 }
 
+int sys_mknod_at(struct task *t, struct nameidata *nd, mode_t mode)
+{
+	return mknod_in(t, nd, &mode);
+}
+
 static long do_mknodat(struct sysreq *r, int dirfd, uint64_t upath, mode_t mode)
 {
 	switch (mode & S_IFMT) {
@@ -217,10 +223,23 @@ static int unlink_in(struct task *t, struct nameidata *nd, const void *arg)
 	struct vnode *dir = nd->dir;
 	if (!dir->ops->unlink)
 		return -EROFS;
+	struct stat st;
+	bool sock = victim->type == VSOCK && vfs_getattr(victim, &st) == 0;
 	err = dir->ops->unlink(dir, nd->last);
 	if (err == 0)
 		dcache_forget(dir, nd->last);
+	/* The last name of a bound socket file: its abstract name goes. */
+	if (err == 0 && sock) {
+		struct stat now;
+		if (vfs_getattr(victim, &now) < 0 || now.st_nlink == 0)
+			unixaddr_forget(st.st_dev, st.st_ino);
+	}
 	return err;
+}
+
+int sys_unlink_at(struct task *t, struct nameidata *nd)
+{
+	return unlink_in(t, nd, NULL);
 }
 
 static int rmdir_in(struct task *t, struct nameidata *nd, const void *arg)

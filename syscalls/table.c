@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stddef.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <linux/prctl.h>
@@ -40,6 +41,8 @@
 #define M32 0xffffffffULL
 /* A rule on an int argument: its low 32 bits equal v. */
 #define R32(arg, v) { .argno = (arg), .mask = M32, .value = (uint32_t)(v) }
+/* A rule on a whole register (a pointer): it equals v. */
+#define R64(arg, v) { .argno = (arg), .mask = 0, .value = (uint64_t)(v) }
 /* The same, but a match goes to the entry's handler (see table.h). */
 #define R32_NOTIFY(arg, v) { .argno = (arg), .notify = true, .mask = M32, .value = (uint32_t)(v) }
 /* Rules with their count, so the two never disagree. */
@@ -102,6 +105,15 @@
 	R32(1, TIOCGETD), R32(1, FIONREAD), R32(1, FIONBIO), R32(1, FIOCLEX),  \
 	R32(1, FIONCLEX), R32(1, FIOASYNC)
 
+/* Interface queries on a socket, answered by the guest's own netns
+ * (if_nametoindex, if_indextoname, getifaddrs' fallbacks). Every
+ * SIOCSIF* setter stays refused. */
+#define SOCKIOCTL_RULES                                                        \
+	R32(1, SIOCGIFNAME), R32(1, SIOCGIFCONF), R32(1, SIOCGIFFLAGS),        \
+	R32(1, SIOCGIFADDR), R32(1, SIOCGIFBRDADDR), R32(1, SIOCGIFNETMASK),   \
+	R32(1, SIOCGIFMTU), R32(1, SIOCGIFHWADDR), R32(1, SIOCGIFINDEX),       \
+	R32(1, SIOCGIFTXQLEN), R32(1, SIOCATMARK)
+
 /* prctl options that act on the caller only and cannot widen what it may
  * do. Refused among others: PR_SET_MM (rewrites the mm's layout),
  * PR_SET_PTRACER, PR_CAP_AMBIENT, PR_SET_SECUREBITS, PR_SET_KEEPCAPS. */
@@ -133,7 +145,7 @@
 	R32(0, AF_UNIX), R32(0, AF_INET), R32(0, AF_INET6), R32_NOTIFY(0, AF_NETLINK)
 
 #define NOTE_SOCKADDR \
-	"own empty netns; abstract AF_UNIX names are per netns; a path AF_UNIX address resolves in the guest's empty read-only host root (path sockets are emulated later)"
+	"a path AF_UNIX address names a socket file in the sentry's VFS (syscalls/sys_unix.c); any other address is the kernel's, in the guest's own netns"
 
 const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(read, F, "data on a host fd moat handed out"),
@@ -153,8 +165,8 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(rt_sigprocmask, 0, "signals stay inside the sandbox"),
 	PASS(rt_sigreturn, 0, "signals stay inside the sandbox"),
 	PASS_IF(ioctl, F, ENOTTY,
-		"terminal and generic fd requests only (low 32 bits compared); others ENOTTY, TIOCSTI among them",
-		IOCTL_RULES),
+		"terminal, generic fd and socket interface-query requests only (low 32 bits compared); others ENOTTY, TIOCSTI among them",
+		IOCTL_RULES, SOCKIOCTL_RULES),
 	PASS(pread64, F, "data on a host fd moat handed out"),
 	PASS(pwrite64, F, "data on a host fd moat handed out"),
 	PASS(readv, F, "data on a host fd moat handed out"),
@@ -182,17 +194,19 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	ENTRY(socket, .disp = SYS_PASS, .err = EAFNOSUPPORT, .handler = sys_socket,
 	      .note = "AF_UNIX, AF_INET, AF_INET6, else EAFNOSUPPORT; AF_NETLINK is notified and only NETLINK_ROUTE and NETLINK_SOCK_DIAG are let through (EPROTONOSUPPORT); sockets live in the guest's own netns",
 	      RULES(SOCKET_RULES)),
-	PASS(connect, F, NOTE_SOCKADDR),
+	EMU(connect, sys_connect, F, NOTE_SOCKADDR),
 	PASS(accept, F, "on a host socket in the guest's own netns"),
-	PASS(sendto, F, NOTE_SOCKADDR),
+	ENTRY(sendto, .disp = SYS_PASS, .flags = SYSF_ELSE_NOTIFY | F, .handler = sys_sendto,
+	      .note = "without an address (send) on a host socket; with one, trapped: " NOTE_SOCKADDR,
+	      RULES(R64(4, 0))),
 	PASS(recvfrom, F, "on a host socket in the guest's own netns"),
-	PASS(sendmsg, F, NOTE_SOCKADDR),
+	PASS(sendmsg, F, "on a host socket in the guest's own netns; a path AF_UNIX msg_name resolves in the guest's empty read-only host root (ENOENT): use sendto or connect for path sockets"),
 	PASS(recvmsg, F, "on a host socket in the guest's own netns"),
 	PASS(shutdown, F, "on a host socket in the guest's own netns"),
-	PASS(bind, F, NOTE_SOCKADDR),
+	EMU(bind, sys_bind, F, NOTE_SOCKADDR),
 	PASS(listen, F, "on a host socket in the guest's own netns"),
-	PASS(getsockname, F, "on a host socket in the guest's own netns"),
-	PASS(getpeername, F, "on a host socket in the guest's own netns"),
+	EMU(getsockname, sys_sockname, F, "the kernel's answer, with a path socket's address shown as the path bound"),
+	EMU(getpeername, sys_sockname, F, "the kernel's answer, with a path socket's address shown as the path bound"),
 	PASS_IF(socketpair, 0, EAFNOSUPPORT,
 		"AF_UNIX only (no other family implements pairs), else EAFNOSUPPORT",
 		R32(0, AF_UNIX)),
@@ -457,7 +471,7 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	DENY_AUDIT(open_by_handle_at, EPERM, F, "opens any host file by handle, bypassing the VFS"),
 	DENY_AUDIT(clock_adjtime, EPERM, 0, "the host clock is not the sandbox's"),
 	PASS(syncfs, F, "writeback of the filesystem of a host fd, bounded by the cgroup's io limits"),
-	PASS(sendmmsg, F, NOTE_SOCKADDR),
+	PASS(sendmmsg, F, "as sendmsg"),
 	DENY_AUDIT(setns, EPERM, F, "no namespace changes inside the sandbox"),
 	PASS(getcpu, 0, "CPU and node of the caller"),
 	DENY_AUDIT(process_vm_readv, EPERM, 0, "no access to another process's memory"),

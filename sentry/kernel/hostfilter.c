@@ -134,6 +134,14 @@ const struct host_rule sentry_host_rules[] = {
 	{ "sysinfo", "memory and uptime for /proc and sysinfo" },
 	{ "sched_getaffinity", "the sandbox's CPUs for /proc" },
 	{ "sendmsg", "the gofer socket" },
+	/* path AF_UNIX sockets (syscalls/sys_unix.c), on its copies of the
+	 * guest's sockets, which live in the guest's netns; it makes none */
+	{ "bind", "a guest socket to the abstract name behind a socket file" },
+	{ "connect", "a guest socket to the abstract name behind a socket file" },
+	{ "sendto", "a guest datagram to a socket file's abstract name" },
+	{ "getsockname", "a guest socket's address, for getsockname and bind" },
+	{ "getpeername", "a guest socket's peer, for getpeername" },
+	{ "getsockopt", "SO_DOMAIN of a guest socket" },
 	{ "recvmsg", "the gofer socket" },
 	/* memory, never executable */
 	{ "mmap", "never PROT_EXEC", 1, { AM(2, PROT_EXEC, 0) } },

@@ -78,6 +78,13 @@ TEST(table_entries_complete)
 			EXPECT_TRUE(e->nrules > 0 && e->handler != NULL);
 			for (unsigned i = 0; i < e->nrules; i++)
 				EXPECT_TRUE(e->rules[i].notify);
+		} else if (e->flags & SYSF_ELSE_NOTIFY) {
+			/* "pass these, notify the rest": no rule notifies. */
+			EXPECT_EQ(e->disp, SYS_PASS);
+			EXPECT_EQ(e->err, 0);
+			EXPECT_TRUE(e->nrules > 0 && e->handler != NULL);
+			for (unsigned i = 0; i < e->nrules; i++)
+				EXPECT_TRUE(!e->rules[i].notify);
 		} else if (e->nrules) {
 			EXPECT_TRUE(e->err > 0 && e->err < 4096);
 		}
@@ -299,6 +306,8 @@ static uint32_t t_expect(int nr, const uint64_t args[6])
 		: SECCOMP_RET_ERRNO | ((uint32_t)e->err & SECCOMP_RET_DATA);
 	if (e->flags & SYSF_ELSE_PASS)
 		refuse = SECCOMP_RET_ALLOW; /* what no rule matches runs */
+	if (e->flags & SYSF_ELSE_NOTIFY)
+		refuse = SECCOMP_RET_USER_NOTIF; /* what no rule matches is trapped */
 	uint32_t match;
 	switch (e->disp) {
 	case SYS_PASS: match = SECCOMP_RET_ALLOW; break;

@@ -54,6 +54,7 @@ static const struct kfeature_info infos[KF__MAX] = {
 	[KF_IO_URING_DEFER_TASKRUN] = { "io_uring_defer_taskrun", "IORING_SETUP_DEFER_TASKRUN", "6.1",
 					false },
 	[KF_SEAL_FUTURE_WRITE] = { "seal_future_write", "F_SEAL_FUTURE_WRITE", "5.1", false },
+	[KF_TMPFS_STORE] = { "tmpfs_store", "fsopen of a tmpfs", "5.2", false },
 };
 
 static bool probed;
@@ -160,6 +161,7 @@ int kfeatures_probe(void)
 	probe_files();
 	/* Tried where they are used, which falls back by itself. */
 	present[KF_SYNC_WAKE_UP] = present[KF_IO_URING] = present[KF_IO_URING_DEFER_TASKRUN] = true;
+	present[KF_TMPFS_STORE] = true;
 	/* Needs the listener: kfeatures_probe_listener(). */
 	present[KF_ADDFD_SEND] = true;
 	probed = true;

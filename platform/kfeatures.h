@@ -29,6 +29,7 @@ enum kfeature {
 	KF_IO_URING,            /* restricted io_uring ring for the gofer, 5.10 */
 	KF_IO_URING_DEFER_TASKRUN, /* IORING_SETUP_SINGLE_ISSUER|DEFER_TASKRUN, 6.1 */
 	KF_SEAL_FUTURE_WRITE,   /* F_SEAL_FUTURE_WRITE on memfds (exec arenas), 5.1 */
+	KF_TMPFS_STORE,         /* fsopen("tmpfs")+fsmount: sized, detached tmpfs stores, 5.2 */
 	KF__MAX
 };
 

@@ -43,7 +43,13 @@ static void usage(FILE *f)
 	      "  --bind-owner UID[:GID]\n"
 	      "                        host owner of what the guest creates in :rw binds, seen\n"
 	      "                        inside as root (default: the owner of SRC; never 0)\n"
-	      "  --tmpfs DST           an in-memory writable directory at DST\n"
+	      "  --tmpfs DST[:OPTS]    an in-memory writable directory at DST; OPTS a comma\n"
+	      "                        list of size=N[k|m|g] (its own limit, apart from\n"
+	      "                        --disk), mode=OCTAL, ro, noexec (Docker's --tmpfs)\n"
+	      "  --disk N[k|m|g]       all in-memory files together (the overlay's writes,\n"
+	      "                        /tmp, /root, /dev/shm, --tmpfs without a size) may\n"
+	      "                        hold N bytes; beyond, writes fail with ENOSPC\n"
+	      "                        (default: half of the host's RAM)\n"
 	      "  --env K=V             add K=V to the environment (repeatable)\n"
 	      "  --cwd DIR             working directory inside the sandbox (default /)\n"
 	      "  --hostname NAME       the sandbox's hostname (default moat)\n"
@@ -135,7 +141,7 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 
 const char *const run_options_with_arg[] = {
 	"rootfs", "bind", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
-	"seccomp-profile", "bind-owner", "timeout", NULL,
+	"seccomp-profile", "bind-owner", "timeout", "disk", NULL,
 };
 
 int command_run(int argc, char **argv)
@@ -149,7 +155,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		int (*prepare)(struct sandbox_config *cfg, void *ctx), void *ctx)
 {
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
-	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT };
+	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK };
 	verb = verb_name;
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
@@ -157,6 +163,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "bind", required_argument, NULL, O_BIND },
 		{ "bind-owner", required_argument, NULL, O_BINDOWNER },
 		{ "tmpfs", required_argument, NULL, O_TMPFS },
+		{ "disk", required_argument, NULL, O_DISK },
 		{ "env", required_argument, NULL, O_ENV },
 		{ "cwd", required_argument, NULL, O_CWD },
 		{ "hostname", required_argument, NULL, O_HOSTNAME },
@@ -197,7 +204,13 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 			break;
 		case O_TMPFS:
 			if (config_add_mount(&cfg, MOUNT_TMPFS, optarg) < 0)
-				return usage_error("--tmpfs %s: expected an absolute path", optarg);
+				return bad_input("--tmpfs %s: expected DST[:OPTS], DST an absolute path, "
+						 "OPTS from size=N[k|m|g] (4k or more), mode=OCTAL, ro, rw, "
+						 "noexec, exec, nosuid, nodev", optarg);
+			break;
+		case O_DISK:
+			if (config_parse_size(optarg, &cfg.disk_bytes) < 0 || cfg.disk_bytes < (1 << 20))
+				return bad_input("--disk %s: expected a size of 1m or more, N[k|m|g]", optarg);
 			break;
 		case O_ENV:
 			if (config_add_env(&cfg, optarg) < 0)

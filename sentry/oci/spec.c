@@ -416,8 +416,20 @@ static int parse_mount(struct parse *p, struct json_object *m, size_t i)
 		/* moat mounts its own devfs at /dev and a tmpfs at /dev/shm. */
 		if (!strcmp(abs_dst, "/dev") || !strcmp(abs_dst, "/dev/shm"))
 			return 0;
-		if (config_add_mount(&p->s->cfg, MOUNT_TMPFS, abs_dst) < 0)
-			return -ENOMEM;
+		/* The options moat has a meaning for; propagation and the
+		 * like (rprivate, tmpcopyup) have none in its VFS. */
+		const char *keep[16];
+		size_t nkeep = 0, n = opts ? json_object_array_length(opts) : 0;
+		for (size_t k = 0; k < n && nkeep < ARRAY_SIZE(keep); k++) {
+			const char *o = json_object_get_string(json_object_array_get_idx(opts, k));
+			if (!strncmp(o, "size=", 5) || !strncmp(o, "mode=", 5) || !strcmp(o, "ro") ||
+			    !strcmp(o, "rw") || !strcmp(o, "noexec") || !strcmp(o, "exec"))
+				keep[nkeep++] = o;
+		}
+		if ((r = config_add_tmpfs(&p->s->cfg, abs_dst, keep, nkeep)) < 0)
+			return r == -ENOMEM ? r
+					    : fail(p, "config.json: %s: a tmpfs option is not valid "
+						      "(size=N[k|m|g], 4k or more; mode=OCTAL)", where);
 		return 0;
 	}
 	if (!strcmp(type, "proc")) {

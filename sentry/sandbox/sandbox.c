@@ -148,8 +148,11 @@ static int exit_status_of(int st)
 
 static int build_fs(struct sandbox_config *cfg, struct view *v)
 {
+	int r = view_disk_init(cfg);
+	if (r < 0)
+		return r == -EINVAL ? r : log_error_errno(r, "make the sandbox's disk");
 	sentry_lock();
-	int r = view_mount(cfg, v, sentry.gofer);
+	r = view_mount(cfg, v, sentry.gofer);
 	if (r < 0) {
 		sentry_unlock();
 		return log_error_errno(r, "build the sandbox's filesystem");

@@ -20,6 +20,11 @@ int gofer_fs_set_allow(struct vnode *root, const char *const *names);
 /* An rw bind: the gofer creates as uid:gid on the host, which the guest
  * sees as its root (gofer.c, gofs_map_ids). Before any lookup. */
 int gofer_fs_set_owner(struct vnode *root, uid_t uid, gid_t gid);
+/* st: the host's attributes of vn's file as the guest's open fd on it just
+ * showed them. For a file of a writable export, kept as its attributes
+ * (its size and times change through the guest's fds, and an unlinked
+ * one has no name to look again by). No-op for anything else. */
+void gofer_fs_fresh_attrs(struct vnode *vn, const struct stat *st);
 /* The sentry is confining itself: keep the host's system-wide /proc files
  * procfs needs open, and from now on find processes in pid_only_proc (an
  * O_PATH fd of a procfs mounted with subset=pid, taken over). */

@@ -371,6 +371,15 @@ static int gofs_getattr(struct vnode *vn, struct stat *st)
 	return 0;
 }
 
+void gofer_fs_fresh_attrs(struct vnode *vn, const struct stat *st)
+{
+	if (vn->ops != &gofer_ops)
+		return;
+	struct gnode *g = vn->priv;
+	if (!g->fs->rdonly && st->st_ino == g->st.st_ino && st->st_dev == g->st.st_dev)
+		g->st = *st;
+}
+
 /**
  * gofs_readlink() - fs_ops.readlink.
  *

@@ -54,6 +54,8 @@ static const struct kfeature_info infos[KF__MAX] = {
 	[KF_IO_URING_DEFER_TASKRUN] = { "io_uring_defer_taskrun", "IORING_SETUP_DEFER_TASKRUN", "6.1",
 					false },
 	[KF_SEAL_FUTURE_WRITE] = { "seal_future_write", "F_SEAL_FUTURE_WRITE", "5.1", false },
+	[KF_CGROUP_V2] = { "cgroup_v2", "a delegated cgroup v2", "4.5", false },
+	[KF_CGROUP_V1] = { "cgroup_v1", "cgroup v1 controllers", "2.6.24", false },
 };
 
 static bool probed;
@@ -160,6 +162,7 @@ int kfeatures_probe(void)
 	probe_files();
 	/* Tried where they are used, which falls back by itself. */
 	present[KF_SYNC_WAKE_UP] = present[KF_IO_URING] = present[KF_IO_URING_DEFER_TASKRUN] = true;
+	present[KF_CGROUP_V2] = present[KF_CGROUP_V1] = true;
 	/* Needs the listener: kfeatures_probe_listener(). */
 	present[KF_ADDFD_SEND] = true;
 	probed = true;

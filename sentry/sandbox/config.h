@@ -20,6 +20,23 @@ struct mount_spec {
 	gid_t owner_gid;
 };
 
+/* Limits on the sandbox as a whole (docs/limits.md): cgroups where the
+ * host has them, rlimits otherwise (sentry/sandbox/cgroup.c, limits.c).
+ * 0 means no limit. */
+struct sandbox_limits {
+	uint64_t memory;        /* --memory, bytes */
+	uint64_t pids;          /* --pids: processes and threads */
+	uint64_t cpu_quota_us;  /* --cpus F: F * cpu_period_us per period */
+	uint64_t cpu_period_us;
+	uint64_t cpu_shares;    /* OCI linux.resources.cpu.shares (relative weight) */
+	uint64_t nofile_soft;   /* --nofile: RLIMIT_NOFILE of the command; 0: moat's own */
+	uint64_t nofile_hard;
+	bool memory_is_default; /* moat run's default, not --memory: cgroups only */
+	/* LIMIT_FALLBACK_* (limits.h): what no cgroup enforces here, so the
+	 * command's rlimits stand in. Set by cgroup_setup(). */
+	unsigned fallback;
+};
+
 struct sandbox_config {
 	char *rootfs;           /* NULL: the host's system directories */
 	struct mount_spec *mounts;
@@ -33,6 +50,7 @@ struct sandbox_config {
 	uint32_t host_uid_count;
 	bool read_only;         /* --read-only: no overlay, EROFS outside tmpfs mounts */
 	long timeout_ms;        /* --timeout: wall-clock limit of the command, 0: none */
+	struct sandbox_limits limits;
 	bool bind_owner_set;    /* --bind-owner UID[:GID] for every rw bind */
 	uid_t bind_uid;
 	gid_t bind_gid;

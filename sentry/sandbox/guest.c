@@ -40,6 +40,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "sentry/sandbox/limits.h"
 #include "syscalls/table.h"
 
 static const char *const interp_candidates[] = {
@@ -220,6 +221,12 @@ static void forward_signal(int sig)
 static void before_exec(struct setup *s)
 {
 	const struct sandbox_config *c = s->cfg;
+	/* The sandbox's limits first, so a container's own rlimits win. */
+	int r = limits_apply(&c->limits, c->limits.fallback);
+	if (r < 0) {
+		errno = -r;
+		child_fail("apply the sandbox's limits");
+	}
 	for (size_t i = 0; i < c->nrlimits; i++)
 		if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
 			child_fail("apply the container's rlimits");

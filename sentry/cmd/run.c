@@ -65,7 +65,7 @@ static void usage(FILE *f)
 	      "  --cpus F              CPU time of the whole sandbox, in CPUs (0.5: half of one;\n"
 	      "                        default: no limit)\n"
 	      "  --nofile N[:HARD]     open files per process (default %d, hard limit %d)\n"
-	      "                        0 or 'unlimited' lifts --memory, --pids, --cpus, --nofile\n"
+	      "                        (for each of these four, 0 or 'unlimited': no limit)\n"
 	      "  --seccomp-profile FILE\n"
 	      "                        also enforce an OCI/Docker seccomp profile: a call it\n"
 	      "                        refuses gets its action (errno, kill, trap), a call it\n"

@@ -208,14 +208,16 @@ static int make_cgroup(const char *dir)
 /* ------------------------------------------------------------------------
  * v2 */
 
-static unsigned needed(const struct sandbox_limits *l)
+/* The controllers the limits need; with optional, also those that serve
+ * only a weight (OCI cpu.shares), used where present. */
+static unsigned needed(const struct sandbox_limits *l, bool optional)
 {
 	unsigned m = 0;
 	if (l->memory)
 		m |= 1u << CG_MEMORY;
 	if (l->pids)
 		m |= 1u << CG_PIDS;
-	if (l->cpu_quota_us || l->cpu_shares)
+	if (l->cpu_quota_us || (optional && l->cpu_shares))
 		m |= 1u << CG_CPU;
 	return m;
 }
@@ -265,7 +267,7 @@ static int v2_delegate(const char *parent, const char *name, unsigned mask)
 	return cg_write(parent, "cgroup.subtree_control", list);
 }
 
-static int v2_limits(const char *dir, const struct sandbox_limits *l)
+static int v2_limits(const char *dir, const struct sandbox_limits *l, unsigned mask)
 {
 	int r;
 	if (l->memory) {
@@ -283,7 +285,7 @@ static int v2_limits(const char *dir, const struct sandbox_limits *l)
 		if ((r = cg_write(dir, "cpu.max", v)) < 0)
 			return r;
 	}
-	if (l->cpu_shares) {
+	if (l->cpu_shares && (mask & (1u << CG_CPU))) {
 		/* runc's mapping of v1 shares [2, 262144] onto weights [1, 10000]. */
 		uint64_t s = l->cpu_shares < 2 ? 2 : l->cpu_shares > 262144 ? 262144 : l->cpu_shares;
 		if ((r = cg_writeu(dir, "cpu.weight", 1 + ((s - 2) * 9999) / 262142)) < 0)
@@ -292,7 +294,7 @@ static int v2_limits(const char *dir, const struct sandbox_limits *l)
 	return 0;
 }
 
-static int try_v2(const struct sandbox_limits *l, unsigned mask, const char *mounts,
+static int try_v2(const struct sandbox_limits *l, unsigned need, unsigned mask, const char *mounts,
 		  const char *self, struct sandbox_cgroup *cg)
 {
 	_cleanup_free_ char *mnt = cgroup_mount_of(mounts, NULL);
@@ -304,8 +306,13 @@ static int try_v2(const struct sandbox_limits *l, unsigned mask, const char *mou
 	if (!ctls)
 		return -ENOENT;
 	for (int c = 0; c < CG__MAX; c++)
-		if ((mask & (1u << c)) && !has_word(ctls, ctl_names[c]))
-			return -EOPNOTSUPP; /* not delegated to us (or bound to v1) */
+		if ((mask & (1u << c)) && !has_word(ctls, ctl_names[c])) {
+			if (mask & need & (1u << c))
+				return -EOPNOTSUPP; /* not delegated to us (or bound to v1) */
+			mask &= ~(1u << c);
+		}
+	if (!mask)
+		return -EOPNOTSUPP;
 	remove_stale(parent);
 	char *dir = join(mnt, path, cg->name);
 	if (!dir)
@@ -316,7 +323,7 @@ static int try_v2(const struct sandbox_limits *l, unsigned mask, const char *mou
 		free(dir);
 		return r;
 	}
-	if ((r = make_cgroup(dir)) < 0 || (r = v2_limits(dir, l)) < 0) {
+	if ((r = make_cgroup(dir)) < 0 || (r = v2_limits(dir, l, mask)) < 0) {
 		log_debug("cgroup v2: %s: %s", dir, strerror(-r));
 		(void)rmdir(dir);
 		free(dir);
@@ -498,13 +505,13 @@ int cgroup_setup(struct sandbox_limits *l, struct sandbox_cgroup *ret)
 	*ret = (struct sandbox_cgroup){ .memory_events_fd = -1, .pids_events_fd = -1, .helper_go = -1,
 					.helper_done = -1 };
 	snprintf(ret->name, sizeof(ret->name), "moat-%d", getpid());
-	unsigned mask = needed(l);
+	unsigned mask = needed(l, true);
 	if (mask) {
 		_cleanup_free_ char *mounts = NULL, *self = NULL;
 		(void)read_file_at(AT_FDCWD, "/proc/self/mounts", &mounts, 1 << 20);
 		(void)read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, 1 << 16);
 		if (mounts && self && kfeature_has(KF_CGROUP_V2))
-			(void)try_v2(l, mask, mounts, self, ret);
+			(void)try_v2(l, needed(l, false), mask, mounts, self, ret);
 		if (ret->mode == CGROUP_NONE && mounts && self && kfeature_has(KF_CGROUP_V1))
 			try_v1(l, mask, mounts, self, ret);
 	}
@@ -516,7 +523,9 @@ int cgroup_setup(struct sandbox_limits *l, struct sandbox_cgroup *ret)
 	 * legitimately map much, so only an explicit --memory gets it. */
 	if (l->memory && !ret->dir[CG_MEMORY] && !l->memory_is_default)
 		l->fallback |= LIMIT_FALLBACK_MEMORY;
-	if ((l->cpu_quota_us || l->cpu_shares) && !ret->dir[CG_CPU]) {
+	/* Shares are a relative weight, not a limit: without a controller
+	 * they are dropped (a container engine sets them on every container). */
+	if (l->cpu_quota_us && !ret->dir[CG_CPU]) {
 		log_warnx("cannot enforce the CPU limit: no writable cgroup cpu controller here "
 			  "(docs/limits.md)");
 		for (int c = 0; c < CG__MAX; c++)

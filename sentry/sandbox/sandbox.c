@@ -296,20 +296,19 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		return log_error_errno(r, "create the sandbox's namespaces"), 125;
 	}
 	sentry.init_pid = g.pid;
+	pid_t gofer_pid = -1;
+	int gofer_pidfd = -1, gsock = -1;
+	/* Before pid 1 can fork: the uid is free again only once this pid 1
+	 * is gone (the lock alone is released before its namespace empties). */
+	if ((r = hostuid_record(uid_lock, g.pid)) < 0) {
+		log_error_errno(r, "record the host uid's sandbox");
+		goto fail;
+	}
 	/* pid 1 runs only moat's code until the sentry answers its fork of
 	 * the command, which comes after this: every guest process starts in
 	 * the cgroup. A limit that cannot be applied ends the sandbox. */
 	if (cgroup_attach(&cg, g.pid) < 0)
 		goto fail;
-	/* Before pid 1 can fork: the uid is free again only once this pid 1
-	 * is gone (the lock alone is released before its namespace empties). */
-	if ((r = hostuid_record(uid_lock, g.pid)) < 0) {
-		log_error_errno(r, "record the host uid's sandbox");
-		kill(g.pid, SIGKILL);
-		return 125;
-	}
-	pid_t gofer_pid = -1;
-	int gofer_pidfd = -1, gsock = -1;
 	if ((r = gofer_spawn(&gcfg, &gofer_pid, &gofer_pidfd, &gsock)) < 0) {
 		log_error_errno(r, "start the gofer");
 		goto fail;

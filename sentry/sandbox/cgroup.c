@@ -420,9 +420,13 @@ static _Noreturn void helper_main(struct sandbox_cgroup *cg, int go, int done, p
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
-	/* Nothing of the sentry's: not the uid reservation, not the audit log. */
+	/* Nothing of the sentry's: not the uid reservation, not the audit log,
+	 * not its stdio (whoever reads the sandbox's output sees its end when
+	 * the sandbox ends, not when the helper does). */
 	int hgo = fcntl(go, F_DUPFD_CLOEXEC, 64), hdone = fcntl(done, F_DUPFD_CLOEXEC, 64);
-	if (hgo < 0 || hdone < 0 || dup3(hgo, 3, O_CLOEXEC) < 0 || dup3(hdone, 4, O_CLOEXEC) < 0)
+	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (hgo < 0 || hdone < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
+	    dup3(hgo, 3, O_CLOEXEC) < 0 || dup3(hdone, 4, O_CLOEXEC) < 0)
 		_exit(1);
 	syscall(SYS_close_range, 5, ~0U, 0);
 	int pidfd = (int)syscall(SYS_pidfd_open, parent, 0);

@@ -446,11 +446,16 @@ static _Noreturn void helper_main(struct sandbox_cgroup *cg, int go, int done, p
 			dup |= cg->dir[k] && !strcmp(cg->dir[k], cg->dir[c]);
 		if (dup)
 			continue;
-		for (int i = 0; i < 500; i++) {
+		/* The last tasks leave a v1 cgroup a fraction of a ms after
+		 * pid 1's exit: poll finely, then back off (5 s in all). */
+		useconds_t wait = 100;
+		for (useconds_t spent = 0; spent < 5000000; spent += wait) {
 			kill_members(cg->dir[c], cg->mode == CGROUP_V2);
 			if (rmdir(cg->dir[c]) == 0 || errno != EBUSY)
 				break;
-			usleep(10000);
+			usleep(wait);
+			if (wait < 20000)
+				wait *= 2;
 		}
 	}
 	_exit(0);

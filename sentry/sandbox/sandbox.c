@@ -285,7 +285,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	}
 	struct guest_ids ids = { sentry.host_uid, sentry.host_gid, uid_lock };
 	struct guest g;
-	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, &g);
+	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, -1, &g);
 	/* pid 1 has its copy: the sentry keeps none, so once the command has
 	 * read its byte nobody holds the FIFO and a late start finds no
 	 * reader. */

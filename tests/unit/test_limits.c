@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* sentry/sandbox/limits.c and the text parsing of cgroup.c: the options'
  * syntax, the defaults, and finding cgroups in /proc/self/mounts and
- * /proc/PID/cgroup as v1, v2 and hybrid hosts write them. What the kernel
- * does with the limits is tests/integration/failclosed.sh's. */
+ * /proc/PID/cgroup as v1, v2 and hybrid hosts write them; and pid 1's clone
+ * into a cgroup v2 (guest_clone), on this host's v2 hierarchy. What the
+ * kernel does with the limits is tests/integration/failclosed.sh's. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "common/util.h"
+#include "platform/kfeatures.h"
 #include "sentry/sandbox/cgroup.h"
+#include "sentry/sandbox/guest.h"
 #include "sentry/sandbox/limits.h"
 #include "tests/tap.h"
 
@@ -127,4 +137,75 @@ TEST(finding_cgroups)
 	EXPECT_STREQ(s = cgroup_path_of("0::/system.slice/x.scope", NULL), "/system.slice/x.scope");
 	free(s);
 	EXPECT_TRUE(cgroup_path_of("0::/x\n", "memory") == NULL);
+}
+
+/* The sandbox's pid 1, cloned as guest_start does (every namespace, a
+ * pidfd) with CLONE_INTO_CGROUP into a new child of this process's cgroup
+ * v2: it is in that cgroup from its first instruction, and nothing moved
+ * (which is why moat run's defaults can use a v2 cgroup and not a v1 one).
+ * Runs wherever a v2 hierarchy is mounted and writable: on a hybrid host
+ * too, where it has no controllers. */
+TEST(pid1_cloned_into_a_cgroup_v2)
+{
+	if (geteuid() != 0)
+		SKIP("not root");
+	unsetenv("MOAT_TEST_FORCE_FALLBACK");
+	if (kfeatures_probe() < 0 || !kfeature_has(KF_CLONE_INTO_CGROUP))
+		SKIP("no CLONE_INTO_CGROUP here");
+	char *mounts = NULL, *self = NULL;
+	ASSERT_TRUE(read_file_at(AT_FDCWD, "/proc/self/mounts", &mounts, 1 << 20) >= 0);
+	ASSERT_TRUE(read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, 1 << 16) >= 0);
+	char *mnt = cgroup_mount_of(mounts, NULL), *path = cgroup_path_of(self, NULL);
+	if (!mnt || !path)
+		SKIP("no cgroup v2 hierarchy mounted");
+	char dir[4096], want[4096];
+	snprintf(want, sizeof(want), "%s/moat-test-%d", strcmp(path, "/") ? path : "", getpid());
+	snprintf(dir, sizeof(dir), "%s%s", mnt, want);
+	if (mkdir(dir, 0755) < 0)
+		SKIP("cannot make %s: %s", dir, strerror(errno));
+	int cgfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int hold[2];
+	ASSERT_TRUE(cgfd >= 0 && pipe2(hold, O_CLOEXEC) == 0);
+	int pidfd = -1;
+	long pid = guest_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+				       CLONE_NEWCGROUP | CLONE_PIDFD,
+			       cgfd, &pidfd);
+	if (pid == 0) {
+		char b;
+		close(hold[1]);
+		_exit(read(hold[0], &b, 1) == 0 ? 0 : 1);
+	}
+	int e = errno;
+	close(hold[0]);
+	char *child = NULL, p[64];
+	snprintf(p, sizeof(p), "/proc/%ld/cgroup", pid);
+	if (pid > 0)
+		(void)read_file_at(AT_FDCWD, p, &child, 1 << 16);
+	char *got = child ? cgroup_path_of(child, NULL) : NULL;
+	close(hold[1]);
+	int st = -1;
+	if (pid > 0)
+		(void)waitpid((pid_t)pid, &st, 0);
+	int removed = rmdir(dir);
+	printf("# clone3 into %s: pid %ld (%s), pidfd %d, 0::%s\n", dir, pid, pid < 0 ? strerror(e) : "ok",
+	       pidfd, got ? got : "?");
+	ASSERT_TRUE(pid > 0);
+	EXPECT_TRUE(pidfd >= 0);
+	ASSERT_TRUE(got != NULL);
+	EXPECT_STREQ(got, want);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* Empty again once it is reaped. */
+	EXPECT_EQ(removed, 0);
+
+	/* A v1 directory cannot be cloned into: there, only a move. */
+	char *v1 = cgroup_mount_of(mounts, "pids");
+	if (v1) {
+		int v1fd = open(v1, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		ASSERT_TRUE(v1fd >= 0);
+		pid = guest_clone(CLONE_PIDFD, v1fd, &pidfd);
+		if (pid == 0)
+			_exit(0);
+		EXPECT_EQ(pid, -1);
+		EXPECT_EQ(errno, EBADF);
+	}
 }

@@ -269,15 +269,21 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 				return usage_error("--memory %s: expected bytes with k, m or g, at least 4m, "
 						   "or 0 for no limit", optarg);
 			cfg.limits.memory_is_default = false;
+			if (cfg.limits.memory)
+				cfg.limits.defaults_only = false;
 			break;
 		case O_PIDS:
 			if (limits_parse_count(optarg, &cfg.limits.pids) < 0)
 				return usage_error("--pids %s: expected a number, or 0 for no limit", optarg);
+			if (cfg.limits.pids)
+				cfg.limits.defaults_only = false;
 			break;
 		case O_CPUS:
 			if (limits_parse_cpus(optarg, &cfg.limits) < 0)
 				return usage_error("--cpus %s: expected CPUs from 0.01 to 1024, or 0 for no limit",
 						   optarg);
+			if (cfg.limits.cpu_quota_us)
+				cfg.limits.defaults_only = false;
 			break;
 		case O_NOFILE:
 			if (limits_parse_nofile(optarg, &cfg.limits) < 0)

@@ -13,11 +13,19 @@
  *
  * cgroup v1: a child of the caller's cgroup in each controller's hierarchy.
  *
- * Only the guest goes in (pid 1, moved by the sentry before the guest's
- * first instruction: pid 1's fork of the command waits for the sentry's
- * answer). The sentry and the gofer stay out so that the kernel's OOM kill
- * at the memory limit can only hit the guest, and the sentry lives to
- * report it; their own growth is bounded by their caches' limits. */
+ * Only the guest goes in: pid 1 is cloned into a v2 cgroup
+ * (CLONE_INTO_CGROUP), else moved by the sentry before the guest's first
+ * instruction (pid 1's fork of the command waits for the sentry's answer).
+ * The sentry and the gofer stay out so that the kernel's OOM kill at the
+ * memory limit can only hit the guest, and the sentry lives to report it;
+ * their own growth is bounded by their caches' limits.
+ *
+ * Moving a task into a cgroup (a write to cgroup.procs, v1 or v2) and
+ * enabling controllers for children (which moves the tasks below) take
+ * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
+ * period: 10-20 ms, against a start of ~5 ms. A clone into the cgroup takes
+ * it only for reading. moat run's defaults therefore use a cgroup only
+ * where neither is needed; else the rlimits (docs/limits.md). */
 #include "sentry/sandbox/cgroup.h"
 
 #include <dirent.h>
@@ -232,9 +240,10 @@ static void enable_list(unsigned mask, char *buf, size_t len)
 }
 
 /* Do the children of parent get the controllers in mask? Enable them if
- * not; if the kernel refuses because parent holds processes and the only
- * one is moat, move moat into a leaf of its own first. */
-static int v2_delegate(const char *parent, const char *name, unsigned mask)
+ * not (and may_move: both cost a grace period); if the kernel refuses
+ * because parent holds processes and the only one is moat, move moat into
+ * a leaf of its own first. */
+static int v2_delegate(const char *parent, const char *name, unsigned mask, bool may_move)
 {
 	_cleanup_free_ char *sub = cg_read(parent, "cgroup.subtree_control");
 	if (!sub)
@@ -245,6 +254,8 @@ static int v2_delegate(const char *parent, const char *name, unsigned mask)
 			missing |= 1u << c;
 	if (!missing)
 		return 0;
+	if (!may_move)
+		return -EBUSY;
 	char list[64];
 	enable_list(missing, list, sizeof(list));
 	int r = cg_write(parent, "cgroup.subtree_control", list);
@@ -294,8 +305,18 @@ static int v2_limits(const char *dir, const struct sandbox_limits *l, unsigned m
 	return 0;
 }
 
+/* Where the kernel can, pid 1 is cloned straight into dir (guest.c): it
+ * never moves. */
+static int open_for_clone(const char *dir, struct sandbox_cgroup *cg)
+{
+	if (!kfeature_has(KF_CLONE_INTO_CGROUP))
+		return 0;
+	cg->clone_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return cg->clone_fd < 0 ? neg_errno() : 0;
+}
+
 static int try_v2(const struct sandbox_limits *l, unsigned need, unsigned mask, const char *mounts,
-		  const char *self, struct sandbox_cgroup *cg)
+		  const char *self, bool may_move, struct sandbox_cgroup *cg)
 {
 	_cleanup_free_ char *mnt = cgroup_mount_of(mounts, NULL);
 	_cleanup_free_ char *path = cgroup_path_of(self, NULL);
@@ -317,13 +338,14 @@ static int try_v2(const struct sandbox_limits *l, unsigned need, unsigned mask, 
 	char *dir = join(mnt, path, cg->name);
 	if (!dir)
 		return -ENOMEM;
-	int r = v2_delegate(parent, cg->name, mask);
+	int r = v2_delegate(parent, cg->name, mask, may_move);
 	if (r < 0) {
 		log_debug("cgroup v2: cannot delegate controllers below %s: %s", parent, strerror(-r));
 		free(dir);
 		return r;
 	}
-	if ((r = make_cgroup(dir)) < 0 || (r = v2_limits(dir, l, mask)) < 0) {
+	if ((r = make_cgroup(dir)) < 0 || (r = v2_limits(dir, l, mask)) < 0 ||
+	    (r = open_for_clone(dir, cg)) < 0) {
 		log_debug("cgroup v2: %s: %s", dir, strerror(-r));
 		(void)rmdir(dir);
 		free(dir);
@@ -414,7 +436,7 @@ static void kill_members(const char *dir, bool v2)
 	}
 }
 
-static _Noreturn void helper_main(struct sandbox_cgroup *cg, int go, int done, pid_t parent)
+static _Noreturn void helper_main(struct sandbox_cgroup *cg, int go, pid_t parent)
 {
 	(void)prctl(PR_SET_NAME, "moat-cgroup", 0, 0, 0);
 	sigset_t all;
@@ -423,12 +445,12 @@ static _Noreturn void helper_main(struct sandbox_cgroup *cg, int go, int done, p
 	/* Nothing of the sentry's: not the uid reservation, not the audit log,
 	 * not its stdio (whoever reads the sandbox's output sees its end when
 	 * the sandbox ends, not when the helper does). */
-	int hgo = fcntl(go, F_DUPFD_CLOEXEC, 64), hdone = fcntl(done, F_DUPFD_CLOEXEC, 64);
+	int hgo = fcntl(go, F_DUPFD_CLOEXEC, 64);
 	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (hgo < 0 || hdone < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
-	    dup3(hgo, 3, O_CLOEXEC) < 0 || dup3(hdone, 4, O_CLOEXEC) < 0)
+	if (hgo < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
+	    dup3(hgo, 3, O_CLOEXEC) < 0)
 		_exit(1);
-	syscall(SYS_close_range, 5, ~0U, 0);
+	syscall(SYS_close_range, 4, ~0U, 0);
 	int pidfd = (int)syscall(SYS_pidfd_open, parent, 0);
 	if (getppid() == parent) {
 		struct pollfd pf[2] = { { .fd = 3, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
@@ -463,32 +485,22 @@ static _Noreturn void helper_main(struct sandbox_cgroup *cg, int go, int done, p
 
 static int start_helper(struct sandbox_cgroup *cg)
 {
-	int go[2], done[2];
+	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return neg_errno();
-	if (pipe2(done, O_CLOEXEC) < 0) {
-		int r = neg_errno();
-		close(go[0]);
-		close(go[1]);
-		return r;
-	}
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(go[1]);
-		close(done[0]);
-		helper_main(cg, go[0], done[1], parent);
+		helper_main(cg, go[0], parent);
 	}
 	close(go[0]);
-	close(done[1]);
 	if (pid < 0) {
 		int r = neg_errno();
 		close(go[1]);
-		close(done[0]);
 		return r;
 	}
 	cg->helper_go = go[1];
-	cg->helper_done = done[0];
 	return 0;
 }
 
@@ -509,19 +521,43 @@ static void open_events(struct sandbox_cgroup *cg)
 	}
 }
 
+static void release(struct sandbox_cgroup *cg)
+{
+	cg->clone_fd = safe_close(cg->clone_fd);
+	cg->memory_events_fd = safe_close(cg->memory_events_fd);
+	cg->pids_events_fd = safe_close(cg->pids_events_fd);
+	for (int c = 0; c < CG__MAX; c++) {
+		free(cg->dir[c]);
+		cg->dir[c] = NULL;
+	}
+}
+
+/* Before any task is in it: remove it at once. */
+static void discard(struct sandbox_cgroup *cg)
+{
+	for (int c = 0; c < CG__MAX; c++)
+		if (cg->dir[c])
+			(void)rmdir(cg->dir[c]);
+	release(cg);
+	cg->mode = CGROUP_NONE;
+}
+
 int cgroup_setup(struct sandbox_limits *l, struct sandbox_cgroup *ret)
 {
 	*ret = (struct sandbox_cgroup){ .memory_events_fd = -1, .pids_events_fd = -1, .helper_go = -1,
-					.helper_done = -1 };
+					.clone_fd = -1 };
 	snprintf(ret->name, sizeof(ret->name), "moat-%d", getpid());
 	unsigned mask = needed(l, true);
-	if (mask) {
+	/* The defaults must not cost start time: without a clone into the
+	 * cgroup (v2 only) every way in is a move. */
+	bool may_move = !l->defaults_only;
+	if (mask && (may_move || kfeature_has(KF_CLONE_INTO_CGROUP))) {
 		_cleanup_free_ char *mounts = NULL, *self = NULL;
 		(void)read_file_at(AT_FDCWD, "/proc/self/mounts", &mounts, 1 << 20);
 		(void)read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, 1 << 16);
 		if (mounts && self && kfeature_has(KF_CGROUP_V2))
-			(void)try_v2(l, needed(l, false), mask, mounts, self, ret);
-		if (ret->mode == CGROUP_NONE && mounts && self && kfeature_has(KF_CGROUP_V1))
+			(void)try_v2(l, needed(l, false), mask, mounts, self, may_move, ret);
+		if (ret->mode == CGROUP_NONE && may_move && mounts && self && kfeature_has(KF_CGROUP_V1))
 			try_v1(l, mask, mounts, self, ret);
 	}
 	l->fallback = 0;
@@ -537,9 +573,7 @@ int cgroup_setup(struct sandbox_limits *l, struct sandbox_cgroup *ret)
 	if (l->cpu_quota_us && !ret->dir[CG_CPU]) {
 		log_warnx("cannot enforce the CPU limit: no writable cgroup cpu controller here "
 			  "(docs/limits.md)");
-		for (int c = 0; c < CG__MAX; c++)
-			if (ret->dir[c])
-				(void)rmdir(ret->dir[c]);
+		discard(ret);
 		return -EOPNOTSUPP;
 	}
 	if (ret->mode == CGROUP_NONE)
@@ -547,17 +581,20 @@ int cgroup_setup(struct sandbox_limits *l, struct sandbox_cgroup *ret)
 	open_events(ret);
 	int r = start_helper(ret);
 	if (r < 0) {
-		for (int c = 0; c < CG__MAX; c++)
-			if (ret->dir[c])
-				(void)rmdir(ret->dir[c]);
+		discard(ret);
 		return log_error_errno(r, "start the cgroup helper");
 	}
 	log_debug("limits: %s (%s)", cgroup_mechanism(ret, l), ret->name);
 	return 0;
 }
 
-int cgroup_attach(const struct sandbox_cgroup *cg, pid_t pid)
+int cgroup_attach(struct sandbox_cgroup *cg, pid_t pid)
 {
+	/* Cloned into it: nothing moves. */
+	if (cg->clone_fd >= 0) {
+		cg->clone_fd = safe_close(cg->clone_fd);
+		return 0;
+	}
 	for (int c = 0; c < CG__MAX; c++) {
 		if (!cg->dir[c])
 			continue;
@@ -573,11 +610,17 @@ int cgroup_attach(const struct sandbox_cgroup *cg, pid_t pid)
 
 const char *cgroup_mechanism(const struct sandbox_cgroup *cg, const struct sandbox_limits *l)
 {
-	if (cg->mode == CGROUP_V2)
-		return l->fallback ? "cgroup v2+rlimits" : "cgroup v2";
-	if (cg->mode == CGROUP_V1)
-		return l->fallback ? "cgroup v1+rlimits" : "cgroup v1";
-	return l->fallback ? "rlimits" : "none";
+	/* [mode][an rlimit stands in][a memory limit nothing enforces] */
+	static const char *const names[3][2][2] = {
+		[CGROUP_NONE] = { { "none", "none, memory unenforced" },
+				  { "rlimits", "rlimits, memory unenforced" } },
+		[CGROUP_V1] = { { "cgroup v1", "cgroup v1, memory unenforced" },
+				{ "cgroup v1+rlimits", "cgroup v1+rlimits, memory unenforced" } },
+		[CGROUP_V2] = { { "cgroup v2", "cgroup v2, memory unenforced" },
+				{ "cgroup v2+rlimits", "cgroup v2+rlimits, memory unenforced" } },
+	};
+	bool unenforced = l->memory && !cg->dir[CG_MEMORY] && !(l->fallback & LIMIT_FALLBACK_MEMORY);
+	return names[cg->mode][l->fallback != 0][unenforced];
 }
 
 int cgroup_read_events(const struct sandbox_cgroup *cg, struct cgroup_events *ret)
@@ -599,22 +642,14 @@ int cgroup_read_events(const struct sandbox_cgroup *cg, struct cgroup_events *re
 
 void cgroup_finish(struct sandbox_cgroup *cg)
 {
+	/* Not waited for: the cgroup empties only once the kernel has torn
+	 * pid 1's namespaces down (RCU grace periods, a few ms), which moat
+	 * run has no reason to wait for. */
 	if (cg->helper_go >= 0) {
 		(void)write(cg->helper_go, "x", 1);
 		cg->helper_go = safe_close(cg->helper_go);
 	}
-	if (cg->helper_done >= 0) {
-		char b;
-		while (read(cg->helper_done, &b, 1) < 0 && errno == EINTR)
-			;
-		cg->helper_done = safe_close(cg->helper_done);
-	}
-	cg->memory_events_fd = safe_close(cg->memory_events_fd);
-	cg->pids_events_fd = safe_close(cg->pids_events_fd);
-	for (int c = 0; c < CG__MAX; c++) {
-		free(cg->dir[c]);
-		cg->dir[c] = NULL;
-	}
+	release(cg);
 }
 
 int cgroup_stats_of(pid_t pid, struct cgroup_stats *ret)

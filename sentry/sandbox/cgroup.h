@@ -26,7 +26,9 @@ struct sandbox_cgroup {
 	int memory_events_fd;     /* v2 memory.events, v1 memory.oom_control */
 	int pids_events_fd;       /* pids.events */
 	int helper_go;            /* write a byte: clean up now */
-	int helper_done;          /* EOF once the helper is done */
+	/* v2 where the kernel has CLONE_INTO_CGROUP: the cgroup's directory,
+	 * for cloning pid 1 into it (guest_start); -1 otherwise. */
+	int clone_fd;
 };
 
 /* For the tests only: MOAT_TEST_FORCE_FALLBACK=cgroup_v2 (use v1),
@@ -34,16 +36,20 @@ struct sandbox_cgroup {
 
 /* Probe, create and configure the sandbox's cgroup for the limits in l (in
  * the caller's cgroup: v2 if it delegates every controller needed, else v1
- * where it has them), and start the cleanup helper. Sets l->fallback to the
- * limits no cgroup enforces. Call before any thread and before the guest
+ * where it has them), and start the cleanup helper. With l->defaults_only,
+ * only a cgroup pid 1 can be cloned into (v2, no move of moat, controllers
+ * already enabled for children). Sets l->fallback to the limits no cgroup
+ * enforces. Call before any thread and before the guest
  * and gofer start. Returns 0 (ret->mode CGROUP_NONE when nothing could be
  * used), or -errno when a limit asked for explicitly cannot be enforced at
  * all (--cpus without a cpu controller), after saying so. */
 int cgroup_setup(struct sandbox_limits *l, struct sandbox_cgroup *ret);
-/* Move pid (the guest's pid 1, before it runs anything of the guest's)
- * into the cgroup. */
-int cgroup_attach(const struct sandbox_cgroup *cg, pid_t pid);
-/* "cgroup v2", "cgroup v1", "rlimits": what enforces the limits. */
+/* Put pid (the guest's pid 1, before it runs anything of the guest's) in
+ * the cgroup: nothing to do when it was cloned into cg->clone_fd (which is
+ * closed), else a move. */
+int cgroup_attach(struct sandbox_cgroup *cg, pid_t pid);
+/* "cgroup v2", "cgroup v1", "rlimits" (+ one another stands in for, ", memory
+ * unenforced"): what enforces the limits. */
 const char *cgroup_mechanism(const struct sandbox_cgroup *cg, const struct sandbox_limits *l);
 
 struct cgroup_events {
@@ -52,8 +58,9 @@ struct cgroup_events {
 };
 /* Read the counters through the fds kept open (works confined). */
 int cgroup_read_events(const struct sandbox_cgroup *cg, struct cgroup_events *ret);
-/* Tell the helper to remove the cgroup (killing anything left in it) and
- * wait until it has, a few seconds at most. Works confined. */
+/* Tell the helper to remove the cgroup (killing anything left in it), which
+ * it does as soon as the kernel has emptied it, after moat is gone. Works
+ * confined. */
 void cgroup_finish(struct sandbox_cgroup *cg);
 
 /* For `moat events --stats` (issue 11): the memory in use (bytes) and the

@@ -32,6 +32,10 @@ struct sandbox_limits {
 	uint64_t nofile_soft;   /* --nofile: RLIMIT_NOFILE of the command; 0: moat's own */
 	uint64_t nofile_hard;
 	bool memory_is_default; /* moat run's default, not --memory: cgroups only */
+	/* moat run without --memory, --pids or --cpus asking for a limit: a
+	 * cgroup only where pid 1 can be cloned into it, since moving a task
+	 * into one costs ~10-20 ms of start (docs/limits.md). */
+	bool defaults_only;
 	/* LIMIT_FALLBACK_* (limits.h): what no cgroup enforces here, so the
 	 * command's rlimits stand in. Set by cgroup_setup(). */
 	unsigned fallback;

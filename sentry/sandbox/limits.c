@@ -22,6 +22,7 @@ void limits_default(struct sandbox_limits *l)
 		.pids = LIMIT_DEFAULT_PIDS,
 		.nofile_soft = LIMIT_DEFAULT_NOFILE_SOFT,
 		.nofile_hard = LIMIT_DEFAULT_NOFILE_HARD,
+		.defaults_only = true,
 	};
 	struct sysinfo si;
 	if (sysinfo(&si) == 0 && si.totalram) {

@@ -285,7 +285,8 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	}
 	struct guest_ids ids = { sentry.host_uid, sentry.host_gid, uid_lock };
 	struct guest g;
-	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, -1, &g);
+	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, cg.clone_fd,
+			&g);
 	/* pid 1 has its copy: the sentry keeps none, so once the command has
 	 * read its byte nobody holds the FIFO and a late start finds no
 	 * reader. */
@@ -304,9 +305,10 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		log_error_errno(r, "record the host uid's sandbox");
 		goto fail;
 	}
-	/* pid 1 runs only moat's code until the sentry answers its fork of
-	 * the command, which comes after this: every guest process starts in
-	 * the cgroup. A limit that cannot be applied ends the sandbox. */
+	/* pid 1 was cloned into the cgroup, or else runs only moat's code
+	 * until the sentry answers its fork of the command, which comes after
+	 * this move: every guest process starts in the cgroup. A limit that
+	 * cannot be applied ends the sandbox. */
 	if (cgroup_attach(&cg, g.pid) < 0)
 		goto fail;
 	if ((r = gofer_spawn(&gcfg, &gofer_pid, &gofer_pidfd, &gsock)) < 0) {

@@ -5,8 +5,9 @@
 # task at once; a fork bomb under --pids and a memory hog under --memory
 # end or are throttled with an audit record and leave the host able to
 # fork; --cpus measurably slows a busy loop; the fallbacks (cgroup v1 for
-# v2, rlimits for both) are forced with MOAT_TEST_FORCE_FALLBACK and tested
-# too; the defaults are on without flags; the cgroup is removed at exit,
+# v2, rlimits for both, a move for the clone into a v2 cgroup) are forced
+# with MOAT_TEST_FORCE_FALLBACK and tested too; the defaults are on without
+# flags, and never cost a move into a cgroup; the cgroup is removed at exit,
 # also after a crash. docs/limits.md has what is promised.
 . "$(dirname "$0")/lib.sh"
 
@@ -24,8 +25,11 @@ r = [json.loads(l) for l in open(sys.argv[1]) if "\"start\"" in l][-1]
 print(r["limits"]["mechanism"])' "$D/mech"
 	rm -f "$D/mech"
 }
-MECH=$(mechanism)
-diag "limits here: $MECH${MOAT_TEST_FORCE_FALLBACK:+ (MOAT_TEST_FORCE_FALLBACK=$MOAT_TEST_FORCE_FALLBACK)}"
+# A limit asked for gets a cgroup wherever one is usable; the defaults
+# only where pid 1 can be cloned into it (v2).
+MECH=$(mechanism --pids 4096)
+DEFMECH=$(mechanism)
+diag "limits here: $MECH, defaults: $DEFMECH${MOAT_TEST_FORCE_FALLBACK:+ (MOAT_TEST_FORCE_FALLBACK=$MOAT_TEST_FORCE_FALLBACK)}"
 cgroups() { [[ $MECH == cgroup* ]]; }
 
 # live_tasks UID [EXCEPT-PID]: the host's tasks (threads too) of UID that
@@ -89,7 +93,7 @@ READY='import time; print("ready", flush=True); time.sleep(60)'
 # --- fail closed --------------------------------------------------------------------
 t_kill_sentry()
 {
-	start ks -- /bin/sh -c "sleep 60 & sleep 61 & exec python3 -c '$READY'" || return 1
+	start ks --pids 4096 -- /bin/sh -c "sleep 60 & sleep 61 & exec python3 -c '$READY'" || return 1
 	local n cg=
 	cgroups && cg=$(python3 "$CGDIR" "$INIT" pids)
 	n=$(live_tasks "$SUID" "$SENTRY")
@@ -258,7 +262,7 @@ fi
 t_force_v1()
 {
 	local m
-	m=$(MOAT_TEST_FORCE_FALLBACK=cgroup_v2 mechanism)
+	m=$(MOAT_TEST_FORCE_FALLBACK=cgroup_v2 mechanism --pids 4096)
 	echo "with cgroup v2 forced off: $m" >&2
 	[[ $m != "cgroup v2"* ]]
 }
@@ -267,11 +271,24 @@ check "MOAT_TEST_FORCE_FALLBACK=cgroup_v2: v2 is not used" t_force_v1
 t_force_rlimits()
 {
 	local m
-	m=$(MOAT_TEST_FORCE_FALLBACK=cgroup_v2,cgroup_v1 mechanism)
+	m=$(MOAT_TEST_FORCE_FALLBACK=cgroup_v2,cgroup_v1 mechanism --memory 1g)
 	echo "with both forced off: $m" >&2
 	[ "$m" = rlimits ]
 }
 check "MOAT_TEST_FORCE_FALLBACK=cgroup_v2,cgroup_v1: rlimits" t_force_rlimits
+
+# Without the clone into a v2 cgroup every way in is a move: a limit asked
+# for still gets its cgroup (v2 through cgroup.procs), the defaults none.
+t_force_move()
+{
+	local m d
+	m=$(MOAT_TEST_FORCE_FALLBACK=clone_into_cgroup mechanism --pids 4096)
+	d=$(MOAT_TEST_FORCE_FALLBACK=clone_into_cgroup mechanism)
+	echo "with clone_into_cgroup forced off: $m, defaults: $d" >&2
+	[ "$m" = "$MECH" ] && [ "$d" = "rlimits, memory unenforced" ]
+}
+check "MOAT_TEST_FORCE_FALLBACK=clone_into_cgroup: --pids as without it ($MECH), the defaults in rlimits" \
+	t_force_move
 
 t_rlimit_bomb()
 {
@@ -317,6 +334,30 @@ PY
 }
 check "defaults without flags: 4096 pids, half the RAM, 1024/4096 open files" t_defaults
 
+# Seen from outside: the defaults' pid 1 is in a cgroup of the sandbox's only
+# where it was cloned into one (v2); else it stays in moat's cgroup (no
+# move: no grace period at start) and the command has RLIMIT_NPROC 4096
+# (its uid is the sandbox's alone), while the default memory limit is not
+# enforced, which the start record says.
+t_defaults_no_move()
+{
+	start dm -- python3 -c "$READY" || return 1
+	local cg cmd nproc r=0
+	cg=$(python3 "$CGDIR" "$INIT" pids)
+	cmd=$(pgrep -P "$INIT" | head -n 1)
+	nproc=$(awk '/^Max processes/ { print $3 " " $4 }' "/proc/$cmd/limits")
+	echo "defaults ($DEFMECH): pid 1 in $cg, the command's RLIMIT_NPROC $nproc" >&2
+	case $DEFMECH in
+	"cgroup v2"*) [[ $cg == */moat-"$SENTRY" ]] || r=1 ;;
+	*) [[ $cg != */moat-* ]] && [ "$nproc" = "4096 4096" ] &&
+		[[ $DEFMECH == *"memory unenforced" ]] || r=1 ;;
+	esac
+	kill "$SENTRY"
+	wait "$TPID"
+	return $r
+}
+check "defaults: pid 1 only cloned into a cgroup, never moved (else RLIMIT_NPROC)" t_defaults_no_move
+
 t_lifted()
 {
 	local out
@@ -345,10 +386,10 @@ t_stale()
 	[ -n "$parent" ] || return 1
 	while [ -d "/proc/$dead" ]; do dead=$((dead + 1)); done
 	mkdir "$parent/moat-$dead" || return 1
-	start st -- python3 -c "$READY" || return 1
+	start st --pids 4096 -- python3 -c "$READY" || return 1
 	local live=$parent/moat-$SENTRY
 	[ -d "$live" ] || { echo "no $live" >&2; kill "$TPID"; return 1; }
-	mrun -- /bin/true
+	mrun --pids 4096 -- /bin/true
 	local r=0
 	[ -d "$parent/moat-$dead" ] && { echo "stale moat-$dead left" >&2; rmdir "$parent/moat-$dead"; r=1; }
 	[ -d "$live" ] || { echo "the live sandbox's cgroup was removed" >&2; r=1; }
@@ -362,6 +403,28 @@ if cgroups; then
 		t_stale
 else
 	skip "stale cgroups" "no cgroup here ($MECH)"
+fi
+
+# moat run does not wait for the cgroup's removal (the kernel empties it
+# only after pid 1's namespaces are torn down); the helper removes it
+# within moments of the end.
+t_removed_after()
+{
+	local i pid cg
+	timeout -k 5 60 "$MOAT" run --pids 4096 -- /bin/sh -c 'echo ready; exec sleep 1' >"$D/ra.out" 2>&1 &
+	TPID=$!
+	wait_for_file "$D/ra.out" ready || return 1
+	SENTRY=$(pgrep -P "$TPID" -x moat | head -n 1)
+	INIT=$(pgrep -P "$SENTRY" -x moat | head -n 1)
+	cg=$(python3 "$CGDIR" "$INIT" pids)
+	[[ $cg == */moat-"$SENTRY" ]] || { echo "pid 1 in $cg" >&2; return 1; }
+	wait "$TPID" || return 1
+	removed_within 20 "$cg"
+}
+if cgroups; then
+	check "after a normal exit the cgroup is removed (within 2 s)" t_removed_after
+else
+	skip "the cgroup's removal" "no cgroup here ($MECH)"
 fi
 
 done_testing

@@ -92,6 +92,7 @@ TEST(defaults)
 	EXPECT_EQ(l.pids, LIMIT_DEFAULT_PIDS);
 	EXPECT_TRUE(l.memory > ram / 2 - (1 << 20) && l.memory <= ram / 2);
 	EXPECT_TRUE(l.memory_is_default);
+	EXPECT_TRUE(l.defaults_only);
 	EXPECT_EQ(l.nofile_soft, 1024);
 	EXPECT_EQ(l.nofile_hard, 4096);
 	EXPECT_EQ(l.cpu_quota_us, 0);

@@ -57,9 +57,12 @@ static void usage(FILE *f)
 	      "  --audit-log FILE      append JSON-lines audit records to FILE\n"
 	      "  --timeout SECONDS     kill the sandbox after that much wall-clock time (the\n"
 	      "                        command's start to its end; fractions allowed)\n"
-	      "  --memory N[k|m|g]     memory of the whole sandbox (default: %s, half\n"
-	      "                        of this host's RAM); at the limit the kernel kills its\n"
-	      "                        largest process\n"
+	      "  --memory N[k|m|g]     memory of the whole sandbox; at the limit the kernel\n"
+	      "                        kills its largest process (default: %s, half of\n"
+	      "                        this host's RAM, enforced only where pid 1 can be\n"
+	      "                        cloned into a cgroup v2: moving it into a cgroup\n"
+	      "                        costs ~15 ms of start, so on cgroup v1 hosts there is\n"
+	      "                        no memory limit unless one is given)\n"
 	      "  --pids N              processes and threads of the whole sandbox (default\n"
 	      "                        %d); at the limit fork fails with EAGAIN\n"
 	      "  --cpus F              CPU time of the whole sandbox, in CPUs (0.5: half of one;\n"
@@ -76,8 +79,8 @@ static void usage(FILE *f)
 	      "Exit status: the command's; 2 for a usage error; 124 if --timeout ended it;\n"
 	      "125 if the sandbox failed; 137 if the memory limit killed the command (an\n"
 	      "audit record 'limit' says so). Limits are enforced with cgroups (v2, else v1)\n"
-	      "or, where moat cannot use them, rlimits of the sandbox's own host uid (see\n"
-	      "docs/limits.md).\n",
+	      "or, where moat cannot use them or the defaults would need a move into one,\n"
+	      "rlimits of the sandbox's own host uid (see docs/limits.md).\n",
 	      limits_size_str(def.memory, mem, sizeof(mem)), LIMIT_DEFAULT_PIDS,
 	      LIMIT_DEFAULT_NOFILE_SOFT, LIMIT_DEFAULT_NOFILE_HARD);
 }

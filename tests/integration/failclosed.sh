@@ -281,9 +281,9 @@ check "MOAT_TEST_FORCE_FALLBACK=cgroup_v2,cgroup_v1: rlimits" t_force_rlimits
 # for still gets its cgroup (v2 through cgroup.procs), the defaults none.
 t_force_move()
 {
-	local m d
-	m=$(MOAT_TEST_FORCE_FALLBACK=clone_into_cgroup mechanism --pids 4096)
-	d=$(MOAT_TEST_FORCE_FALLBACK=clone_into_cgroup mechanism)
+	local m d f=${MOAT_TEST_FORCE_FALLBACK:+$MOAT_TEST_FORCE_FALLBACK,}clone_into_cgroup
+	m=$(MOAT_TEST_FORCE_FALLBACK=$f mechanism --pids 4096)
+	d=$(MOAT_TEST_FORCE_FALLBACK=$f mechanism)
 	echo "with clone_into_cgroup forced off: $m, defaults: $d" >&2
 	[ "$m" = "$MECH" ] && [ "$d" = "rlimits, memory unenforced" ]
 }

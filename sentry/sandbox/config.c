@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "common/cleanup.h"
+#include "sentry/sandbox/limits.h"
 #include "sentry/vfs/vfs.h"
 
 const char *const default_system_dirs[] = {
@@ -88,39 +89,11 @@ int config_add_env(struct sandbox_config *c, const char *kv)
 }
 
 /* "SRC:DST[:ro|:rw]" for binds (read-only by default), "DST" for tmpfs. */
-int config_parse_size(const char *s, uint64_t *ret)
-{
-	if (!*s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	unsigned shift = 0;
-	switch (*end | 0x20) {
-	case 'k': shift = 10; end++; break;
-	case 'm': shift = 20; end++; break;
-	case 'g': shift = 30; end++; break;
-	case 't': shift = 40; end++; break;
-	}
-	if ((*end | 0x20) == 'i' && shift)
-		end++;
-	if ((*end | 0x20) == 'b')
-		end++;
-	if (*end)
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*ret = (uint64_t)v << shift;
-	return 0;
-}
-
 /* One tmpfs option (Docker's --tmpfs, OCI's mount options). */
 static int tmpfs_option(struct mount_spec *m, const char *o)
 {
 	if (!strncmp(o, "size=", 5)) {
-		int r = config_parse_size(o + 5, &m->size);
+		int r = limits_parse_size(o + 5, &m->size);
 		if (r == 0 && m->size < 4096)
 			r = -EINVAL; /* less than a page holds nothing */
 		return r;

@@ -23,6 +23,27 @@ struct mount_spec {
 	unsigned flags;  /* tmpfs: MNT_RDONLY, MNT_NOEXEC (nosuid, nodev always) */
 };
 
+/* Limits on the sandbox as a whole (docs/limits.md): cgroups where the
+ * host has them, rlimits otherwise (sentry/sandbox/cgroup.c, limits.c).
+ * 0 means no limit. */
+struct sandbox_limits {
+	uint64_t memory;        /* --memory, bytes */
+	uint64_t pids;          /* --pids: processes and threads */
+	uint64_t cpu_quota_us;  /* --cpus F: F * cpu_period_us per period */
+	uint64_t cpu_period_us;
+	uint64_t cpu_shares;    /* OCI linux.resources.cpu.shares (relative weight) */
+	uint64_t nofile_soft;   /* --nofile: RLIMIT_NOFILE of the command; 0: moat's own */
+	uint64_t nofile_hard;
+	bool memory_is_default; /* moat run's default, not --memory: cgroups only */
+	/* moat run without --memory, --pids or --cpus asking for a limit: a
+	 * cgroup only where pid 1 can be cloned into it, since moving a task
+	 * into one costs ~10-20 ms of start (docs/limits.md). */
+	bool defaults_only;
+	/* LIMIT_FALLBACK_* (limits.h): what no cgroup enforces here, so the
+	 * command's rlimits stand in. Set by cgroup_setup(). */
+	unsigned fallback;
+};
+
 struct sandbox_config {
 	char *rootfs;           /* NULL: the host's system directories */
 	struct mount_spec *mounts;
@@ -37,6 +58,7 @@ struct sandbox_config {
 	bool read_only;         /* --read-only: no overlay, EROFS outside tmpfs mounts */
 	uint64_t disk_bytes;    /* --disk: all in-memory files together; 0: half of RAM */
 	long timeout_ms;        /* --timeout: wall-clock limit of the command, 0: none */
+	struct sandbox_limits limits;
 	bool bind_owner_set;    /* --bind-owner UID[:GID] for every rw bind */
 	uid_t bind_uid;
 	gid_t bind_gid;
@@ -101,9 +123,7 @@ int config_add_env(struct sandbox_config *c, const char *kv);
 int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char *spec);
 /* The same for an OCI tmpfs: its options array's strings. */
 int config_add_tmpfs(struct sandbox_config *c, const char *dst, const char *const *opts, size_t nopts);
-/* "N[k|m|g|t]" in bytes (powers of 1024; "b" and "ib" endings allowed).
- * -EINVAL, -ERANGE. */
-int config_parse_size(const char *s, uint64_t *ret);
+
 /* "UID[:GID]", numbers, neither 0 (nothing the guest makes is root's) nor
  * -1; GID defaults to UID's primary group, else the same number. */
 int config_parse_owner(const char *spec, uid_t *ret_uid, gid_t *ret_gid);

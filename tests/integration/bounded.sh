@@ -104,7 +104,8 @@ nofile=$(ulimit -n)
 burst=$((qmax + 1600))
 if [ "$nofile" = unlimited ] || [ $((burst + 500)) -lt "$nofile" ]; then
 	# start_guest passes one argument, the tag: the burst size rides in it.
-	if start_guest "bounded-place-$burst" "$PLACE"; then
+	# Above moat run's default of 4096 open files per process.
+	if GUEST_OPTS="--nofile $((burst + 500))" start_guest "bounded-place-$burst" "$PLACE"; then
 		S=$(sentry_pid)
 		fd0=$(nfds "$S")
 		kill -USR1 "$GUEST_PID"

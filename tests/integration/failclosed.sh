@@ -123,6 +123,67 @@ t_kill_gofer()
 }
 check "kill -9 of the gofer: the sandbox ends (125), every guest task gone" t_kill_gofer
 
+# The gofer killed while the guest writes into a rw bind: data (through the
+# guest's own fds) and names (create, rename: the gofer's) stop where they
+# were. What the host holds is a prefix of what the guest wrote, and every
+# renamed-into-place file is whole.
+WRITER='import os, sys
+d = sys.argv[1]
+log = open(d + "/log", "w")
+print("ready", flush=True)
+i = 0
+while True:
+    data = ("record %d " % i) * 50 + "\n"
+    with open(d + "/tmp.%d" % i, "w") as f:
+        f.write(data)
+    os.rename(d + "/tmp.%d" % i, d + "/file.%d" % i)
+    log.write("line %d\n" % i)
+    log.flush()
+    i += 1'
+t_kill_gofer_writing()
+{
+	local h
+	h=$(host_tmpdir)
+	chown 4242:4343 "$h"
+	start kgw --bind "$h:/b:rw" -- python3 -c "$WRITER" /b || return 1
+	sleep 0.3
+	local gofer
+	gofer=$(pgrep -P "$SENTRY" -x moat-gofer | head -n 1)
+	[ -n "$gofer" ] || { echo "no gofer under $SENTRY" >&2; return 1; }
+	kill -9 "$gofer"
+	gone_within 20 "$SUID" || return 1
+	wait "$TPID"
+	local rc=$? n bad=0 f i
+	n=$(ls "$h" | grep -c '^file\.')
+	echo "moat exited $rc; $n files renamed into place; log $(wc -l <"$h/log") lines" >&2
+	[ "$rc" = 125 ] && [ "$n" -gt 0 ] || return 1
+	# The log holds whole lines 0..k in order (a prefix), each naming a
+	# file that is there.
+	python3 - "$h" <<'PY' || return 1
+import os, sys
+d = sys.argv[1]
+lines = open(d + "/log").read().split("\n")
+if lines[-1] == "":
+    lines.pop()
+else:
+    lines.pop()  # the last line may be cut short: the guest was writing it
+for k, l in enumerate(lines):
+    assert l == "line %d" % k, (k, l)
+    assert os.path.exists(d + "/file.%d" % k), k
+for name in os.listdir(d):
+    if name.startswith("file."):
+        k = int(name[5:])
+        data = open(os.path.join(d, name)).read()
+        assert data == ("record %d " % k) * 50 + "\n", name
+    elif name.startswith("tmp."):
+        pass  # written, not yet renamed: allowed to be partial
+    else:
+        assert name == "log", name
+PY
+}
+check "kill -9 of the gofer mid-write: the bind holds a prefix of what the guest wrote, renamed files whole" \
+	t_kill_gofer_writing
+
 # --- pids -----------------------------------------------------------------------------
 BOMB='import os, time
 print("ready", flush=True)

@@ -526,13 +526,18 @@ int vnotify_reopen(struct vnode *vn, int hostfd, int flags)
 	int pfd = dir_standin(p);
 	if (pfd < 0)
 		return -ENOENT;
-	_cleanup_close_ int fd = openat(pfd, vn->name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
+	/* Looked at before it is opened: opening a placeholder that is not
+	 * the file (a lower file's, before its copy-up) would be reported. */
+	_cleanup_close_ int path = openat(pfd, vn->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (path < 0)
 		return neg_errno();
 	struct stat a, b;
-	if (fstat(fd, &a) < 0 || fstat(hostfd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+	if (fstat(path, &a) < 0 || fstat(hostfd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
 		return -ENOENT;
-	return TAKE_FD(fd);
+	char proc[32];
+	proc_fd_path(proc, path);
+	int fd = open(proc, flags | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? neg_errno() : fd;
 }
 
 void vnotify_free(struct vnode *vn)

@@ -11,6 +11,9 @@
  * still make files there after it has dropped its privileges; nothing
  * else can reach it (it has no path).
  *
+ * Its one named directory, "notify", holds inotify stand-ins (notify.c),
+ * made when something is first watched.
+ *
  * Without a store (fsopen refused, or MOAT_TEST_FORCE_FALLBACK=tmpfs_store)
  * files are memfds: no byte limit on data, as before. */
 #include "sentry/fs/fs.h"

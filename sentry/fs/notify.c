@@ -391,14 +391,17 @@ static void touch_fd(int fd)
 
 void vnotify__created(struct vnode *dir, const char *name)
 {
-	int dfd = dir_standin(dir);
-	if (dfd < 0)
+	if (dir_standin(dir) < 0)
 		return;
-	/* The name was just made: the upper layer or tmpfs answers, no wait. */
+	/* The name was just made: the upper layer or tmpfs answers without
+	 * waiting. Should a lookup wait all the same, the stand-in is looked
+	 * at again after it: it may have gone (and its fd number with it). */
 	struct vnode *c = NULL;
 	if (dir->ops->lookup(dir, name, &c) < 0)
 		c = NULL;
-	placeholder_make(dfd, name, c, DT_REG);
+	int dfd = dir_standin(dir);
+	if (dfd >= 0)
+		placeholder_make(dfd, name, c, DT_REG);
 	vn_unref(c);
 }
 

@@ -67,5 +67,7 @@ long sys_pidfd_send_signal(struct sysreq *r);
 /* sys_lock.c */
 long sys_flock(struct sysreq *r);
 long sys_fcntl_lock(struct sysreq *r); /* fcntl's record-lock commands */
+/* sys_inotify.c */
+long sys_inotify_add_watch(struct sysreq *r);
 /* sys_exec.c */
 long sys_execve(struct sysreq *r);    /* execve, execveat */

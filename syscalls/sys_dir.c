@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sentry/fs/notify.h"
 #include "sentry/kernel/unixaddr.h"
 #include "syscalls/handlers.h"
 #include "syscalls/sys_fs.h"
@@ -125,8 +126,10 @@ static int mkdir_in(struct task *t, struct nameidata *nd, const void *arg)
 		return -EROFS;
 	/* The kernel keeps the permission and sticky bits, less the umask. */
 	err = dir->ops->mkdir(dir, nd->last, (mode & 01777) & ~t->fs->umask, t->cred);
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_created(dir, nd->last);
+	}
 	return err;
 }
 
@@ -167,8 +170,10 @@ static int mknod_in(struct task *t, struct nameidata *nd, const void *arg)
 	} else {
 		return -EROFS;
 	}
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_created(dir, nd->last);
+	}
 	return err;
 }
 
@@ -226,8 +231,10 @@ static int unlink_in(struct task *t, struct nameidata *nd, const void *arg)
 	struct stat st;
 	bool sock = victim->type == VSOCK && vfs_getattr(victim, &st) == 0;
 	err = dir->ops->unlink(dir, nd->last);
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_removed(dir, nd->last, victim);
+	}
 	/* The last name of a bound socket file: its abstract name goes. */
 	if (err == 0 && sock) {
 		struct stat now;
@@ -263,6 +270,7 @@ static int rmdir_in(struct task *t, struct nameidata *nd, const void *arg)
 	err = dir->ops->rmdir(dir, nd->last);
 	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_removed(dir, nd->last, victim);
 		if (victim->ops->cache_lookups)
 			dcache_remove_children(victim);
 	}
@@ -372,6 +380,7 @@ static int rename_do(struct rename_op *op)
 	if (err == 0) {
 		dcache_forget(odir, op->o->last);
 		dcache_forget(ndir, op->n->last);
+		vnotify_renamed(odir, op->o->last, ndir, op->n->last, op->flags, op->src, op->dst);
 	}
 	return err;
 }
@@ -472,8 +481,10 @@ static int symlink_in(struct task *t, struct nameidata *nd, const void *arg)
 	if (!dir->ops->symlink)
 		return -EROFS;
 	err = dir->ops->symlink(dir, nd->last, target, t->cred);
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_created(dir, nd->last);
+	}
 	return err;
 }
 
@@ -540,8 +551,10 @@ static int link_in(struct task *t, struct nameidata *nd, const void *arg)
 	if (!dir->ops->link)
 		return -EROFS;
 	err = dir->ops->link(dir, nd->last, src);
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_created(dir, nd->last);
+	}
 	return err;
 }
 

@@ -13,7 +13,7 @@
  *   offer. Denials of things a hostile guest would try are audited
  *   (SYSF_AUDIT: notified, answered by sys_deny, which writes the record);
  *   denials that ordinary programs probe and fall back from (clone3,
- *   inotify_add_watch, never-implemented calls) are answered by the filter.
+ *   never-implemented calls) are answered by the filter.
  * - Numbers missing from the table are SYS_UNKNOWN: ENOSYS from the filter.
  *
  * Argument rules (PASS and EMULATE): the disposition applies when ANY rule
@@ -418,7 +418,7 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(ioprio_set, 0, "only tasks visible in the guest's own pid namespace; raising needs privilege"),
 	PASS(ioprio_get, 0, "only tasks visible in the guest's own pid namespace"),
 	PASS(inotify_init, 0, "creates an empty inotify instance"),
-	DENY(inotify_add_watch, ENOSYS, P, "takes a path; to be emulated in the sentry's VFS"),
+	EMU(inotify_add_watch, sys_inotify_add_watch, P, "resolved in the sentry's VFS; the watch is added on the guest's own instance, on the host object that stands for the file (docs/architecture.md, \"inotify\")"),
 	PASS(inotify_rm_watch, F, "on an inotify fd"),
 	DENY_AUDIT(migrate_pages, EPERM, 0, "moves another process's memory between NUMA nodes"),
 	EMU(openat, sys_open, P, "resolved in the sentry's VFS; the fd is installed with ADDFD+SEND"),

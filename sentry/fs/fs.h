@@ -41,6 +41,16 @@ void tmpfs_store_unref(struct tmpfs_store *s);
 /* A new, nameless file in the store, open read-write. */
 int tmpfs_store_file(struct tmpfs_store *s);
 int tmpfs_store_usage(struct tmpfs_store *s, uint64_t *ret_total, uint64_t *ret_free);
+/* The store's directory of inotify stand-ins (notify.c), made on first
+ * use: an O_PATH fd the store keeps. */
+int tmpfs_store_notify_dir(struct tmpfs_store *s);
+/* The store of tmpfs vnode vn's instance, and the default one (borrowed;
+ * NULL: memfds). */
+struct tmpfs_store *tmpfs_store_of(const struct vnode *vn);
+struct tmpfs_store *tmpfs_default_store(void);
+/* The host fd of a tmpfs regular file (its store file, O_RDONLY) or FIFO
+ * (O_PATH); -1 for anything else or once the file is gone. Borrowed. */
+int tmpfs_host_fd(const struct vnode *vn);
 /* The store tmpfs instances made from now on keep their files in (a
  * reference is taken; NULL: memfds). The sandbox's disk (--disk). */
 void tmpfs_set_default_store(struct tmpfs_store *s);
@@ -77,6 +87,10 @@ bool tmpfs_is(const struct vnode *vn);
  * the gofer-served view, with its own detached mounts) under an in-memory
  * upper tmpfs; see overlay.c. Takes a reference on lower_root. */
 int overlay_new(struct vnode *lower_root, struct vnode **ret_root);
+/* The upper (tmpfs) vnode of an overlay vnode, if it has one; NULL for
+ * anything else. Borrowed. */
+struct vnode *overlay_upper(const struct vnode *vn);
+bool overlay_is(const struct vnode *vn);
 
 /* devfs: null, zero, full, random, urandom, tty, ptmx-less; fd, stdin,
  * stdout, stderr symlinks; an empty shm directory (a tmpfs is mounted there

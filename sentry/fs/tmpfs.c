@@ -78,6 +78,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "platform/kfeatures.h"
+#include "sentry/fs/notify.h"
 #include "sentry/kernel/task.h"
 
 /* Not in Debian 12's headers (Linux 6.3+). */
@@ -1142,13 +1143,23 @@ static ssize_t tmpfs_readlink(struct vnode *vn, char *buf, size_t len)
 
 /* ---- open -------------------------------------------------------------- */
 
+/* A new fd of a regular file for the guest (or a truncate). Where the
+ * file's directory is watched, through its name in the directory's
+ * inotify stand-in (notify.c), so that the kernel reports what is done
+ * through the fd to the directory's watches with the file's name. */
+static int reg_reopen(struct tmpfs_node *n, int flags)
+{
+	int fd = vnotify_reopen(n->vn, n->reg.fd, flags);
+	return fd >= 0 ? fd : fd_reopen(n->reg.fd, flags);
+}
+
 /* Set a regular file's size through a short-lived writable fd (or the
  * caller's, if it is writable). A running executable gives -ETXTBSY. */
 static int reg_truncate(struct tmpfs_node *n, int wfd, off_t size)
 {
 	_cleanup_close_ int own = -1;
 	if (wfd < 0) {
-		own = fd_reopen(n->reg.fd, O_WRONLY);
+		own = reg_reopen(n, O_WRONLY);
 		if (own < 0)
 			return open_errno(own);
 		wfd = own;
@@ -1158,7 +1169,7 @@ static int reg_truncate(struct tmpfs_node *n, int wfd, off_t size)
 
 static int reg_open(struct tmpfs_node *n, int flags, int *ret_fd)
 {
-	_cleanup_close_ int fd = fd_reopen(n->reg.fd, flags & TMPFS_REG_OPEN_FLAGS);
+	_cleanup_close_ int fd = reg_reopen(n, flags & TMPFS_REG_OPEN_FLAGS);
 	if (fd < 0)
 		return open_errno(fd);
 	if (flags & O_TRUNC) {
@@ -1338,6 +1349,17 @@ static int tmpfs_statfs(struct vnode *vn, struct statfs *st)
 	return 0;
 }
 
+/* Files whose data lives in a host object: the watch goes on it, and the
+ * kernel reports the guest's reads and writes itself. */
+static int tmpfs_notify_host(struct vnode *vn)
+{
+	int fd = tmpfs_host_fd(vn);
+	if (fd < 0)
+		return -EOPNOTSUPP;
+	int r = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return r < 0 ? neg_errno() : r;
+}
+
 static const struct fs_ops tmpfs_ops = {
 	.name = "tmpfs",
 	.lookup = tmpfs_lookup,
@@ -1356,6 +1378,7 @@ static const struct fs_ops tmpfs_ops = {
 	.setattr = tmpfs_setattr,
 	.statfs = tmpfs_statfs,
 	.release = tmpfs_release,
+	.notify_host = tmpfs_notify_host,
 	.cache_lookups = false,
 };
 
@@ -1474,3 +1497,19 @@ void tmpfs_set_shadow(struct vnode *vn, struct vnode *shadow)
 }
 
 bool tmpfs_is(const struct vnode *vn) { return is_tmpfs(vn); }
+
+struct tmpfs_store *tmpfs_store_of(const struct vnode *vn)
+{
+	const struct tmpfs_node *n = is_tmpfs(vn) ? vn->priv : NULL;
+	return n ? n->sb->store : NULL;
+}
+
+struct tmpfs_store *tmpfs_default_store(void) { return default_store; }
+
+int tmpfs_host_fd(const struct vnode *vn)
+{
+	const struct tmpfs_node *n = is_tmpfs(vn) ? vn->priv : NULL;
+	if (!n || (vn->type != VREG && vn->type != VFIFO))
+		return -1;
+	return node_host_fd(n);
+}

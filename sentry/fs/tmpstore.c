@@ -11,6 +11,9 @@
  * still make files there after it has dropped its privileges; nothing
  * else can reach it (it has no path).
  *
+ * Its one named directory, "notify", holds inotify stand-ins (notify.c),
+ * made when something is first watched.
+ *
  * Without a store (fsopen refused, or MOAT_TEST_FORCE_FALLBACK=tmpfs_store)
  * files are memfds: no byte limit on data, as before. */
 #include "sentry/fs/fs.h"
@@ -36,6 +39,7 @@ struct tmpfs_store {
 	uint64_t bytes;
 	uid_t uid; /* the sandbox's host uid: owner of every file */
 	gid_t gid;
+	int notify; /* the inotify stand-ins' directory (notify.c), -1 until made */
 };
 
 static int fsconfig_str(int fs, const char *key, const char *val)
@@ -77,7 +81,9 @@ int tmpfs_store_new(uint64_t bytes, uid_t uid, gid_t gid, struct tmpfs_store **r
 		close(root);
 		return -ENOMEM;
 	}
-	*s = (struct tmpfs_store){ .refs = 1, .root = root, .bytes = bytes, .uid = uid, .gid = gid };
+	*s = (struct tmpfs_store){
+		.refs = 1, .root = root, .bytes = bytes, .uid = uid, .gid = gid, .notify = -1
+	};
 	*ret = s;
 	return 0;
 }
@@ -94,6 +100,7 @@ void tmpfs_store_unref(struct tmpfs_store *s)
 	if (!s || --s->refs)
 		return;
 	close(s->root);
+	safe_close(s->notify);
 	free(s);
 }
 
@@ -122,4 +129,19 @@ int tmpfs_store_usage(struct tmpfs_store *s, uint64_t *ret_total, uint64_t *ret_
 	*ret_total = (uint64_t)st.f_blocks * (uint64_t)st.f_bsize;
 	*ret_free = (uint64_t)st.f_bfree * (uint64_t)st.f_bsize;
 	return 0;
+}
+
+int tmpfs_store_notify_dir(struct tmpfs_store *s)
+{
+	if (s->notify >= 0)
+		return s->notify;
+	/* Made after the sentry dropped its privileges: it belongs to the
+	 * sandbox's host uid, as the store's root does. */
+	if (mkdirat(s->root, "notify", 0700) < 0 && errno != EEXIST)
+		return neg_errno();
+	int fd = openat(s->root, "notify", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	s->notify = fd;
+	return fd;
 }

@@ -39,6 +39,8 @@
 #define READ_SIZE 4096
 #define BATCH 10
 
+static void measure(const char *name, int (*fn)(void), long n, int batch);
+
 static int read_fd = -1;
 static char read_buf[READ_SIZE];
 
@@ -76,6 +78,111 @@ static int op_stat(void)
 	struct stat st;
 
 	return stat(OPEN_PATH, &st) == 0 ? 0 : -errno;
+}
+
+/* The interception floors: a trapped call answered with a value (moat
+ * emulates the uid calls; natively and in gVisor they are as cheap as any),
+ * and one answered with an installed fd (open of /dev/null: a one-name
+ * lookup in moat's devfs, then the fd). */
+static int op_getuid(void)
+{
+	return syscall(SYS_getuid) >= 0 ? 0 : -errno;
+}
+
+static int op_open_null(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* stat of files never looked at before: every regular file under /usr/share,
+ * named by readdir alone (d_type, no stat), each stat'ed once. */
+static char **cold_paths;
+static long cold_n, cold_next;
+
+static void cold_collect(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) && cold_n < 200000) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR && depth < 12) {
+			cold_collect(p, depth + 1);
+		} else if (e->d_type == DT_REG) {
+			if (cold_n % 4096 == 0)
+				cold_paths = realloc(cold_paths, (size_t)(cold_n + 4096) * sizeof(*cold_paths));
+			cold_paths[cold_n++] = strdup(p);
+		}
+	}
+	closedir(d);
+}
+
+static int op_stat_cold(void)
+{
+	struct stat st;
+
+	if (cold_next >= cold_n)
+		return -ENOENT;
+	return stat(cold_paths[cold_next++], &st) == 0 ? 0 : -errno;
+}
+
+/* Data: 4 KiB and 1 MiB reads and writes of a file in the overlay root
+ * (/var/tmp, as the create rows) and, when MICRO_RW_DIR names one, in a
+ * directory bound read-write (moat: a --bind :rw; natively the same host
+ * directory). */
+#define BIG (1 << 20)
+static char *big_buf;
+static int data_fd = -1;
+
+static int data_read(size_t n)
+{
+	return pread(data_fd, big_buf, n, 0) == (ssize_t)n ? 0 : -EIO;
+}
+
+static int data_write(size_t n)
+{
+	return pwrite(data_fd, big_buf, n, 0) == (ssize_t)n ? 0 : -EIO;
+}
+
+static int op_read4k(void) { return data_read(4096); }
+static int op_write4k(void) { return data_write(4096); }
+static int op_read1m(void) { return data_read(BIG); }
+static int op_write1m(void) { return data_write(BIG); }
+
+static void data_rows(const char *dir, const char *where, double scale)
+{
+	char p[4096], name[64];
+	snprintf(p, sizeof(p), "%s/moat-micro-data", dir);
+	data_fd = open(p, O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0644);
+	if (data_fd < 0 || !big_buf || pwrite(data_fd, big_buf, BIG, 0) != BIG) {
+		printf("read-4k-%s - - error: %s: %s\n", where, p, strerror(errno));
+		if (data_fd >= 0)
+			close(data_fd);
+		return;
+	}
+	static const struct {
+		const char *op;
+		int (*fn)(void);
+		long n;
+	} rows[] = {
+		{ "read-4k", op_read4k, 5000 }, { "write-4k", op_write4k, 5000 },
+		{ "read-1m", op_read1m, 300 }, { "write-1m", op_write1m, 300 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(name, sizeof(name), "%s-%s", rows[i].op, where);
+		measure(name, rows[i].fn, (long)(rows[i].n * scale), rows[i].n > 1000 ? BATCH : 1);
+	}
+	close(data_fd);
+	unlink(p);
 }
 
 /* Filesystem rows (issue 7): in a directory made for the run, under /tmp
@@ -314,6 +421,12 @@ int main(int argc, char **argv)
 	measure("getpid", op_getpid, (long)(20000 * scale), BATCH);
 	measure("open+close", op_open_close, (long)(2000 * scale), BATCH);
 	measure("stat", op_stat, (long)(2000 * scale), BATCH);
+	measure("getuid-floor", op_getuid, (long)(20000 * scale), BATCH);
+	measure("open-null-floor", op_open_null, (long)(2000 * scale), BATCH);
+	cold_collect("/usr/share", 0);
+	if (cold_n > 100)
+		measure("stat-first-time", op_stat_cold, cold_n / 11 < (long)(20000 * scale) ? cold_n / 11
+											: (long)(20000 * scale), 1);
 	if (read_fd >= 0)
 		measure("pread-4k", op_pread, (long)(5000 * scale), BATCH);
 	else
@@ -324,6 +437,13 @@ int main(int argc, char **argv)
 		measure("create+unlink-root", op_create_var, (long)(1000 * scale), BATCH);
 		measure("rename", op_rename, (long)(1000 * scale), BATCH);
 		measure("getdents-1000", op_getdents, (long)(200 * scale), 1);
+		big_buf = malloc(BIG);
+		if (big_buf)
+			memset(big_buf, 'x', BIG);
+		data_rows("/var/tmp", "root", scale);
+		const char *rw = getenv("MICRO_RW_DIR");
+		if (rw && *rw)
+			data_rows(rw, "rwbind", scale);
 	} else {
 		printf("create+unlink-tmp - - error: %s\n", strerror(-fs_err));
 	}

@@ -57,15 +57,53 @@ else
 fi
 echo
 
-"$out/micro" -s "$scale" >"$out/native.txt" || echo "native run failed" >&2
-"$MOAT" run --bind "$out:/bench:ro" -- /bench/micro -s "$scale" >"$out/moat.txt" 2>"$out/moat.err" ||
+# A host directory for the read-write rows: moat binds it :rw, natively
+# and in gVisor it is the directory itself.
+mkdir -p "$out/rw"
+MICRO_RW_DIR="$out/rw" "$out/micro" -s "$scale" >"$out/native.txt" || echo "native run failed" >&2
+"$MOAT" run --bind "$out:/bench:ro" --bind "$out/rw:/rw:rw" --env MICRO_RW_DIR=/rw -- \
+	/bench/micro -s "$scale" >"$out/moat.txt" 2>"$out/moat.err" ||
 	echo "moat run failed ($?): $(head -c 300 "$out/moat.err")" >&2
 if [ "$gvisor" = yes ]; then
-	(cd "$out" && runsc_do ./micro -s "$scale") >"$out/gvisor.txt" 2>"$out/gvisor.err" ||
+	(cd "$out" && MICRO_RW_DIR="$out/rw" runsc_do ./micro -s "$scale") >"$out/gvisor.txt" 2>"$out/gvisor.err" ||
 		echo "runsc failed: $(head -c 300 "$out/gvisor.err")" >&2
 else
 	: >"$out/gvisor.txt"
 fi
+
+# Whole workloads (issue 7), each timed as one command, median of $wl_n:
+# tar xzf of /usr/include into /tmp, find /usr -type f | wc -l, and
+# git status in a 5,000-file repository in a host directory (bound :rw).
+wl_n=5
+[ "$scale" = 1 ] || wl_n=3
+tar -czf "$out/inc.tgz" -C /usr include 2>/dev/null
+mkdir -p "$out/repo"
+if have git && [ ! -d "$out/repo/.git" ]; then
+	(cd "$out/repo" && git init -q && for d in $(seq 50); do mkdir -p "d$d" && for f in $(seq 100); do echo "$d $f" >"d$d/f$f"; done; done &&
+		git add . && git -c user.email=b@moat -c user.name=bench commit -qm init) >/dev/null 2>&1
+fi
+WL_TAR='rm -rf /tmp/x && mkdir /tmp/x && tar xzf "$0/inc.tgz" -C /tmp/x'
+WL_FIND='find /usr -type f | wc -l >/dev/null'
+WL_GIT='cd "$0/repo" && git -c safe.directory="*" status --porcelain >/dev/null'
+# workload NAME WHERE SCRIPT: median ns of wl_n runs of `sh -c SCRIPT WHERE`
+# natively, in moat and in gVisor; appends "NAME med p90 n" lines.
+workload()
+{
+	local name=$1 script=$3 f
+	for f in native moat gvisor; do
+		local cmd=()
+		case $f in
+		native) cmd=(/bin/sh -c "$script" "$out") ;;
+		moat) cmd=("$MOAT" run --bind "$out:/bench:ro" --bind "$out/repo:/bench/repo:rw" -- /bin/sh -c "$script" /bench) ;;
+		gvisor) [ "$gvisor" = yes ] || continue
+			cmd=("$RUNSC" --platform=ptrace --network=none "do" /bin/sh -c "$script" "$out") ;;
+		esac
+		"$out/micro" --spawn "$wl_n" -- "${cmd[@]}" | sed "s/^spawn/$name/" >>"$out/$f.txt"
+	done
+}
+workload "tar-xzf-include" "$out" "$WL_TAR"
+workload "find-usr-f" "$out" "$WL_FIND"
+have git && workload "git-status-5000" "$out" "$WL_GIT"
 
 # Start time: hyperfine when installed, else micro --spawn (median of N).
 start_time()

@@ -46,7 +46,7 @@ print("alive", n > 0, flush=True)
 '
 # Generous: beside other tests on 2 CPUs the flood has taken minutes.
 MOAT_TIMEOUT=900
-if start_guest bounded-flood "$FLOOD"; then
+if start_guest "bounded-flood-$$" "$FLOOD"; then
 	S=$(sentry_pid)
 	rss0=$(rss_kb "$S")
 	kill -USR1 "$GUEST_PID"
@@ -105,7 +105,7 @@ burst=$((qmax + 1600))
 if [ "$nofile" = unlimited ] || [ $((burst + 500)) -lt "$nofile" ]; then
 	# start_guest passes one argument, the tag: the burst size rides in it.
 	# Above moat run's default of 4096 open files per process.
-	if GUEST_OPTS="--nofile $((burst + 500))" start_guest "bounded-place-$burst" "$PLACE"; then
+	if GUEST_OPTS="--nofile $((burst + 500))" start_guest "bounded-place-$$-$burst" "$PLACE"; then
 		S=$(sentry_pid)
 		fd0=$(nfds "$S")
 		kill -USR1 "$GUEST_PID"
@@ -160,7 +160,7 @@ step("walked again")
 '
 gofer_pid() { pgrep -P "$1" -x moat-gofer | head -n 1; }
 MOAT_TIMEOUT=600
-if start_guest bounded-walk "$WALK"; then
+if start_guest "bounded-walk-$$" "$WALK"; then
 	S=$(sentry_pid)
 	G=$(gofer_pid "$S")
 	kill -USR1 "$GUEST_PID"

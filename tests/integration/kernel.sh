@@ -118,7 +118,7 @@ sentry_pidfds()
 }
 MOAT_TEST_FORCE_FALLBACK=pidfd_thread
 export MOAT_TEST_FORCE_FALLBACK
-if start_guest kernel-idle "$WORK"; then
+if start_guest "kernel-idle-$$" "$WORK"; then
 	check "without PIDFD_THREAD the sentry watches processes, and closes exited ones" sentry_pidfds
 	kill "$MOAT_PID" 2>/dev/null
 	wait "$MOAT_PID" 2>/dev/null

@@ -35,9 +35,11 @@ struct guest_ids {
 /* Start pid 1 in new pid, mount, net, ipc, uts and cgroup namespaces. It sets
  * itself up while the sentry builds its view, then runs argv with envp;
  * with start_fd >= 0 the command first waits for a byte on it (see
- * struct sandbox_hooks). Call while the sentry is single-threaded (pid 1
+ * struct sandbox_hooks). With tty_fd >= 0 (a pty slave), pid 1 and the
+ * command have it as stdio, and the command leads a new session with it as
+ * its controlling terminal. Call while the sentry is single-threaded (pid 1
  * is a fork). */
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		const struct guest_ids *ids, int start_fd, struct guest *ret);
+		const struct guest_ids *ids, int start_fd, int tty_fd, struct guest *ret);
 /* Wait for pid 1's report. -EPIPE: it failed (and said why on stderr). */
 int guest_wait_ready(struct guest *g, struct guest_ready *ret);

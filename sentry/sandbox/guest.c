@@ -268,6 +268,13 @@ static _Noreturn void run_command(struct setup *s)
 		if (setsid() < 0 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
 			child_fail("take the terminal");
 		close(s->tty);
+	} else if (setpgid(0, 0) < 0) {
+		/* Else a process group of its own in pid 1's session, as a
+		 * shell gives a job: pid 1's group is orphaned (its parent is
+		 * outside the sandbox), and the kernel discards SIGTSTP,
+		 * SIGTTIN and SIGTTOU sent to the members of an orphaned
+		 * group instead of stopping them. */
+		child_fail("setpgid");
 	}
 	before_exec(s);
 	/* --seccomp-profile: stacked on the table's filter, so the kernel

@@ -108,4 +108,38 @@ t_private_devpts()
 }
 check "the sandbox's ptys are its own instance (0, 1), unseen in the host's /dev/pts" t_private_devpts
 
+# Job-control signals and the waits that report them, without a terminal:
+# the command is a process group of its own in pid 1's session (not an
+# orphaned group, whose SIGTSTP/SIGTTIN/SIGTTOU the kernel discards).
+JOBCTL_PY='
+import os, signal
+p = os.fork()
+if p == 0:
+    os.setpgid(0, 0)
+    signal.pause()
+    os._exit(0)
+res = []
+for sig, opt in ((signal.SIGSTOP, os.WUNTRACED), (signal.SIGCONT, os.WCONTINUED),
+                 (signal.SIGTSTP, os.WUNTRACED), (signal.SIGCONT, os.WCONTINUED),
+                 (signal.SIGTTIN, os.WUNTRACED), (signal.SIGCONT, os.WCONTINUED),
+                 (signal.SIGTTOU, os.WUNTRACED)):
+    os.kill(p, sig)
+    _, st = os.waitpid(p, opt)
+    res.append(signal.Signals(os.WSTOPSIG(st)).name if os.WIFSTOPPED(st) else
+               "CONT" if os.WIFCONTINUED(st) else "other")
+os.kill(p, signal.SIGCONT)
+os.waitpid(p, os.WCONTINUED)
+os.kill(p, signal.SIGSTOP)
+si = os.waitid(os.P_PID, p, os.WSTOPPED | os.WNOWAIT)
+res.append("waitid:%d:%d" % (si.si_code == os.CLD_STOPPED, si.si_status))
+os.kill(p, signal.SIGKILL)
+os.waitpid(p, 0)
+print(" ".join(res))
+'
+t_jobctl() { mrun -- python3 -c "$JOBCTL_PY"; }
+check_output "SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU stop, SIGCONT continues; wait4 WUNTRACED/WCONTINUED and waitid WSTOPPED report them" \
+	"SIGSTOP CONT SIGTSTP CONT SIGTTIN CONT SIGTTOU waitid:1:19" t_jobctl
+t_tstp_sh() { mrun -- sh -c 'sleep 100 & p=$!; kill -TSTP $p; until grep -q "^State:.*T" /proc/$p/status; do :; done; kill -CONT $p; kill $p; wait $p; echo $?'; }
+check_output "the command's own children stop on SIGTSTP (its group is not orphaned)" "143" t_tstp_sh
+
 done_testing

@@ -178,6 +178,19 @@ def scenario_bash(moat):
               "Stopped" in out and "Running" in out and "W143" in out, repr(out))
     attempt("Ctrl-Z stops the foreground sleep; jobs lists it as Stopped", ctrl_z)
 
+    def ttin():
+        # A background job reading the terminal gets SIGTTIN from the
+        # line discipline; one writing with tostop set, SIGTTOU (nothing
+        # else signals them; bash says only "Stopped").
+        out = t.run("cat & until jobs | grep -q Stopped; do :; done; jobs; kill -9 %1; wait %1", "TI")
+        check("a background read of the terminal stops the job (SIGTTIN)",
+              "Stopped" in out, repr(out))
+        out = t.run("stty tostop; (echo hi) & until jobs | grep -q Stopped; do :; done; jobs; "
+                    "stty -tostop; fg >/dev/null", "TO")
+        check("a background write with tostop stops the job (SIGTTOU)",
+              "Stopped" in out and "hi" in out, repr(out))
+    attempt("a background read of the terminal stops the job (SIGTTIN)", ttin)
+
     def raw():
         # A program in raw mode (TCSETS through the guest's filter) sees single
     # keys, ^C included, as bytes; it puts the terminal back as it found it.

@@ -6,7 +6,6 @@
 # archives, signals and identity calls the way real programs do.
 #
 # Known gaps, ignored by name with the reason (each is a later issue):
-#   test_openpty         no /dev/ptmx or devpts in the sandbox yet
 #   test_is_socket_true  AF_UNIX sockets bound to paths are not emulated yet
 . "$(dirname "$0")/lib.sh"
 
@@ -15,8 +14,8 @@ require_moat
 PY=/usr/bin/python3
 MODULES="test_os test_glob test_shutil test_tempfile test_json test_fnmatch test_posixpath
 test_stat test_pathlib test_fileio test_tarfile test_zipfile test_threading test_subprocess
-test_uuid test_pwd test_grp"
-IGNORE=(-i '*test_openpty*' -i '*test_is_socket_true*')
+test_uuid test_pwd test_grp test_pty"
+IGNORE=(-i '*test_is_socket_true*')
 
 if [ ! -f /usr/lib/python3.11/test/test_os.py ]; then
 	for m in $MODULES; do

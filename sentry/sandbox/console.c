@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -253,8 +254,32 @@ static _Noreturn void relay_main(struct relay *rl, pid_t sentry_pid)
 	}
 }
 
+/* The relay's own allowlist: copying, window sizes and the terminal's
+ * restore. Anything else fails with EPERM rather than kill it, so that it
+ * still restores the user's terminal. */
+static int relay_filter(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (!ctx)
+		return -ENOMEM;
+	static const char *const calls[] = { "read", "write", "poll", "close", "getppid",
+					     "rt_sigreturn", "restart_syscall", "exit", "exit_group" };
+	/* glibc's tcsetattr reads the settings back (TCGETS) around its TCSETSW. */
+	static const unsigned long ioctls[] = { TIOCGWINSZ, TIOCSWINSZ, TCSETSW, TCGETS };
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	for (size_t i = 0; i < ARRAY_SIZE(calls) && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(calls[i]), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(ioctls) && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU, ioctls[i]));
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
 /* In the new process: the fds it keeps, its signals, the user's terminal
- * in raw mode, then no privilege. */
+ * in raw mode, then no privilege and its own seccomp allowlist. */
 static _Noreturn void relay_child(int master, int in_fd, int out_fd, bool raw, uid_t uid,
 				  gid_t gid, pid_t sentry_pid)
 {
@@ -287,6 +312,8 @@ static _Noreturn void relay_child(int master, int in_fd, int out_fd, bool raw, u
 		cfmakeraw(&t);
 		rl.restore = tcsetattr(rl.in, TCSANOW, &t) == 0;
 	}
+	if (relay_filter() < 0)
+		relay_end(&rl);
 	relay_main(&rl, sentry_pid);
 }
 

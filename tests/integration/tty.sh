@@ -32,6 +32,7 @@ else
 	t_driver bash
 	t_driver drain
 	t_driver ctrlc_exit
+	t_driver killed
 	if have script; then
 		t_driver ptys
 	else

@@ -97,6 +97,43 @@ class Term:
             return None
 
 
+def descendants(root):
+    """Host pids below root (moat), read from /proc/PID/task/*/children."""
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        try:
+            for tid in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, tid)) as f:
+                    kids = [int(k) for k in f.read().split()]
+                out += kids
+                todo += kids
+        except OSError:
+            pass
+    return out
+
+
+def wait_foreground(t, comm, timeout=TIMEOUT):
+    """Wait until a process named comm below moat is its terminal's
+    foreground group (tpgid == pgrp, as the host's /proc shows them): bash's
+    fg hands the terminal over after it prints the job, and a key sent
+    before that goes to bash's own group."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for p in descendants(t.proc.pid):
+            try:
+                with open("/proc/%d/stat" % p) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            name = st[st.index("(") + 1:st.rindex(")")]
+            fields = st[st.rindex(")") + 2:].split()
+            if name == comm and fields[0] in "RS" and fields[2] == fields[5]:
+                return
+        time.sleep(0.01)
+    raise TimeoutError("%s never became the foreground job" % comm)
+
+
 results = []
 
 
@@ -163,7 +200,7 @@ def scenario_bash(moat):
         out = t.run("bg; jobs", "BG")
         check("bg resumes it in the background (Running)", "Running" in out, repr(out))
         t.send("fg\r")
-        t.expect("exec sleep 100")  # fg names the job it continues
+        wait_foreground(t, "sleep")
         t.send("\x03")
         out = t.run("echo FG$?", "FGX")
         check("fg brings it back; Ctrl-C ends it (130)", "FG130" in out, repr(out))
@@ -242,6 +279,25 @@ def scenario_ctrlc_exit(moat):
         check("Ctrl-C ends the command: status 130", False, str(e))
 
 
+def scenario_killed(moat):
+    # moat (the sentry) killed outright: the relay sees it die
+    # (PR_SET_PDEATHSIG) and still restores the user's terminal.
+    t = Term([moat, "run", "-ti", "--", "sh", "-c", "echo GO$((1+1)); exec sleep 100"])
+    try:
+        t.expect("GO2")
+        raw = termios.tcgetattr(t.slave)
+        check("the user's terminal is raw while the command runs", raw != t.before, "not raw")
+        t.proc.kill()
+        t.proc.wait(timeout=TIMEOUT)
+        end = time.monotonic() + TIMEOUT
+        while termios.tcgetattr(t.slave) != t.before and time.monotonic() < end:
+            time.sleep(0.01)
+        check("SIGKILL of moat: the relay still restores the terminal",
+              termios.tcgetattr(t.slave) == t.before, "still raw")
+    except (TimeoutError, EOFError) as e:
+        check("SIGKILL of moat: the relay still restores the terminal", False, str(e))
+
+
 def scenario_ptys(moat):
     # Guest programs make ptys of their own: script(1) and python's pty.
     t = Term([moat, "run", "-t", "--", "sh", "-c",
@@ -260,7 +316,7 @@ def scenario_ptys(moat):
 def main():
     scen, moat = sys.argv[1], sys.argv[2]
     {"bash": scenario_bash, "drain": scenario_drain, "ctrlc_exit": scenario_ctrlc_exit,
-     "ptys": scenario_ptys}[scen](moat)
+     "killed": scenario_killed, "ptys": scenario_ptys}[scen](moat)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@
  * process rather than a thread of the sentry: the sentry can be killed by
  * its own seccomp allowlist, and the user's terminal must not stay raw;
  * and the sentry needs no terminal ioctls. It runs as the sandbox's host
- * uid, not dumpable, with no capability: the guest cannot name it (it is
- * outside the sandbox's pid namespace) nor trace it. */
+ * uid, not dumpable, with no capability and an allowlist of its own: the
+ * guest cannot name it (it is outside the sandbox's pid namespace) nor
+ * trace it. */
 #include "sentry/sandbox/console.h"
 
 #include <errno.h>

@@ -33,6 +33,7 @@ else
 	t_driver drain
 	t_driver ctrlc_exit
 	t_driver killed
+	t_driver notty
 	if have script; then
 		t_driver ptys
 	else

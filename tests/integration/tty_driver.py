@@ -298,6 +298,43 @@ def scenario_killed(moat):
         check("SIGKILL of moat: the relay still restores the terminal", False, str(e))
 
 
+NOTTY_PY = r"""
+import fcntl, os, termios
+def tr(f):
+    try:
+        f()
+        return "ok"
+    except OSError as e:
+        return os.strerror(e.errno)
+print("STI", tr(lambda: fcntl.ioctl(0, termios.TIOCSTI, b"x")))
+print("SPGRP", tr(lambda: os.tcsetpgrp(0, os.getpgrp())))
+if os.fork() == 0:
+    os.setsid()
+    print("SCTTY", tr(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)))
+    print("STEAL", tr(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 1)))
+    os._exit(0)
+os.wait()
+print("DONE", 1 + 1)
+"""
+
+
+def scenario_notty(moat):
+    # Without -t the guest's stdio is the user's own terminal (moat's
+    # controlling terminal): it may use it, not take it over.
+    t = Term([moat, "run", "--", "python3", "-c", NOTTY_PY])
+    desc = ("without -t: the guest cannot take the user's terminal over (TIOCSTI, tcsetpgrp, "
+            "TIOCSCTTY, stealing it)")
+    try:
+        out = t.expect("DONE 2").replace("\r", "")
+    except (TimeoutError, EOFError) as e:
+        check(desc, False, str(e))
+        return
+    st = t.wait()
+    want = ["STI Inappropriate ioctl for device", "SPGRP Inappropriate ioctl for device",
+            "SCTTY Operation not permitted", "STEAL Operation not permitted"]
+    check(desc, all(w in out for w in want) and st == 0, "status %r: %r" % (st, out))
+
+
 def scenario_ptys(moat):
     # Guest programs make ptys of their own: script(1) and python's pty.
     t = Term([moat, "run", "-t", "--", "sh", "-c",
@@ -316,7 +353,7 @@ def scenario_ptys(moat):
 def main():
     scen, moat = sys.argv[1], sys.argv[2]
     {"bash": scenario_bash, "drain": scenario_drain, "ctrlc_exit": scenario_ctrlc_exit,
-     "killed": scenario_killed, "ptys": scenario_ptys}[scen](moat)
+     "killed": scenario_killed, "notty": scenario_notty, "ptys": scenario_ptys}[scen](moat)
 
 
 if __name__ == "__main__":

@@ -159,6 +159,12 @@ static void write_all(int fd, const char *p, size_t n)
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN) {
+			/* moat's stdout may be a non-blocking description. */
+			struct pollfd pf = { fd, POLLOUT, 0 };
+			(void)poll(&pf, 1, -1);
+			continue;
+		}
 		if (w <= 0)
 			return; /* the user's side is gone: output is dropped */
 		p += w;
@@ -347,9 +353,11 @@ void console_relay_wait(struct console_relay *r, int timeout_ms)
 		return;
 	struct pollfd p = { r->pidfd, POLLIN, 0 };
 	if (poll(&p, 1, timeout_ms) == 0) {
-		/* A slave still open somewhere: take what is there and stop. */
+		/* A slave still open somewhere: take what is there and stop.
+		 * What is left is at most the pty's buffer, but stdout may be
+		 * slow; a relay stuck on it for seconds more is given up. */
 		kill(r->pid, SIGUSR1);
-		if (poll(&p, 1, 500) == 0)
+		if (poll(&p, 1, 5000) == 0)
 			kill(r->pid, SIGKILL);
 	}
 	close(r->pidfd);

@@ -52,6 +52,11 @@ TERM" ] || { echo "got: $out"; return 1; }
 }
 check "-t with a pipe as stdout: stdio is /dev/pts/0" t_tty_pipe
 
+# A reader slower than the guest: nothing is lost, the relay waits for it
+# (the pause is the point of the check: the guest is done long before).
+t_slow_reader() { mrun -t -- seq 1 200000 | (sleep 1; tr -d '\r' | wc -l); }
+check_output "-t into a slow pipe: all 200000 lines arrive" "200000" t_slow_reader
+
 # -i without -t: stdin stays the caller's pipe.
 t_interactive_pipe()
 {

@@ -107,6 +107,19 @@ check_output "root drops to a user inside: EACCES on root's 0600 file, no way ba
 Operation not permitted
 (1000, 1000, 1000) []" t_drop
 
+# The system's own droppers: coreutils' chroot --userspec everywhere; su and
+# runuser where the root has PAM's configuration (the default view does not
+# show /etc/pam.d; the host's root does).
+t_chroot_userspec() { mrun -- chroot --userspec=nobody:nogroup / id -un; }
+check_output "root drops with chroot --userspec" "nobody" t_chroot_userspec
+if have su && have runuser && [ -d /etc/pam.d ]; then
+	t_su() { mrun --rootfs / -- sh -c 'su nobody -s /bin/sh -c "id -un"; runuser -u nobody -- id -un'; }
+	check_output "root drops with su and runuser (--rootfs /, which has /etc/pam.d)" "nobody
+nobody" t_su
+else
+	skip "su and runuser" "not installed, or no /etc/pam.d"
+fi
+
 # With -t the terminal is the user's.
 t_tty_owner() { mrun -t --user nobody -- sh -c 'stat -c "%U %G %a" "$(tty)"' | tr -d '\r'; }
 check_output "--user with -t: the pty belongs to the user (group tty, 620)" "nobody tty 620" t_tty_owner

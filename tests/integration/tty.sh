@@ -146,7 +146,21 @@ print(" ".join(res))
 t_jobctl() { mrun -- python3 -c "$JOBCTL_PY"; }
 check_output "SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU stop, SIGCONT continues; wait4 WUNTRACED/WCONTINUED and waitid WSTOPPED report them" \
 	"SIGSTOP CONT SIGTSTP CONT SIGTTIN CONT SIGTTOU waitid:1:19" t_jobctl
-t_tstp_sh() { mrun -- sh -c 'sleep 100 & p=$!; kill -TSTP $p; until grep -q "^State:.*T" /proc/$p/status; do :; done; kill -CONT $p; kill $p; wait $p; echo $?'; }
-check_output "the command's own children stop on SIGTSTP (its group is not orphaned)" "143" t_tstp_sh
+# The same for a child left in the command's own group (no setpgid):
+# SIGTSTP stops it only because that group is not orphaned.
+TSTP_PY='
+import os, signal
+p = os.fork()
+if p == 0:
+    signal.pause()
+    os._exit(0)
+os.kill(p, signal.SIGTSTP)
+_, st = os.waitpid(p, os.WUNTRACED)
+print("stopped" if os.WIFSTOPPED(st) else "not stopped", os.getpgid(p) == os.getpgrp())
+os.kill(p, signal.SIGKILL)
+os.waitpid(p, 0)
+'
+t_tstp_group() { mrun -- python3 -c "$TSTP_PY"; }
+check_output "the command's own children stop on SIGTSTP (its group is not orphaned)" "stopped True" t_tstp_group
 
 done_testing

@@ -95,7 +95,15 @@
 
 /* Terminal and generic fd ioctls. Everything else gets ENOTTY, in
  * particular TIOCSTI (inject input into the terminal the guest may share
- * with the user), TIOCSETD, TIOCLINUX, TIOCCONS and TIOCSCTTY. */
+ * with the user), TIOCSETD (other line disciplines: kernel code nobody
+ * needs here), TIOCLINUX, TIOCCONS and TIOCVHANGUP (and, unneeded so far,
+ * TIOCPKT and the TIOC*EXCL requests). The pty requests (TIOCGPTN,
+ * TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER) act on masters
+ * of the sandbox's own devpts, the only ones a guest can open
+ * (docs/terminals.md). TIOCSCTTY takes a terminal no session has (stealing
+ * one, arg 1, needs CAP_SYS_ADMIN, which the guest never has): a pty of
+ * the sandbox's, or a terminal the caller of moat passed in as stdio that
+ * is nobody's controlling terminal. */
 #define IOCTL_RULES                                                            \
 	R32(1, TCGETS), R32(1, TCSETS), R32(1, TCSETSW), R32(1, TCSETSF),      \
 	R32(1, TCGETS2), R32(1, TCSETS2), R32(1, TCSETSW2), R32(1, TCSETSF2),  \
@@ -103,7 +111,9 @@
 	R32(1, TIOCGWINSZ), R32(1, TIOCSWINSZ), R32(1, TIOCGPGRP),             \
 	R32(1, TIOCSPGRP), R32(1, TIOCGSID), R32(1, TIOCOUTQ),                 \
 	R32(1, TIOCGETD), R32(1, FIONREAD), R32(1, FIONBIO), R32(1, FIOCLEX),  \
-	R32(1, FIONCLEX), R32(1, FIOASYNC)
+	R32(1, FIONCLEX), R32(1, FIOASYNC), R32(1, TIOCSCTTY),                 \
+	R32(1, TIOCNOTTY), R32(1, TIOCGPTN), R32(1, TIOCSPTLCK),               \
+	R32(1, TIOCGPTLCK), R32(1, TIOCGPTPEER)
 
 /* Interface queries on a socket, answered by the guest's own netns
  * (if_nametoindex, if_indextoname, getifaddrs' fallbacks). Every

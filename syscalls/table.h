@@ -29,7 +29,8 @@ struct sys_argrule {
 	uint64_t value;
 };
 
-#define SYS_MAX_RULES 40
+/* ioctl's list is the longest: terminal, pty and socket requests. */
+#define SYS_MAX_RULES 48
 
 /* Flags */
 #define SYSF_AUDIT 0x1    /* notify even when denying, so an audit record is written */

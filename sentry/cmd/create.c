@@ -19,8 +19,8 @@ static void usage(FILE *f)
 	      "  -b, --bundle DIR        the bundle (default: the current directory)\n"
 	      "  --pid-file FILE         write the container's pid there (its sentry's: the\n"
 	      "                          process an engine waits for; see docs/oci.md)\n"
-	      "  --console-socket PATH   accepted; terminals are not supported yet, and a\n"
-	      "                          config.json asking for one is refused\n"
+	      "  --console-socket PATH   with process.terminal, send the terminal's master\n"
+	      "                          there (SCM_RIGHTS over a unix socket, as runc)\n"
 	      "  --preserve-fds N, --pidfd-socket PATH, --no-pivot, --no-new-keyring\n"
 	      "                          accepted, no effect (see docs/oci.md)\n",
 	      f);
@@ -59,6 +59,8 @@ int command_create(int argc, char **argv)
 				log_warnx("--preserve-fds %s: moat passes only stdin, stdout and stderr", optarg);
 			break;
 		case O_CONSOLE:
+			l.console_socket = optarg;
+			break;
 		case O_PIDFD:
 		case O_NOPIVOT:
 		case O_NOKEYRING:

@@ -18,6 +18,7 @@
 #include "sentry/sandbox/hostuid.h"
 #include "sentry/sandbox/limits.h"
 #include "sentry/sandbox/sandbox.h"
+#include "sentry/sandbox/user.h"
 #include "sentry/oci/state.h"
 #include "syscalls/profile.h"
 
@@ -79,11 +80,22 @@ static void usage(FILE *f)
 	      "                        also enforce an OCI/Docker seccomp profile: a call it\n"
 	      "                        refuses gets its action (errno, kill, trap), a call it\n"
 	      "                        allows still meets moat's own table\n"
+	      "  -t, --tty             give the command a pseudo-terminal of the sandbox's own\n"
+	      "                        (/dev/pts/0, its controlling terminal, in a new session);\n"
+	      "                        moat copies its output to stdout and follows window size\n"
+	      "  -i, --interactive     keep stdin open for the command; with -t, moat forwards\n"
+	      "                        it and puts the terminal in raw mode while the command\n"
+	      "                        runs (Ctrl-C, Ctrl-Z reach the command's foreground job)\n"
+	      "  -u, --user USER[:GROUP]\n"
+	      "                        run as USER (a name or number from the sandbox's\n"
+	      "                        /etc/passwd; a number it lacks gets gid 0) with its groups\n"
+	      "                        from /etc/group; default root (0:0)\n"
 	      "  --debug               log the sentry's decisions to stderr\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
 	      "Exit status: the command's; 2 for a usage error; 124 if --timeout ended it;\n"
-	      "125 if the sandbox failed; 137 if the memory limit killed the command (an\n"
+	      "125 if the sandbox failed or cannot start (an unknown --user, -ti without a\n"
+	      "terminal on stdin); 137 if the memory limit killed the command (an\n"
 	      "audit record 'limit' says so). Limits are enforced with cgroups (v2, else v1)\n"
 	      "or, where moat cannot use them or the defaults would need a move into one,\n"
 	      "rlimits of the sandbox's own host uid (see docs/limits.md).\n",
@@ -161,7 +173,8 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 
 const char *const run_options_with_arg[] = {
 	"rootfs", "bind", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
-	"seccomp-profile", "bind-owner", "timeout", "disk", "memory", "pids", "cpus", "nofile", NULL,
+	"seccomp-profile", "bind-owner", "timeout", "disk", "memory", "pids", "cpus", "nofile",
+	"user", NULL,
 };
 
 int command_run(int argc, char **argv)
@@ -177,6 +190,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
 	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK, O_MEMORY, O_PIDS,
 	       O_CPUS, O_NOFILE };
+	_cleanup_free_ char *user = NULL;
 	verb = verb_name;
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
@@ -196,6 +210,9 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "nofile", required_argument, NULL, O_NOFILE },
 		{ "seccomp-profile", required_argument, NULL, O_PROFILE },
+		{ "tty", no_argument, NULL, 't' },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -208,7 +225,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	limits_default(&cfg.limits);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+htiu:", opts, NULL)) != -1) {
 		switch (c) {
 		case O_ROOTFS: {
 			struct stat st;
@@ -316,6 +333,16 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		case O_DEBUG:
 			cfg.debug = true;
 			break;
+		case 't':
+			cfg.tty = true;
+			break;
+		case 'i':
+			cfg.interactive = true;
+			break;
+		case 'u':
+			free(user);
+			user = strdup(optarg);
+			break;
 		case 'h':
 			if (strcmp(verb, "run"))
 				return -1; /* the caller prints its own help */
@@ -337,6 +364,11 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	int r;
 	if (profile_path && (r = load_profile(&cfg, profile_path)) != 0)
 		return r;
+	/* Raw mode and keystrokes need a terminal to read them from. */
+	if (cfg.tty && cfg.interactive && !isatty(STDIN_FILENO))
+		return bad_input("%s", "-ti: stdin is not a terminal (use -t alone, or -i alone for a pipe)");
+	if (user && user_resolve(&cfg, user, why, sizeof(why)) < 0)
+		return bad_input("%s", why);
 	cfg.argv = argv + optind;
 	log_init("moat", cfg.debug || oci_globals.debug ? 2 : 0);
 	if (prepare && (r = prepare(&cfg, ctx)) != 0)

@@ -22,8 +22,10 @@ static void usage(FILE *f)
 	      "  -d, --detach            return once the container runs\n"
 	      "  --keep                  keep the stopped container's state (foreground)\n"
 	      "  --pid-file FILE         write the container's pid there\n"
-	      "  --console-socket PATH, --preserve-fds N, --pidfd-socket PATH, --no-subreaper,\n"
-	      "  --no-pivot, --no-new-keyring\n"
+	      "  --console-socket PATH   with process.terminal, send the terminal's master\n"
+	      "                          there (SCM_RIGHTS, as runc); needed with -d\n"
+	      "  --preserve-fds N, --pidfd-socket PATH, --no-subreaper, --no-pivot,\n"
+	      "  --no-new-keyring\n"
 	      "                          accepted (see docs/oci.md)\n",
 	      f);
 }
@@ -70,6 +72,8 @@ int command_run_oci(int argc, char **argv)
 				log_warnx("--preserve-fds %s: moat passes only stdin, stdout and stderr", optarg);
 			break;
 		case O_CONSOLE:
+			l.console_socket = optarg;
+			break;
 		case O_PIDFD:
 		case O_IGNORE:
 			break;

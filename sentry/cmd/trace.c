@@ -100,6 +100,8 @@ static int parse_expr(struct trace_opts *o, const char *expr)
 
 static bool run_option_takes_value(const char *a)
 {
+	if (!strcmp(a, "-u")) /* run's only short option with a value (--user) */
+		return true;
 	if (strncmp(a, "--", 2) || strchr(a, '='))
 		return false;
 	for (const char *const *n = run_options_with_arg; *n; n++)

@@ -2,13 +2,19 @@
 /* devfs: the sandbox's /dev, a fixed tree described by one table.
  *
  * Devices are the harmless ones (null, zero, full, random, urandom) plus
- * tty; opening one opens the host device of the same name with the guest's
- * access mode, so reads and writes run natively. tty is the caller's
- * controlling terminal, as in the kernel: the guest task's own (found
- * through /proc/<tid>), never the sentry's; -ENXIO without one. The
- * symlinks point into /proc/self/fd; shm and pts are empty directories (the
- * setup code mounts a tmpfs on shm). Everything is read-only: no operation
- * changes the tree, and the mutation operations are NULL (-EROFS).
+ * tty and the pseudo-terminals; opening one opens the host device of the
+ * same name with the guest's access mode, so reads and writes run
+ * natively. tty is the caller's controlling terminal, as in the kernel:
+ * the guest task's own (found through /proc/<tid>), never the sentry's;
+ * -ENXIO without one. ptmx and pts/N are the sandbox's own devpts instance
+ * (sentry/sandbox/console.c), which the sentry reaches through a detached
+ * mount: its numbering is the sandbox's, and pts/N is shown only while the
+ * instance has it. The sentry opens every terminal O_NOCTTY, so opening
+ * one never makes it a controlling terminal (TIOCSCTTY does, as login_tty
+ * and forkpty use). The symlinks point into /proc/self/fd; shm is an empty
+ * directory (the setup code mounts a tmpfs on it). Everything is
+ * read-only: no operation changes the tree, and the mutation operations
+ * are NULL (-EROFS).
  *
  * The root holds a reference on each child and each child's vn->parent one
  * on the root, so an instance lives as long as the sandbox. */
@@ -21,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -36,7 +43,11 @@
 #define DEVFS_BLOCK 4096
 #define TTY_GID 5             /* "tty", as Linux shows /dev/tty */
 
-enum devfs_kind { DEV_HOST, DEV_TTY, DEV_LINK, DEV_DIR };
+enum devfs_kind { DEV_HOST, DEV_TTY, DEV_LINK, DEV_DIR, DEV_PTMX, DEV_PTS, DEV_PTY };
+
+/* pts/N nodes devfs keeps (the devpts instance's own max is lower). */
+#define DEVFS_MAX_PTYS 256
+#define PTY_MAJOR 136
 
 struct devfs_ent {
 	const char *name;
@@ -54,13 +65,29 @@ static const struct devfs_ent devfs_ents[] = {
 	{ "random", DEV_HOST, S_IFCHR | 0666, 1, 8 },
 	{ "urandom", DEV_HOST, S_IFCHR | 0666, 1, 9 },
 	{ "tty", DEV_TTY, S_IFCHR | 0666, 5, 0, TTY_GID },
+	{ "ptmx", DEV_PTMX, S_IFCHR | 0666, 5, 2, TTY_GID },
 	{ "fd", DEV_LINK, S_IFLNK | 0777, .target = "/proc/self/fd" },
 	{ "stdin", DEV_LINK, S_IFLNK | 0777, .target = "/proc/self/fd/0" },
 	{ "stdout", DEV_LINK, S_IFLNK | 0777, .target = "/proc/self/fd/1" },
 	{ "stderr", DEV_LINK, S_IFLNK | 0777, .target = "/proc/self/fd/2" },
 	{ "shm", DEV_DIR, S_IFDIR | 01777 },
-	{ "pts", DEV_DIR, S_IFDIR | 0755 },
+	{ "pts", DEV_PTS, S_IFDIR | 0755 },
 };
+
+/* Every pts/N node: a terminal's slave, mode 0620 and group tty as devpts
+ * shows them with the usual gid=5,mode=620 options. */
+static const struct devfs_ent devfs_pty_ent = { "pty", DEV_PTY, S_IFCHR | 0620, PTY_MAJOR, 0, TTY_GID };
+
+static int devpts_mnt = -1;
+static uid_t pty_owner[DEVFS_MAX_PTYS];
+
+void devfs_set_devpts(int mnt) { devpts_mnt = mnt; }
+
+void devfs_pty_set_owner(unsigned index, uid_t uid)
+{
+	if (index < DEVFS_MAX_PTYS)
+		pty_owner[index] = uid;
+}
 #define DEVFS_NENTS ARRAY_SIZE(devfs_ents)
 
 static const struct devfs_ent devfs_root_ent = { "/", DEV_DIR, S_IFDIR | 0755 };
@@ -70,6 +97,8 @@ struct devfs_node {
 	struct timespec time;  /* all times: when the instance was made */
 	bool host_registered;  /* host (dev, ino) told to vfs_hostino_add */
 	struct vnode *children[DEVFS_NENTS]; /* the root only */
+	unsigned index;        /* pts/N: N */
+	struct vnode **ptys;   /* pts: its nodes by index, made on first lookup */
 };
 
 static const struct fs_ops devfs_ops;
@@ -77,12 +106,86 @@ static const struct fs_ops devfs_ops;
 static inline struct devfs_node *D(struct vnode *vn) { return vn->priv; }
 static inline bool is_root(struct vnode *vn) { return D(vn)->ent == &devfs_root_ent; }
 
+static struct vnode *devfs_node_new(const struct devfs_ent *e, struct vnode *parent,
+				    struct timespec ts);
+
+/* "N" of pts/N, canonical decimal only (no sign, no leading zero). */
+static bool pty_index(const char *name, unsigned *ret)
+{
+	if (!name[0] || strlen(name) > 3 || strspn(name, "0123456789") != strlen(name) ||
+	    (name[0] == '0' && name[1]))
+		return false;
+	unsigned v = (unsigned)atoi(name);
+	if (v >= DEVFS_MAX_PTYS)
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* The host's pts/N of the sandbox's instance, if it exists. */
+static int pty_host_stat(unsigned index, struct stat *ret)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "%u", index);
+	if (devpts_mnt < 0 || fstatat(devpts_mnt, name, ret, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISCHR(ret->st_mode))
+		return -ENOENT;
+	return 0;
+}
+
+/* pts's node for index, made and tied to its host inode the first time
+ * (the instance numbers inodes by index, so one node serves every pty that
+ * takes the index later): fstat and /proc/self/fd of any fd on it, however
+ * the guest got it (TIOCGPTPEER included), find this node. */
+static int pty_node(struct vnode *pts, unsigned index, struct vnode **ret)
+{
+	struct stat st;
+	int r = pty_host_stat(index, &st);
+	if (r < 0)
+		return r;
+	struct devfs_node *d = D(pts);
+	if (!d->ptys && !(d->ptys = calloc(DEVFS_MAX_PTYS, sizeof(*d->ptys))))
+		return -ENOMEM;
+	struct vnode *vn = d->ptys[index];
+	if (!vn) {
+		vn = devfs_node_new(&devfs_pty_ent, pts, D(pts)->time);
+		if (!vn)
+			return -ENOMEM;
+		char name[16];
+		snprintf(name, sizeof(name), "%u", index);
+		free(vn->name);
+		vn->name = strdup(name);
+		if (!vn->name) {
+			vn_unref(vn);
+			return -ENOMEM;
+		}
+		D(vn)->index = index;
+		d->ptys[index] = vn;
+	}
+	if (!vn->mnt) /* made before the mount existed */
+		vn->mnt = pts->mnt;
+	if (!D(vn)->host_registered) {
+		vfs_hostino_add(st.st_dev, st.st_ino, vn);
+		D(vn)->host_registered = true;
+	}
+	*ret = vn;
+	return 0;
+}
+
 static int devfs_lookup(struct vnode *dir, const char *name, struct vnode **ret)
 {
 	if (dir->type != VDIR)
 		return -ENOTDIR;
+	if (D(dir)->ent->kind == DEV_PTS) {
+		unsigned index;
+		struct vnode *vn;
+		if (!pty_index(name, &index) || pty_node(dir, index, &vn) < 0)
+			return -ENOENT;
+		*ret = vn_ref(vn);
+		return 0;
+	}
 	if (!is_root(dir))
-		return -ENOENT; /* shm and pts are empty */
+		return -ENOENT; /* shm is empty */
 	for (size_t i = 0; i < DEVFS_NENTS; i++)
 		if (!strcmp(devfs_ents[i].name, name)) {
 			struct vnode *vn = D(dir)->children[i];
@@ -98,6 +201,17 @@ static int devfs_readdir(struct vnode *dir, struct dirent_list *out)
 {
 	if (dir->type != VDIR)
 		return -ENOTDIR;
+	if (D(dir)->ent->kind == DEV_PTS) {
+		for (unsigned i = 0; i < DEVFS_MAX_PTYS && devpts_mnt >= 0; i++) {
+			struct vnode *vn;
+			if (pty_node(dir, i, &vn) < 0)
+				continue;
+			int r = dirent_list_add(out, vn->ino, DT_CHR, vn->name);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
 	if (!is_root(dir))
 		return 0;
 	for (size_t i = 0; i < DEVFS_NENTS; i++) {
@@ -111,6 +225,11 @@ static int devfs_readdir(struct vnode *dir, struct dirent_list *out)
 
 static int devfs_getattr(struct vnode *vn, struct stat *st)
 {
+	/* A node made before its mount existed (the ptys there at setup),
+	 * reached through fstat before any lookup: its mount is its
+	 * ancestors'. */
+	for (struct vnode *p = vn->parent; !vn->mnt && p; p = p->parent)
+		vn->mnt = p->mnt;
 	const struct devfs_node *n = D(vn);
 	const struct devfs_ent *e = n->ent;
 	*st = (struct stat){
@@ -126,7 +245,24 @@ static int devfs_getattr(struct vnode *vn, struct stat *st)
 	switch (e->kind) {
 	case DEV_HOST:
 	case DEV_TTY:
+	case DEV_PTMX:
 		st->st_rdev = makedev(e->major, e->minor);
+		break;
+	case DEV_PTY: {
+		/* The kernel's node: its number (a sandbox's own), and its
+		 * times, which show the terminal's last use (idle in `w`). */
+		struct stat h;
+		if (pty_host_stat(n->index, &h) < 0)
+			return -ENOENT;
+		st->st_rdev = h.st_rdev;
+		st->st_uid = pty_owner[n->index];
+		st->st_atim = h.st_atim;
+		st->st_mtim = h.st_mtim;
+		st->st_ctim = h.st_ctim;
+		break;
+	}
+	case DEV_PTS:
+		st->st_nlink = 2;
 		break;
 	case DEV_LINK:
 		st->st_size = (off_t)strlen(e->target);
@@ -136,7 +272,7 @@ static int devfs_getattr(struct vnode *vn, struct stat *st)
 		if (is_root(vn)) {
 			nents = DEVFS_NENTS;
 			for (size_t i = 0; i < DEVFS_NENTS; i++)
-				subdirs += devfs_ents[i].kind == DEV_DIR;
+				subdirs += devfs_ents[i].kind == DEV_DIR || devfs_ents[i].kind == DEV_PTS;
 		}
 		st->st_nlink = 2 + subdirs;
 		st->st_size = (off_t)(nents + 2) * 20; /* as tmpfs shows a directory */
@@ -252,13 +388,50 @@ static void register_host(struct vnode *vn, int fd)
 	D(vn)->host_registered = true;
 }
 
+/* A new pty: the master, for the guest (docs/terminals.md). Its slave is
+ * the opener's, as devpts makes it (a guest's ptys belong to its user). */
+static int ptmx_open(struct vnode *vn, int oflags, int *ret_fd)
+{
+	if (devpts_mnt < 0)
+		return -ENOENT;
+	int fd = openat(devpts_mnt, "ptmx", oflags);
+	if (fd < 0)
+		return errno == ENOSPC ? -ENOSPC : errno == EMFILE ? -ENFILE : neg_errno();
+	register_host(vn, fd);
+	unsigned index;
+	struct vnode *pty;
+	if (ioctl(fd, TIOCGPTN, &index) == 0 && index < DEVFS_MAX_PTYS) {
+		pty_owner[index] = current ? current->cred->euid : 0;
+		/* Its node, so that a TIOCGPTPEER fd the guest never opened
+		 * by path still has a name. */
+		struct vnode *root = vn->parent;
+		for (size_t i = 0; root && i < DEVFS_NENTS; i++)
+			if (devfs_ents[i].kind == DEV_PTS)
+				(void)pty_node(D(root)->children[i], index, &pty);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 static int devfs_open(struct vnode *vn, int flags, int *ret_fd)
 {
 	const struct devfs_ent *e = D(vn)->ent;
 	/* O_NOCTTY always: the sentry must never acquire a terminal. */
 	int oflags = (flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)) | O_CLOEXEC | O_NOCTTY;
 	switch (e->kind) {
+	case DEV_PTMX:
+		return ptmx_open(vn, oflags, ret_fd);
+	case DEV_PTY: {
+		char name[16];
+		snprintf(name, sizeof(name), "%u", D(vn)->index);
+		int fd = devpts_mnt < 0 ? -1 : openat(devpts_mnt, name, oflags);
+		if (fd < 0)
+			return errno == EMFILE ? -ENFILE : errno == EIO ? -EIO : -ENXIO;
+		*ret_fd = fd;
+		return 0;
+	}
 	case DEV_DIR:
+	case DEV_PTS:
 		return -EISDIR;
 	case DEV_LINK:
 		return -ELOOP;
@@ -306,6 +479,7 @@ static void devfs_release(struct vnode *vn)
 	 * child pins the root through vn->parent). */
 	for (size_t i = 0; i < DEVFS_NENTS; i++)
 		vn_unref(n->children[i]);
+	free(n->ptys);
 	free(n);
 }
 
@@ -355,6 +529,12 @@ int devfs_new(struct vnode **ret_root)
 			return -ENOMEM;
 		}
 		D(root)->children[i] = vn;
+		/* The ptys there already (the command's, for -t): an fd on
+		 * one must fstat as its node before anyone looks it up by
+		 * name (glibc's ttyname compares both). */
+		struct vnode *pty;
+		for (unsigned k = 0; devfs_ents[i].kind == DEV_PTS && k < DEVFS_MAX_PTYS; k++)
+			(void)pty_node(vn, k, &pty);
 	}
 	*ret_root = root;
 	return 0;

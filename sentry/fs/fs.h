@@ -92,10 +92,17 @@ int overlay_new(struct vnode *lower_root, struct vnode **ret_root);
 struct vnode *overlay_upper(const struct vnode *vn);
 bool overlay_is(const struct vnode *vn);
 
-/* devfs: null, zero, full, random, urandom, tty, ptmx-less; fd, stdin,
- * stdout, stderr symlinks; an empty shm directory (a tmpfs is mounted there
- * by the setup code). */
+/* devfs: null, zero, full, random, urandom, tty, ptmx; fd, stdin,
+ * stdout, stderr symlinks; pts (the sandbox's devpts instance); an empty
+ * shm directory (a tmpfs is mounted there by the setup code). */
 int devfs_new(struct vnode **ret_root);
+/* The sandbox's devpts instance (sentry/sandbox/console.c), behind ptmx and
+ * pts; -1: none (ptmx gives ENOENT, pts is empty). Set before any guest
+ * task runs; not owned. */
+void devfs_set_devpts(int mnt);
+/* Who the guest sees owning pty `index` (the command's, for -t; ptys the
+ * guest makes belong to the opener of ptmx). */
+void devfs_pty_set_owner(unsigned index, uid_t uid);
 
 /* procfs: the sandbox's own /proc (see fs_procfs.c for what it holds). */
 int procfs_new(struct vnode **ret_root);

@@ -11,7 +11,7 @@
  *  - clone only for threads (CLONE_THREAD set; no namespace flags), and
  *    clone3 answers ENOSYS so that glibc falls back to clone, whose flags the
  *    filter can see;
- *  - ioctl only the seccomp listener's requests and FIONREAD;
+ *  - ioctl only the seccomp listener's requests, FIONREAD and TIOCGPTN;
  *  - no socket is created after setup: only sendmsg/recvmsg (the gofer's);
  *  - no path outside its own mount namespace can be named at all (see
  *    sentry/sandbox/confine.c), so openat, mkdir and unlinkat reach only
@@ -70,6 +70,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "ioctl", "seccomp listener: SET_FLAGS with SYNC_WAKE_UP only", 2,
 	  { A(1, SCMP_CMP_EQ, SECCOMP_IOCTL_NOTIF_SET_FLAGS), A(2, SCMP_CMP_EQ, 1) } },
 	{ "ioctl", "FIONREAD: the placeholder watch's queue", 1, { A(1, SCMP_CMP_EQ, FIONREAD) } },
+	{ "ioctl", "TIOCGPTN: the index of a pty the guest opened /dev/ptmx for (its pts/N node)", 1,
+	  { A(1, SCMP_CMP_EQ, TIOCGPTN) } },
 	{ "process_vm_readv", "reading guest arguments, each pointer once" },
 	{ "process_vm_writev", "writing guest results" },
 	{ "pidfd_open", "watching guest tasks for exit" },

@@ -234,6 +234,20 @@ int oci_container_launch(const struct oci_launch *l)
 	int r = oci_spec_load(l->bundle ? l->bundle : ".", &spec, err, sizeof(err));
 	if (r < 0)
 		return oci_fail("moat %s failed: %s", l->verb, err);
+	/* runc's rule: a detached container's terminal must go to the
+	 * engine; a foreground run relays it to moat's own stdio. Without a
+	 * terminal the socket is not used. */
+	if (spec.cfg.tty && l->console_socket) {
+		if (!(spec.cfg.console_socket = strdup(l->console_socket))) {
+			oci_spec_free(&spec);
+			return oci_fail("moat %s failed: out of memory", l->verb);
+		}
+	} else if (spec.cfg.tty && l->mode != OCI_MODE_RUN) {
+		oci_spec_free(&spec);
+		return oci_fail("moat %s failed: process.terminal is true: a detached container's terminal "
+				"needs --console-socket",
+				l->verb);
+	}
 	if ((r = make_state_dir(l->id)) < 0) {
 		oci_spec_free(&spec);
 		if (r == -EEXIST)

@@ -22,6 +22,7 @@ struct oci_launch {
 	const char *bundle;   /* default "." */
 	const char *pid_file; /* or NULL */
 	bool keep;            /* run: keep the stopped container's state */
+	const char *console_socket; /* where the terminal's master goes, or NULL */
 };
 
 /* Returns the process exit status: 0 once created (or started, detached),

@@ -247,8 +247,20 @@ static int parse_process(struct parse *p, struct json_object *root)
 	bool terminal = false;
 	if ((r = field_bool(p, proc, "process", "terminal", &terminal)) < 0)
 		return r;
-	if (terminal)
-		return fail(p, "config.json: process.terminal: moat has no terminals yet; set \"terminal\": false");
+	/* A terminal: the engine's, through --console-socket (or moat's own
+	 * relay for a foreground `moat run`); docs/terminals.md. */
+	c->tty = c->interactive = terminal;
+	struct json_object *size;
+	if ((r = field(p, proc, "process", "consoleSize", json_type_object, &size)) < 0)
+		return r;
+	if (r) {
+		uint64_t h = 0, w = 0;
+		if ((r = field_uint(p, size, "process.consoleSize", "height", 65535, &h)) < 0 ||
+		    (r = field_uint(p, size, "process.consoleSize", "width", 65535, &w)) < 0)
+			return r;
+		c->console_rows = (unsigned short)h;
+		c->console_cols = (unsigned short)w;
+	}
 
 	if ((r = field(p, proc, "process", "args", json_type_array, &v)) < 0)
 		return r;
@@ -301,7 +313,7 @@ static int parse_process(struct parse *p, struct json_object *root)
 		return r;
 	/* noNewPrivileges: moat sets no_new_privs on every guest anyway.
 	 * capabilities, apparmorProfile, selinuxLabel, oomScoreAdj,
-	 * consoleSize, scheduler, ioPriority: accepted, not applied (the
+	 * scheduler, ioPriority: accepted, not applied (the
 	 * guest has no capabilities on the host; docs/oci.md). */
 	bool nnp;
 	return field_bool(p, proc, "process", "noNewPrivileges", &nnp) < 0 ? -EINVAL : 0;

@@ -289,5 +289,7 @@ void config_free(struct sandbox_config *c)
 	free(c->groups);
 	free(c->rlimits);
 	free(c->domainname);
+	free(c->console_socket);
+	free(c->home);
 	*c = (struct sandbox_config){ 0 };
 }

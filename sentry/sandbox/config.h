@@ -63,6 +63,18 @@ struct sandbox_config {
 	uid_t bind_uid;
 	gid_t bind_gid;
 	bool debug;
+	/* Terminals (console.c, docs/terminals.md). tty: the command's stdio
+	 * is a pty of the sandbox's devpts; its master goes to console_socket
+	 * (runc's --console-socket) if set, else `moat run` relays it to its
+	 * own stdio. interactive (-i): the relay forwards stdin (and puts its
+	 * terminal in raw mode). console_rows/cols: the initial size (0: the
+	 * user's terminal's). */
+	bool tty;
+	bool interactive;
+	char *console_socket;
+	unsigned short console_rows, console_cols;
+	/* --user's home directory from the sandbox's /etc/passwd (HOME). */
+	char *home;
 	char **argv;            /* the command, NULL-terminated */
 	/* `moat trace`/`moat profile`: the guest filter to install instead of
 	 * the table's (every call notified; docs/tracing.md). Not owned. */
@@ -76,8 +88,8 @@ struct sandbox_config {
 	const struct sock_filter *profile_filter;
 	unsigned short profile_filter_len;
 
-	/* Set from an OCI bundle's config.json (sentry/oci/spec.c); all zero
-	 * for `moat run`. */
+	/* Set from an OCI bundle's config.json (sentry/oci/spec.c), or from
+	 * `moat run --user` (user.c); all zero by default. */
 	bool env_exact;         /* env is the whole environment: no PATH/HOME/TERM added */
 	uid_t uid;              /* the guest's credentials (root by default) */
 	gid_t gid;

@@ -53,7 +53,7 @@ static const char *const interp_candidates[] = {
 };
 
 /* Fixed fd numbers in pid 1 after setup. */
-enum { FD_SOCK = 3, FD_STATUS = 4, FD_UIDLOCK = 5, FD_START = 6, FD_INTERP0 = 7 };
+enum { FD_SOCK = 3, FD_STATUS = 4, FD_UIDLOCK = 5, FD_START = 6, FD_TTY = 7, FD_INTERP0 = 8 };
 
 struct setup {
 	const struct sandbox_config *cfg;
@@ -62,6 +62,7 @@ struct setup {
 	struct guest_ids ids;
 	int sock, status;
 	int start_fd; /* -1, or the command waits for a byte on it (`moat start`) */
+	int tty;      /* -1, or the command's pty slave */
 	int ninterp;
 	char interp[GUEST_MAX_INTERP][PATH_MAX];
 	int interp_fd[GUEST_MAX_INTERP];
@@ -144,7 +145,7 @@ static void loopback_up(void)
 /* Move what pid 1 keeps to fixed numbers and close everything else. */
 static void keep_fds(struct setup *s)
 {
-	int src[4 + GUEST_MAX_INTERP], dst[4 + GUEST_MAX_INTERP], n = 0;
+	int src[5 + GUEST_MAX_INTERP], dst[5 + GUEST_MAX_INTERP], n = 0;
 	src[n] = s->sock, dst[n++] = FD_SOCK;
 	src[n] = s->status, dst[n++] = FD_STATUS;
 	/* The uid reservation: held until pid 1 exits (O_CLOEXEC, so the
@@ -152,10 +153,12 @@ static void keep_fds(struct setup *s)
 	src[n] = s->ids.uid_lock, dst[n++] = FD_UIDLOCK;
 	if (s->start_fd >= 0)
 		src[n] = s->start_fd, dst[n++] = FD_START;
+	if (s->tty >= 0)
+		src[n] = s->tty, dst[n++] = FD_TTY;
 	for (int i = 0; i < s->ninterp; i++)
 		src[n] = s->interp_fd[i], dst[n++] = FD_INTERP0 + i;
 	/* Dup above every target first so the moves cannot clobber each other. */
-	int tmp[4 + GUEST_MAX_INTERP], base = FD_INTERP0 + GUEST_MAX_INTERP + 64;
+	int tmp[5 + GUEST_MAX_INTERP], base = FD_INTERP0 + GUEST_MAX_INTERP + 64;
 	for (int i = 0; i < n; i++)
 		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base);
 	for (int i = 0; i < n; i++)
@@ -163,12 +166,22 @@ static void keep_fds(struct setup *s)
 			child_fail("arrange fds");
 	if (s->start_fd < 0)
 		(void)close(FD_START);
+	if (s->tty < 0)
+		(void)close(FD_TTY);
 	syscall(SYS_close_range, FD_INTERP0 + s->ninterp, ~0U, 0);
 	s->sock = FD_SOCK;
 	s->status = FD_STATUS;
 	s->ids.uid_lock = FD_UIDLOCK;
 	if (s->start_fd >= 0)
 		s->start_fd = FD_START;
+	if (s->tty >= 0) {
+		/* pid 1's own stdio too: nothing in the sandbox holds the
+		 * user's terminal (a pidfd_getfd of pid 1's would reach it). */
+		s->tty = FD_TTY;
+		for (int fd = 0; fd <= 2; fd++)
+			if (dup2(FD_TTY, fd) < 0)
+				child_fail("make the terminal stdio");
+	}
 	for (int i = 0; i < s->ninterp; i++)
 		s->interp_fd[i] = FD_INTERP0 + i;
 }
@@ -257,6 +270,21 @@ static _Noreturn void run_command(struct setup *s)
 			path = *e + 5;
 	setenv("PATH", path, 1);
 	signal(SIGPIPE, SIG_DFL);
+	/* -t: a session of its own whose controlling terminal is the pty, as
+	 * a login or `docker run -t` gives; its process group is the
+	 * terminal's foreground one. */
+	if (s->tty >= 0) {
+		if (setsid() < 0 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+			child_fail("take the terminal");
+		close(s->tty);
+	} else if (setpgid(0, 0) < 0) {
+		/* Else a process group of its own in pid 1's session, as a
+		 * shell gives a job: pid 1's group is orphaned (its parent is
+		 * outside the sandbox), and the kernel discards SIGTSTP,
+		 * SIGTTIN and SIGTTOU sent to the members of an orphaned
+		 * group instead of stopping them. */
+		child_fail("setpgid");
+	}
 	before_exec(s);
 	/* --seccomp-profile: stacked on the table's filter, so the kernel
 	 * applies the stricter of the two verdicts (an ERRNO or KILL of the
@@ -380,7 +408,8 @@ long guest_clone(unsigned long flags, int cgroup_fd, int *pidfd)
 }
 
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		const struct guest_ids *ids, int start_fd, int cgroup_fd, struct guest *ret)
+		const struct guest_ids *ids, int start_fd, int cgroup_fd, int tty_fd,
+		struct guest *ret)
 {
 	int sv[2], pp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -402,7 +431,8 @@ int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostn
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		struct setup s = { .cfg = cfg, .envp = envp, .hostname = hostname, .ids = *ids,
-				   .sock = sv[1], .status = pp[1], .start_fd = start_fd };
+				   .sock = sv[1], .status = pp[1], .start_fd = start_fd,
+				   .tty = tty_fd };
 		pid1_main(&s);
 	}
 	close(sv[1]);

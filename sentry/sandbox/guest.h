@@ -36,10 +36,13 @@ struct guest_ids {
  * itself up while the sentry builds its view, then runs argv with envp;
  * with start_fd >= 0 the command first waits for a byte on it (see
  * struct sandbox_hooks). With cgroup_fd >= 0 (a cgroup v2 directory,
- * struct sandbox_cgroup's clone_fd) it starts in that cgroup. Call while
- * the sentry is single-threaded (pid 1 is a fork). */
+ * struct sandbox_cgroup's clone_fd) it starts in that cgroup. With
+ * tty_fd >= 0 (a pty slave), pid 1 and the command have it as stdio, and
+ * the command leads a new session with it as its controlling terminal.
+ * Call while the sentry is single-threaded (pid 1 is a fork). */
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		const struct guest_ids *ids, int start_fd, int cgroup_fd, struct guest *ret);
+		const struct guest_ids *ids, int start_fd, int cgroup_fd, int tty_fd,
+		struct guest *ret);
 /* The fork-like clone3 of pid 1 (0 in the child, its pid in the parent,
  * -1 and errno): flags (CLONE_PIDFD puts the pidfd in *pidfd), SIGCHLD at
  * its end, and with cgroup_fd >= 0 CLONE_INTO_CGROUP. For guest_start and

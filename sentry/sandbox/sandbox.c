@@ -36,6 +36,7 @@
 #include "common/log.h"
 #include "sentry/sandbox/cgroup.h"
 #include "sentry/sandbox/confine.h"
+#include "sentry/sandbox/console.h"
 #include "sentry/sandbox/guest.h"
 #include "sentry/sandbox/hostuid.h"
 #include "sentry/sandbox/limits.h"
@@ -59,7 +60,8 @@ static char **build_env(struct sandbox_config *cfg)
 	if (!cfg->env_exact) {
 		const char *term = getenv("TERM");
 		config_add_env(&tmp, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-		config_add_env(&tmp, "HOME=/root");
+		snprintf(buf, sizeof(buf), "HOME=%s", cfg->home ? cfg->home : "/root");
+		config_add_env(&tmp, buf);
 		snprintf(buf, sizeof(buf), "TERM=%s", term && *term ? term : "xterm");
 		config_add_env(&tmp, buf);
 	} else {
@@ -185,6 +187,41 @@ static int build_fs(struct sandbox_config *cfg, struct view *v)
 	return 0;
 }
 
+/* At most this many ptys at once in a sandbox's devpts (the command's and
+ * the guest's own: script, tmux, expect). */
+#define SANDBOX_MAX_PTYS 64
+
+/* -t: the command's pty, its master sent to the OCI engine or relayed to
+ * moat's own stdio. Returns the slave, for pid 1. */
+static int console_setup(struct sandbox_config *cfg, int devpts, struct console_relay *relay)
+{
+	struct winsize ws = { .ws_row = cfg->console_rows, .ws_col = cfg->console_cols };
+	if (!ws.ws_row || !ws.ws_col)
+		(void)console_user_winsize(&ws);
+	int master, slave;
+	int r = console_pty_new(devpts, &ws, &master, &slave);
+	if (r < 0)
+		return log_error_errno(r, "make the sandbox's terminal");
+	if (cfg->console_socket) {
+		r = console_send_master(cfg->console_socket, master);
+		close(master);
+		if (r < 0) {
+			close(slave);
+			return log_error_errno(r, "send the terminal to --console-socket %s",
+					       cfg->console_socket);
+		}
+		return slave;
+	}
+	bool in = cfg->interactive;
+	r = console_relay_start(master, in ? STDIN_FILENO : -1, STDOUT_FILENO, in && isatty(STDIN_FILENO),
+				sentry.host_uid, sentry.host_gid, relay);
+	if (r < 0) {
+		close(slave);
+		return log_error_errno(r, "start the terminal relay");
+	}
+	return slave;
+}
+
 static void audit_exit(int status, int st)
 {
 	audit_flush();
@@ -272,6 +309,10 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 		sigaddset(&sigs, fwd[i]);
+	/* With a terminal, a resize is the master's (TIOCSWINSZ), and the
+	 * guest's line discipline signals its foreground group. */
+	if (cfg->tty)
+		sigdelset(&sigs, SIGWINCH);
 	int sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
@@ -286,10 +327,28 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		cgroup_finish(&cg);
 		return 125;
 	}
+	/* The sandbox's devpts, for -t and the guest's /dev/ptmx: mounting
+	 * it needs the privileges the sentry is about to drop. */
+	int devpts = -1;
+	if ((r = console_devpts_new(sentry.host_uid, sentry.host_gid, SANDBOX_MAX_PTYS, &devpts)) < 0)
+		log_debug("no devpts of its own (%s): no /dev/ptmx in the sandbox", strerror(-r));
+	devfs_set_devpts(devpts);
+	struct console_relay relay = { .pid = -1 };
+	int tty = -1;
+	if (cfg->tty && (tty = console_setup(cfg, devpts, &relay)) < 0) {
+		cgroup_finish(&cg);
+		return 125;
+	}
+	/* The command's: pty 0 of a fresh instance. */
+	if (cfg->tty)
+		devfs_pty_set_owner(0, cfg->uid);
 	struct guest_ids ids = { sentry.host_uid, sentry.host_gid, uid_lock };
 	struct guest g;
 	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, cg.clone_fd,
-			&g);
+			tty, &g);
+	/* pid 1 has the slave: once it and the guest are gone, the relay
+	 * reads the last output and EIO. */
+	safe_close(tty);
 	/* pid 1 has its copy: the sentry keeps none, so once the command has
 	 * read its byte nobody holds the FIFO and a late start finds no
 	 * reader. */
@@ -399,6 +458,8 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	/* pid 1 is exiting; the kernel tears its namespaces down without us. */
 	kill(g.pid, SIGKILL);
 	kill(gofer_pid, SIGKILL);
+	/* The guest's last output before the status, as a terminal shows it. */
+	console_relay_wait(&relay, 2000);
 	/* A timeout's 124 stands; the limits hit before it are still told. */
 	status = report_limits(cfg, &cg, status, got_status || sentry.timed_out);
 	cgroup_finish(&cg);
@@ -408,6 +469,7 @@ fail:
 	kill(g.pid, SIGKILL);
 	if (gofer_pid > 0)
 		kill(gofer_pid, SIGKILL);
+	console_relay_wait(&relay, 2000);
 	cgroup_finish(&cg);
 	return 125;
 }

@@ -211,6 +211,10 @@ int ofd_from_guest(struct task *t, int fd, struct ofd **ret_ofd, struct vnode **
 	if (S_ISREG(st.st_mode)) {
 		o = ofd_find(st.st_dev, st.st_ino);
 		vn = o ? o->vn : vfs_hostino_lookup(st.st_dev, st.st_ino);
+	} else if (S_ISCHR(st.st_mode)) {
+		/* devfs's devices, the sandbox's ptys among them: glibc's
+		 * ttyname wants fstat and stat of the name to agree. */
+		vn = vfs_hostino_lookup(st.st_dev, st.st_ino);
 	}
 	*ret_ofd = o;
 	*ret_vn = vn;

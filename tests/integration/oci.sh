@@ -391,7 +391,7 @@ check "broken config.json: exit 1, one line, no state" t_bad_bundle 'invalid JSO
 B7=$(bundle b7 'c["ociVersion"] = "1.3.0"')
 check "an unsupported ociVersion: exit 1, one line, no state" t_bad_bundle 'unsupported ociVersion' c15 -b "$B7"
 B8=$(bundle b8 'c["process"]["terminal"] = True')
-check "terminal: true is refused clearly for now: exit 1, one line, no state" t_bad_bundle 'terminal' c16 -b "$B8"
+check "terminal: true without --console-socket: exit 1, one line, no state" t_bad_bundle 'console-socket' c16 -b "$B8"
 B9=$(bundle b9 'c["linux"]["namespaces"].append({"type": "network", "path": "/proc/1/ns/net"})')
 check "a namespace path: exit 1, one line, no state" t_bad_bundle 'not supported' c17 -b "$B9"
 B10=$(bundle b10 'c["root"]["path"] = "nowhere"')
@@ -461,5 +461,50 @@ t_leftovers()
 	! pgrep -af -- "--root $R " >&2
 }
 check "nothing left: no state, no process" t_leftovers
+
+# process.terminal with --console-socket: moat sends the pty's master to the
+# engine (SCM_RIGHTS, as runc); the engine reads the container's output
+# from it, of the size consoleSize asked for.
+ENGINE_PY='
+import os, socket, subprocess, sys
+moat, root, bundle, path = sys.argv[1:5]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(1)
+srv.settimeout(30)
+create = subprocess.Popen([moat, "--root", root, "create", "--console-socket", path, "-b", bundle, "c20"],
+                          stdin=subprocess.DEVNULL)
+conn, _ = srv.accept()
+msg, fds, _, _ = socket.recv_fds(conn, 64, 1)
+print("name", msg.decode())
+if create.wait(timeout=30) != 0:
+    sys.exit("create failed")
+master = fds[0]
+subprocess.run([moat, "--root", root, "start", "c20"], check=True, timeout=30)
+out = b""
+while True:
+    try:
+        d = os.read(master, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+print(out.decode().replace("\r", ""), end="")
+'
+B20=$(bundle b20 'c["process"]["terminal"] = True
+c["process"]["consoleSize"] = {"height": 30, "width": 100}
+c["process"]["args"] = ["sh", "-c", "busybox tty; busybox stty size; [ -t 0 ] && echo stdin-tty"]')
+t_console_socket()
+{
+	local out
+	out=$(timeout -k 5 60 python3 -c "$ENGINE_PY" "$MOAT" "$R" "$B20" "$W/console.sock" </dev/null) || return 1
+	[ "$out" = "name /dev/ptmx
+/dev/pts/0
+30 100
+stdin-tty" ] || { echo "got: $out"; return 1; }
+	oci delete c20 && no_state c20
+}
+check "terminal with --console-socket: the engine gets the master, consoleSize applies" t_console_socket
 
 done_testing

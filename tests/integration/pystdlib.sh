@@ -5,9 +5,8 @@
 # module. Software we did not write exercising files, processes, threads,
 # archives, signals and identity calls the way real programs do.
 #
-# Known gaps, ignored by name with the reason (docs/python-tests.md):
-#   test_openpty         no /dev/ptmx or devpts in the sandbox yet
-# and, in a read-write bind only:
+# Known gaps, ignored by name with the reason (docs/python-tests.md), in a
+# read-write bind only:
 #   test_chown_with_root, test_tarfile's test_extract*  chown to ids other
 #                        than root in a rw bind is EINVAL (one uid mapped)
 . "$(dirname "$0")/lib.sh"
@@ -17,8 +16,8 @@ require_moat
 PY=/usr/bin/python3
 MODULES="test_os test_glob test_shutil test_tempfile test_json test_fnmatch test_posixpath
 test_stat test_pathlib test_fileio test_tarfile test_zipfile test_threading test_subprocess
-test_uuid test_pwd test_grp test_socket"
-IGNORE=(-i '*test_openpty*')
+test_uuid test_pwd test_grp test_socket test_pty"
+IGNORE=()
 
 # The filesystem modules run again with the working directory and TMPDIR
 # in the overlay root and in a read-write bind, not only in /tmp.

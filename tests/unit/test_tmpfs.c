@@ -23,6 +23,7 @@
 #include "sentry/fs/fs.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
+#include "sentry/sandbox/console.h"
 #include "sentry/vfs/vfs.h"
 #include "tests/tap.h"
 
@@ -1073,11 +1074,16 @@ TEST(devfs_tree)
 	dirent_list_free(&l);
 	vn_unref(shm);
 	vn_unref(pts);
-	EXPECT_EQ(t_look_err(dev, "ptmx"), -ENOENT);
+	/* No devpts instance: ptmx is there but opens nothing. */
+	struct vnode *ptmx = t_look(dev, "ptmx");
+	int pfd = -1;
+	EXPECT_EQ(t_stat(ptmx).st_rdev, makedev(5, 2));
+	EXPECT_EQ(ptmx->ops->open(ptmx, O_RDWR, &pfd), -ENOENT);
+	vn_unref(ptmx);
 	EXPECT_EQ(t_look_err(dev, "sda"), -ENOENT);
 	char list[256];
 	t_list(dev, list, sizeof(list));
-	EXPECT_STREQ(list, "null,zero,full,random,urandom,tty,fd,stdin,stdout,stderr,shm,pts");
+	EXPECT_STREQ(list, "null,zero,full,random,urandom,tty,ptmx,fd,stdin,stdout,stderr,shm,pts");
 	EXPECT_EQ(t_stat(dev).st_mode, S_IFDIR | 0755);
 	EXPECT_EQ(t_stat(dev).st_nlink, 4);
 	/* Read-only: no mutation operations at all (the VFS says -EROFS). */
@@ -1126,6 +1132,56 @@ TEST(devfs_open)
 	vn_unref(zero);
 	vn_unref(full);
 	vn_unref(urandom);
+}
+
+/* ptmx and pts/N are the sandbox's own devpts instance: numbered from 0,
+ * listed while they exist, fstat of an fd on a slave is its node's host
+ * inode. */
+TEST(devfs_ptys)
+{
+	int mnt = -1;
+	int r = console_devpts_new(getuid(), getgid(), 4, &mnt);
+	if (r < 0)
+		SKIP("no devpts instance: %s", strerror(-r));
+	devfs_set_devpts(mnt);
+	struct vnode *dev = NULL;
+	ASSERT_EQ(devfs_new(&dev), 0);
+	struct vnode *ptmx = t_look(dev, "ptmx"), *pts = t_look(dev, "pts");
+	EXPECT_EQ(t_look_err(pts, "0"), -ENOENT);
+	int master = -1;
+	ASSERT_EQ(ptmx->ops->open(ptmx, O_RDWR, &master), 0);
+	unsigned idx = 99;
+	ASSERT_EQ(ioctl(master, TIOCGPTN, &idx), 0);
+	EXPECT_EQ(idx, 0u);
+	char list[64];
+	t_list(pts, list, sizeof(list));
+	EXPECT_STREQ(list, "0");
+	EXPECT_EQ(t_look_err(pts, "00"), -ENOENT);
+	EXPECT_EQ(t_look_err(pts, "1"), -ENOENT);
+	struct vnode *p0 = t_look(pts, "0");
+	EXPECT_EQ(t_stat(p0).st_rdev, makedev(136, 0));
+	EXPECT_EQ(t_stat(p0).st_mode, S_IFCHR | 0620);
+	int unlock = 0, slave = -1;
+	ASSERT_EQ(ioctl(master, TIOCSPTLCK, &unlock), 0);
+	ASSERT_EQ(p0->ops->open(p0, O_RDWR, &slave), 0);
+	struct stat st;
+	ASSERT_EQ(fstat(slave, &st), 0);
+	EXPECT_TRUE(vfs_hostino_lookup(st.st_dev, st.st_ino) == p0);
+	/* The instance's max (4) bounds what the guest can take. */
+	int more[4], n = 0;
+	for (; n < 4; n++)
+		if (ptmx->ops->open(ptmx, O_RDWR, &more[n]) < 0)
+			break;
+	EXPECT_EQ(n, 3);
+	for (int i = 0; i < n; i++)
+		close(more[i]);
+	close(slave);
+	close(master);
+	vn_unref(p0);
+	vn_unref(pts);
+	vn_unref(ptmx);
+	devfs_set_devpts(-1);
+	close(mnt);
 }
 
 /* /dev/tty is the calling guest task's controlling terminal, not the

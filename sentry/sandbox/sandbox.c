@@ -398,6 +398,9 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	}
 	/* pid 1 is exiting; the kernel tears its namespaces down without us. */
 	kill(g.pid, SIGKILL);
+	sentry_lock();
+	view_finish(&v);
+	sentry_unlock();
 	kill(gofer_pid, SIGKILL);
 	/* A timeout's 124 stands; the limits hit before it are still told. */
 	status = report_limits(cfg, &cg, status, got_status || sentry.timed_out);

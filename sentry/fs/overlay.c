@@ -766,6 +766,12 @@ static int ovl_copy_up(struct vnode *vn, bool data)
 		return r;
 	_cleanup_close_ int lfd = -1;
 	char link[PATH_MAX];
+	/* The sentry reads host system files as "other" (it has no DAC
+	 * capability then); where it has one (binds, --upper need it), the
+	 * same rule is kept by hand. */
+	if (vn->type == VREG && data && st.st_size > 0 && lower->mnt && (lower->mnt->flags & MNT_HOSTPERM) &&
+	    !(st.st_mode & S_IROTH))
+		return -EACCES;
 	if (vn->type == VREG && data && st.st_size > 0) {
 		if ((r = lower_open(vn, O_RDONLY, &lfd)) < 0)
 			return r;

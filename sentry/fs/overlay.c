@@ -1618,6 +1618,13 @@ int overlay_new_host(struct vnode *lower_root, struct vnode *upper_root, struct 
 		r = gofer_fs_upper_lookup(upper_root, OVL_WORK_NAME, &sb->work);
 	if (r == 0 && sb->work->type != VDIR)
 		r = -ENOTDIR;
+	/* The root is always copied up: it shows the lower root's mode (DIR
+	 * itself is usually 0700; a guest user must still reach /). */
+	struct stat st;
+	if (r == 0 && (r = lower_root->ops->getattr(lower_root, &st)) == 0) {
+		struct setattr sa = { .valid = SA_MODE, .mode = st.st_mode & 01777 };
+		r = upper_root->ops->setattr(upper_root, &sa);
+	}
 	struct vnode *root = NULL;
 	if (r == 0)
 		r = ovl_vnode_new(sb, NULL, "/", vn_ref(upper_root), vn_ref(lower_root), &root);

@@ -334,9 +334,11 @@ int config_check_upper(struct sandbox_config *c, char *buf, size_t len)
 		c->upper_gid = st.st_gid != 0 ? st.st_gid : primary_gid(st.st_uid);
 	}
 	/* The gofer writes as that owner, with DAC override: so "writable"
-	 * is what the owner may do by the mode bits, and what nobody may on
-	 * a read-only or immutable directory. */
-	mode_t need = st.st_uid == c->upper_uid ? 0300 : st.st_gid == c->upper_gid ? 0030 : 0003;
+	 * is what nobody may do on a read-only or immutable directory, and,
+	 * when DIR's owner is the owner, what its owner's mode bits allow
+	 * (another owner chosen with --bind-owner is the caller's say, as for
+	 * an rw bind). */
+	mode_t need = st.st_uid == c->upper_uid ? 0300 : 0;
 	int fl = 0;
 	const char *why = NULL;
 	if (sv.f_flag & ST_RDONLY)

@@ -7,12 +7,15 @@
  * its lookups go through vfs_lookup_one(), so they cross those mounts and
  * use the dentry cache like any other gofer lookup. The upper layer is a
  * tmpfs of its own (in memory: it vanishes with the sandbox and never
- * reaches the host). A name is looked up in the upper directory first,
- * then, unless the upper directory is opaque, in the lower one.
+ * reaches the host), or with --upper a gofer fs on a host directory
+ * (overlay_new_host), reached through struct ovl_upper_ops; what differs
+ * there is said where it matters (docs/architecture.md, "--upper"). A
+ * name is looked up in the upper directory first, then, unless the upper
+ * directory is opaque, in the lower one.
  *
  * Vnodes. Directories are always overlay vnodes (struct ovl_node in
  * vn->priv: the upper and lower directories, either may be NULL); an
- * upper directory points back at its overlay vnode (tmpfs_shadow), so
+ * upper directory points back at its overlay vnode (ovl_upper_ops.shadow), so
  * there is one overlay vnode per directory however it is reached. A
  * non-directory that exists only in the lower layer is an overlay vnode
  * too; a non-directory in the upper layer is the upper tmpfs vnode itself,
@@ -80,7 +83,9 @@
  * renaming over one only ever shows the guest's own files.
  *
  * Locking and order. Everything runs under the sentry lock (vfs.h). The
- * upper layer (tmpfs) never drops it; lower operations may (gofer round
+ * upper layer (tmpfs) never drops it (a host upper layer does, on every
+ * operation: there the host's own atomicity settles races between guest
+ * threads); lower operations may (gofer round
  * trips), and each function that can wait says so. Operations do
  * everything that may wait first (copying up, looking names up in the
  * lower layer, listing a lower directory) and then commit with upper

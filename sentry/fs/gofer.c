@@ -72,7 +72,7 @@ struct gofs {
 	gid_t owner_gid;
 	dev_t root_dev;
 	size_t refs;  /* one per vnode */
-	/* An overlay's upper layer (--upper; see "Upper layer" below). */
+	/* An overlay's upper layer (--upper; see "an overlay's upper layer" below). */
 	bool upper;
 	struct {
 		uint64_t *key, *val; /* open addressing; key 0: free */

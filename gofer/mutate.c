@@ -151,6 +151,7 @@ static int do_make(const struct mut_ctx *c, uint16_t op, struct stat *st)
 			r = mkdirat(c->dirfd, c->name, m->mode & 07777 & ~(mode_t)S_ISUID);
 			break;
 		case GOFER_OP_MKNOD:
+			/* rdev is always 0: S_IFCHR is a whiteout (proto.c). */
 			r = mknodat(c->dirfd, c->name, (m->mode & S_IFMT) | safe_perm(m->mode), 0);
 			break;
 		default:

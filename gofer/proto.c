@@ -285,8 +285,11 @@ static bool mut_values_ok(uint16_t op, const struct gofer_mut *m)
 			return false;
 		break;
 	case GOFER_OP_MKNOD:
+		/* FIFOs and sockets; the one character device is an overlay
+		 * whiteout (0/0, no permission bits), which opens nothing. */
 		if ((m->mode & ~(uint32_t)(S_IFMT | 07777)) ||
-		    ((m->mode & S_IFMT) != S_IFIFO && (m->mode & S_IFMT) != S_IFSOCK))
+		    ((m->mode & S_IFMT) != S_IFIFO && (m->mode & S_IFMT) != S_IFSOCK &&
+		     m->mode != S_IFCHR))
 			return false;
 		break;
 	case GOFER_OP_UNLINK:

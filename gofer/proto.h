@@ -47,7 +47,7 @@ enum gofer_op {
 	/* Mutations of rw exports: one request layout (struct gofer_mut). */
 	GOFER_OP_OPEN = 6,        /* (dir, name, flags, mode) -> stat + fd of a regular file */
 	GOFER_OP_MKDIR = 7,       /* (dir, name, mode) -> stat */
-	GOFER_OP_MKNOD = 8,       /* (dir, name, mode: FIFO or socket) -> stat */
+	GOFER_OP_MKNOD = 8,       /* (dir, name, mode: FIFO, socket, whiteout) -> stat */
 	GOFER_OP_SYMLINK = 9,     /* (dir, name, target) -> stat */
 	GOFER_OP_LINK = 10,       /* (dir, name, ino) -> (dir2, name2) -> stat */
 	GOFER_OP_UNLINK = 11,     /* (dir, name, flags: AT_REMOVEDIR) -> status */

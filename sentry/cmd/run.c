@@ -42,6 +42,11 @@ static void usage(FILE *f)
 	      "                        under the in-memory overlay)\n"
 	      "  --read-only           no overlay: writes outside the in-memory mounts (/tmp,\n"
 	      "                        /root, /dev/shm, --tmpfs) fail with EROFS\n"
+	      "  --upper DIR           keep the overlay's upper layer in DIR on the host instead\n"
+	      "                        of memory: every change is written there as it happens\n"
+	      "                        (overlayfs's format: usable as an upperdir with\n"
+	      "                        -o userxattr). DIR: an empty, writable directory; files\n"
+	      "                        are owned by --bind-owner or DIR's owner, never root\n"
 	      "  --bind SRC:DST[:ro|:rw]\n"
 	      "                        show host directory SRC at DST; read-only unless :rw,\n"
 	      "                        where the guest's writes reach SRC (made by the gofer)\n"
@@ -172,7 +177,7 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 }
 
 const char *const run_options_with_arg[] = {
-	"rootfs", "bind", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
+	"rootfs", "upper", "bind", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
 	"seccomp-profile", "bind-owner", "timeout", "disk", "memory", "pids", "cpus", "nofile",
 	"user", NULL,
 };
@@ -189,12 +194,13 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 {
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
 	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK, O_MEMORY, O_PIDS,
-	       O_CPUS, O_NOFILE };
+	       O_CPUS, O_NOFILE, O_UPPER };
 	_cleanup_free_ char *user = NULL;
 	verb = verb_name;
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
 		{ "read-only", no_argument, NULL, O_READONLY },
+		{ "upper", required_argument, NULL, O_UPPER },
 		{ "bind", required_argument, NULL, O_BIND },
 		{ "bind-owner", required_argument, NULL, O_BINDOWNER },
 		{ "tmpfs", required_argument, NULL, O_TMPFS },
@@ -235,6 +241,12 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 			cfg.rootfs = realpath(optarg, NULL);
 			break;
 		}
+		case O_UPPER:
+			free(cfg.upper);
+			/* Checked after all options (--read-only, --bind-owner). */
+			if (!(cfg.upper = realpath(optarg, NULL)))
+				return bad_input("--upper %s: not an existing directory", optarg);
+			break;
 		case O_BIND:
 			if (config_add_mount(&cfg, MOUNT_BIND, optarg) < 0)
 				return bad_input("--bind %s: expected SRC:DST[:ro|:rw] with absolute paths",
@@ -355,7 +367,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	if (optind >= argc)
 		return usage_error("%s", "no command given");
 	char why[PATH_MAX + 256];
-	if (config_check_binds(&cfg, why, sizeof(why)) < 0)
+	if (config_check_binds(&cfg, why, sizeof(why)) < 0 || config_check_upper(&cfg, why, sizeof(why)) < 0)
 		return bad_input("%s", why);
 	if (geteuid() != 0) {
 		fprintf(stderr, "moat %s: must run as root (namespaces and seccomp supervision)\n", verb);

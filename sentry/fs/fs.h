@@ -83,10 +83,43 @@ struct vnode *tmpfs_shadow(const struct vnode *vn);
 void tmpfs_set_shadow(struct vnode *vn, struct vnode *shadow);
 bool tmpfs_is(const struct vnode *vn);
 
+/* Inode numbers of objects an overlay made in its upper layer (overlay.c). */
+#define FS_OVL_UPPER_BIT (1ULL << 63)
+
+/* A gofer fs as an overlay's upper layer (--upper; gofer.c, "an overlay's
+ * upper layer"): an rw export with its owner set. Whiteouts are character
+ * devices 0/0, opaque directories carry user.overlay.opaque=y (overlayfs's
+ * unprivileged format). The overlay looks names up with
+ * gofer_fs_upper_lookup (through the dentry cache: one vnode per object
+ * while cached); numbers are kept by host inode (gofer_fs_set_ino). The
+ * functions that talk to the gofer drop the sentry lock. */
+int gofer_fs_set_upper(struct vnode *root);
+bool gofer_fs_is_upper(const struct vnode *vn);
+int gofer_fs_upper_lookup(struct vnode *dir, const char *name, struct vnode **ret);
+int gofer_fs_mkwhiteout(struct vnode *dir, const char *name);
+bool gofer_fs_is_whiteout(const struct vnode *vn);
+int gofer_fs_set_opaque(struct vnode *dir, bool opaque);
+bool gofer_fs_is_opaque(const struct vnode *dir);
+struct vnode *gofer_fs_shadow(const struct vnode *vn);
+void gofer_fs_set_shadow(struct vnode *vn, struct vnode *shadow);
+int gofer_fs_set_ino(struct vnode *vn, uint64_t ino);
+int gofer_fs_rmdir(struct vnode *dir, const char *name);
+
 /* overlay: a writable root made of a read-only lower tree (any vnode tree:
  * the gofer-served view, with its own detached mounts) under an in-memory
  * upper tmpfs; see overlay.c. Takes a reference on lower_root. */
 int overlay_new(struct vnode *lower_root, struct vnode **ret_root);
+/* The same with the upper layer on the host (--upper): upper_root is a
+ * gofer fs root made gofer_fs_set_upper, empty but for what an earlier
+ * overlay_new_host left there; the work directory is made in it (hidden
+ * from the guest). Takes over the reference on upper_root. May drop the
+ * sentry lock. */
+int overlay_new_host(struct vnode *lower_root, struct vnode *upper_root, struct vnode **ret_root);
+/* At the sandbox's end: remove the host upper layer's work directory if it
+ * is empty (it is, unless a copy was cut short). May drop the lock. */
+void overlay_finish(struct vnode *root);
+/* The name of that work directory at the top of the upper layer. */
+#define OVL_WORK_NAME ".moat-work"
 /* The upper (tmpfs) vnode of an overlay vnode, if it has one; NULL for
  * anything else. Borrowed. */
 struct vnode *overlay_upper(const struct vnode *vn);

@@ -72,6 +72,12 @@ struct gofs {
 	gid_t owner_gid;
 	dev_t root_dev;
 	size_t refs;  /* one per vnode */
+	/* An overlay's upper layer (--upper; see "an overlay's upper layer" below). */
+	bool upper;
+	struct {
+		uint64_t *key, *val; /* open addressing; key 0: free */
+		size_t n, cap;
+	} inos;
 };
 
 struct gnode {
@@ -88,6 +94,11 @@ struct gnode {
 	 * host changes underneath (not seen, as for attributes). */
 	struct dirent_list listing;
 	bool listed;
+	/* upper layers: the overlay vnode wrapping this directory (weak; the
+	 * overlay clears it when that vnode goes), and whether the host
+	 * directory is opaque (user.overlay.opaque, read when walked) */
+	struct vnode *shadow;
+	bool opaque;
 };
 
 static const struct fs_ops gofer_ops;
@@ -109,13 +120,39 @@ static int gofs_errno(int err)
 	return -EIO;
 }
 
-static uint64_t gofs_ino(const struct gofs *fs, const struct stat *st)
+static uint64_t gofs_host_ino(const struct gofs *fs, const struct stat *st)
 {
 	if (st->st_dev == fs->root_dev)
 		return st->st_ino;
 	uint64_t dev = st->st_dev;
 	uint64_t ino = st->st_ino ^ (XXH3_64bits(&dev, sizeof(dev)) & ~(uint64_t)UINT32_MAX);
 	return ino ? ino : 1;
+}
+
+static size_t inos_slot(const struct gofs *fs, uint64_t key)
+{
+	size_t i = XXH3_64bits(&key, sizeof(key)) & (fs->inos.cap - 1);
+	while (fs->inos.key[i] && fs->inos.key[i] != key)
+		i = (i + 1) & (fs->inos.cap - 1);
+	return i;
+}
+
+/* The sandbox's number of a host object: the host's, except in an upper
+ * layer, where the overlay chose it (gofer_fs_set_ino: a copy-up keeps its
+ * lower number) or, for what the overlay made, the host's with
+ * FS_OVL_UPPER_BIT. Kept by host number, so a vnode evicted and made again
+ * gets the same one. */
+static uint64_t gofs_ino(const struct gofs *fs, const struct stat *st)
+{
+	uint64_t ino = gofs_host_ino(fs, st);
+	if (!fs->upper)
+		return ino;
+	if (fs->inos.n) {
+		size_t i = inos_slot(fs, ino);
+		if (fs->inos.key[i])
+			return fs->inos.val[i];
+	}
+	return ino | FS_OVL_UPPER_BIT;
 }
 
 /* The identity mapping of an rw bind, as a user namespace with one id
@@ -199,6 +236,8 @@ static void gofs_unref(struct gofs *fs)
 	for (size_t i = 0; i < fs->nmasks; i++)
 		free(fs->masks[i]);
 	free(fs->masks);
+	free(fs->inos.key);
+	free(fs->inos.val);
 	free(fs);
 }
 
@@ -219,6 +258,16 @@ static char *path_join(const char *dir, const char *name)
 	if (!dir[0])
 		return strdup(name);
 	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+/* overlayfs's mark of an opaque directory, its unprivileged (userxattr)
+ * form: "y". */
+#define OVL_XATTR_OPAQUE "user.overlay.opaque"
+
+static bool dir_is_opaque(int fd)
+{
+	char v[2];
+	return fgetxattr(fd, OVL_XATTR_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y';
 }
 
 /* A vnode for `name` in dir. For a directory, fd/id may be -1/0 (walked
@@ -247,6 +296,8 @@ static int gnode_new(struct vnode *dir, const char *name, const struct stat *st,
 		.id = id,
 	};
 	fs->refs++;
+	if (fs->upper && fd >= 0)
+		g->opaque = dir_is_opaque(fd);
 	vn->priv = TAKE_PTR(g);
 	*ret = vn;
 	return 0;
@@ -292,6 +343,8 @@ static int gnode_dirfd(struct vnode *vn)
 	g->fd = n.fd;
 	g->id = n.id;
 	g->st = n.st;
+	if (g->fs->upper)
+		g->opaque = dir_is_opaque(g->fd);
 	return 0;
 }
 
@@ -633,6 +686,10 @@ static int gofs_remove(struct vnode *dir, const char *name, int flags)
 	r = gofs_mutate(d->fs, GOFER_OP_UNLINK, &m, NULL, NULL);
 	if (r == 0) {
 		struct vnode *victim = cached_child(dir, name);
+		/* An upper layer's names are changed by the overlay, not by
+		 * the VFS, which would drop the entry itself. */
+		if (d->fs->upper)
+			dcache_remove(dir, name);
 		if (victim)
 			victim->unlinked = true;
 		/* A removed directory is empty and stays so: its fds go now, not
@@ -725,6 +782,16 @@ static int gofs_rename(struct vnode *odir, const char *oname, struct vnode *ndir
 			(void)gofs_renamed(dst, odir, oname);
 		else
 			dst->unlinked = true;
+	}
+	if (d->fs->upper) {
+		/* The overlay keeps one vnode per upper directory (its shadow
+		 * pointer): the cache follows the vnodes to their new names. */
+		dcache_remove(odir, oname);
+		dcache_remove(ndir, nname);
+		if (src)
+			(void)dcache_insert(ndir, nname, src);
+		if (dst && (flags & RENAME_EXCHANGE))
+			(void)dcache_insert(odir, oname, dst);
 	}
 	return 0;
 }
@@ -826,8 +893,17 @@ static int xattr_errno(int err)
 	return gofs_errno(err);
 }
 
+/* An upper layer's own marks (user.overlay.*) are the overlay's, as in
+ * overlayfs with userxattr: hidden from the guest, not its to set. */
+static bool ovl_xattr(const struct vnode *vn, const char *name)
+{
+	return ((const struct gnode *)vn->priv)->fs->upper && !strncmp(name, "user.overlay.", 13);
+}
+
 static ssize_t gofs_getxattr(struct vnode *vn, const char *name, void *buf, size_t len)
 {
+	if (ovl_xattr(vn, name))
+		return -ENODATA;
 	_cleanup_close_ int fd = gofs_attr_fd(vn);
 	if (fd < 0)
 		return fd == -EPERM ? -ENODATA : fd;
@@ -850,7 +926,7 @@ static ssize_t gofs_listxattr(struct vnode *vn, char *buf, size_t len)
 	size_t out = 0;
 	for (ssize_t i = 0; i < n;) {
 		size_t l = strnlen(all + i, (size_t)(n - i)) + 1;
-		if (!strncmp(all + i, "user.", 5)) {
+		if (!strncmp(all + i, "user.", 5) && !ovl_xattr(vn, all + i)) {
 			if (len && out + l > len)
 				return -ERANGE;
 			if (len)
@@ -897,11 +973,15 @@ static int gofs_xattr_mut(struct vnode *vn, uint16_t op, const char *name, const
 
 static int gofs_setxattr(struct vnode *vn, const char *name, const void *val, size_t len, int flags)
 {
+	if (ovl_xattr(vn, name))
+		return -EPERM;
 	return gofs_xattr_mut(vn, GOFER_OP_SETXATTR, name, val, len, flags);
 }
 
 static int gofs_removexattr(struct vnode *vn, const char *name)
 {
+	if (ovl_xattr(vn, name))
+		return -EPERM;
 	return gofs_xattr_mut(vn, GOFER_OP_REMOVEXATTR, name, NULL, 0, 0);
 }
 
@@ -1043,7 +1123,9 @@ static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 		const char *name = ents[i].name;
 		if (!is_single_component(name) || gofs_masked(fs, d, name))
 			continue;
-		uint64_t ino = prime_dcache(dir, name, &ents[i].st, &primed);
+		/* An upper layer's directories are walked by lookups only, so
+		 * each has its fd and opaque mark from the start. */
+		uint64_t ino = fs->upper ? gofs_ino(fs, &ents[i].st) : prime_dcache(dir, name, &ents[i].st, &primed);
 		r = dirent_list_add(out, ino, vtype_to_dt(vtype_from_mode(ents[i].st.st_mode)), name);
 	}
 	gofer_dirents_free(ents, n);
@@ -1223,4 +1305,143 @@ int gofer_fs_set_owner(struct vnode *root, uid_t uid, gid_t gid)
 	g->fs->owner_uid = uid;
 	g->fs->owner_gid = gid;
 	return 0;
+}
+
+/* ---- an overlay's upper layer (--upper) ------------------------------------ */
+
+/* The overlay (overlay.c) keeps its upper layer in an rw export, in
+ * overlayfs's own unprivileged format: whiteouts are character devices
+ * 0/0 (GOFER_OP_MKNOD with mode S_IFCHR), opaque directories carry
+ * user.overlay.opaque=y. It changes names with fs_ops directly, not
+ * through the VFS, so this filesystem keeps the dentry cache right itself
+ * (gofs_remove, gofs_rename) and the overlay looks names up with
+ * gofer_fs_upper_lookup, which goes through the cache: one vnode per
+ * host object while it is cached, which is what the overlay's shadow
+ * pointers and inode numbers rely on. */
+
+int gofer_fs_set_upper(struct vnode *root)
+{
+	if (root->ops != &gofer_ops)
+		return -EINVAL;
+	struct gnode *g = root->priv;
+	if (!g->fs->owned)
+		return -EROFS;
+	g->fs->upper = true;
+	g->opaque = dir_is_opaque(g->fd);
+	root->ino = gofs_ino(g->fs, &g->st);
+	return 0;
+}
+
+bool gofer_fs_is_upper(const struct vnode *vn)
+{
+	return vn && vn->ops == &gofer_ops && ((struct gnode *)vn->priv)->fs->upper;
+}
+
+/* May drop the sentry lock (gofs_lookup); the caller holds @dir. */
+int gofer_fs_upper_lookup(struct vnode *dir, const char *name, struct vnode **ret)
+{
+	bool neg;
+	struct vnode *c = dcache_lookup(dir, name, &neg);
+	if (c) {
+		*ret = c;
+		return 0;
+	}
+	int r = gofs_lookup(dir, name, &c);
+	if (r < 0)
+		return r;
+	/* Another thread's vnode, cached while we waited, wins. */
+	struct vnode *other = dcache_lookup(dir, name, &neg);
+	if (other) {
+		vn_unref(c);
+		*ret = other;
+		return 0;
+	}
+	(void)dcache_insert(dir, name, c);
+	*ret = c;
+	return 0;
+}
+
+/* Drops the sentry lock while waiting for the gofer. */
+int gofer_fs_mkwhiteout(struct vnode *dir, const char *name)
+{
+	return gofs_make(dir, GOFER_OP_MKNOD, name, S_IFCHR, NULL);
+}
+
+bool gofer_fs_is_whiteout(const struct vnode *vn)
+{
+	return vn->ops == &gofer_ops && vn->type == VCHR && ((struct gnode *)vn->priv)->st.st_rdev == 0;
+}
+
+/* Drops the sentry lock while waiting for the gofer. */
+int gofer_fs_set_opaque(struct vnode *dir, bool opaque)
+{
+	struct gnode *g = dir->priv;
+	if (g->opaque == opaque)
+		return 0;
+	int r = opaque ? gofs_xattr_mut(dir, GOFER_OP_SETXATTR, OVL_XATTR_OPAQUE, "y", 1, 0)
+		       : gofs_xattr_mut(dir, GOFER_OP_REMOVEXATTR, OVL_XATTR_OPAQUE, NULL, 0, 0);
+	if (r == -ENODATA)
+		r = 0;
+	if (r == 0)
+		g->opaque = opaque;
+	return r;
+}
+
+bool gofer_fs_is_opaque(const struct vnode *dir)
+{
+	return ((const struct gnode *)dir->priv)->opaque;
+}
+
+struct vnode *gofer_fs_shadow(const struct vnode *vn)
+{
+	return ((const struct gnode *)vn->priv)->shadow;
+}
+
+void gofer_fs_set_shadow(struct vnode *vn, struct vnode *shadow)
+{
+	((struct gnode *)vn->priv)->shadow = shadow;
+}
+
+/* Remember vn's number by its host number, for the vnodes made for it
+ * later. The table grows with the copy-ups of one sandbox. */
+int gofer_fs_set_ino(struct vnode *vn, uint64_t ino)
+{
+	struct gnode *g = vn->priv;
+	struct gofs *fs = g->fs;
+	uint64_t key = gofs_host_ino(fs, &g->st);
+	if (2 * (fs->inos.n + 1) > fs->inos.cap) {
+		size_t cap = fs->inos.cap ? 2 * fs->inos.cap : 64;
+		uint64_t *k = calloc(cap, sizeof(*k)), *v = calloc(cap, sizeof(*v));
+		if (!k || !v) {
+			free(k);
+			free(v);
+			return -ENOMEM;
+		}
+		uint64_t *ok = fs->inos.key, *ov = fs->inos.val;
+		size_t ocap = fs->inos.cap;
+		fs->inos.key = k;
+		fs->inos.val = v;
+		fs->inos.cap = cap;
+		for (size_t i = 0; i < ocap; i++)
+			if (ok[i]) {
+				size_t j = inos_slot(fs, ok[i]);
+				k[j] = ok[i];
+				v[j] = ov[i];
+			}
+		free(ok);
+		free(ov);
+	}
+	size_t i = inos_slot(fs, key);
+	if (!fs->inos.key[i])
+		fs->inos.n++;
+	fs->inos.key[i] = key;
+	fs->inos.val[i] = ino;
+	vn->ino = ino;
+	return 0;
+}
+
+/* Drops the sentry lock while waiting for the gofer. */
+int gofer_fs_rmdir(struct vnode *dir, const char *name)
+{
+	return gofs_rmdir(dir, name);
 }

@@ -7,12 +7,15 @@
  * its lookups go through vfs_lookup_one(), so they cross those mounts and
  * use the dentry cache like any other gofer lookup. The upper layer is a
  * tmpfs of its own (in memory: it vanishes with the sandbox and never
- * reaches the host). A name is looked up in the upper directory first,
- * then, unless the upper directory is opaque, in the lower one.
+ * reaches the host), or with --upper a gofer fs on a host directory
+ * (overlay_new_host), reached through struct ovl_upper_ops; what differs
+ * there is said where it matters (docs/architecture.md, "--upper"). A
+ * name is looked up in the upper directory first, then, unless the upper
+ * directory is opaque, in the lower one.
  *
  * Vnodes. Directories are always overlay vnodes (struct ovl_node in
  * vn->priv: the upper and lower directories, either may be NULL); an
- * upper directory points back at its overlay vnode (tmpfs_shadow), so
+ * upper directory points back at its overlay vnode (ovl_upper_ops.shadow), so
  * there is one overlay vnode per directory however it is reached. A
  * non-directory that exists only in the lower layer is an overlay vnode
  * too; a non-directory in the upper layer is the upper tmpfs vnode itself,
@@ -80,7 +83,9 @@
  * renaming over one only ever shows the guest's own files.
  *
  * Locking and order. Everything runs under the sentry lock (vfs.h). The
- * upper layer (tmpfs) never drops it; lower operations may (gofer round
+ * upper layer (tmpfs) never drops it (a host upper layer does, on every
+ * operation: there the host's own atomicity settles races between guest
+ * threads); lower operations may (gofer round
  * trips), and each function that can wait says so. Operations do
  * everything that may wait first (copying up, looking names up in the
  * lower layer, listing a lower directory) and then commit with upper
@@ -131,10 +136,79 @@
  * the work directory, and renamed into place afterwards. */
 #define OVL_COPY_UNLOCKED (1 << 20)
 
+/* What the overlay needs of its upper layer beyond fs_ops: overlayfs's
+ * marks (whiteouts, opaque directories), the weak pointer from an upper
+ * directory to the overlay vnode wrapping it, and inode numbers that stay.
+ * Two implementations: tmpfs (in memory, the default) and a gofer fs (on
+ * the host, --upper). */
+struct ovl_upper_ops {
+	/* On the host: every upper operation is a gofer round trip (the
+	 * sentry lock is dropped), ids are mapped as in an rw bind (only
+	 * root's exist), set-id bits never reach a file, and every regular
+	 * file's copy is made in the work directory and renamed into place. */
+	bool host;
+	/* A child of an upper directory, one vnode per object while cached. */
+	int (*lookup)(struct vnode *dir, const char *name, struct vnode **ret);
+	int (*mkwhiteout)(struct vnode *dir, const char *name);
+	bool (*is_whiteout)(const struct vnode *vn);
+	int (*set_opaque)(struct vnode *dir, bool opaque);
+	bool (*is_opaque)(const struct vnode *dir);
+	struct vnode *(*shadow)(const struct vnode *vn);
+	void (*set_shadow)(struct vnode *vn, struct vnode *shadow);
+	/* vn's number from now on, also for vnodes made again for it. */
+	int (*set_ino)(struct vnode *vn, uint64_t ino);
+	bool (*is)(const struct vnode *vn); /* an upper vnode of this kind */
+};
+
+static int tmpfs_up_lookup(struct vnode *dir, const char *name, struct vnode **ret)
+{
+	return dir->ops->lookup(dir, name, ret);
+}
+
+static int tmpfs_up_set_opaque(struct vnode *dir, bool opaque)
+{
+	tmpfs_set_opaque(dir, opaque);
+	return 0;
+}
+
+static int tmpfs_up_set_ino(struct vnode *vn, uint64_t ino)
+{
+	vn->ino = ino; /* a tmpfs vnode lives as long as its file */
+	return 0;
+}
+
+static const struct ovl_upper_ops tmpfs_upper_ops = {
+	.lookup = tmpfs_up_lookup,
+	.mkwhiteout = tmpfs_mkwhiteout,
+	.is_whiteout = tmpfs_is_whiteout,
+	.set_opaque = tmpfs_up_set_opaque,
+	.is_opaque = tmpfs_is_opaque,
+	.shadow = tmpfs_shadow,
+	.set_shadow = tmpfs_set_shadow,
+	.set_ino = tmpfs_up_set_ino,
+	.is = tmpfs_is,
+};
+
+static const struct ovl_upper_ops gofer_upper_ops = {
+	.host = true,
+	.lookup = gofer_fs_upper_lookup,
+	.mkwhiteout = gofer_fs_mkwhiteout,
+	.is_whiteout = gofer_fs_is_whiteout,
+	.set_opaque = gofer_fs_set_opaque,
+	.is_opaque = gofer_fs_is_opaque,
+	.shadow = gofer_fs_shadow,
+	.set_shadow = gofer_fs_set_shadow,
+	.set_ino = gofer_fs_set_ino,
+	.is = gofer_fs_is_upper,
+};
+
 struct ovl_sb {
+	const struct ovl_upper_ops *uo;
 	struct vnode *lower_root;          /* reference */
-	struct vnode *upper_fs;            /* the upper tmpfs's root (reference) */
-	struct vnode *work;                /* its work directory (borrowed) */
+	struct vnode *upper_fs;            /* the upper layer's fs root (reference) */
+	struct vnode *upper_top;           /* the upper root directory (borrowed) */
+	struct vnode *work;                /* the work directory (host: reference;
+					      tmpfs: borrowed, its tree keeps it) */
 	struct mount *fsid[OVL_MAX_FSID];  /* lower mounts by index */
 	unsigned nfsid;
 	unsigned tmp_seq;                  /* temporary names */
@@ -176,11 +250,26 @@ static uint64_t ovl_lower_ino(struct ovl_sb *sb, const struct vnode *lower)
 
 static uint64_t ovl_upper_ino(uint64_t tmpfs_ino) { return tmpfs_ino | OVL_UPPER_BIT; }
 
+/* Give upper vnode u the number ino (kept where the layer can keep it). */
+static int upper_set_ino(struct ovl_sb *sb, struct vnode *u, uint64_t ino)
+{
+	return u->ino == ino ? 0 : sb->uo->set_ino(u, ino);
+}
+
+/* The host layer's work directory sits at the top of the upper layer,
+ * hidden from the guest: its name is reserved there. */
+static bool ovl_reserved(const struct ovl_sb *sb, const struct vnode *pu, const char *name)
+{
+	return sb->uo->host && pu == sb->upper_top && !strcmp(name, OVL_WORK_NAME);
+}
+
 static void sb_unref(struct ovl_sb *sb)
 {
 	if (--sb->refs > 0)
 		return;
 	vn_unref(sb->lower_root);
+	if (sb->uo->host)
+		vn_unref(sb->work);
 	vn_unref(sb->upper_fs);
 	free(sb);
 }
@@ -205,7 +294,7 @@ static int ovl_vnode_new(struct ovl_sb *sb, struct vnode *dir, const char *name,
 	sb->refs++;
 	vn->priv = n;
 	if (upper && upper->type == VDIR)
-		tmpfs_set_shadow(upper, vn);
+		sb->uo->set_shadow(upper, vn);
 	*ret = vn;
 	return 0;
 }
@@ -224,7 +313,7 @@ static struct vnode *upper_of(struct vnode *dir)
 static bool dir_opaque(const struct vnode *dir)
 {
 	const struct ovl_node *d = O(dir);
-	return !d->lower || (d->upper && tmpfs_is_opaque(d->upper));
+	return !d->lower || (d->upper && d->sb->uo->is_opaque(d->upper));
 }
 
 /* An upper vnode the overlay hands out as itself: its mount is ours. */
@@ -244,13 +333,18 @@ static void ovl_sync(struct vnode *vn)
 	struct ovl_node *n = O(vn);
 	if (n->upper || vn->unlinked || !is_ovl(vn->parent))
 		return;
+	const struct ovl_upper_ops *uo = n->sb->uo;
 	struct vnode *pu = O(vn->parent)->upper, *u = NULL;
-	if (!pu || pu->ops->lookup(pu, vn->name, &u) < 0)
+	if (!pu || uo->lookup(pu, vn->name, &u) < 0)
 		return;
-	if (u->ino == vn->ino && u->type == vn->type && !tmpfs_is_whiteout(u)) {
+	if (n->upper) { /* copied while a host lookup waited */
+		vn_unref(u);
+		return;
+	}
+	if (u->ino == vn->ino && u->type == vn->type && !uo->is_whiteout(u)) {
 		n->upper = u;
-		if (u->type == VDIR && !tmpfs_shadow(u))
-			tmpfs_set_shadow(u, vn);
+		if (u->type == VDIR && !uo->shadow(u))
+			uo->set_shadow(u, vn);
 		return;
 	}
 	vn_unref(u);
@@ -273,29 +367,32 @@ static int ovl_lookup(struct vnode *dir, const char *name, struct vnode **ret)
 	if (!is_single_component(name))
 		return -ENOENT;
 	struct ovl_node *d = O(dir);
+	const struct ovl_upper_ops *uo = d->sb->uo;
 	struct vnode *lower = NULL;
 	bool looked = false;
 	ovl_sync(dir);
+	if (ovl_reserved(d->sb, d->upper, name))
+		return -ENOENT;
 	for (;;) {
 		struct vnode *u = NULL;
 		struct vnode *pu = upper_of(dir);
 		if (pu) {
-			int r = pu->ops->lookup(pu, name, &u);
+			int r = uo->lookup(pu, name, &u);
 			if (r < 0 && r != -ENOENT) {
 				vn_unref(lower);
 				return r;
 			}
 		}
-		if (u && (tmpfs_is_whiteout(u) || u->type != VDIR)) {
+		if (u && (uo->is_whiteout(u) || u->type != VDIR)) {
 			vn_unref(lower);
-			if (tmpfs_is_whiteout(u)) {
+			if (uo->is_whiteout(u)) {
 				vn_unref(u);
 				return -ENOENT;
 			}
 			*ret = upper_adopt(dir, u);
 			return 0;
 		}
-		bool want_lower = !dir_opaque(dir) && !(u && tmpfs_is_opaque(u));
+		bool want_lower = !dir_opaque(dir) && !(u && uo->is_opaque(u));
 		if (!want_lower || looked) {
 			if (!want_lower) {
 				vn_unref(lower);
@@ -306,7 +403,7 @@ static int ovl_lookup(struct vnode *dir, const char *name, struct vnode **ret)
 					vn_unref(lower);
 					lower = NULL;
 				}
-				struct vnode *w = tmpfs_shadow(u);
+				struct vnode *w = uo->shadow(u);
 				if (w) {
 					vn_unref(u);
 					vn_unref(lower);
@@ -428,9 +525,17 @@ static int ovl_statfs(struct vnode *vn, struct statfs *st)
 	while (is_ovl(root->parent))
 		root = root->parent;
 	struct vnode *u = upper_of(root);
-	if (!u || !u->ops->statfs)
+	if (!u)
 		return -ENOSYS;
-	int r = u->ops->statfs(u, st);
+	if (!u->ops->statfs) {
+		/* A host layer: its disk's numbers are the host's business;
+		 * as much again as the lower layer's, free. */
+		*st = (struct statfs){ .f_bsize = 4096, .f_frsize = 4096, .f_namelen = 255,
+				       .f_blocks = OVL_LOWER_BLOCKS, .f_bfree = OVL_LOWER_BLOCKS,
+				       .f_bavail = OVL_LOWER_BLOCKS, .f_files = OVL_LOWER_FILES,
+				       .f_ffree = OVL_LOWER_FILES };
+	}
+	int r = u->ops->statfs ? u->ops->statfs(u, st) : 0;
 	if (r < 0)
 		return r;
 	st->f_type = OVERLAYFS_SUPER_MAGIC;
@@ -500,12 +605,19 @@ static int copy_reg_unlocked(struct vnode *vn, struct vnode *pu, const struct st
 	struct vnode *w = work_of(vn), *u = NULL;
 	char tmp[32];
 	int r = tmp_name(O(vn)->sb, w, tmp);
-	if (r == 0)
-		r = w->ops->create(w, tmp, S_IFREG | (st->st_mode & 07777), NULL, &u);
-	if (r < 0)
-		return r;
 	int wfd = -1;
-	r = u->ops->open(u, O_WRONLY, &wfd);
+	/* One round trip where creating opens anyway (a host layer). */
+	if (r == 0 && w->ops->create_open) {
+		r = w->ops->create_open(w, tmp, S_IFREG | (st->st_mode & 07777), O_WRONLY, NULL, &u, &wfd);
+		if (r < 0)
+			return r;
+	} else {
+		if (r == 0)
+			r = w->ops->create(w, tmp, S_IFREG | (st->st_mode & 07777), NULL, &u);
+		if (r < 0)
+			return r;
+		r = u->ops->open(u, O_WRONLY, &wfd);
+	}
 	if (r == 0) {
 		vfs_block_begin();
 		r = copy_data(lfd, wfd);
@@ -564,11 +676,29 @@ static int copy_make(struct vnode *vn, struct vnode *pu, const struct stat *st, 
 		sa.valid |= SA_MODE;
 		sa.mode = st->st_mode;
 	}
+	struct ovl_sb *sb = O(vn)->sb;
+	if (sb->uo->host) {
+		/* As in an rw bind: only the sandbox's root exists on the host
+		 * (a file of another lower owner becomes root's), and set-id
+		 * bits never reach a host file (a directory's set-gid does). */
+		if (st->st_uid != 0)
+			sa.valid &= ~(unsigned)SA_UID;
+		if (st->st_gid != 0)
+			sa.valid &= ~(unsigned)SA_GID;
+		sa.mode &= vn->type == VDIR ? ~(mode_t)S_ISUID : ~(mode_t)(S_ISUID | S_ISGID);
+		if (vn->type == VLNK)
+			sa.valid &= ~(unsigned)(SA_ATIME | SA_MTIME);
+	}
 	int r;
-	if (vn->type == VREG && lfd >= 0 && st->st_size >= OVL_COPY_UNLOCKED) {
+	/* On the host, every file with data is copied out of sight (a crash
+	 * or another thread never meets a half-made copy). */
+	if (vn->type == VREG && lfd >= 0 && (st->st_size >= OVL_COPY_UNLOCKED || sb->uo->host)) {
 		if ((r = copy_reg_unlocked(vn, pu, st, lfd, &sa, &u)) != 0)
 			return r;
-		u->ino = vn->ino;
+		if ((r = upper_set_ino(sb, u, vn->ino)) < 0) {
+			vn_unref(u);
+			return r;
+		}
 		*ret = u;
 		return 0;
 	}
@@ -590,7 +720,7 @@ static int copy_make(struct vnode *vn, struct vnode *pu, const struct stat *st, 
 		return -EPERM; /* device nodes: none in the upper layer */
 	}
 	if (r == 0 && !u)
-		r = pu->ops->lookup(pu, name, &u);
+		r = sb->uo->lookup(pu, name, &u);
 	if (r < 0)
 		return r;
 	if (lfd >= 0) {
@@ -608,7 +738,10 @@ static int copy_make(struct vnode *vn, struct vnode *pu, const struct stat *st, 
 		(void)(vn->type == VDIR ? pu->ops->rmdir(pu, name) : pu->ops->unlink(pu, name));
 		return r;
 	}
-	u->ino = vn->ino; /* the same object: the same number */
+	if ((r = upper_set_ino(sb, u, vn->ino)) < 0) { /* the same object: the same number */
+		vn_unref(u);
+		return r;
+	}
 	*ret = u;
 	return 0;
 }
@@ -638,6 +771,12 @@ static int ovl_copy_up(struct vnode *vn, bool data)
 		return r;
 	_cleanup_close_ int lfd = -1;
 	char link[PATH_MAX];
+	/* The sentry reads host system files as "other" (it has no DAC
+	 * capability then); where it has one (binds, --upper need it), the
+	 * same rule is kept by hand. */
+	if (vn->type == VREG && data && st.st_size > 0 && lower->mnt && (lower->mnt->flags & MNT_HOSTPERM) &&
+	    !(st.st_mode & S_IROTH))
+		return -EACCES;
 	if (vn->type == VREG && data && st.st_size > 0) {
 		if ((r = lower_open(vn, O_RDONLY, &lfd)) < 0)
 			return r;
@@ -658,7 +797,7 @@ static int ovl_copy_up(struct vnode *vn, bool data)
 		return r < 0 ? r : 0; /* 1: another thread's copy was adopted */
 	n->upper = u;
 	if (u->type == VDIR)
-		tmpfs_set_shadow(u, vn);
+		n->sb->uo->set_shadow(u, vn);
 	else
 		(void)dcache_insert(parent, vn->name, u); /* later lookups give the copy itself */
 	return 0;
@@ -815,6 +954,8 @@ static int merge_list(struct vnode *dir, struct dirent_list *low, struct dirent_
 	for (size_t i = 0; i < low->n && r == 0; i++) {
 		const struct vdirent *e = &low->ents[i];
 		long k = up.n ? nameset_find(&set, e->name) : -1;
+		if (ovl_reserved(O(dir)->sb, u, e->name))
+			continue;
 		if (k < 0) {
 			r = dirent_list_add_at(out, 3 + i, e->ino, e->type, e->name);
 			continue;
@@ -826,9 +967,10 @@ static int merge_list(struct vnode *dir, struct dirent_list *low, struct dirent_
 	}
 	for (size_t i = 0; i < up.n && r == 0; i++) {
 		const struct vdirent *e = &up.ents[i];
-		/* tmpfs positions are 2 + its creation sequence (tmpfs.c). */
+		/* tmpfs positions are 2 + its creation sequence (tmpfs.c); a
+		 * host layer's listing has no such order (its index then). */
 		uint64_t seq = e->off > 2 ? e->off - 2 : i + 1;
-		if (!shown[i] && e->type != DT_CHR)
+		if (!shown[i] && e->type != DT_CHR && !ovl_reserved(O(dir)->sb, u, e->name))
 			r = dirent_list_add_at(out, base + seq, e->ino, e->type, e->name);
 	}
 	free(shown);
@@ -879,7 +1021,7 @@ static int tmp_name(struct ovl_sb *sb, struct vnode *pu, char buf[32])
 	for (int i = 0; i < 64; i++) {
 		snprintf(buf, 32, ".moat-ovl.%u", ++sb->tmp_seq);
 		struct vnode *x;
-		int r = pu->ops->lookup(pu, buf, &x);
+		int r = sb->uo->lookup(pu, buf, &x);
 		if (r == -ENOENT)
 			return 0;
 		if (r < 0)
@@ -921,12 +1063,12 @@ static int make_one(struct vnode *pu, const char *name, struct make_args *a)
 static int upper_make(struct ovl_sb *sb, struct vnode *pu, const char *name, struct make_args *a)
 {
 	struct vnode *e;
-	int r = pu->ops->lookup(pu, name, &e);
+	int r = sb->uo->lookup(pu, name, &e);
 	if (r == -ENOENT)
 		return make_one(pu, name, a);
 	if (r < 0)
 		return r;
-	bool wh = tmpfs_is_whiteout(e);
+	bool wh = sb->uo->is_whiteout(e);
 	vn_unref(e);
 	if (!wh)
 		return -EEXIST;
@@ -983,12 +1125,12 @@ static int upper_busy(struct vnode *u)
 static int upper_whiteout(struct ovl_sb *sb, struct vnode *pu, const char *name, bool want_dir)
 {
 	struct vnode *e;
-	int r = pu->ops->lookup(pu, name, &e);
+	int r = sb->uo->lookup(pu, name, &e);
 	if (r == -ENOENT)
-		return tmpfs_mkwhiteout(pu, name);
+		return sb->uo->mkwhiteout(pu, name);
 	if (r < 0)
 		return r;
-	bool wh = tmpfs_is_whiteout(e), dir = e->type == VDIR;
+	bool wh = sb->uo->is_whiteout(e), dir = e->type == VDIR;
 	int busy = dir && !wh ? upper_busy(e) : 0;
 	vn_unref(e);
 	if (wh)
@@ -998,7 +1140,7 @@ static int upper_whiteout(struct ovl_sb *sb, struct vnode *pu, const char *name,
 	if (busy)
 		return busy < 0 ? busy : -ENOTEMPTY;
 	char tmp[32];
-	if ((r = tmp_name(sb, pu, tmp)) < 0 || (r = tmpfs_mkwhiteout(pu, tmp)) < 0)
+	if ((r = tmp_name(sb, pu, tmp)) < 0 || (r = sb->uo->mkwhiteout(pu, tmp)) < 0)
 		return r;
 	if (!dir) {
 		r = pu->ops->rename(pu, tmp, pu, name, 0);
@@ -1012,7 +1154,7 @@ static int upper_whiteout(struct ovl_sb *sb, struct vnode *pu, const char *name,
 	}
 	/* The old directory is at tmp now, out of sight. */
 	struct vnode *old;
-	if (pu->ops->lookup(pu, tmp, &old) == 0) {
+	if (sb->uo->lookup(pu, tmp, &old) == 0) {
 		(void)clear_whiteouts(old);
 		vn_unref(old);
 	}
@@ -1024,13 +1166,17 @@ static int upper_whiteout(struct ovl_sb *sb, struct vnode *pu, const char *name,
  * *ret (if non-NULL) gets a reference. */
 static int upper_made(struct vnode *dir, struct vnode *pu, const char *name, struct vnode **ret)
 {
+	struct ovl_sb *sb = O(dir)->sb;
 	struct vnode *u;
-	int r = pu->ops->lookup(pu, name, &u);
+	int r = sb->uo->lookup(pu, name, &u);
 	if (r < 0)
 		return r;
-	u->ino = ovl_upper_ino(u->ino);
-	if (u->type == VDIR)
-		tmpfs_set_opaque(u, true);
+	if ((r = upper_set_ino(sb, u, ovl_upper_ino(u->ino))) == 0 && u->type == VDIR)
+		r = sb->uo->set_opaque(u, true);
+	if (r < 0) {
+		vn_unref(u);
+		return r;
+	}
 	upper_adopt(dir, u);
 	if (ret)
 		*ret = u;
@@ -1051,6 +1197,8 @@ static int ovl_make(struct vnode *dir, const char *name, struct make_args *a, st
 	int r = ovl_upper_dir(dir, &pu);
 	if (r < 0)
 		return r;
+	if (ovl_reserved(O(dir)->sb, pu, name))
+		return -EPERM;
 	if ((r = upper_make(O(dir)->sb, pu, name, a)) < 0)
 		return r;
 	if (a->made) {
@@ -1114,7 +1262,7 @@ static int ovl_link(struct vnode *dir, const char *name, struct vnode *target)
 		if (r < 0)
 			return r;
 		u = O(target)->upper;
-	} else if (tmpfs_is(target) && target->mnt == dir->mnt) {
+	} else if (O(dir)->sb->uo->is(target) && target->mnt == dir->mnt) {
 		u = target;
 	} else {
 		return -EXDEV;
@@ -1231,6 +1379,8 @@ static int ovl_rename(struct vnode *odir, const char *oname, struct vnode *ndir,
 	if (!is_ovl(odir) || !is_ovl(ndir) || O(odir)->sb != O(ndir)->sb)
 		return -EXDEV;
 	struct ovl_sb *sb = O(odir)->sb;
+	if (ovl_reserved(sb, O(odir)->upper, oname) || ovl_reserved(sb, O(ndir)->upper, nname))
+		return -EPERM;
 	bool exchange = flags & RENAME_EXCHANGE;
 	struct vnode *src = NULL, *dst = NULL, *pou = NULL, *pnu = NULL;
 	_cleanup_free_ char *sname = NULL, *dname = NULL;
@@ -1296,7 +1446,7 @@ static int ovl_rename(struct vnode *odir, const char *oname, struct vnode *ndir,
 		struct vnode *du = dst ? upper_vnode(dst) : NULL, *e = NULL;
 		if (du && du->type == VDIR && (r = clear_whiteouts(du)) < 0)
 			goto out;
-		bool over_wh = !dst && pnu->ops->lookup(pnu, nname, &e) == 0 && tmpfs_is_whiteout(e);
+		bool over_wh = !dst && sb->uo->lookup(pnu, nname, &e) == 0 && sb->uo->is_whiteout(e);
 		vn_unref(e);
 		if (over_wh && su->type == VDIR) {
 			/* A directory cannot replace the whiteout: swap them, and
@@ -1309,7 +1459,7 @@ static int ovl_rename(struct vnode *odir, const char *oname, struct vnode *ndir,
 			/* The whiteout for the old name is made first, so a
 			 * failure leaves nothing half done. */
 			if (wh) {
-				if ((r = tmp_name(sb, pou, tmp)) < 0 || (r = tmpfs_mkwhiteout(pou, tmp)) < 0)
+				if ((r = tmp_name(sb, pou, tmp)) < 0 || (r = sb->uo->mkwhiteout(pou, tmp)) < 0)
 					goto out;
 				tmp_made = true;
 			}
@@ -1326,10 +1476,13 @@ static int ovl_rename(struct vnode *odir, const char *oname, struct vnode *ndir,
 	}
 	if (r < 0)
 		goto out;
-	if (su->type == VDIR)
-		tmpfs_set_opaque(su, true); /* upper-only: never merges where it lands */
-	if (exchange && dst && upper_vnode(dst)->type == VDIR)
-		tmpfs_set_opaque(upper_vnode(dst), true);
+	/* Upper-only directories never merge where they land. The rename is
+	 * done: a mark the host refuses is only logged. */
+	if (su->type == VDIR && sb->uo->set_opaque(su, true) < 0)
+		log_debug("overlay: cannot mark %s opaque", nname);
+	if (exchange && dst && upper_vnode(dst)->type == VDIR &&
+	    sb->uo->set_opaque(upper_vnode(dst), true) < 0)
+		log_debug("overlay: cannot mark %s opaque", oname);
 	if (is_ovl(src))
 		vn_set_name(src, ndir, TAKE_PTR(sname));
 	if (exchange && is_ovl(dst))
@@ -1353,8 +1506,8 @@ static void ovl_release(struct vnode *vn)
 	struct ovl_node *n = O(vn);
 	if (!n)
 		return;
-	if (n->upper && tmpfs_shadow(n->upper) == vn)
-		tmpfs_set_shadow(n->upper, NULL);
+	if (n->upper && n->upper->type == VDIR && n->sb->uo->shadow(n->upper) == vn)
+		n->sb->uo->set_shadow(n->upper, NULL);
 	vn_unref(n->upper);
 	vn_unref(n->lower);
 	struct ovl_sb *sb = n->sb;
@@ -1410,6 +1563,7 @@ int overlay_new(struct vnode *lower_root, struct vnode **ret_root)
 	struct ovl_sb *sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return -ENOMEM;
+	sb->uo = &tmpfs_upper_ops;
 	sb->lower_root = vn_ref(lower_root);
 	sb->refs = 1; /* ours until the root holds one */
 	/* The upper tmpfs holds the upper root and the work directory side
@@ -1430,9 +1584,76 @@ int overlay_new(struct vnode *lower_root, struct vnode **ret_root)
 	sb_unref(sb); /* the root's reference keeps it from here on */
 	if (r < 0)
 		return r;
+	sb->upper_top = upper;
 	upper->ino = root->ino = ovl_lower_ino(sb, lower_root);
 	*ret_root = root;
 	return 0;
+}
+
+/**
+ * overlay_new_host() - an overlay whose upper layer is on the host (--upper).
+ *
+ * @upper_root is the root of a gofer fs made gofer_fs_set_upper: it is the
+ * upper directory itself (a layer overlayfs can use), and the work
+ * directory is made at its top (OVL_WORK_NAME, hidden from the guest, on
+ * the same host filesystem as overlayfs needs its workdir to be). Takes
+ * over the reference on @upper_root. Drops the sentry lock (gofer round
+ * trips).
+ */
+int overlay_new_host(struct vnode *lower_root, struct vnode *upper_root, struct vnode **ret_root)
+{
+	if (lower_root->type != VDIR || !lower_root->ops->getattr || !gofer_fs_is_upper(upper_root)) {
+		vn_unref(upper_root);
+		return -EINVAL;
+	}
+	struct ovl_sb *sb = calloc(1, sizeof(*sb));
+	if (!sb) {
+		vn_unref(upper_root);
+		return -ENOMEM;
+	}
+	sb->uo = &gofer_upper_ops;
+	sb->lower_root = vn_ref(lower_root);
+	sb->upper_fs = upper_root;
+	sb->upper_top = upper_root;
+	sb->refs = 1; /* ours until the root holds one */
+	int r = upper_root->ops->mkdir(upper_root, OVL_WORK_NAME, 0700, NULL);
+	if (r == -EEXIST)
+		r = 0; /* left by a sandbox that ended before it could remove it */
+	if (r == 0)
+		r = gofer_fs_upper_lookup(upper_root, OVL_WORK_NAME, &sb->work);
+	if (r == 0 && sb->work->type != VDIR)
+		r = -ENOTDIR;
+	/* The root is always copied up: it shows the lower root's mode (DIR
+	 * itself is usually 0700; a guest user must still reach /). */
+	struct stat st;
+	if (r == 0 && (r = lower_root->ops->getattr(lower_root, &st)) == 0) {
+		struct setattr sa = { .valid = SA_MODE, .mode = st.st_mode & 01777 };
+		r = upper_root->ops->setattr(upper_root, &sa);
+	}
+	struct vnode *root = NULL;
+	if (r == 0)
+		r = ovl_vnode_new(sb, NULL, "/", vn_ref(upper_root), vn_ref(lower_root), &root);
+	if (r == 0 && (r = upper_set_ino(sb, upper_root, ovl_lower_ino(sb, lower_root))) == 0)
+		root->ino = upper_root->ino;
+	if (r < 0 && root) {
+		vn_unref(root);
+		root = NULL;
+	}
+	sb_unref(sb);
+	if (r < 0)
+		return r;
+	*ret_root = root;
+	return 0;
+}
+
+void overlay_finish(struct vnode *root)
+{
+	if (!is_ovl(root) || !O(root)->sb->uo->host)
+		return;
+	struct ovl_sb *sb = O(root)->sb;
+	/* Not if a copy cut short left something there: the user sees it. */
+	if (gofer_fs_rmdir(sb->upper_top, OVL_WORK_NAME) < 0)
+		log_debug("overlay: the work directory %s stays", OVL_WORK_NAME);
 }
 
 struct vnode *overlay_upper(const struct vnode *vn)

@@ -6,7 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "sentry/sandbox/limits.h"
@@ -272,6 +279,82 @@ int config_check_binds(struct sandbox_config *c, char *buf, size_t len)
 	return 0;
 }
 
+/* Is the directory open as fd empty? 1, 0 or -errno. */
+static int dir_empty(int fd)
+{
+	char buf[4096];
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 1;
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+				return 0;
+			off += d->d_reclen;
+		}
+	}
+}
+
+int config_check_upper(struct sandbox_config *c, char *buf, size_t len)
+{
+	if (!c->upper)
+		return 0;
+	const char *d = c->upper;
+	if (c->read_only) {
+		snprintf(buf, len, "--upper %s: not with --read-only (which has no overlay)", d);
+		return -EINVAL;
+	}
+	_cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	struct statvfs sv;
+	if (fd < 0 || fstat(fd, &st) < 0 || fstatvfs(fd, &sv) < 0) {
+		int err = errno;
+		snprintf(buf, len, "--upper %s: %s", d, strerror(err));
+		return -err;
+	}
+	int r = dir_empty(fd);
+	if (r <= 0) {
+		snprintf(buf, len, "--upper %s: %s", d,
+			 r < 0 ? strerror(-r) : "not empty (the upper layer starts as an empty directory)");
+		return r < 0 ? r : -ENOTEMPTY;
+	}
+	if (c->bind_owner_set) {
+		c->upper_uid = c->bind_uid;
+		c->upper_gid = c->bind_gid;
+	} else if (st.st_uid == 0) {
+		snprintf(buf, len,
+			 "--upper %s: owned by root, and nothing the guest makes may be; choose an owner "
+			 "with --bind-owner UID[:GID]", d);
+		return -EPERM;
+	} else {
+		c->upper_uid = st.st_uid;
+		c->upper_gid = st.st_gid != 0 ? st.st_gid : primary_gid(st.st_uid);
+	}
+	/* The gofer writes as that owner, with DAC override: so "writable"
+	 * is what nobody may do on a read-only or immutable directory, and,
+	 * when DIR's owner is the owner, what its owner's mode bits allow
+	 * (another owner chosen with --bind-owner is the caller's say, as for
+	 * an rw bind). */
+	mode_t need = st.st_uid == c->upper_uid ? 0300 : 0;
+	int fl = 0;
+	const char *why = NULL;
+	if (sv.f_flag & ST_RDONLY)
+		why = "not writable (on a read-only filesystem)";
+	else if (ioctl(fd, FS_IOC_GETFLAGS, &fl) == 0 && (fl & (FS_IMMUTABLE_FL | FS_APPEND_FL)))
+		why = "not writable (immutable or append-only)";
+	else if ((st.st_mode & need) != need)
+		why = "not writable by its owner";
+	if (why) {
+		snprintf(buf, len, "--upper %s: %s (uid %u, mode %04o)", d, why, (unsigned)c->upper_uid,
+			 (unsigned)(st.st_mode & 07777));
+		return -EACCES;
+	}
+	return 0;
+}
+
 void config_free(struct sandbox_config *c)
 {
 	for (size_t i = 0; i < c->nmounts; i++) {
@@ -283,6 +366,7 @@ void config_free(struct sandbox_config *c)
 		free(c->env[i]);
 	free(c->env);
 	free(c->rootfs);
+	free(c->upper);
 	free(c->cwd);
 	free(c->audit_log);
 	free(c->hostname);

@@ -56,6 +56,9 @@ struct sandbox_config {
 	uint32_t host_uid_start; /* --host-uid-range; count 0: the default range */
 	uint32_t host_uid_count;
 	bool read_only;         /* --read-only: no overlay, EROFS outside tmpfs mounts */
+	char *upper;            /* --upper DIR: the overlay's upper layer on the host */
+	uid_t upper_uid;        /* its owner on the host (as an rw bind's) */
+	gid_t upper_gid;
 	uint64_t disk_bytes;    /* --disk: all in-memory files together; 0: half of RAM */
 	long timeout_ms;        /* --timeout: wall-clock limit of the command, 0: none */
 	struct sandbox_limits limits;
@@ -144,4 +147,10 @@ int config_parse_owner(const char *spec, uid_t *ret_uid, gid_t *ret_gid);
  * owner's primary group when that is root's). On error, a one-line
  * message in buf and -errno. */
 int config_check_binds(struct sandbox_config *c, char *buf, size_t len);
+/* Check --upper DIR: not with --read-only; an empty directory, writable
+ * (not on a read-only filesystem, not immutable, the owner may write and
+ * search it by its mode) with an owner as an rw bind's (--bind-owner or
+ * DIR's owner, never root). Touches nothing. -errno with buf saying why
+ * in one line. */
+int config_check_upper(struct sandbox_config *c, char *buf, size_t len);
 void config_free(struct sandbox_config *c);

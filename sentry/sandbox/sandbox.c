@@ -457,6 +457,9 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	}
 	/* pid 1 is exiting; the kernel tears its namespaces down without us. */
 	kill(g.pid, SIGKILL);
+	sentry_lock();
+	view_finish(&v);
+	sentry_unlock();
 	kill(gofer_pid, SIGKILL);
 	/* The guest's last output before the status, as a terminal shows it. */
 	console_relay_wait(&relay, 2000);

@@ -342,7 +342,22 @@ static int build_root(struct sandbox_config *cfg, struct view *v, struct gofer_c
 		return r;
 	}
 	struct vnode *ovl;
-	if ((r = overlay_new(host, &ovl)) < 0)
+	if (v->upper_idx >= 0) {
+		/* --upper: the upper layer is an rw export, written through. */
+		const struct gofer_export *x = &v->ex.v[v->upper_idx];
+		struct vnode *up;
+		if ((r = gofer_fs_new(gc, (uint32_t)v->upper_idx, NULL, 0, &up)) < 0)
+			return r;
+		if ((r = gofer_fs_set_owner(up, x->owner_uid, x->owner_gid)) < 0 ||
+		    (r = gofer_fs_set_upper(up)) < 0) {
+			vn_unref(up);
+			return r;
+		}
+		r = overlay_new_host(host, up, &ovl);
+	} else {
+		r = overlay_new(host, &ovl);
+	}
+	if (r < 0)
 		return r;
 	if ((r = vfs_mount(ovl, NULL, MNT_NODEV | MNT_NOSUID, "overlay", "overlay", NULL)) < 0) {
 		vn_unref(ovl);
@@ -384,9 +399,23 @@ int view_exports(struct sandbox_config *cfg, struct view *v, struct gofer_config
 		v->ex.v[r].owner_uid = m->owner_uid;
 		v->ex.v[r].owner_gid = m->owner_gid;
 	}
+	v->upper_idx = -1;
+	if (cfg->upper) {
+		if ((r = exports_add(&v->ex, cfg->upper, true, NULL)) < 0)
+			return r;
+		v->ex.v[r].owner_uid = cfg->upper_uid;
+		v->ex.v[r].owner_gid = cfg->upper_gid;
+		v->upper_idx = r;
+	}
 	gcfg->exports = v->ex.v;
 	gcfg->nexports = v->ex.n;
 	return 0;
+}
+
+void view_finish(struct view *v)
+{
+	if (v->upper_idx >= 0 && v->root)
+		overlay_finish(v->root);
 }
 
 int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc)
@@ -432,7 +461,7 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 			return r;
 	}
 	/* The user's mounts, in order; binds are the exports after the view's. */
-	size_t bind_idx = v->ex.n;
+	size_t bind_idx = v->upper_idx >= 0 ? (size_t)v->upper_idx : v->ex.n;
 	for (size_t i = cfg->nmounts; i-- > 0;)
 		if (cfg->mounts[i].kind == MOUNT_BIND)
 			bind_idx--;
@@ -481,7 +510,7 @@ int view_disk_init(const struct sandbox_config *cfg)
 
 bool view_needs_host_dac(const struct sandbox_config *cfg)
 {
-	if (cfg->rootfs && !rootfs_is_host(cfg->rootfs))
+	if ((cfg->rootfs && !rootfs_is_host(cfg->rootfs)) || cfg->upper)
 		return true;
 	for (size_t i = 0; i < cfg->nmounts; i++)
 		if (cfg->mounts[i].kind == MOUNT_BIND)

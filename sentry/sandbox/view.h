@@ -15,6 +15,7 @@ struct exports {
 struct view {
 	struct exports ex;
 	struct vnode *root;
+	int upper_idx; /* --upper's export, -1: none */
 };
 
 /* Decide the gofer's exports for cfg; fills gcfg's export list. */
@@ -31,3 +32,6 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
  * open with CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH? Host system files
  * (MNT_HOSTPERM) need no capability: they are read as "other". */
 bool view_needs_host_dac(const struct sandbox_config *cfg);
+/* The sandbox is over (the gofer still runs): tidy the host (--upper's
+ * work directory). Sentry lock held. */
+void view_finish(struct view *v);

@@ -11,6 +11,22 @@ require_moat
 
 U="moat-ovl-$$-$RANDOM"
 
+# MOAT_TEST_UPPER=1 (overlay_upper.sh): every run but the --read-only ones
+# keeps its upper layer on the host, in a fresh directory (--upper), to show
+# the same semantics hold there.
+if [ -n "${MOAT_TEST_UPPER:-}" ]; then
+	UPPERS=$(host_tmpdir) || exit 99
+	eval "t_mrun_plain() $(declare -f mrun | tail -n +2)"
+	mrun()
+	{
+		case " $* " in *" --read-only "*) t_mrun_plain "$@"; return ;; esac
+		local d
+		d=$(mktemp -d "$UPPERS/u.XXXXXX") && chown 4242:4242 "$d" || return 99
+		t_mrun_plain --upper "$d" "$@"
+	}
+	diag "every run with --upper (a fresh host directory each)"
+fi
+
 # host_unchanged PATH...: fingerprints of host paths (names, sizes, modes,
 # times, contents of regular files), to compare before and after a run.
 fingerprint()

@@ -440,6 +440,11 @@ TEST(mutation_requests)
 	/* devices are not nodes the gofer makes */
 	m = (struct gofer_mut){ .dir_id = 7, .mode = S_IFCHR | 0600, .name = "c", .name_len = 1 };
 	EXPECT_EQ(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_MKNOD, 1, &m), -EINVAL);
+	m.mode = S_IFBLK;
+	EXPECT_EQ(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_MKNOD, 1, &m), -EINVAL);
+	/* ... but for an overlay whiteout: S_IFCHR exactly (0/0) */
+	m.mode = S_IFCHR;
+	EXPECT_TRUE(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_MKNOD, 1, &m) > 0);
 	m.mode = S_IFIFO | 0600;
 	EXPECT_TRUE(gofer_req_mut(fbuf, sizeof(fbuf), GOFER_OP_MKNOD, 1, &m) > 0);
 	/* rename: a second directory and name; names are components */

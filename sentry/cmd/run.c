@@ -53,6 +53,10 @@ static void usage(FILE *f)
 	      "  --bind-owner UID[:GID]\n"
 	      "                        host owner of what the guest creates in :rw binds, seen\n"
 	      "                        inside as root (default: the owner of SRC; never 0)\n"
+	      "  --bind-socket SRC:DST\n"
+	      "                        let the guest connect to the host's unix socket SRC\n"
+	      "                        through a socket file at DST (no other host socket\n"
+	      "                        can be reached by its path)\n"
 	      "  --tmpfs DST[:OPTS]    an in-memory writable directory at DST; OPTS a comma\n"
 	      "                        list of size=N[k|m|g] (its own limit, apart from\n"
 	      "                        --disk), mode=OCTAL, ro, noexec (Docker's --tmpfs)\n"
@@ -177,7 +181,7 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 }
 
 const char *const run_options_with_arg[] = {
-	"rootfs", "upper", "bind", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
+	"rootfs", "upper", "bind", "bind-socket", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
 	"seccomp-profile", "bind-owner", "timeout", "disk", "memory", "pids", "cpus", "nofile",
 	"user", NULL,
 };
@@ -194,7 +198,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 {
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
 	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK, O_MEMORY, O_PIDS,
-	       O_CPUS, O_NOFILE, O_UPPER };
+	       O_CPUS, O_NOFILE, O_UPPER, O_BINDSOCK };
 	_cleanup_free_ char *user = NULL;
 	verb = verb_name;
 	static const struct option opts[] = {
@@ -203,6 +207,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "upper", required_argument, NULL, O_UPPER },
 		{ "bind", required_argument, NULL, O_BIND },
 		{ "bind-owner", required_argument, NULL, O_BINDOWNER },
+		{ "bind-socket", required_argument, NULL, O_BINDSOCK },
 		{ "tmpfs", required_argument, NULL, O_TMPFS },
 		{ "disk", required_argument, NULL, O_DISK },
 		{ "env", required_argument, NULL, O_ENV },
@@ -258,6 +263,10 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 						 "4294967294 (never root)",
 						 optarg);
 			cfg.bind_owner_set = true;
+			break;
+		case O_BINDSOCK:
+			if (config_add_mount(&cfg, MOUNT_SOCKET, optarg) < 0)
+				return bad_input("--bind-socket %s: expected SRC:DST, absolute paths", optarg);
 			break;
 		case O_TMPFS:
 			if (config_add_mount(&cfg, MOUNT_TMPFS, optarg) < 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "sentry/kernel/unixaddr.h"
@@ -25,11 +26,16 @@ struct uentry {
 	ino_t ino;
 	uint64_t id;
 	char *path;
+	/* --bind-socket: an O_PATH fd of the host socket, reached as
+	 * /proc/self/fd/N, and its host path (what the kernel reports as a
+	 * peer's name); -1 and NULL for the guest's own sockets. */
+	int hostfd;
+	char *host_path;
 	struct uentry *next_file, *next_id;
 };
 
 static struct uentry *by_file[BUCKETS], *by_id[BUCKETS];
-static size_t nentries;
+static size_t nentries, nhost;
 
 static size_t file_hash(dev_t dev, ino_t ino)
 {
@@ -79,6 +85,11 @@ void unixaddr_forget(dev_t dev, ino_t ino)
 	if (*pi == e)
 		*pi = e->next_id;
 	free(e->path);
+	free(e->host_path);
+	if (e->hostfd >= 0) {
+		close(e->hostfd);
+		nhost--;
+	}
 	free(e);
 	nentries--;
 }
@@ -100,6 +111,7 @@ int unixaddr_add(dev_t dev, ino_t ino, const char *path, struct sockaddr_un *ret
 	e->dev = dev;
 	e->ino = ino;
 	e->id = id;
+	e->hostfd = -1;
 	struct uentry **pf = find_file(dev, ino), **pi = find_id(id);
 	*pf = e;
 	*pi = e;
@@ -109,29 +121,71 @@ int unixaddr_add(dev_t dev, ino_t ino, const char *path, struct sockaddr_un *ret
 	return 0;
 }
 
+int unixaddr_add_host(dev_t dev, ino_t ino, int hostfd, const char *host_path,
+		      const char *guest_path)
+{
+	struct sockaddr_un unused;
+	socklen_t ul;
+	int r = unixaddr_add(dev, ino, guest_path, &unused, &ul);
+	if (r < 0)
+		return r;
+	struct uentry *e = *find_file(dev, ino);
+	if (!(e->host_path = strdup(host_path))) {
+		unixaddr_forget(dev, ino);
+		return -ENOMEM;
+	}
+	e->hostfd = hostfd;
+	nhost++;
+	return 0;
+}
+
 int unixaddr_find(dev_t dev, ino_t ino, struct sockaddr_un *ret, socklen_t *ret_len)
 {
 	struct uentry *e = *find_file(dev, ino);
 	if (!e)
 		return -ECONNREFUSED;
+	if (e->hostfd >= 0) {
+		/* The sentry's own /proc (confine.c) leads to the host socket. */
+		memset(ret, 0, sizeof(*ret));
+		ret->sun_family = AF_UNIX;
+		int n = snprintf(ret->sun_path, sizeof(ret->sun_path), "/proc/self/fd/%d", e->hostfd);
+		*ret_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
+		return 0;
+	}
 	make_addr(e->id, ret, ret_len);
 	return 0;
+}
+
+/* A bound host socket's name as the kernel reports it: its host path. */
+static struct uentry *find_host_path(const char *p, size_t n)
+{
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct uentry *e = by_id[b]; e; e = e->next_id)
+			if (e->host_path && strlen(e->host_path) == n && !memcmp(e->host_path, p, n))
+				return e;
+	return NULL;
 }
 
 int unixaddr_translate(struct sockaddr_un *addr, socklen_t *len)
 {
 	const size_t base = offsetof(struct sockaddr_un, sun_path);
-	if (*len != base + UNIXADDR_ABSTRACT_LEN || addr->sun_family != AF_UNIX ||
-	    addr->sun_path[0] || memcmp(addr->sun_path + 1, PREFIX, strlen(PREFIX)))
+	if (addr->sun_family != AF_UNIX || *len <= base)
 		return 0;
-	char hex[17];
-	memcpy(hex, addr->sun_path + 1 + strlen(PREFIX), 16);
-	hex[16] = 0;
-	char *end;
-	uint64_t id = strtoull(hex, &end, 16);
-	if (*end)
-		return 0;
-	struct uentry *e = *find_id(id);
+	struct uentry *e = NULL;
+	if (addr->sun_path[0]) {
+		/* A host socket bound in: never show its host path. */
+		if (nhost)
+			e = find_host_path(addr->sun_path, strnlen(addr->sun_path, *len - base));
+	} else if (*len == base + UNIXADDR_ABSTRACT_LEN &&
+		   !memcmp(addr->sun_path + 1, PREFIX, strlen(PREFIX))) {
+		char hex[17];
+		memcpy(hex, addr->sun_path + 1 + strlen(PREFIX), 16);
+		hex[16] = 0;
+		char *end;
+		uint64_t id = strtoull(hex, &end, 16);
+		if (!*end)
+			e = *find_id(id);
+	}
 	if (!e)
 		return 0;
 	/* Linux reports a path address as bound: the path and its NUL. */

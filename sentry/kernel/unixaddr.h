@@ -27,15 +27,24 @@
 int unixaddr_add(dev_t dev, ino_t ino, const char *path, struct sockaddr_un *ret,
 		 socklen_t *ret_len);
 
-/* The abstract address of the socket file (dev, ino), for connect and
- * sendto. 0, or -ECONNREFUSED when no socket was ever bound to it here. */
+/* --bind-socket: the socket file (dev, ino) in the sandbox leads to the
+ * host socket hostfd (an O_PATH fd, owned by the table from now on) at
+ * host_path, shown inside as guest_path. */
+int unixaddr_add_host(dev_t dev, ino_t ino, int hostfd, const char *host_path,
+		      const char *guest_path);
+
+/* The address connect and sendto use for the socket file (dev, ino): its
+ * abstract name, or for a bound host socket /proc/self/fd/N in the
+ * sentry's own /proc. 0, or -ECONNREFUSED when no socket was ever bound
+ * to it here. */
 int unixaddr_find(dev_t dev, ino_t ino, struct sockaddr_un *ret, socklen_t *ret_len);
 
 /* The socket file is gone (its last name removed, or the bind failed). */
 void unixaddr_forget(dev_t dev, ino_t ino);
 
 /* If addr (as the kernel reports it) is one of the table's abstract names,
- * replace it with the path the guest bound and return 1; 0 leaves it. */
+ * or a bound host socket's host path, replace it with the path the guest
+ * knows and return 1; 0 leaves it. */
 int unixaddr_translate(struct sockaddr_un *addr, socklen_t *len);
 
 size_t unixaddr_count(void);

@@ -162,7 +162,14 @@ int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char 
 	_cleanup_free_ char *s = strdup(spec);
 	if (!s)
 		return -ENOMEM;
-	if (kind == MOUNT_BIND) {
+	if (kind == MOUNT_SOCKET) {
+		char *dst = strchr(s, ':');
+		if (!dst || s[0] != '/' || dst[1] != '/')
+			return -EINVAL;
+		*dst++ = 0;
+		m.src = strdup(s);
+		m.dst = strdup(dst);
+	} else if (kind == MOUNT_BIND) {
 		char *dst = strchr(s, ':');
 		if (!dst)
 			return -EINVAL;
@@ -194,7 +201,7 @@ int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char 
 		return config_add_tmpfs(c, s, list, n);
 	}
 	struct mount_spec *n = realloc(c->mounts, (c->nmounts + 1) * sizeof(*n));
-	if (!n || !m.dst || (kind == MOUNT_BIND && !m.src)) {
+	if (!n || !m.dst || (kind != MOUNT_TMPFS && !m.src)) {
 		free(m.src);
 		free(m.dst);
 		if (n)
@@ -246,9 +253,21 @@ int config_check_binds(struct sandbox_config *c, char *buf, size_t len)
 {
 	for (size_t i = 0; i < c->nmounts; i++) {
 		struct mount_spec *m = &c->mounts[i];
+		struct stat st;
+		if (m->kind == MOUNT_SOCKET) {
+			if (stat(m->src, &st) < 0) {
+				int err = errno;
+				snprintf(buf, len, "--bind-socket %s: %s", m->src, strerror(err));
+				return -err;
+			}
+			if (!S_ISSOCK(st.st_mode)) {
+				snprintf(buf, len, "--bind-socket %s: not a unix socket", m->src);
+				return -ENOTSOCK;
+			}
+			continue;
+		}
 		if (m->kind != MOUNT_BIND)
 			continue;
-		struct stat st;
 		if (stat(m->src, &st) < 0) {
 			int err = errno;
 			snprintf(buf, len, "--bind %s: %s", m->src, strerror(err));

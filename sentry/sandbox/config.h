@@ -9,7 +9,9 @@
 
 struct sock_filter;
 
-enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
+/* MOUNT_SOCKET: --bind-socket, a host AF_UNIX socket the guest may connect
+ * to at dst (sentry/kernel/unixaddr.h). */
+enum mount_kind { MOUNT_BIND, MOUNT_TMPFS, MOUNT_SOCKET };
 
 struct mount_spec {
 	enum mount_kind kind;

@@ -30,6 +30,7 @@
 #include "sentry/fs/fs.h"
 #include "sentry/vfs/namei.h"
 #include "sentry/kernel/sentry.h"
+#include "sentry/kernel/unixaddr.h"
 #include "sentry/vfs/vfs.h"
 
 
@@ -418,6 +419,43 @@ void view_finish(struct view *v)
 		overlay_finish(v->root);
 }
 
+/* --bind-socket: a socket file at m->dst (made in the view, as a mountpoint
+ * would be) that leads to the host socket m->src, reached later through an
+ * O_PATH fd taken now, while the sentry still sees the host. */
+static int bind_host_socket(struct vnode *root, const struct mount_spec *m)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", m->dst);
+	char *slash = strrchr(parent, '/');
+	const char *name = slash + 1;
+	if (!is_single_component(name))
+		return -EINVAL;
+	*slash = 0;
+	struct vnode *dir;
+	int r = mountpoint_get(root, parent[0] ? parent : "/", &dir);
+	if (r < 0)
+		return r;
+	struct vnode *vn = NULL;
+	struct stat st;
+	if (!dir->ops->mknod)
+		r = -EROFS;
+	else if ((r = dir->ops->mknod(dir, name, S_IFSOCK | 0777, 0, NULL)) == 0 &&
+		 (r = vfs_lookup_one(root, dir, name, &vn)) == 0)
+		r = vfs_getattr(vn, &st);
+	if (vn)
+		vn_unref(vn);
+	vn_unref(dir);
+	if (r < 0)
+		return r;
+	int fd = open(m->src, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	r = unixaddr_add_host(st.st_dev, st.st_ino, fd, m->src, m->dst);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
 int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc)
 {
 	int r = build_root(cfg, v, gc);
@@ -468,6 +506,11 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 	for (size_t i = 0; i < cfg->nmounts; i++) {
 		struct mount_spec *m = &cfg->mounts[i];
 		struct vnode *mp;
+		if (m->kind == MOUNT_SOCKET) {
+			if ((r = bind_host_socket(v->root, m)) < 0)
+				return log_error_errno(r, "--bind-socket %s:%s", m->src, m->dst);
+			continue;
+		}
 		if ((r = mountpoint_get(v->root, m->dst, &mp)) < 0)
 			return log_error_errno(r, "mountpoint %s", m->dst);
 		if (m->kind == MOUNT_TMPFS)
@@ -512,8 +555,10 @@ bool view_needs_host_dac(const struct sandbox_config *cfg)
 {
 	if ((cfg->rootfs && !rootfs_is_host(cfg->rootfs)) || cfg->upper)
 		return true;
+	/* A bound host socket is connected to with the sentry's DAC rights:
+	 * the user named it, whatever its mode says to the sandbox's uid. */
 	for (size_t i = 0; i < cfg->nmounts; i++)
-		if (cfg->mounts[i].kind == MOUNT_BIND)
+		if (cfg->mounts[i].kind == MOUNT_BIND || cfg->mounts[i].kind == MOUNT_SOCKET)
 			return true;
 	return false;
 }

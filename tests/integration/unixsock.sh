@@ -169,4 +169,47 @@ c = socket.socket(socket.AF_UNIX); c.connect("\0moat-test")
 a, b = socket.socketpair(); a.send(b"pair")
 print("abstract" if s.accept() else "", b.recv(4).decode())'
 
+
+# --- --bind-socket: a host socket the user chose ------------------------------------------
+t_bind_socket()
+{
+	local d
+	d=$(host_tmpdir)
+	python3 - "$d/host.sock" "$d/log" <<'EOF' &
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o600); s.listen(1)
+s.settimeout(20)
+c, _ = s.accept()
+c.send(b"hello from the host")
+open(sys.argv[2], "w").write(c.recv(100).decode())
+EOF
+	local srv=$! i out
+	for i in $(seq 100); do [ -S "$d/host.sock" ] && break; sleep 0.05; done
+	out=$(mrun --bind-socket "$d/host.sock:/run/app.sock" -- /usr/bin/python3 -c '
+import socket, stat, os, sys
+c = socket.socket(socket.AF_UNIX); c.connect("/run/app.sock")
+print(c.recv(100).decode(), c.getpeername(), stat.S_ISSOCK(os.stat("/run/app.sock").st_mode))
+c.send(b"hello from the guest")
+d = socket.socket(socket.AF_UNIX)
+try: d.connect(sys.argv[1]); print("reached the host path")
+except OSError as e: print(e.strerror)' "$d/host.sock")
+	wait $srv
+	echo "$out; host got: $(cat "$d/log")"
+	[ "$out" = "hello from the host /run/app.sock True
+No such file or directory" ] && [ "$(cat "$d/log")" = "hello from the guest" ]
+}
+check "--bind-socket: the guest reaches the chosen host socket (root's, 0600) by its sandbox path, never by the host's" t_bind_socket
+
+t_bad_socket()
+{
+	local err
+	err=$("$MOAT" run "$@" -- /bin/true 2>&1 >/dev/null)
+	local rc=$?
+	echo "rc=$rc: $err"
+	[ $rc = 125 ] && [ "$(wc -l <<<"$err")" = 1 ]
+}
+check "--bind-socket of a missing path: one line, exit 125" t_bad_socket --bind-socket /nonexistent/s:/s
+check "--bind-socket of a file that is not a socket: one line, exit 125" t_bad_socket --bind-socket /etc/hostname:/s
+check "--bind-socket with a relative path: one line, exit 125" t_bad_socket --bind-socket s:/s
+
 done_testing

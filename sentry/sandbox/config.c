@@ -218,5 +218,6 @@ void config_free(struct sandbox_config *c)
 	free(c->groups);
 	free(c->rlimits);
 	free(c->domainname);
+	net_config_free(&c->net);
 	*c = (struct sandbox_config){ 0 };
 }

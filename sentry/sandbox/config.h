@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "net/net.h"
+
 struct sock_filter;
 
 enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
@@ -37,6 +39,7 @@ struct sandbox_config {
 	uid_t bind_uid;
 	gid_t bind_gid;
 	bool debug;
+	struct net_config net;   /* --net and the egress policy (net/net.h) */
 	char **argv;            /* the command, NULL-terminated */
 	/* `moat trace`/`moat profile`: the guest filter to install instead of
 	 * the table's (every call notified; docs/tracing.md). Not owned. */

@@ -35,9 +35,10 @@ struct guest_ids {
 /* Start pid 1 in new pid, mount, net, ipc, uts and cgroup namespaces. It sets
  * itself up while the sentry builds its view, then runs argv with envp;
  * with start_fd >= 0 the command first waits for a byte on it (see
- * struct sandbox_hooks). Call while the sentry is single-threaded (pid 1
+ * struct sandbox_hooks). With --net=sandbox, pid 1 sends the tap's fd on
+ * net_sock (net/net.h). Call while the sentry is single-threaded (pid 1
  * is a fork). */
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		const struct guest_ids *ids, int start_fd, struct guest *ret);
+		const struct guest_ids *ids, int start_fd, int net_sock, struct guest *ret);
 /* Wait for pid 1's report. -EPIPE: it failed (and said why on stderr). */
 int guest_wait_ready(struct guest *g, struct guest_ready *ret);

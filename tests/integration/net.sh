@@ -197,6 +197,27 @@ for fam, typ, proto in ((socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP),
 check_output "raw and packet sockets are refused" "EPERM
 EPERM
 EAFNOSUPPORT" t_raw
+t_sockopts()
+{
+	mrun --net=sandbox -- python3 -c '
+import errno, socket
+def try_(f):
+    try:
+        f(); return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+s = socket.socket()
+print(try_(lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")),
+      s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b"\0").decode(),
+      try_(lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"ifb0")),
+      try_(lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, 7)),
+      try_(lambda: s.setsockopt(socket.SOL_SOCKET, 32, 1 << 24)),  # SO_SNDBUFFORCE
+      try_(lambda: s.setsockopt(socket.SOL_IP, 19, 1)),            # IP_TRANSPARENT
+      try_(lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)))
+'
+}
+check_output "socket options: SO_BINDTODEVICE to the sandbox's own interfaces only, host-wide ones refused" \
+	"ok eth0 ENODEV EPERM EPERM EPERM ok" t_sockopts
 
 # --- publish ------------------------------------------------------------------
 t_publish()

@@ -97,6 +97,20 @@ t_ifaces()
 		grep -q '^default via fd6d:6f61:7400::2' "$T_TMP/o" && grep -q '^nameserver 10.0.2.3' "$T_TMP/o"
 }
 check "--net=sandbox: eth0 10.0.2.15/24, default routes via slirp, resolv.conf names 10.0.2.3" t_ifaces
+t_procnet()
+{
+	mrun --net=sandbox -- python3 -c '
+import socket
+s = socket.socket(); s.bind(("0.0.0.0", 4321)); s.listen()
+devs = sorted(l.split(":")[0].strip() for l in open("/proc/net/dev").readlines()[2:])
+tcp = [l.split()[1] for l in open("/proc/net/tcp").readlines()[1:]]
+routes = [l.split()[0] for l in open("/proc/net/route").readlines()[1:]]
+print(devs, tcp, sorted(set(routes)))
+'
+}
+check_output "/proc/net shows the sandbox's namespace only (dev, tcp, route)" \
+	"['eth0', 'lo'] ['00000000:10E1'] ['eth0']" t_procnet
+check_output "/proc/net under --net=none: loopback only" "lo" mrun -- sh -c "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"
 
 # --- real peers on the host ------------------------------------------------
 # A veth pair (this kernel may have no dummy driver), both ends in the

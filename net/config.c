@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
+#include "net/dns.h"
 
 int net_mode_parse(const char *s, enum net_mode *ret)
 {
@@ -131,10 +134,66 @@ static int host_addresses(struct net_policy *p)
 	return r;
 }
 
-static int resolve_host(struct net_policy *p, const struct net_host *h, char *why, size_t len)
+/* Ask the --dns server for name's A and AAAA records, as the guest would,
+ * and learn from the answers. Returns how many addresses it learned. */
+static int resolve_with(struct net_policy *p, const struct net_addr *dns, const char *name)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53) };
+	memcpy(&sin.sin_addr, dns->a, 4);
+	struct timeval tv = { .tv_sec = 2 };
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	int learned = 0;
+	static const uint16_t types[] = { 1, 28 };
+	for (size_t t = 0; t < ARRAY_SIZE(types); t++) {
+		uint8_t q[512] = { 0x6d, (uint8_t)(0x6f + t), 1, 0, 0, 1 }; /* id, RD, one question */
+		size_t o = 12;
+		for (const char *l = name; *l;) {
+			size_t n = strcspn(l, ".");
+			if (n > 63 || o + n + 6 > sizeof(q))
+				return -EINVAL;
+			q[o++] = (uint8_t)n;
+			memcpy(q + o, l, n);
+			o += n;
+			l += n + (l[n] == '.');
+		}
+		q[o++] = 0;
+		q[o++] = 0, q[o++] = (uint8_t)types[t], q[o++] = 0, q[o++] = 1;
+		uint8_t a[4096];
+		if (send(s, q, o, 0) != (ssize_t)o)
+			return -errno;
+		for (;;) {
+			ssize_t n = recv(s, a, sizeof(a), 0);
+			if (n < 0)
+				break; /* timeout: no answer of this type */
+			if (n >= 2 && a[0] == q[0] && a[1] == q[1]) {
+				learned += dns_learn(p, a, (size_t)n);
+				break;
+			}
+		}
+	}
+	return learned;
+}
+
+static int resolve_host(struct net_policy *p, const struct net_host *h, const struct net_config *c,
+			char *why, size_t len)
 {
 	if (!strncmp(h->name, "*.", 2))
 		return 0; /* a wildcard is learned from DNS answers only */
+	if (c->dns_set) {
+		/* The resolver the guest will use, not the host's. */
+		int r = resolve_with(p, &c->dns, h->name);
+		if (r > 0)
+			return 0;
+		char a[INET6_ADDRSTRLEN];
+		snprintf(why, len, "--allow-host %s: %s gives no address for it", h->name,
+			 net_addr_str(&c->dns, a, sizeof(a)));
+		return r < 0 ? r : -ENOENT;
+	}
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res;
 	int e = getaddrinfo(h->name, NULL, &hints, &res);
@@ -167,11 +226,16 @@ int net_config_prepare(struct net_config *c, char *why, size_t len)
 		snprintf(why, len, "--net=sandbox: the host's addresses: %s", strerror(-r));
 		return r;
 	}
-	for (size_t i = 0; i < c->policy.nhosts; i++)
-		if ((r = resolve_host(&c->policy, &c->policy.hosts[i], why, len)) < 0)
-			return r;
+	bool dns_given = c->dns_set;
 	if (!c->dns_set && host_nameserver(&c->dns) == 0)
 		c->dns_set = true;
+	for (size_t i = 0; i < c->policy.nhosts; i++) {
+		/* --dns: its answers; else the host's resolver (and /etc/hosts). */
+		struct net_config tmp = *c;
+		tmp.dns_set = dns_given;
+		if ((r = resolve_host(&c->policy, &c->policy.hosts[i], &tmp, why, len)) < 0)
+			return r;
+	}
 	return 0;
 }
 

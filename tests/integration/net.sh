@@ -75,6 +75,24 @@ sys.exit(0 if hit else 1)
 PY
 }
 
+# A DNS query over TCP: SERVER NAME; prints ok when the answer has records.
+TCPDNS='
+import socket, struct, sys
+q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(x)]) + x.encode() for x in sys.argv[2].split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+s = socket.create_connection((sys.argv[1], 53), timeout=5)
+s.settimeout(5)
+s.sendall(struct.pack(">H", len(q)) + q)
+m = b""
+while len(m) < 2 or len(m) < 2 + struct.unpack(">H", m[:2])[0]:
+    d = s.recv(4096)
+    if not d:
+        break
+    m += d
+assert len(m) > 10 and m[2:4] == b"\x12\x34" and struct.unpack(">H", m[8:10])[0] > 0, m[:40]
+print("ok")
+'
+
 # --- options ------------------------------------------------------------
 t_help() { "$MOAT" run --help | grep -q -- '--allow-net CIDR' && "$MOAT" run --help | grep -q -- '--publish'; }
 check "moat run --help lists the network options" t_help
@@ -97,6 +115,14 @@ t_ifaces()
 		grep -q '^default via fd6d:6f61:7400::2' "$T_TMP/o" && grep -q '^nameserver 10.0.2.3' "$T_TMP/o"
 }
 check "--net=sandbox: eth0 10.0.2.15/24, default routes via slirp, resolv.conf names 10.0.2.3" t_ifaces
+t_host()
+{
+	local in out
+	in=$(mrun --net=host -- sh -c "ip -o link | awk -F': ' '{print \$2}' | sort") || return 1
+	out=$(ip -o link | awk -F': ' '{print $2}' | sort)
+	[ "$in" = "$out" ] && mrun --net=host -- cat /etc/resolv.conf | cmp -s - /etc/resolv.conf
+}
+check "--net=host: the host's interfaces and resolv.conf (documented unsafe)" t_host
 t_procnet()
 {
 	mrun --net=sandbox -- python3 -c '
@@ -262,27 +288,107 @@ t_publish_busy()
 }
 check "--publish of a port in use: exit 125" t_publish_busy
 
+# --- "the internet": a network namespace behind a veth pair, with an HTTP
+# server and a DNS server answering test names ---------------------------------
+NS=moatinet$$
+INET=198.51.100.7
+cat >"$D/dns.py" <<'PY'
+import socket, struct, sys, threading
+addr, priv = sys.argv[1], sys.argv[2]
+zone = {"www.moat.test": ("A", addr), "rebind.moat.test": ("A", priv),
+        "cdn.moat.test": ("CNAME", "edge.moat.test"), "edge.moat.test": ("A", addr)}
+def enc(n):
+    return b"".join(bytes([len(x)]) + x.encode() for x in n.split(".")) + b"\0"
+def answer(q):
+    o, labels = 12, []
+    while q[o]:
+        labels.append(q[o + 1:o + 1 + q[o]].decode().lower()); o += 1 + q[o]
+    qtype = struct.unpack(">H", q[o + 1:o + 3])[0]
+    name, ans, n = ".".join(labels), [], ".".join(labels)
+    while n in zone:
+        t, v = zone[n]
+        if t == "CNAME":
+            ans.append((n, 5, enc(v))); n = v
+            continue
+        if qtype == 1:
+            ans.append((n, 1, socket.inet_aton(v)))
+        break
+    out = struct.pack(">HHHHHH", struct.unpack(">H", q[:2])[0], 0x8180 | (0 if name in zone else 3), 1, len(ans), 0, 0) + q[12:o + 5]
+    for nm, t, rd in ans:
+        out += enc(nm) + struct.pack(">HHIH", t, 1, 60, len(rd)) + rd
+    return out
+def tcp():
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind((addr, 53)); l.listen()
+    while True:
+        c, _ = l.accept()
+        try:
+            n = struct.unpack(">H", c.recv(2))[0]; q = c.recv(n); a = answer(q)
+            c.sendall(struct.pack(">H", len(a)) + a)
+        except Exception:
+            pass
+        c.close()
+threading.Thread(target=tcp, daemon=True).start()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((addr, 53))
+while True:
+    q, peer = u.recvfrom(512)
+    try:
+        u.sendto(answer(q), peer)
+    except Exception:
+        pass
+PY
+if ip netns add "$NS" 2>/dev/null; then
+	at_exit "ip netns del $NS"
+	ip link add "${IF}i" type veth peer name "${IF}j"
+	at_exit "ip link del ${IF}i"
+	ip link set "${IF}j" netns "$NS"
+	ip addr add 198.51.100.1/24 dev "${IF}i"
+	ip link set "${IF}i" up
+	ip netns exec "$NS" ip addr add "$INET/24" dev "${IF}j"
+	ip netns exec "$NS" ip link set "${IF}j" up
+	ip netns exec "$NS" ip link set lo up
+	ip netns exec "$NS" python3 "$D/dns.py" "$INET" "$PRIV" >/dev/null 2>&1 &
+	at_exit "kill $!"
+	ip netns exec "$NS" python3 -m http.server 80 --bind "$INET" --directory "$D" >/dev/null 2>&1 &
+	at_exit "kill $!"
+	for i in $(seq 50); do
+		curl -s -o /dev/null "http://$INET/" && break
+		sleep 0.1
+	done
+	DNSOPT=(--net=sandbox --dns "$INET")
+	check_output "the public peer is reachable without any allow option" "ok hello from the host" \
+		guest get "$INET" 80 index.txt -- --net=sandbox
+	check_output "--dns: curl by name with --allow-host www.moat.test:80" "hello from the host" \
+		mrun "${DNSOPT[@]}" --allow-host www.moat.test:80 -- curl -s -m 10 http://www.moat.test/index.txt
+	check_output "--allow-host behind a CNAME (cdn.moat.test -> edge.moat.test), by Python's urllib" \
+		"ok hello from the host" guest get cdn.moat.test 80 index.txt -- "${DNSOPT[@]}" --allow-host cdn.moat.test:80
+	check_output "--allow-host '*.moat.test:80' (learned from DNS answers only)" "ok hello from the host" \
+		guest get www.moat.test 80 index.txt -- "${DNSOPT[@]}" --allow-host '*.moat.test:80'
+	t_rebind()
+	{
+		rm -f "$D/audit"
+		local out
+		out=$(guest connect rebind.moat.test "$PORT" -- "${DNSOPT[@]}" --allow-host "rebind.moat.test:$PORT" \
+			--audit-log "$D/audit") || return 1
+		echo "$out" >&2
+		[ "$out" = ECONNREFUSED ] && audited "$D/audit" refuse "$PRIV" "$PORT" && grep -q '"reason":"private"' "$D/audit"
+	}
+	check "DNS rebinding: an allowed name answering a private address is refused and audited" t_rebind
+	check_output "UDP DNS through the helper (--dns)" "$INET www.moat.test" \
+		mrun "${DNSOPT[@]}" -- sh -c 'getent hosts www.moat.test | tr -s " "'
+	check_output "TCP DNS through the helper (--dns)" "ok" \
+		mrun "${DNSOPT[@]}" -- python3 -c "$TCPDNS" 10.0.2.3 www.moat.test
+	check_status "--allow-host of a name the --dns server does not know: exit 125" 125 \
+		"$MOAT" run "${DNSOPT[@]}" --allow-host nope.moat.test -- /bin/true
+else
+	skip "the internet namespace" "cannot make a network namespace here"
+fi
+
 # --- DNS and the outside world -------------------------------------------------
 if getent hosts deb.debian.org >/dev/null 2>&1 && curl -s -m 5 -o /dev/null http://deb.debian.org/debian/; then
 	check "DNS through the helper: getent hosts deb.debian.org" mrun --net=sandbox -- getent hosts deb.debian.org
-	TCPDNS='
-import socket, struct, sys
-q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + b"\x03deb\x06debian\x03org\x00" + struct.pack(">HH", 1, 1)
-s = socket.create_connection((sys.argv[1], 53), timeout=5)
-s.settimeout(5)
-s.sendall(struct.pack(">H", len(q)) + q)
-m = b""
-while len(m) < 2 or len(m) < 2 + struct.unpack(">H", m[:2])[0]:
-    d = s.recv(4096)
-    if not d:
-        break
-    m += d
-assert len(m) > 10 and m[2:4] == b"\x12\x34" and struct.unpack(">H", m[8:10])[0] > 0, m[:40]
-print("ok")
-'
 	ns=$(awk '$1 == "nameserver" && $2 ~ /^[0-9.]+$/ {print $2; exit}' /etc/resolv.conf)
-	if timeout 10 python3 -c "$TCPDNS" "$ns" >/dev/null 2>&1; then
-		check_output "DNS over TCP through the helper" "ok" mrun --net=sandbox -- python3 -c "$TCPDNS" 10.0.2.3
+	if timeout 10 python3 -c "$TCPDNS" "$ns" deb.debian.org >/dev/null 2>&1; then
+		check_output "DNS over TCP through the helper" "ok" mrun --net=sandbox -- python3 -c "$TCPDNS" 10.0.2.3 deb.debian.org
 	else
 		skip "DNS over TCP through the helper" "the host's resolver $ns does not answer DNS over TCP"
 	fi

@@ -276,6 +276,35 @@ t_publish()
 	[ "$out" = "served from inside" ]
 }
 check "--publish HOSTPORT:GUESTPORT: curl on the host reaches a server inside" t_publish
+t_publish_udp()
+{
+	local hp=$((PORT + 5)) out
+	mrun --net=sandbox --publish "$hp:5353/udp" -- python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5353))
+for i in range(3):
+    d, a = s.recvfrom(100); s.sendto(b"pong:" + d, a)
+' >/dev/null 2>&1 &
+	local pid=$!
+	out=$(python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.2); s.connect(("127.0.0.1", int(sys.argv[1])))
+got = []
+for i in range(3):
+    for t in range(50):  # until the guest listens
+        s.send(b"%d" % i)
+        try:
+            got.append(s.recv(100).decode()); break
+        except (socket.timeout, ConnectionRefusedError):
+            pass
+print(" ".join(got))
+' "$hp")
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "got: $out" >&2
+	[ "$out" = "pong:0 pong:1 pong:2" ]
+}
+check "--publish HOSTPORT:GUESTPORT/udp: datagrams both ways" t_publish_udp
 t_publish_busy()
 {
 	python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$((PORT + 4))" &

@@ -351,6 +351,10 @@ static void guest_frame(struct helper *h, size_t len)
 		break;
 	}
 	bool v4 = p.family == AF_INET;
+	/* Linux's TCP never fragments (DF, MSS): a fragmented segment is made
+	 * by hand, and reassembly could give slirp flags no fragment showed. */
+	if (p.proto == IPPROTO_TCP && p.fragment)
+		return;
 	/* Not a new flow: see the top of the file for why these may pass. */
 	if (p.proto == IPPROTO_TCP && p.has_ports && (p.tcp_flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN) {
 		if (v4 && h->cfg->dns_set && same(&p.dst, &h->dns4) && p.dport == 53) {

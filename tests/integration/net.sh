@@ -402,6 +402,49 @@ if ip netns add "$NS" 2>/dev/null; then
 		[ "$out" = ECONNREFUSED ] && audited "$D/audit" refuse "$PRIV" "$PORT" && grep -q '"reason":"private"' "$D/audit"
 	}
 	check "DNS rebinding: an allowed name answering a private address is refused and audited" t_rebind
+	t_swap_race()
+	{
+		local bad=$((PORT + 6)) n
+		: >"$D/accepts"
+		python3 -c '
+import socket, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(64)
+while True:
+    c, a = l.accept()
+    open(sys.argv[3], "a").write("%s\n" % (a,)); c.close()
+' "$PRIV" "$bad" "$D/accepts" &
+		local srv=$!
+		sleep 0.3
+		mrun --net=sandbox -- python3 -c '
+import ctypes, socket, struct, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def sa(ip, port):
+    return struct.pack("=H", socket.AF_INET) + struct.pack(">H", port) + socket.inet_aton(ip) + bytes(8)
+good, bad = sa(sys.argv[1], 80), sa(sys.argv[2], int(sys.argv[3]))
+buf = ctypes.create_string_buffer(good, 16)
+stop = []
+def flip():
+    while not stop:
+        ctypes.memmove(buf, bad, 16); ctypes.memmove(buf, good, 16)
+t = threading.Thread(target=flip); t.start()
+res = {}
+for i in range(400):
+    s = socket.socket()
+    r = libc.connect(s.fileno(), buf, 16)
+    res[r == 0] = res.get(r == 0, 0) + 1
+    s.close()
+stop.append(1); t.join()
+print("connected", res.get(True, 0), "refused", res.get(False, 0))
+' "$INET" "$PRIV" "$bad" 2>&1 | tee "$T_TMP/race" >&2
+		local rc=$?
+		sleep 0.3
+		kill "$srv"
+		n=$(wc -l <"$D/accepts")
+		echo "connections that reached the refused peer: $n" >&2
+		[ "$rc" = 0 ] && [ "$n" = 0 ] && grep -q "connected [1-9][0-9]* refused [1-9]" "$T_TMP/race"
+	}
+	check "a thread swapping connect's sockaddr never reaches a refused peer (counted from outside)" t_swap_race
 	check_output "UDP DNS through the helper (--dns)" "$INET www.moat.test" \
 		mrun "${DNSOPT[@]}" -- sh -c 'getent hosts www.moat.test | tr -s " "'
 	check_output "TCP DNS through the helper (--dns)" "ok" \

@@ -179,19 +179,20 @@ static int resolve_with(struct net_policy *p, const struct net_addr *dns, const 
 	return learned;
 }
 
-static int resolve_host(struct net_policy *p, const struct net_host *h, const struct net_config *c,
+/* dns: the --dns server, or NULL for the host's resolver (and /etc/hosts). */
+static int resolve_host(struct net_policy *p, const struct net_host *h, const struct net_addr *dns,
 			char *why, size_t len)
 {
 	if (!strncmp(h->name, "*.", 2))
 		return 0; /* a wildcard is learned from DNS answers only */
-	if (c->dns_set) {
+	if (dns) {
 		/* The resolver the guest will use, not the host's. */
-		int r = resolve_with(p, &c->dns, h->name);
+		int r = resolve_with(p, dns, h->name);
 		if (r > 0)
 			return 0;
 		char a[INET6_ADDRSTRLEN];
 		snprintf(why, len, "--allow-host %s: %s gives no address for it", h->name,
-			 net_addr_str(&c->dns, a, sizeof(a)));
+			 net_addr_str(dns, a, sizeof(a)));
 		return r < 0 ? r : -ENOENT;
 	}
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
@@ -226,16 +227,12 @@ int net_config_prepare(struct net_config *c, char *why, size_t len)
 		snprintf(why, len, "--net=sandbox: the host's addresses: %s", strerror(-r));
 		return r;
 	}
-	bool dns_given = c->dns_set;
+	const struct net_addr *given = c->dns_set ? &c->dns : NULL;
+	for (size_t i = 0; i < c->policy.nhosts; i++)
+		if ((r = resolve_host(&c->policy, &c->policy.hosts[i], given, why, len)) < 0)
+			return r;
 	if (!c->dns_set && host_nameserver(&c->dns) == 0)
 		c->dns_set = true;
-	for (size_t i = 0; i < c->policy.nhosts; i++) {
-		/* --dns: its answers; else the host's resolver (and /etc/hosts). */
-		struct net_config tmp = *c;
-		tmp.dns_set = dns_given;
-		if ((r = resolve_host(&c->policy, &c->policy.hosts[i], &tmp, why, len)) < 0)
-			return r;
-	}
 	return 0;
 }
 

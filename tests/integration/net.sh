@@ -263,8 +263,8 @@ check_output "socket options: SO_BINDTODEVICE to the sandbox's own interfaces on
 t_publish()
 {
 	local hp=$((PORT + 3)) i out
-	mrun --net=sandbox --publish "$hp:8000" -- sh -c \
-		'cd /tmp && echo "served from inside" >p.txt && exec python3 -m http.server 8000' >/dev/null 2>&1 &
+	timeout -k 5 "$MOAT_TIMEOUT" "$MOAT" run --net=sandbox --publish "$hp:8000" -- sh -c \
+		'cd /tmp && echo "served from inside" >p.txt && exec python3 -m http.server 8000' </dev/null >/dev/null 2>&1 &
 	local pid=$!
 	for i in $(seq 100); do
 		out=$(curl -s -m 2 "http://127.0.0.1:$hp/p.txt") && break
@@ -279,12 +279,12 @@ check "--publish HOSTPORT:GUESTPORT: curl on the host reaches a server inside" t
 t_publish_udp()
 {
 	local hp=$((PORT + 5)) out
-	mrun --net=sandbox --publish "$hp:5353/udp" -- python3 -c '
+	timeout -k 5 "$MOAT_TIMEOUT" "$MOAT" run --net=sandbox --publish "$hp:5353/udp" -- python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5353))
 for i in range(3):
     d, a = s.recvfrom(100); s.sendto(b"pong:" + d, a)
-' >/dev/null 2>&1 &
+' </dev/null >/dev/null 2>&1 &
 	local pid=$!
 	out=$(python3 -c '
 import socket, sys, time

@@ -211,6 +211,15 @@ t_v6_mapped()
 		out=$(guest connect "::ffff:127.0.0.1" "$LOPORT" -- --net=sandbox) && [ "$out" = ECONNREFUSED ]
 }
 check "IPv4-mapped IPv6 destinations are judged as their IPv4 address" t_v6_mapped
+t_v6()
+{
+	local a b c d
+	a=$(guest connect fd00::2 22 -- --net=sandbox) && b=$(guest udp fd00::2 53 -- --net=sandbox) &&
+		c=$(guest ping fd6d:6f61:7400::2 0 -- --net=sandbox) && d=$(guest ping fd00:ec2::254 0 -- --net=sandbox) || return 1
+	echo "$a $b $c $d" >&2
+	[ "$a $b $c $d" = "ECONNREFUSED ECONNREFUSED ok EACCES" ]
+}
+check "IPv6: TCP and UDP to a ULA refused at once, ping6 of the gateway, ping6 of the metadata address refused" t_v6
 
 # --- ICMP and sockets --------------------------------------------------------
 check_output "ping (ICMP datagram socket) of the gateway 10.0.2.2" "ok" guest ping 10.0.2.2 0 -- --net=sandbox

@@ -2,10 +2,11 @@
 /* socket and setsockopt (docs/networking.md, "Sockets").
  *
  * socket: the table lets AF_UNIX through in the filter and sends AF_INET,
- * AF_INET6 and AF_NETLINK here. Raw and packet-type sockets of the Internet
- * families are refused with EPERM, what an unprivileged process gets from
- * Linux, whatever the guest's capabilities: the network helper's policy
- * judges TCP, UDP and ICMP echo, and a raw socket could send anything else.
+ * AF_INET6, AF_NETLINK and AF_PACKET here. Raw and packet-type sockets of
+ * the Internet families, and packet sockets, are refused with EPERM, what
+ * an unprivileged process gets from Linux, whatever the guest's
+ * capabilities: the network helper's policy judges TCP, UDP and ICMP echo,
+ * and a raw socket could send anything else.
  * Netlink families other than route and sock_diag reach state that is not
  * per network namespace: uevent sockets receive the host's device events,
  * and audit, netfilter queues, connector and the rest are host-wide or need
@@ -52,6 +53,8 @@ long sys_socket(struct sysreq *r)
 			return refuse(r, "socket", "type", type, EPERM);
 		return SYSRET_CONTINUE;
 	}
+	if (domain == AF_PACKET)
+		return refuse(r, "socket", "family", domain, EPERM);
 	if (domain != AF_NETLINK)
 		return -EAFNOSUPPORT; /* the filter sends nothing else here */
 	if (protocol == NETLINK_ROUTE || protocol == NETLINK_SOCK_DIAG)

@@ -132,10 +132,12 @@
  * sockets receive the host's device events, audit, netfilter...).
  * AF_INET and AF_INET6 go there too, which refuses SOCK_RAW and
  * SOCK_PACKET with EPERM whatever the guest's capabilities (ping works
- * through ICMP datagram sockets). AF_PACKET and every other family get
- * EAFNOSUPPORT from the filter: as a kernel without them. */
-#define SOCKET_RULES \
-	R32(0, AF_UNIX), R32_NOTIFY(0, AF_INET), R32_NOTIFY(0, AF_INET6), R32_NOTIFY(0, AF_NETLINK)
+ * through ICMP datagram sockets), and AF_PACKET, refused with EPERM: what
+ * Linux tells an unprivileged process for all three. Every other family
+ * gets EAFNOSUPPORT from the filter: as a kernel without it. */
+#define SOCKET_RULES                                                           \
+	R32(0, AF_UNIX), R32_NOTIFY(0, AF_INET), R32_NOTIFY(0, AF_INET6),      \
+	R32_NOTIFY(0, AF_NETLINK), R32_NOTIFY(0, AF_PACKET)
 
 /* setsockopt options that reach beyond the socket (routing marks,
  * transparent proxying, buffer sizes above the host's limits: all
@@ -196,7 +198,7 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(getpid, 0, "pid in the guest's own pid namespace"),
 	PASS(sendfile, F, "between host fds moat handed out"),
 	ENTRY(socket, .disp = SYS_PASS, .err = EAFNOSUPPORT, .handler = sys_socket,
-	      .note = "AF_UNIX, AF_INET, AF_INET6, else EAFNOSUPPORT (AF_PACKET among them); AF_INET/AF_INET6 are notified and SOCK_RAW/SOCK_PACKET refused (EPERM, audited); AF_NETLINK is notified and only NETLINK_ROUTE and NETLINK_SOCK_DIAG are let through (EPROTONOSUPPORT); sockets live in the guest's own netns",
+	      .note = "AF_UNIX, AF_INET, AF_INET6, else EAFNOSUPPORT; AF_INET/AF_INET6 are notified and SOCK_RAW/SOCK_PACKET refused (EPERM, audited); AF_PACKET is notified and refused (EPERM, audited), as for an unprivileged process; AF_NETLINK is notified and only NETLINK_ROUTE and NETLINK_SOCK_DIAG are let through (EPROTONOSUPPORT); sockets live in the guest's own netns",
 	      RULES(SOCKET_RULES)),
 	PASS(connect, F, NOTE_SOCKADDR),
 	PASS(accept, F, "on a host socket in the guest's own netns"),

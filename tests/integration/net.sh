@@ -196,6 +196,8 @@ t_allowed()
 	[ "$out" = "ok hello from the host" ] && audited "$D/audit" allow "${AUDIT_DST:-$1}" "$2"
 }
 check "--allow-net CIDR:PORT opens a private service (HTTP GET), audited" t_allowed "$PRIV" "$PORT" --allow-net "10.211.$R.0/24:$PORT"
+check "--allow-all-egress opens even the default deny list" t_allowed "$PRIV" "$PORT" --allow-all-egress
+check "--deny-net still refuses under --allow-all-egress" t_refused "$PRIV" "$PORT" deny-net --allow-all-egress --deny-net "$PRIV"
 AUDIT_DST=127.0.0.1 check "--allow-net 127.0.0.1:PORT opens the host's loopback through 10.0.2.2" \
 	t_allowed 10.0.2.2 "$LOPORT" --allow-net "127.0.0.1:$LOPORT"
 t_udp_refused()

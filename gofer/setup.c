@@ -300,6 +300,9 @@ static int child_setup(struct srv *s, const struct gofer_config *cfg)
 	 * across the io-wq worker threads on every READDIR. */
 	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+	/* The modes of what it creates come from the sentry with the guest's
+	 * umask applied already; the gofer's own would take bits off again. */
+	umask(0);
 	s->q_tail = &s->q_head;
 	s->done_tail = &s->done_head;
 	s->free_head = SLOT_NONE;

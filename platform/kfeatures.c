@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,10 @@ static const struct kfeature_info infos[KF__MAX] = {
 	[KF_IO_URING_DEFER_TASKRUN] = { "io_uring_defer_taskrun", "IORING_SETUP_DEFER_TASKRUN", "6.1",
 					false },
 	[KF_SEAL_FUTURE_WRITE] = { "seal_future_write", "F_SEAL_FUTURE_WRITE", "5.1", false },
+	[KF_TMPFS_STORE] = { "tmpfs_store", "fsopen of a tmpfs", "5.2", false },
+	[KF_CLONE_INTO_CGROUP] = { "clone_into_cgroup", "CLONE_INTO_CGROUP", "5.7", false },
+	[KF_CGROUP_V2] = { "cgroup_v2", "a delegated cgroup v2", "4.5", false },
+	[KF_CGROUP_V1] = { "cgroup_v1", "cgroup v1 controllers", "2.6.24", false },
 };
 
 static bool probed;
@@ -132,6 +138,24 @@ static void probe_files(void)
 	present[KF_SEAL_FUTURE_WRITE] = s >= 0 && fcntl(s, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) == 0;
 }
 
+/* A clone3 the kernel must refuse: CLONE_INTO_CGROUP with an fd that is no
+ * cgroup directory fails with EBADF where the flag is known (5.7), with
+ * EINVAL before anything is copied where it is not. Shared mm and vfork
+ * keep the partial copy cheap (a few us); the child it can never make
+ * would only exit. */
+static bool probe_clone_into_cgroup(void)
+{
+	_cleanup_close_ int notcg = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (notcg < 0)
+		return false;
+	struct clone_args a = { .flags = CLONE_INTO_CGROUP | CLONE_VM | CLONE_VFORK,
+				.exit_signal = SIGCHLD, .cgroup = (__u64)notcg };
+	long r = syscall(SYS_clone3, &a, sizeof(a));
+	if (r == 0)
+		syscall(SYS_exit, 0);
+	return r < 0 && errno == EBADF;
+}
+
 static int refuse_missing(void)
 {
 	for (int f = 0; f < KF__MAX; f++)
@@ -160,6 +184,9 @@ int kfeatures_probe(void)
 	probe_files();
 	/* Tried where they are used, which falls back by itself. */
 	present[KF_SYNC_WAKE_UP] = present[KF_IO_URING] = present[KF_IO_URING_DEFER_TASKRUN] = true;
+	present[KF_TMPFS_STORE] = true;
+	present[KF_CGROUP_V2] = present[KF_CGROUP_V1] = true;
+	present[KF_CLONE_INTO_CGROUP] = probe_clone_into_cgroup();
 	/* Needs the listener: kfeatures_probe_listener(). */
 	present[KF_ADDFD_SEND] = true;
 	probed = true;

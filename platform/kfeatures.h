@@ -29,6 +29,14 @@ enum kfeature {
 	KF_IO_URING,            /* restricted io_uring ring for the gofer, 5.10 */
 	KF_IO_URING_DEFER_TASKRUN, /* IORING_SETUP_SINGLE_ISSUER|DEFER_TASKRUN, 6.1 */
 	KF_SEAL_FUTURE_WRITE,   /* F_SEAL_FUTURE_WRITE on memfds (exec arenas), 5.1 */
+	KF_TMPFS_STORE,         /* fsopen("tmpfs")+fsmount: sized, detached tmpfs stores, 5.2 */
+	KF_CLONE_INTO_CGROUP,   /* clone3(CLONE_INTO_CGROUP): pid 1 born in its cgroup v2, 5.7 */
+	/* Not kernel versions but the host's setup; "present" means "may be
+	 * tried" (sentry/sandbox/cgroup.c tries and falls back by itself).
+	 * Forcing cgroup_v2 off makes moat use v1 where the host has it, both
+	 * off the rlimits (docs/limits.md). */
+	KF_CGROUP_V2,           /* limits in a cgroup v2 child of the caller's */
+	KF_CGROUP_V1,           /* limits in cgroup v1 hierarchies */
 	KF__MAX
 };
 

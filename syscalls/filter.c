@@ -35,7 +35,11 @@
  * export: filter_verify() runs the program over each notified value of
  * each such entry and refuses to build a filter that does not notify it
  * (the filter is built at compile time by filter_gen, so a libseccomp that
- * orders differently breaks the build rather than the sandbox). */
+ * orders differently breaks the build rather than the sandbox).
+ *
+ * SYSF_ELSE_NOTIFY entries ("pass these values, notify the rest": sendto
+ * without an address) keep the catch-all closed: misordered, every call
+ * would be notified, and the handler answers any call correctly. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -120,12 +124,18 @@ static int entry_check(const struct sys_entry *e)
 			return -EINVAL; /* nobody would answer it */
 		if ((e->flags & SYSF_ELSE_PASS) && !r->notify)
 			return -EINVAL; /* a plain rule would mean "pass" twice */
+		if ((e->flags & SYSF_ELSE_NOTIFY) && r->notify)
+			return -EINVAL; /* a notify rule would mean "notify" twice */
 	}
-	if (e->flags & SYSF_ELSE_PASS) {
-		/* Only "notify these, pass the rest": an audit flag or an
-		 * errno would promise a refusal that never happens. */
-		if (e->disp != SYS_PASS || !e->nrules || e->err || (e->flags & SYSF_AUDIT))
+	if (e->flags & (SYSF_ELSE_PASS | SYSF_ELSE_NOTIFY)) {
+		/* Only "notify these, pass the rest" or "pass these, notify
+		 * the rest": an audit flag or an errno would promise a refusal
+		 * that never happens. */
+		if (e->disp != SYS_PASS || !e->nrules || e->err || (e->flags & SYSF_AUDIT) ||
+		    (e->flags & SYSF_ELSE_PASS && e->flags & SYSF_ELSE_NOTIFY))
 			return -EINVAL;
+		if ((e->flags & SYSF_ELSE_NOTIFY) && !e->handler)
+			return -EINVAL; /* nobody would answer the rest */
 		return 0;
 	}
 	switch (e->disp) {
@@ -181,7 +191,9 @@ static int filter_add_entry(scmp_filter_ctx ctx, int nr, const struct sys_entry 
 	if (e->nrules == 0)
 		return rule_add(ctx, match, nr, 0, NULL);
 
-	uint32_t mismatch = (e->flags & SYSF_ELSE_PASS) ? SCMP_ACT_ALLOW : refuse_action(e);
+	uint32_t mismatch = (e->flags & SYSF_ELSE_PASS)	 ? SCMP_ACT_ALLOW
+			    : (e->flags & SYSF_ELSE_NOTIFY) ? SCMP_ACT_NOTIFY
+							     : refuse_action(e);
 	if (mismatch == match && !(e->flags & SYSF_ELSE_PASS))
 		return rule_add(ctx, match, nr, 0, NULL);
 

@@ -57,11 +57,18 @@ long sys_deny(struct sysreq *r);      /* audited denial: answers -entry->err */
 /* sys_socket.c */
 long sys_socket(struct sysreq *r);    /* AF_INET/AF_INET6 types, AF_NETLINK protocols */
 long sys_setsockopt(struct sysreq *r); /* host-wide options, SO_BINDTODEVICE */
+/* sys_unix.c */
+long sys_bind(struct sysreq *r);
+long sys_connect(struct sysreq *r);
+long sys_sendto(struct sysreq *r);    /* with an address */
+long sys_sockname(struct sysreq *r);  /* getsockname, getpeername */
 /* sys_signal.c */
 long sys_kill(struct sysreq *r);      /* kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo */
 long sys_pidfd_send_signal(struct sysreq *r);
 /* sys_lock.c */
 long sys_flock(struct sysreq *r);
 long sys_fcntl_lock(struct sysreq *r); /* fcntl's record-lock commands */
+/* sys_inotify.c */
+long sys_inotify_add_watch(struct sysreq *r);
 /* sys_exec.c */
 long sys_execve(struct sysreq *r);    /* execve, execveat */

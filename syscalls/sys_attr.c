@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "sentry/fs/notify.h"
 #include "syscalls/handlers.h"
 #include "syscalls/setid.h"
 #include "syscalls/sys_fs.h"
@@ -77,7 +78,10 @@ static int vn_setattr(struct vnode *vn, const struct setattr *sa)
 {
 	if (vn_rdonly(vn) || !vn->ops->setattr)
 		return -EROFS;
-	return vn->ops->setattr(vn, sa);
+	int err = vn->ops->setattr(vn, sa);
+	if (err == 0)
+		vnotify_attrib(vn, sa->valid);
+	return err;
 }
 
 /* Attributes of vn for a change: -EROFS first, as the kernel's

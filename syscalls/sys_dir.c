@@ -18,6 +18,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sentry/fs/notify.h"
+#include "sentry/kernel/unixaddr.h"
 #include "syscalls/handlers.h"
 #include "syscalls/sys_fs.h"
 
@@ -124,8 +126,10 @@ static int mkdir_in(struct task *t, struct nameidata *nd, const void *arg)
 		return -EROFS;
 	/* The kernel keeps the permission and sticky bits, less the umask. */
 	err = dir->ops->mkdir(dir, nd->last, (mode & 01777) & ~t->fs->umask, t->cred);
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_created(dir, nd->last);
+	}
 	return err;
 }
 
@@ -166,9 +170,16 @@ static int mknod_in(struct task *t, struct nameidata *nd, const void *arg)
 	} else {
 		return -EROFS;
 	}
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_created(dir, nd->last);
+	}
 	return err;
+}
+
+int sys_mknod_at(struct task *t, struct nameidata *nd, mode_t mode)
+{
+	return mknod_in(t, nd, &mode);
 }
 
 static long do_mknodat(struct sysreq *r, int dirfd, uint64_t upath, mode_t mode)
@@ -217,10 +228,25 @@ static int unlink_in(struct task *t, struct nameidata *nd, const void *arg)
 	struct vnode *dir = nd->dir;
 	if (!dir->ops->unlink)
 		return -EROFS;
+	struct stat st;
+	bool sock = victim->type == VSOCK && vfs_getattr(victim, &st) == 0;
 	err = dir->ops->unlink(dir, nd->last);
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_removed(dir, nd->last, victim);
+	}
+	/* The last name of a bound socket file: its abstract name goes. */
+	if (err == 0 && sock) {
+		struct stat now;
+		if (vfs_getattr(victim, &now) < 0 || now.st_nlink == 0)
+			unixaddr_forget(st.st_dev, st.st_ino);
+	}
 	return err;
+}
+
+int sys_unlink_at(struct task *t, struct nameidata *nd)
+{
+	return unlink_in(t, nd, NULL);
 }
 
 static int rmdir_in(struct task *t, struct nameidata *nd, const void *arg)
@@ -244,6 +270,7 @@ static int rmdir_in(struct task *t, struct nameidata *nd, const void *arg)
 	err = dir->ops->rmdir(dir, nd->last);
 	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_removed(dir, nd->last, victim);
 		if (victim->ops->cache_lookups)
 			dcache_remove_children(victim);
 	}
@@ -353,6 +380,7 @@ static int rename_do(struct rename_op *op)
 	if (err == 0) {
 		dcache_forget(odir, op->o->last);
 		dcache_forget(ndir, op->n->last);
+		vnotify_renamed(odir, op->o->last, ndir, op->n->last, op->flags, op->src, op->dst);
 	}
 	return err;
 }
@@ -453,8 +481,10 @@ static int symlink_in(struct task *t, struct nameidata *nd, const void *arg)
 	if (!dir->ops->symlink)
 		return -EROFS;
 	err = dir->ops->symlink(dir, nd->last, target, t->cred);
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_created(dir, nd->last);
+	}
 	return err;
 }
 
@@ -521,8 +551,10 @@ static int link_in(struct task *t, struct nameidata *nd, const void *arg)
 	if (!dir->ops->link)
 		return -EROFS;
 	err = dir->ops->link(dir, nd->last, src);
-	if (err == 0)
+	if (err == 0) {
 		dcache_forget(dir, nd->last);
+		vnotify_created(dir, nd->last);
+	}
 	return err;
 }
 

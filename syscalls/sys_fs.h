@@ -65,3 +65,8 @@ int sys_put(struct sysreq *r, uint64_t addr, const void *buf, size_t len);
 
 /* Copy an argument struct in from the guest (once): all of it or -EFAULT. */
 int sys_get(struct sysreq *r, uint64_t addr, void *buf, size_t len);
+
+/* mknod and unlink of nd->last in nd->dir with the checks and errnos of the
+ * syscalls (sys_dir.c), for bind of a path AF_UNIX socket (sys_unix.c). */
+int sys_mknod_at(struct task *t, struct nameidata *nd, mode_t mode);
+int sys_unlink_at(struct task *t, struct nameidata *nd);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "sentry/fs/notify.h"
 #include "sentry/vfs/namei.h"
 #include "sentry/vfs/ofd.h"
 #include "sentry/kernel/task.h"
@@ -116,6 +117,8 @@ static int open_create(struct task *t, int dirfd, const char *path, int flags, m
 		}
 	} else {
 		r = dir->ops->create(dir, nd->last, m, t->cred, &vn);
+		if (r == 0)
+			vnotify_created(dir, nd->last);
 	}
 	if (r < 0)
 		return r;

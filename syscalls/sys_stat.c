@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sentry/kernel/sentry.h"
+#include "sentry/fs/fs.h"
 #include "syscalls/handlers.h"
 #include "syscalls/sys_fs.h"
 
@@ -65,8 +66,13 @@ static int stat_fd(struct task *t, int fd, struct stat *ret)
 	int err = fd_vnode(t, fd, true, &vn, &hst);
 	if (err < 0)
 		return err;
-	if (vn)
+	if (vn) {
+		/* The guest's own open file is the freshest word on a host
+		 * file's size and times (it may have no name left to look at). */
+		if (vn->type == VREG)
+			gofer_fs_fresh_attrs(vn, &hst);
 		return getattr_held(vn, ret);
+	}
 	host_stat_translate(t, &hst);
 	*ret = hst;
 	return 0;

@@ -13,7 +13,7 @@
  *   offer. Denials of things a hostile guest would try are audited
  *   (SYSF_AUDIT: notified, answered by sys_deny, which writes the record);
  *   denials that ordinary programs probe and fall back from (clone3,
- *   inotify_add_watch, never-implemented calls) are answered by the filter.
+ *   never-implemented calls) are answered by the filter.
  * - Numbers missing from the table are SYS_UNKNOWN: ENOSYS from the filter.
  *
  * Argument rules (PASS and EMULATE): the disposition applies when ANY rule
@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stddef.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -41,6 +42,8 @@
 #define M32 0xffffffffULL
 /* A rule on an int argument: its low 32 bits equal v. */
 #define R32(arg, v) { .argno = (arg), .mask = M32, .value = (uint32_t)(v) }
+/* A rule on a whole register (a pointer): it equals v. */
+#define R64(arg, v) { .argno = (arg), .mask = 0, .value = (uint64_t)(v) }
 /* The same, but a match goes to the entry's handler (see table.h). */
 #define R32_NOTIFY(arg, v) { .argno = (arg), .notify = true, .mask = M32, .value = (uint32_t)(v) }
 /* Rules with their count, so the two never disagree. */
@@ -103,6 +106,15 @@
 	R32(1, TIOCGETD), R32(1, FIONREAD), R32(1, FIONBIO), R32(1, FIOCLEX),  \
 	R32(1, FIONCLEX), R32(1, FIOASYNC)
 
+/* Interface queries on a socket, answered by the guest's own netns
+ * (if_nametoindex, if_indextoname, getifaddrs' fallbacks). Every
+ * SIOCSIF* setter stays refused. */
+#define SOCKIOCTL_RULES                                                        \
+	R32(1, SIOCGIFNAME), R32(1, SIOCGIFCONF), R32(1, SIOCGIFFLAGS),        \
+	R32(1, SIOCGIFADDR), R32(1, SIOCGIFBRDADDR), R32(1, SIOCGIFNETMASK),   \
+	R32(1, SIOCGIFMTU), R32(1, SIOCGIFHWADDR), R32(1, SIOCGIFINDEX),       \
+	R32(1, SIOCGIFTXQLEN), R32(1, SIOCATMARK)
+
 /* prctl options that act on the caller only and cannot widen what it may
  * do. Refused among others: PR_SET_MM (rewrites the mm's layout),
  * PR_SET_PTRACER, PR_CAP_AMBIENT, PR_SET_SECUREBITS, PR_SET_KEEPCAPS. */
@@ -151,7 +163,7 @@
 	R32_NOTIFY(2, IP_TRANSPARENT), R32_NOTIFY(2, IPV6_TRANSPARENT)
 
 #define NOTE_SOCKADDR \
-	"own empty netns; abstract AF_UNIX names are per netns; a path AF_UNIX address resolves in the guest's empty read-only host root (path sockets are emulated later)"
+	"a path AF_UNIX address names a socket file in the sentry's VFS (syscalls/sys_unix.c); any other address is the kernel's, in the guest's own netns"
 
 const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(read, F, "data on a host fd moat handed out"),
@@ -171,8 +183,8 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(rt_sigprocmask, 0, "signals stay inside the sandbox"),
 	PASS(rt_sigreturn, 0, "signals stay inside the sandbox"),
 	PASS_IF(ioctl, F, ENOTTY,
-		"terminal and generic fd requests only (low 32 bits compared); others ENOTTY, TIOCSTI among them",
-		IOCTL_RULES),
+		"terminal, generic fd and socket interface-query requests only (low 32 bits compared); others ENOTTY, TIOCSTI among them",
+		IOCTL_RULES, SOCKIOCTL_RULES),
 	PASS(pread64, F, "data on a host fd moat handed out"),
 	PASS(pwrite64, F, "data on a host fd moat handed out"),
 	PASS(readv, F, "data on a host fd moat handed out"),
@@ -200,17 +212,19 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	ENTRY(socket, .disp = SYS_PASS, .err = EAFNOSUPPORT, .handler = sys_socket,
 	      .note = "AF_UNIX, AF_INET, AF_INET6, else EAFNOSUPPORT; AF_INET/AF_INET6 are notified and SOCK_RAW/SOCK_PACKET refused (EPERM, audited); AF_PACKET is notified and refused (EPERM, audited), as for an unprivileged process; AF_NETLINK is notified and only NETLINK_ROUTE and NETLINK_SOCK_DIAG are let through (EPROTONOSUPPORT); sockets live in the guest's own netns",
 	      RULES(SOCKET_RULES)),
-	PASS(connect, F, NOTE_SOCKADDR),
+	EMU(connect, sys_connect, F, NOTE_SOCKADDR),
 	PASS(accept, F, "on a host socket in the guest's own netns"),
-	PASS(sendto, F, NOTE_SOCKADDR),
+	ENTRY(sendto, .disp = SYS_PASS, .flags = SYSF_ELSE_NOTIFY | F, .handler = sys_sendto,
+	      .note = "without an address (send) on a host socket; with one, trapped: " NOTE_SOCKADDR,
+	      RULES(R64(4, 0))),
 	PASS(recvfrom, F, "on a host socket in the guest's own netns"),
-	PASS(sendmsg, F, NOTE_SOCKADDR),
+	PASS(sendmsg, F, "on a host socket in the guest's own netns; a path AF_UNIX msg_name resolves in the guest's empty read-only host root (ENOENT): use sendto or connect for path sockets"),
 	PASS(recvmsg, F, "on a host socket in the guest's own netns"),
 	PASS(shutdown, F, "on a host socket in the guest's own netns"),
-	PASS(bind, F, NOTE_SOCKADDR),
+	EMU(bind, sys_bind, F, NOTE_SOCKADDR),
 	PASS(listen, F, "on a host socket in the guest's own netns"),
-	PASS(getsockname, F, "on a host socket in the guest's own netns"),
-	PASS(getpeername, F, "on a host socket in the guest's own netns"),
+	EMU(getsockname, sys_sockname, F, "the kernel's answer, with a path socket's address shown as the path bound"),
+	EMU(getpeername, sys_sockname, F, "the kernel's answer, with a path socket's address shown as the path bound"),
 	PASS_IF(socketpair, 0, EAFNOSUPPORT,
 		"AF_UNIX only (no other family implements pairs), else EAFNOSUPPORT",
 		R32(0, AF_UNIX)),
@@ -424,7 +438,7 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(ioprio_set, 0, "only tasks visible in the guest's own pid namespace; raising needs privilege"),
 	PASS(ioprio_get, 0, "only tasks visible in the guest's own pid namespace"),
 	PASS(inotify_init, 0, "creates an empty inotify instance"),
-	DENY(inotify_add_watch, ENOSYS, P, "takes a path; to be emulated in the sentry's VFS"),
+	EMU(inotify_add_watch, sys_inotify_add_watch, P, "resolved in the sentry's VFS; the watch is added on the guest's own instance, on the host object that stands for the file (docs/architecture.md, \"inotify\")"),
 	PASS(inotify_rm_watch, F, "on an inotify fd"),
 	DENY_AUDIT(migrate_pages, EPERM, 0, "moves another process's memory between NUMA nodes"),
 	EMU(openat, sys_open, P, "resolved in the sentry's VFS; the fd is installed with ADDFD+SEND"),
@@ -477,7 +491,7 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	DENY_AUDIT(open_by_handle_at, EPERM, F, "opens any host file by handle, bypassing the VFS"),
 	DENY_AUDIT(clock_adjtime, EPERM, 0, "the host clock is not the sandbox's"),
 	PASS(syncfs, F, "writeback of the filesystem of a host fd, bounded by the cgroup's io limits"),
-	PASS(sendmmsg, F, NOTE_SOCKADDR),
+	PASS(sendmmsg, F, "as sendmsg"),
 	DENY_AUDIT(setns, EPERM, F, "no namespace changes inside the sandbox"),
 	PASS(getcpu, 0, "CPU and node of the caller"),
 	DENY_AUDIT(process_vm_readv, EPERM, 0, "no access to another process's memory"),

@@ -41,6 +41,11 @@ struct sys_argrule {
  * .err is 0: nothing is refused. filter.c's entry_check() refuses any
  * other combination. */
 #define SYSF_ELSE_PASS 0x8
+/* A PASS entry whose plain rules pass, and whose calls no rule matches go
+ * to the handler instead of being refused: "pass these values, trap the
+ * rest" (sendto with no address runs natively, one with an address may
+ * name a path socket). .err is 0. */
+#define SYSF_ELSE_NOTIFY 0x10
 
 typedef long (*sys_handler_fn)(struct sysreq *req);
 
@@ -51,7 +56,8 @@ struct sys_entry {
 	unsigned flags;
 	/* PASS with rules: allowed when ANY rule matches (an allowlist); else
 	 * the call gets `err` (or, with SYSF_AUDIT, is notified and denied).
-	 * With SYSF_ELSE_PASS the rules are a notify list and the rest pass. */
+	 * With SYSF_ELSE_PASS the rules are a notify list and the rest pass;
+	 * with SYSF_ELSE_NOTIFY the rest go to the handler. */
 	unsigned nrules;
 	struct sys_argrule rules[SYS_MAX_RULES];
 	sys_handler_fn handler; /* EMULATE/EXEC; NULL means "answer -err" */

@@ -50,8 +50,9 @@ int command_features(int argc, char **argv)
 	json_object_object_add(f, "hooks", strings(none));
 	json_object_object_add(f, "mountOptions", strings(mount_options));
 	json_object_object_add(lx, "namespaces", strings(namespaces));
-	json_object_object_add(cg, "v1", json_object_new_boolean(false));
-	json_object_object_add(cg, "v2", json_object_new_boolean(false));
+	/* linux.resources' memory, pids and cpu limits (docs/limits.md). */
+	json_object_object_add(cg, "v1", json_object_new_boolean(true));
+	json_object_object_add(cg, "v2", json_object_new_boolean(true));
 	json_object_object_add(cg, "systemd", json_object_new_boolean(false));
 	json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
 	json_object_object_add(cg, "rdma", json_object_new_boolean(false));

@@ -17,13 +17,17 @@
 #include "common/log.h"
 #include "sentry/sandbox/config.h"
 #include "sentry/sandbox/hostuid.h"
+#include "sentry/sandbox/limits.h"
 #include "sentry/sandbox/sandbox.h"
 #include "sentry/oci/state.h"
 #include "syscalls/profile.h"
 
 static void usage(FILE *f)
 {
-	fputs("Usage: moat run [OPTIONS] [--] CMD [ARGS...]\n"
+	struct sandbox_limits def;
+	char mem[32];
+	limits_default(&def);
+	fprintf(f, "Usage: moat run [OPTIONS] [--] CMD [ARGS...]\n"
 	      "Run CMD in a new sandbox and exit with its status (128+N if killed by signal N).\n"
 	      "\n"
 	      "By default the sandbox sees the host's system directories (/usr, /bin, /sbin,\n"
@@ -44,7 +48,13 @@ static void usage(FILE *f)
 	      "  --bind-owner UID[:GID]\n"
 	      "                        host owner of what the guest creates in :rw binds, seen\n"
 	      "                        inside as root (default: the owner of SRC; never 0)\n"
-	      "  --tmpfs DST           an in-memory writable directory at DST\n"
+	      "  --tmpfs DST[:OPTS]    an in-memory writable directory at DST; OPTS a comma\n"
+	      "                        list of size=N[k|m|g] (its own limit, apart from\n"
+	      "                        --disk), mode=OCTAL, ro, noexec (Docker's --tmpfs)\n"
+	      "  --disk N[k|m|g]       all in-memory files together (the overlay's writes,\n"
+	      "                        /tmp, /root, /dev/shm, --tmpfs without a size) may\n"
+	      "                        hold N bytes; beyond, writes fail with ENOSPC\n"
+	      "                        (default: half of the host's RAM)\n"
 	      "  --env K=V             add K=V to the environment (repeatable)\n"
 	      "  --cwd DIR             working directory inside the sandbox (default /)\n"
 	      "  --hostname NAME       the sandbox's hostname (default moat)\n"
@@ -54,6 +64,18 @@ static void usage(FILE *f)
 	      "  --audit-log FILE      append JSON-lines audit records to FILE\n"
 	      "  --timeout SECONDS     kill the sandbox after that much wall-clock time (the\n"
 	      "                        command's start to its end; fractions allowed)\n"
+	      "  --memory N[k|m|g]     memory of the whole sandbox; at the limit the kernel\n"
+	      "                        kills its largest process (default: %s, half of\n"
+	      "                        this host's RAM, enforced only where pid 1 can be\n"
+	      "                        cloned into a cgroup v2: moving it into a cgroup\n"
+	      "                        costs ~15 ms of start, so on cgroup v1 hosts there is\n"
+	      "                        no memory limit unless one is given)\n"
+	      "  --pids N              processes and threads of the whole sandbox (default\n"
+	      "                        %d); at the limit fork fails with EAGAIN\n"
+	      "  --cpus F              CPU time of the whole sandbox, in CPUs (0.5: half of one;\n"
+	      "                        default: no limit)\n"
+	      "  --nofile N[:HARD]     open files per process (default %d, hard limit %d)\n"
+	      "                        (for each of these four, 0 or 'unlimited': no limit)\n"
 	      "  --seccomp-profile FILE\n"
 	      "                        also enforce an OCI/Docker seccomp profile: a call it\n"
 	      "                        refuses gets its action (errno, kill, trap), a call it\n"
@@ -83,8 +105,12 @@ static void usage(FILE *f)
 	      "  -h, --help            show this help\n"
 	      "\n"
 	      "Exit status: the command's; 2 for a usage error; 124 if --timeout ended it;\n"
-	      "125 if the sandbox failed.\n",
-	      f);
+	      "125 if the sandbox failed; 137 if the memory limit killed the command (an\n"
+	      "audit record 'limit' says so). Limits are enforced with cgroups (v2, else v1)\n"
+	      "or, where moat cannot use them or the defaults would need a move into one,\n"
+	      "rlimits of the sandbox's own host uid (see docs/limits.md).\n",
+	      limits_size_str(def.memory, mem, sizeof(mem)), LIMIT_DEFAULT_PIDS,
+	      LIMIT_DEFAULT_NOFILE_SOFT, LIMIT_DEFAULT_NOFILE_HARD);
 }
 
 static const char *verb = "run";
@@ -157,8 +183,8 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 
 const char *const run_options_with_arg[] = {
 	"rootfs", "bind", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
-	"seccomp-profile", "bind-owner", "timeout", "net", "allow-net", "allow-host", "deny-net",
-	"publish", "dns", NULL,
+	"seccomp-profile", "bind-owner", "timeout", "disk", "memory", "pids", "cpus", "nofile", "net",
+	"allow-net", "allow-host", "deny-net", "publish", "dns", NULL,
 };
 
 int command_run(int argc, char **argv)
@@ -172,8 +198,9 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		int (*prepare)(struct sandbox_config *cfg, void *ctx), void *ctx)
 {
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
-	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_NET, O_ALLOWNET,
-	       O_ALLOWHOST, O_DENYNET, O_ALLOWALL, O_PUBLISH, O_DNS };
+	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK, O_MEMORY, O_PIDS,
+	       O_CPUS, O_NOFILE, O_NET, O_ALLOWNET, O_ALLOWHOST, O_DENYNET, O_ALLOWALL, O_PUBLISH,
+	       O_DNS };
 	verb = verb_name;
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
@@ -181,12 +208,17 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "bind", required_argument, NULL, O_BIND },
 		{ "bind-owner", required_argument, NULL, O_BINDOWNER },
 		{ "tmpfs", required_argument, NULL, O_TMPFS },
+		{ "disk", required_argument, NULL, O_DISK },
 		{ "env", required_argument, NULL, O_ENV },
 		{ "cwd", required_argument, NULL, O_CWD },
 		{ "hostname", required_argument, NULL, O_HOSTNAME },
 		{ "host-uid-range", required_argument, NULL, O_HOSTUIDS },
 		{ "audit-log", required_argument, NULL, O_AUDIT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "memory", required_argument, NULL, O_MEMORY },
+		{ "pids", required_argument, NULL, O_PIDS },
+		{ "cpus", required_argument, NULL, O_CPUS },
+		{ "nofile", required_argument, NULL, O_NOFILE },
 		{ "seccomp-profile", required_argument, NULL, O_PROFILE },
 		{ "net", required_argument, NULL, O_NET },
 		{ "allow-net", required_argument, NULL, O_ALLOWNET },
@@ -203,6 +235,9 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	_cleanup_free_ char *profile_path = NULL;
 	bool net_opts = false;
 	int c;
+	/* Safe for untrusted code without flags (docs/limits.md); a
+	 * container's come from its config.json (sentry/oci/spec.c). */
+	limits_default(&cfg.limits);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -229,7 +264,13 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 			break;
 		case O_TMPFS:
 			if (config_add_mount(&cfg, MOUNT_TMPFS, optarg) < 0)
-				return usage_error("--tmpfs %s: expected an absolute path", optarg);
+				return bad_input("--tmpfs %s: expected DST[:OPTS], DST an absolute path, "
+						 "OPTS from size=N[k|m|g] (4k or more), mode=OCTAL, ro, rw, "
+						 "noexec, exec, nosuid, nodev", optarg);
+			break;
+		case O_DISK:
+			if (limits_parse_size(optarg, &cfg.disk_bytes) < 0 || cfg.disk_bytes < (1 << 20))
+				return bad_input("--disk %s: expected a size of 1m or more, N[k|m|g]", optarg);
 			break;
 		case O_ENV:
 			if (config_add_env(&cfg, optarg) < 0)
@@ -270,6 +311,33 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 			cfg.timeout_ms = (long)(secs * 1000 + 0.5);
 			break;
 		}
+		case O_MEMORY:
+			if (limits_parse_size(optarg, &cfg.limits.memory) < 0 ||
+			    (cfg.limits.memory && cfg.limits.memory < (4 << 20)))
+				return usage_error("--memory %s: expected bytes with k, m or g, at least 4m, "
+						   "or 0 for no limit", optarg);
+			cfg.limits.memory_is_default = false;
+			if (cfg.limits.memory)
+				cfg.limits.defaults_only = false;
+			break;
+		case O_PIDS:
+			if (limits_parse_count(optarg, &cfg.limits.pids) < 0)
+				return usage_error("--pids %s: expected a number, or 0 for no limit", optarg);
+			if (cfg.limits.pids)
+				cfg.limits.defaults_only = false;
+			break;
+		case O_CPUS:
+			if (limits_parse_cpus(optarg, &cfg.limits) < 0)
+				return usage_error("--cpus %s: expected CPUs from 0.01 to 1024, or 0 for no limit",
+						   optarg);
+			if (cfg.limits.cpu_quota_us)
+				cfg.limits.defaults_only = false;
+			break;
+		case O_NOFILE:
+			if (limits_parse_nofile(optarg, &cfg.limits) < 0)
+				return usage_error("--nofile %s: expected N or SOFT:HARD from 16 to 1048576, or 0 "
+						   "for moat's own", optarg);
+			break;
 		case O_PROFILE:
 			free(profile_path);
 			profile_path = strdup(optarg);

@@ -187,6 +187,14 @@ static int print_markdown(FILE *f)
 				md_rule(f, &e->rules[i]);
 			}
 			fputs("; else passes", f);
+		} else if (e->flags & SYSF_ELSE_NOTIFY) {
+			fputs(". Passes when one of: ", f);
+			for (unsigned i = 0; i < e->nrules; i++) {
+				if (i)
+					fputs(", ", f);
+				md_rule(f, &e->rules[i]);
+			}
+			fputs("; else trapped", f);
 		} else if (e->nrules) {
 			fputs(e->disp == SYS_PASS ? ". Passes when one of: "
 						  : ". Trapped when one of: ", f);
@@ -365,6 +373,8 @@ static int print_json(FILE *f)
 			}
 			json_object_object_add(o, "else_pass",
 					       json_object_new_boolean(!!(e->flags & SYSF_ELSE_PASS)));
+			json_object_object_add(o, "else_notify",
+					       json_object_new_boolean(!!(e->flags & SYSF_ELSE_NOTIFY)));
 		}
 		json_object_object_add(o, "note",
 				       json_object_new_string(e->note ? e->note : ""));

@@ -20,12 +20,42 @@ int gofer_fs_set_allow(struct vnode *root, const char *const *names);
 /* An rw bind: the gofer creates as uid:gid on the host, which the guest
  * sees as its root (gofer.c, gofs_map_ids). Before any lookup. */
 int gofer_fs_set_owner(struct vnode *root, uid_t uid, gid_t gid);
+/* st: the host's attributes of vn's file as the guest's open fd on it just
+ * showed them. For a file of a writable export, kept as its attributes
+ * (its size and times change through the guest's fds, and an unlinked
+ * one has no name to look again by). No-op for anything else. */
+void gofer_fs_fresh_attrs(struct vnode *vn, const struct stat *st);
 /* The sentry is confining itself: keep the host's system-wide /proc files
  * procfs needs open, and from now on find processes in pid_only_proc (an
  * O_PATH fd of a procfs mounted with subset=pid, taken over). */
 int procfs_confine(int pid_only_proc);
 
-/* tmpfs: files are memfds. */
+/* tmpfs stores (tmpstore.c): a detached host tmpfs of `bytes` whose root
+ * belongs to uid:gid, holding the data of the sandbox's in-memory files,
+ * so the host kernel enforces the size on every write (ENOSPC). *ret is
+ * NULL, with 0, where no store can be made (files are then memfds). */
+struct tmpfs_store;
+int tmpfs_store_new(uint64_t bytes, uid_t uid, gid_t gid, struct tmpfs_store **ret);
+struct tmpfs_store *tmpfs_store_ref(struct tmpfs_store *s);
+void tmpfs_store_unref(struct tmpfs_store *s);
+/* A new, nameless file in the store, open read-write. */
+int tmpfs_store_file(struct tmpfs_store *s);
+int tmpfs_store_usage(struct tmpfs_store *s, uint64_t *ret_total, uint64_t *ret_free);
+/* The store's directory of inotify stand-ins (notify.c), made on first
+ * use: an O_PATH fd the store keeps. */
+int tmpfs_store_notify_dir(struct tmpfs_store *s);
+/* The store of tmpfs vnode vn's instance, and the default one (borrowed;
+ * NULL: memfds). */
+struct tmpfs_store *tmpfs_store_of(const struct vnode *vn);
+struct tmpfs_store *tmpfs_default_store(void);
+/* The host fd of a tmpfs regular file (its store file, O_RDONLY) or FIFO
+ * (O_PATH); -1 for anything else or once the file is gone. Borrowed. */
+int tmpfs_host_fd(const struct vnode *vn);
+/* The store tmpfs instances made from now on keep their files in (a
+ * reference is taken; NULL: memfds). The sandbox's disk (--disk). */
+void tmpfs_set_default_store(struct tmpfs_store *s);
+
+/* tmpfs: files live in the instance's store, or are memfds. */
 int tmpfs_new(mode_t root_mode, uid_t uid, gid_t gid, struct vnode **ret_root);
 /* Build-time helpers for synthesized trees (the sandbox root, /dev):
  * they bypass the mount's read-only flag. */
@@ -37,6 +67,9 @@ int tmpfs_add_symlink(struct vnode *dir, const char *name, const char *target);
  * max_inodes and truncate growth beyond max_bytes give -ENOSPC; data written
  * through the guest's own fds is bounded only by the memory cgroup. */
 int tmpfs_set_limits(struct vnode *root, uint64_t max_bytes, uint64_t max_inodes);
+/* Keep the files of the instance whose root is `root` in store s instead
+ * (a --tmpfs with its own size), before any file is made. */
+int tmpfs_set_store(struct vnode *root, struct tmpfs_store *s);
 
 /* The overlay's upper layer (overlay.c) is a tmpfs holding, as Linux's
  * overlayfs does in its upper filesystem, whiteouts (character devices 0/0,
@@ -54,6 +87,10 @@ bool tmpfs_is(const struct vnode *vn);
  * the gofer-served view, with its own detached mounts) under an in-memory
  * upper tmpfs; see overlay.c. Takes a reference on lower_root. */
 int overlay_new(struct vnode *lower_root, struct vnode **ret_root);
+/* The upper (tmpfs) vnode of an overlay vnode, if it has one; NULL for
+ * anything else. Borrowed. */
+struct vnode *overlay_upper(const struct vnode *vn);
+bool overlay_is(const struct vnode *vn);
 
 /* devfs: null, zero, full, random, urandom, tty, ptmx-less; fd, stdin,
  * stdout, stderr symlinks; an empty shm directory (a tmpfs is mounted there

@@ -264,6 +264,9 @@ static int gnode_dirfd(struct vnode *vn)
 	struct gnode *g = vn->priv;
 	if (g->fd >= 0)
 		return 0;
+	/* Removed: a walk by its name would find another directory. */
+	if (vn->unlinked)
+		return -ENOENT;
 	if (!g->dir || vn->type != VDIR)
 		return -EIO;
 	int r = gnode_dirfd(g->dir);
@@ -369,6 +372,15 @@ static int gofs_getattr(struct vnode *vn, struct stat *st)
 	*st = g->st;
 	gofs_map_ids(g->fs, st);
 	return 0;
+}
+
+void gofer_fs_fresh_attrs(struct vnode *vn, const struct stat *st)
+{
+	if (vn->ops != &gofer_ops)
+		return;
+	struct gnode *g = vn->priv;
+	if (!g->fs->rdonly && st->st_ino == g->st.st_ino && st->st_dev == g->st.st_dev)
+		g->st = *st;
 }
 
 /**
@@ -623,6 +635,17 @@ static int gofs_remove(struct vnode *dir, const char *name, int flags)
 		struct vnode *victim = cached_child(dir, name);
 		if (victim)
 			victim->unlinked = true;
+		/* A removed directory is empty and stays so: its fds go now, not
+		 * when the last vnode below it is evicted, so the host inode
+		 * goes too (an inotify watch on it then reports IN_DELETE_SELF,
+		 * as when the guest's rmdir returns on Linux). */
+		if (victim && victim->type == VDIR && (flags & AT_REMOVEDIR)) {
+			struct gnode *vg = victim->priv;
+			vg->fd = safe_close(vg->fd);
+			if (vg->id != 0)
+				(void)gofer_release(vg->fs->gc, vg->id);
+			vg->id = 0;
+		}
 		vn_unref(victim);
 	}
 	return r;
@@ -1054,6 +1077,39 @@ static void gofs_release(struct vnode *vn)
 	gofs_unref(fs);
 }
 
+/**
+ * gofs_notify_host() - fs_ops.notify_host: on an rw bind, the host file or
+ * directory itself (its changes from the host are the bind's to show);
+ * read-only exports have none (a watch there would show the host's own
+ * activity on its system files), nor do symlinks.
+ *
+ * Drops the sentry lock if a directory must be walked first
+ * (gnode_dirfd); the caller holds a reference on @vn.
+ */
+static int gofs_notify_host(struct vnode *vn)
+{
+	struct gnode *g = vn->priv;
+	if (g->fs->rdonly || vn->type == VLNK)
+		return -EOPNOTSUPP;
+	int r;
+	if (vn->type == VDIR) {
+		if ((r = gnode_dirfd(vn)) < 0)
+			return r;
+		r = fcntl(g->fd, F_DUPFD_CLOEXEC, 3);
+		return r < 0 ? gofs_errno(neg_errno()) : r;
+	}
+	if (!g->dir)
+		return -EOPNOTSUPP;
+	if ((r = gnode_dirfd(g->dir)) < 0)
+		return r;
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, ((struct gnode *)g->dir->priv)->fd, g->name, &how, sizeof(how));
+	return fd < 0 ? gofs_errno(neg_errno()) : fd;
+}
+
 static const struct fs_ops gofer_ops = {
 	.name = "gofer",
 	.lookup = gofs_lookup,
@@ -1079,6 +1135,7 @@ static const struct fs_ops gofer_ops = {
 	.listxattr = gofs_listxattr,
 	.setxattr = gofs_setxattr,
 	.removexattr = gofs_removexattr,
+	.notify_host = gofs_notify_host,
 	.release = gofs_release,
 	.cache_lookups = true,
 };

@@ -1363,6 +1363,17 @@ static void ovl_release(struct vnode *vn)
 	sb_unref(sb);
 }
 
+/* A non-directory's watch is its upper copy's (a tmpfs file); a lower
+ * file and a directory have none: they get stand-ins (notify.c). */
+static int ovl_notify_host(struct vnode *vn)
+{
+	if (vn->type == VDIR)
+		return -EOPNOTSUPP;
+	ovl_sync(vn);
+	struct vnode *u = O(vn)->upper;
+	return u && u->ops->notify_host ? u->ops->notify_host(u) : -EOPNOTSUPP;
+}
+
 static const struct fs_ops ovl_ops = {
 	.name = "overlay",
 	.lookup = ovl_lookup,
@@ -1381,6 +1392,7 @@ static const struct fs_ops ovl_ops = {
 	.setattr = ovl_setattr,
 	.statfs = ovl_statfs,
 	.host_getattr = ovl_host_getattr,
+	.notify_host = ovl_notify_host,
 	.release = ovl_release,
 	/* Lookups are remembered (a lower lookup may cost a gofer round
 	 * trip); every change of a name updates the cache here. */
@@ -1422,3 +1434,10 @@ int overlay_new(struct vnode *lower_root, struct vnode **ret_root)
 	*ret_root = root;
 	return 0;
 }
+
+struct vnode *overlay_upper(const struct vnode *vn)
+{
+	return is_ovl(vn) ? O(vn)->upper : NULL;
+}
+
+bool overlay_is(const struct vnode *vn) { return is_ovl(vn); }

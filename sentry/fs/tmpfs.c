@@ -44,9 +44,12 @@
  * that wraps a directory, so the overlay has one vnode per directory.
  *
  * Limits: inodes are counted exactly. Data written through the guest's own
- * fds cannot be seen here (memfds cannot be capped without sealing them), so
- * the byte limit only refuses truncate growth and is reported by statfs;
- * the real bound on data is the sandbox's memory cgroup. Every regular file
+ * fds cannot be seen here, so files keep their data in a store (tmpstore.c):
+ * a detached host tmpfs of the sandbox's --disk size (or a --tmpfs's own),
+ * whose kernel refuses a write beyond it with ENOSPC. Without a store
+ * (fsopen refused) files are memfds, which cannot be capped without
+ * sealing them: the byte limit then only refuses truncate growth and is
+ * reported by statfs, and the bound on data is the memory cgroup. Every regular file
  * and FIFO costs the sentry one host fd: creation fails with -ENOSPC when
  * the sentry's RLIMIT_NOFILE is reached.
  *
@@ -75,6 +78,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "platform/kfeatures.h"
+#include "sentry/fs/notify.h"
 #include "sentry/kernel/task.h"
 
 /* Not in Debian 12's headers (Linux 6.3+). */
@@ -115,7 +119,11 @@ struct tmpfs_sb {
 	struct tmpfs_node *files;   /* regular files with a memfd, for the byte count */
 	struct tmpfs_node *orphans; /* unlinked nodes still holding a host fd */
 	int64_t last_reap;      /* CLOCK_MONOTONIC ns of the last sweep of orphans */
+	struct tmpfs_store *store; /* where files keep their data; NULL: memfds */
 };
+
+/* The store new instances use (tmpfs_set_default_store). */
+static struct tmpfs_store *default_store;
 
 struct tmpfs_dirent {
 	struct tmpfs_dirent *hnext;               /* hash chain */
@@ -243,6 +251,12 @@ static uint64_t default_max_bytes(void)
 static uint64_t sb_max_bytes(const struct tmpfs_sb *sb)
 {
 	return sb->max_bytes ? sb->max_bytes : default_max_bytes();
+}
+
+void tmpfs_set_default_store(struct tmpfs_store *s)
+{
+	tmpfs_store_unref(default_store);
+	default_store = tmpfs_store_ref(s);
 }
 
 static uint64_t name_hash(const struct tmpfs_sb *sb, const char *name)
@@ -420,8 +434,10 @@ static void node_free(struct tmpfs_node *n)
 	struct tmpfs_sb *sb = n->sb;
 	node_uncount(n);
 	free(n);
-	if (--sb->nnodes == 0)
+	if (--sb->nnodes == 0) {
+		tmpfs_store_unref(sb->store);
 		free(sb);
+	}
 }
 
 static void tmpfs_reap(struct tmpfs_sb *sb, bool force);
@@ -472,7 +488,8 @@ static int node_new(struct tmpfs_sb *sb, struct vnode *dir, mode_t mode, const s
 /* Type-specific state; on failure the caller frees the node. */
 static int node_init_reg(struct tmpfs_node *n)
 {
-	_cleanup_close_ int rw = memfd_new("moat-tmpfs", MFD_CLOEXEC, MFD_EXEC);
+	_cleanup_close_ int rw = n->sb->store ? tmpfs_store_file(n->sb->store)
+					      : memfd_new("moat-tmpfs", MFD_CLOEXEC, MFD_EXEC);
 	if (rw < 0)
 		return create_errno(rw);
 	int ro = fd_reopen(rw, O_RDONLY);
@@ -1126,13 +1143,23 @@ static ssize_t tmpfs_readlink(struct vnode *vn, char *buf, size_t len)
 
 /* ---- open -------------------------------------------------------------- */
 
+/* A new fd of a regular file for the guest (or a truncate). Where the
+ * file's directory is watched, through its name in the directory's
+ * inotify stand-in (notify.c), so that the kernel reports what is done
+ * through the fd to the directory's watches with the file's name. */
+static int reg_reopen(struct tmpfs_node *n, int flags)
+{
+	int fd = vnotify_reopen(n->vn, n->reg.fd, flags);
+	return fd >= 0 ? fd : fd_reopen(n->reg.fd, flags);
+}
+
 /* Set a regular file's size through a short-lived writable fd (or the
  * caller's, if it is writable). A running executable gives -ETXTBSY. */
 static int reg_truncate(struct tmpfs_node *n, int wfd, off_t size)
 {
 	_cleanup_close_ int own = -1;
 	if (wfd < 0) {
-		own = fd_reopen(n->reg.fd, O_WRONLY);
+		own = reg_reopen(n, O_WRONLY);
 		if (own < 0)
 			return open_errno(own);
 		wfd = own;
@@ -1142,7 +1169,7 @@ static int reg_truncate(struct tmpfs_node *n, int wfd, off_t size)
 
 static int reg_open(struct tmpfs_node *n, int flags, int *ret_fd)
 {
-	_cleanup_close_ int fd = fd_reopen(n->reg.fd, flags & TMPFS_REG_OPEN_FLAGS);
+	_cleanup_close_ int fd = reg_reopen(n, flags & TMPFS_REG_OPEN_FLAGS);
 	if (fd < 0)
 		return open_errno(fd);
 	if (flags & O_TRUNC) {
@@ -1222,9 +1249,10 @@ static int setattr_size(struct tmpfs_node *n, off_t size)
 	struct stat st;
 	if (fstat(n->reg.fd, &st) < 0)
 		return neg_errno();
-	/* Growth is counted as if it were allocated: conservative, as the
-	 * byte limit cannot see writes anyway (see the top of the file). */
-	if (size > st.st_size) {
+	/* Without a store, growth is counted as if it were allocated:
+	 * conservative, as the byte limit cannot see writes anyway (see the
+	 * top of the file). A store's kernel counts blocks, as Linux does. */
+	if (size > st.st_size && !n->sb->store) {
 		uint64_t used = sb_bytes_used(n->sb), max = sb_max_bytes(n->sb);
 		if (used + (uint64_t)(size - st.st_size) > max)
 			return -ENOSPC;
@@ -1290,9 +1318,17 @@ static int tmpfs_statfs(struct vnode *vn, struct statfs *st)
 {
 	struct tmpfs_sb *sb = N(vn)->sb;
 	tmpfs_reap(sb, true); /* so df counts what the guest has let go */
-	uint64_t blocks = sb_max_bytes(sb) / TMPFS_BLOCK;
-	uint64_t used = (sb_bytes_used(sb) + TMPFS_BLOCK - 1) / TMPFS_BLOCK;
-	uint64_t free_blocks = blocks > used ? blocks - used : 0;
+	uint64_t blocks, free_blocks, total, avail;
+	if (sb->store && tmpfs_store_usage(sb->store, &total, &avail) == 0) {
+		/* Shared with the sandbox's other in-memory filesystems: the
+		 * disk's numbers, as df shows for one disk's partitions. */
+		blocks = total / TMPFS_BLOCK;
+		free_blocks = avail / TMPFS_BLOCK;
+	} else {
+		blocks = sb_max_bytes(sb) / TMPFS_BLOCK;
+		uint64_t used = (sb_bytes_used(sb) + TMPFS_BLOCK - 1) / TMPFS_BLOCK;
+		free_blocks = blocks > used ? blocks - used : 0;
+	}
 	uint64_t free_files = sb->max_inodes > sb->ninodes ? sb->max_inodes - sb->ninodes : 0;
 	unsigned mflags = vn->mnt ? vn->mnt->flags : 0;
 	*st = (struct statfs){
@@ -1313,6 +1349,17 @@ static int tmpfs_statfs(struct vnode *vn, struct statfs *st)
 	return 0;
 }
 
+/* Files whose data lives in a host object: the watch goes on it, and the
+ * kernel reports the guest's reads and writes itself. */
+static int tmpfs_notify_host(struct vnode *vn)
+{
+	int fd = tmpfs_host_fd(vn);
+	if (fd < 0)
+		return -EOPNOTSUPP;
+	int r = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return r < 0 ? neg_errno() : r;
+}
+
 static const struct fs_ops tmpfs_ops = {
 	.name = "tmpfs",
 	.lookup = tmpfs_lookup,
@@ -1331,6 +1378,7 @@ static const struct fs_ops tmpfs_ops = {
 	.setattr = tmpfs_setattr,
 	.statfs = tmpfs_statfs,
 	.release = tmpfs_release,
+	.notify_host = tmpfs_notify_host,
 	.cache_lookups = false,
 };
 
@@ -1344,6 +1392,7 @@ int tmpfs_new(mode_t root_mode, uid_t uid, gid_t gid, struct vnode **ret_root)
 	if (getrandom(&sb->seed, sizeof(sb->seed), GRND_NONBLOCK) != sizeof(sb->seed))
 		sb->seed = (uint64_t)now_ns() ^ (uint64_t)(uintptr_t)sb;
 	sb->max_inodes = TMPFS_DEFAULT_INODES;
+	sb->store = tmpfs_store_ref(default_store);
 	struct tmpfs_node *n;
 	int r = node_new(sb, NULL, S_IFDIR | (root_mode & 07777), NULL, &n);
 	if (r < 0)
@@ -1354,6 +1403,7 @@ int tmpfs_new(mode_t root_mode, uid_t uid, gid_t gid, struct vnode **ret_root)
 	if ((r = node_init(n, NULL)) < 0 || !(vn = vn_alloc(&tmpfs_ops, NULL, VDIR, 0, NULL, "/"))) {
 		node_fini(n);
 		free(n); /* not node_free: sb is still ours to free */
+		tmpfs_store_unref(sb->store);
 		return r < 0 ? r : -ENOMEM;
 	}
 	vn->priv = n;
@@ -1370,6 +1420,18 @@ int tmpfs_set_limits(struct vnode *root, uint64_t max_bytes, uint64_t max_inodes
 	struct tmpfs_sb *sb = N(root)->sb;
 	sb->max_bytes = max_bytes;
 	sb->max_inodes = max_inodes ? max_inodes : TMPFS_DEFAULT_INODES;
+	return 0;
+}
+
+int tmpfs_set_store(struct vnode *root, struct tmpfs_store *s)
+{
+	if (!is_tmpfs(root))
+		return -EINVAL;
+	struct tmpfs_sb *sb = N(root)->sb;
+	if (sb->files)
+		return -EBUSY;
+	tmpfs_store_unref(sb->store);
+	sb->store = tmpfs_store_ref(s);
 	return 0;
 }
 
@@ -1435,3 +1497,19 @@ void tmpfs_set_shadow(struct vnode *vn, struct vnode *shadow)
 }
 
 bool tmpfs_is(const struct vnode *vn) { return is_tmpfs(vn); }
+
+struct tmpfs_store *tmpfs_store_of(const struct vnode *vn)
+{
+	const struct tmpfs_node *n = is_tmpfs(vn) ? vn->priv : NULL;
+	return n ? n->sb->store : NULL;
+}
+
+struct tmpfs_store *tmpfs_default_store(void) { return default_store; }
+
+int tmpfs_host_fd(const struct vnode *vn)
+{
+	const struct tmpfs_node *n = is_tmpfs(vn) ? vn->priv : NULL;
+	if (!n || (vn->type != VREG && vn->type != VFIFO))
+		return -1;
+	return node_host_fd(n);
+}

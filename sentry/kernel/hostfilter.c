@@ -113,7 +113,16 @@ const struct host_rule sentry_host_rules[] = {
 	{ "unlinkat", "its private /tmp" },
 	{ "rmdir", "its private /tmp" },
 	{ "inotify_init1", "the placeholder close watch" },
-	{ "inotify_add_watch", "" },
+	{ "inotify_add_watch", "the placeholder close watch; a guest's watch, on its own instance (syscalls/sys_inotify.c)" },
+	/* inotify stand-ins (sentry/fs/notify.c). The arguments cannot be
+	 * checked: the directory fds are the store's, but a dirfd is a number.
+	 * Its mount namespace holds nothing writable but its private /tmp;
+	 * like unlinkat and mknodat above, a compromised sentry could use them
+	 * in a donated directory of an rw bind, which is the guest's anyway. */
+	{ "linkat", "inotify: a store file linked into its directory's stand-in" },
+	{ "mkdirat", "inotify: stand-in directories in the store" },
+	{ "renameat2", "inotify: a rename done again to stand-ins (IN_MOVED_*, IN_MOVE_SELF)" },
+	{ "fchmodat", "inotify: a stand-in chmod-ed to its own mode (IN_ATTRIB)" },
 	{ "inotify_rm_watch", "" },
 	/* the event loop and threads */
 	{ "epoll_wait", "the control thread" },
@@ -134,6 +143,14 @@ const struct host_rule sentry_host_rules[] = {
 	{ "sysinfo", "memory and uptime for /proc and sysinfo" },
 	{ "sched_getaffinity", "the sandbox's CPUs for /proc" },
 	{ "sendmsg", "the gofer socket" },
+	/* path AF_UNIX sockets (syscalls/sys_unix.c), on its copies of the
+	 * guest's sockets, which live in the guest's netns; it makes none */
+	{ "bind", "a guest socket to the abstract name behind a socket file" },
+	{ "connect", "a guest socket to the abstract name behind a socket file" },
+	{ "sendto", "a guest datagram to a socket file's abstract name" },
+	{ "getsockname", "a guest socket's address, for getsockname and bind" },
+	{ "getpeername", "a guest socket's peer, for getpeername" },
+	{ "getsockopt", "SO_DOMAIN of a guest socket" },
 	{ "recvmsg", "the gofer socket" },
 	{ "setsockopt", "SO_BINDTODEVICE on its copy of a guest socket, to a name it checked", 2,
 	  { A(1, SCMP_CMP_EQ, SOL_SOCKET), A(2, SCMP_CMP_EQ, SO_BINDTODEVICE) } },

@@ -18,6 +18,7 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "sentry/sandbox/limits.h"
 
 /* config.json is small; a bound keeps a hostile bundle from costing memory. */
 #define CONFIG_MAX (4 << 20)
@@ -416,8 +417,20 @@ static int parse_mount(struct parse *p, struct json_object *m, size_t i)
 		/* moat mounts its own devfs at /dev and a tmpfs at /dev/shm. */
 		if (!strcmp(abs_dst, "/dev") || !strcmp(abs_dst, "/dev/shm"))
 			return 0;
-		if (config_add_mount(&p->s->cfg, MOUNT_TMPFS, abs_dst) < 0)
-			return -ENOMEM;
+		/* The options moat has a meaning for; propagation and the
+		 * like (rprivate, tmpcopyup) have none in its VFS. */
+		const char *keep[16];
+		size_t nkeep = 0, n = opts ? json_object_array_length(opts) : 0;
+		for (size_t k = 0; k < n && nkeep < ARRAY_SIZE(keep); k++) {
+			const char *o = json_object_get_string(json_object_array_get_idx(opts, k));
+			if (!strncmp(o, "size=", 5) || !strncmp(o, "mode=", 5) || !strcmp(o, "ro") ||
+			    !strcmp(o, "rw") || !strcmp(o, "noexec") || !strcmp(o, "exec"))
+				keep[nkeep++] = o;
+		}
+		if ((r = config_add_tmpfs(&p->s->cfg, abs_dst, keep, nkeep)) < 0)
+			return r == -ENOMEM ? r
+					    : fail(p, "config.json: %s: a tmpfs option is not valid "
+						      "(size=N[k|m|g], 4k or more; mode=OCTAL)", where);
 		return 0;
 	}
 	if (!strcmp(type, "proc")) {
@@ -482,6 +495,72 @@ static int parse_linux(struct parse *p, struct json_object *root)
 				    "config.json: %s: joining the %s namespace at %s is not supported "
 				    "(every moat container is a sandbox of its own)",
 				    where, type, path);
+	}
+	return 0;
+}
+
+/* A signed number (OCI's int64 resources, where -1 means no limit). */
+static int field_int(struct parse *p, struct json_object *obj, const char *where, const char *key,
+		     int64_t *ret)
+{
+	struct json_object *v;
+	int r = field(p, obj, where, key, json_type_int, &v);
+	if (r <= 0)
+		return r;
+	if (json_object_get_type(v) == json_type_double)
+		return fail(p, "config.json: %s.%s: expected a whole number", where, key);
+	*ret = json_object_get_int64(v);
+	return 1;
+}
+
+/* linux.resources: the cgroup limits runc applies, onto the same limits
+ * as moat run's options (sentry/sandbox/cgroup.c). Absent or not positive:
+ * no limit, as in runc (a container gets no defaults of moat run's). */
+static int parse_resources(struct parse *p, struct json_object *root)
+{
+	struct sandbox_limits *l = &p->s->cfg.limits;
+	struct json_object *lx, *res, *o;
+	int r = field(p, root, "", "linux", json_type_object, &lx);
+	if (r <= 0)
+		return r;
+	if ((r = field(p, lx, "linux", "resources", json_type_object, &res)) <= 0)
+		return r;
+	int64_t v = 0;
+	if ((r = field(p, res, "linux.resources", "memory", json_type_object, &o)) < 0)
+		return r;
+	if (r && (r = field_int(p, o, "linux.resources.memory", "limit", &v)) < 0)
+		return r;
+	if (r > 0 && v > 0) {
+		if (v < (4 << 20))
+			return fail(p, "config.json: linux.resources.memory.limit: at least 4 MiB");
+		l->memory = (uint64_t)v;
+	}
+	if ((r = field(p, res, "linux.resources", "pids", json_type_object, &o)) < 0)
+		return r;
+	v = 0;
+	if (r && (r = field_int(p, o, "linux.resources.pids", "limit", &v)) < 0)
+		return r;
+	if (r > 0 && v > 0)
+		l->pids = (uint64_t)v;
+	if ((r = field(p, res, "linux.resources", "cpu", json_type_object, &o)) < 0)
+		return r;
+	if (r) {
+		int64_t quota = 0;
+		uint64_t period = 0, shares = 0;
+		if ((r = field_int(p, o, "linux.resources.cpu", "quota", &quota)) < 0 ||
+		    (r = field_uint(p, o, "linux.resources.cpu", "period", 1000000, &period)) < 0 ||
+		    (r = field_uint(p, o, "linux.resources.cpu", "shares", 262144, &shares)) < 0)
+			return r;
+		if (quota > 0) {
+			if (!period)
+				period = LIMIT_CPU_PERIOD_US;
+			if (period < 1000 || quota < 1000)
+				return fail(p, "config.json: linux.resources.cpu: quota and period of at "
+					       "least 1000 us");
+			l->cpu_quota_us = (uint64_t)quota;
+			l->cpu_period_us = period;
+		}
+		l->cpu_shares = shares;
 	}
 	return 0;
 }
@@ -583,7 +662,9 @@ static int parse_config(struct parse *p, const char *text, size_t len)
 		r = parse_mounts(p, root);
 	if (r >= 0)
 		r = parse_linux(p, root);
-	/* hooks, linux.resources (cgroups), linux.seccomp, sysctl,
+	if (r >= 0)
+		r = parse_resources(p, root);
+	/* hooks, the rest of linux.resources, linux.seccomp, sysctl,
 	 * maskedPaths, readonlyPaths, devices, uid/gid mappings: later
 	 * issues; accepted and not applied (docs/oci.md). */
 	json_object_put(root);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "common/cleanup.h"
+#include "sentry/sandbox/limits.h"
+#include "sentry/vfs/vfs.h"
 
 const char *const default_system_dirs[] = {
 	"usr", "etc", "bin", "sbin", "lib", "lib64", "lib32", "libx32", NULL,
@@ -87,6 +89,66 @@ int config_add_env(struct sandbox_config *c, const char *kv)
 }
 
 /* "SRC:DST[:ro|:rw]" for binds (read-only by default), "DST" for tmpfs. */
+/* One tmpfs option (Docker's --tmpfs, OCI's mount options). */
+static int tmpfs_option(struct mount_spec *m, const char *o)
+{
+	if (!strncmp(o, "size=", 5)) {
+		int r = limits_parse_size(o + 5, &m->size);
+		if (r == 0 && m->size < 4096)
+			r = -EINVAL; /* less than a page holds nothing */
+		return r;
+	}
+	if (!strncmp(o, "mode=", 5)) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(o + 5, &end, 8);
+		if (errno || !o[5] || *end || v > 07777)
+			return -EINVAL;
+		m->mode = (mode_t)v;
+		return 0;
+	}
+	if (!strcmp(o, "ro"))
+		m->flags |= MNT_RDONLY;
+	else if (!strcmp(o, "rw"))
+		m->flags &= ~MNT_RDONLY;
+	else if (!strcmp(o, "noexec"))
+		m->flags |= MNT_NOEXEC;
+	else if (!strcmp(o, "exec"))
+		m->flags &= ~MNT_NOEXEC;
+	else if (strcmp(o, "nosuid") && strcmp(o, "nodev") && strcmp(o, "strictatime") &&
+		 strcmp(o, "relatime") && strcmp(o, "noatime") && strcmp(o, "tmpcopyup"))
+		return -EINVAL;
+	return 0;
+}
+
+static int mount_push(struct sandbox_config *c, struct mount_spec *m)
+{
+	struct mount_spec *n = realloc(c->mounts, (c->nmounts + 1) * sizeof(*n));
+	if (!n) {
+		free(m->src);
+		free(m->dst);
+		return -ENOMEM;
+	}
+	c->mounts = n;
+	c->mounts[c->nmounts++] = *m;
+	return 0;
+}
+
+int config_add_tmpfs(struct sandbox_config *c, const char *dst, const char *const *opts, size_t nopts)
+{
+	struct mount_spec m = { .kind = MOUNT_TMPFS, .mode = 01777 };
+	if (dst[0] != '/')
+		return -EINVAL;
+	for (size_t i = 0; i < nopts; i++) {
+		int r = tmpfs_option(&m, opts[i]);
+		if (r < 0)
+			return r;
+	}
+	if (!(m.dst = strdup(dst)))
+		return -ENOMEM;
+	return mount_push(c, &m);
+}
+
 int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char *spec)
 {
 	struct mount_spec m = { .kind = kind, .ro = true };
@@ -111,9 +173,18 @@ int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char 
 		m.src = strdup(s);
 		m.dst = strdup(dst);
 	} else {
-		if (s[0] != '/')
-			return -EINVAL;
-		m.dst = strdup(s);
+		char *opts = strchr(s, ':');
+		if (opts)
+			*opts++ = 0;
+		const char *list[16];
+		size_t n = 0;
+		for (char *save, *o = opts ? strtok_r(opts, ",", &save) : NULL; o;
+		     o = strtok_r(NULL, ",", &save)) {
+			if (n == ARRAY_SIZE(list))
+				return -EINVAL;
+			list[n++] = o;
+		}
+		return config_add_tmpfs(c, s, list, n);
 	}
 	struct mount_spec *n = realloc(c->mounts, (c->nmounts + 1) * sizeof(*n));
 	if (!n || !m.dst || (kind == MOUNT_BIND && !m.src)) {

@@ -20,6 +20,30 @@ struct mount_spec {
 	bool ro;    /* binds: read-only unless ":rw" */
 	uid_t owner_uid; /* rw binds: host owner of what the guest creates */
 	gid_t owner_gid;
+	uint64_t size;   /* tmpfs: its own size in bytes; 0: a share of --disk */
+	mode_t mode;     /* tmpfs: its root's mode (default 01777) */
+	unsigned flags;  /* tmpfs: MNT_RDONLY, MNT_NOEXEC (nosuid, nodev always) */
+};
+
+/* Limits on the sandbox as a whole (docs/limits.md): cgroups where the
+ * host has them, rlimits otherwise (sentry/sandbox/cgroup.c, limits.c).
+ * 0 means no limit. */
+struct sandbox_limits {
+	uint64_t memory;        /* --memory, bytes */
+	uint64_t pids;          /* --pids: processes and threads */
+	uint64_t cpu_quota_us;  /* --cpus F: F * cpu_period_us per period */
+	uint64_t cpu_period_us;
+	uint64_t cpu_shares;    /* OCI linux.resources.cpu.shares (relative weight) */
+	uint64_t nofile_soft;   /* --nofile: RLIMIT_NOFILE of the command; 0: moat's own */
+	uint64_t nofile_hard;
+	bool memory_is_default; /* moat run's default, not --memory: cgroups only */
+	/* moat run without --memory, --pids or --cpus asking for a limit: a
+	 * cgroup only where pid 1 can be cloned into it, since moving a task
+	 * into one costs ~10-20 ms of start (docs/limits.md). */
+	bool defaults_only;
+	/* LIMIT_FALLBACK_* (limits.h): what no cgroup enforces here, so the
+	 * command's rlimits stand in. Set by cgroup_setup(). */
+	unsigned fallback;
 };
 
 struct sandbox_config {
@@ -34,7 +58,9 @@ struct sandbox_config {
 	uint32_t host_uid_start; /* --host-uid-range; count 0: the default range */
 	uint32_t host_uid_count;
 	bool read_only;         /* --read-only: no overlay, EROFS outside tmpfs mounts */
+	uint64_t disk_bytes;    /* --disk: all in-memory files together; 0: half of RAM */
 	long timeout_ms;        /* --timeout: wall-clock limit of the command, 0: none */
+	struct sandbox_limits limits;
 	bool bind_owner_set;    /* --bind-owner UID[:GID] for every rw bind */
 	uid_t bind_uid;
 	gid_t bind_gid;
@@ -94,7 +120,13 @@ extern const char *const etc_masks[];
 extern const char *const etc_allow[];
 
 int config_add_env(struct sandbox_config *c, const char *kv);
+/* MOUNT_BIND: "SRC:DST[:ro|:rw]"; MOUNT_TMPFS: "DST[:OPTS]" with OPTS a
+ * comma list of size=N, mode=OCTAL, ro, rw, noexec, exec, nosuid, nodev
+ * (Docker's --tmpfs). -EINVAL with *ret_bad set to the part refused. */
 int config_add_mount(struct sandbox_config *c, enum mount_kind kind, const char *spec);
+/* The same for an OCI tmpfs: its options array's strings. */
+int config_add_tmpfs(struct sandbox_config *c, const char *dst, const char *const *opts, size_t nopts);
+
 /* "UID[:GID]", numbers, neither 0 (nothing the guest makes is root's) nor
  * -1; GID defaults to UID's primary group, else the same number. */
 int config_parse_owner(const char *spec, uid_t *ret_uid, gid_t *ret_gid);

@@ -21,10 +21,12 @@
 #include <grp.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "net/net.h"
+#include "sentry/sandbox/limits.h"
 #include "syscalls/table.h"
 
 static const char *const interp_candidates[] = {
@@ -222,6 +225,12 @@ static void forward_signal(int sig)
 static void before_exec(struct setup *s)
 {
 	const struct sandbox_config *c = s->cfg;
+	/* The sandbox's limits first, so a container's own rlimits win. */
+	int r = limits_apply(&c->limits, c->limits.fallback);
+	if (r < 0) {
+		errno = -r;
+		child_fail("apply the sandbox's limits");
+	}
 	for (size_t i = 0; i < c->nrlimits; i++)
 		if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
 			child_fail("apply the container's rlimits");
@@ -374,8 +383,20 @@ static _Noreturn void pid1_main(struct setup *s)
 	}
 }
 
+long guest_clone(unsigned long flags, int cgroup_fd, int *pidfd)
+{
+	struct clone_args a = { .flags = flags, .exit_signal = SIGCHLD };
+	if (flags & CLONE_PIDFD)
+		a.pidfd = (__u64)(uintptr_t)pidfd;
+	if (cgroup_fd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (__u64)cgroup_fd;
+	}
+	return syscall(SYS_clone3, &a, sizeof(a));
+}
+
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		const struct guest_ids *ids, int start_fd, int net_sock, struct guest *ret)
+		const struct guest_ids *ids, int start_fd, int cgroup_fd, int net_sock, struct guest *ret)
 {
 	int sv[2], pp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -389,10 +410,9 @@ int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostn
 	int pidfd = -1;
 	/* --net=host (documented as unsafe): the host's network namespace. */
 	unsigned long netns = cfg->net.mode == NET_HOST ? 0 : CLONE_NEWNET;
-	long pid = syscall(SYS_clone,
-			   CLONE_NEWPID | CLONE_NEWNS | netns | CLONE_NEWIPC | CLONE_NEWUTS |
-				   CLONE_NEWCGROUP | CLONE_PIDFD | SIGCHLD,
-			   NULL, &pidfd, NULL, 0);
+	long pid = guest_clone(CLONE_NEWPID | CLONE_NEWNS | netns | CLONE_NEWIPC | CLONE_NEWUTS |
+				       CLONE_NEWCGROUP | CLONE_PIDFD,
+			       cgroup_fd, &pidfd);
 	if (pid == 0) {
 		close(sv[0]);
 		close(pp[0]);

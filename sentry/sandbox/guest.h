@@ -35,10 +35,17 @@ struct guest_ids {
 /* Start pid 1 in new pid, mount, net, ipc, uts and cgroup namespaces. It sets
  * itself up while the sentry builds its view, then runs argv with envp;
  * with start_fd >= 0 the command first waits for a byte on it (see
- * struct sandbox_hooks). With --net=sandbox, pid 1 sends the tap's fd on
- * net_sock (net/net.h). Call while the sentry is single-threaded (pid 1
- * is a fork). */
+ * struct sandbox_hooks). With cgroup_fd >= 0 (a cgroup v2 directory,
+ * struct sandbox_cgroup's clone_fd) it starts in that cgroup. With
+ * --net=sandbox, pid 1 sends the tap's fd on net_sock (net/net.h). Call
+ * while the sentry is single-threaded (pid 1 is a fork). */
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		const struct guest_ids *ids, int start_fd, int net_sock, struct guest *ret);
+		const struct guest_ids *ids, int start_fd, int cgroup_fd, int net_sock,
+		struct guest *ret);
+/* The fork-like clone3 of pid 1 (0 in the child, its pid in the parent,
+ * -1 and errno): flags (CLONE_PIDFD puts the pidfd in *pidfd), SIGCHLD at
+ * its end, and with cgroup_fd >= 0 CLONE_INTO_CGROUP. For guest_start and
+ * tests/unit/test_limits.c. */
+long guest_clone(unsigned long flags, int cgroup_fd, int *pidfd);
 /* Wait for pid 1's report. -EPIPE: it failed (and said why on stderr). */
 int guest_wait_ready(struct guest *g, struct guest_ready *ret);

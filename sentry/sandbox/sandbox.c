@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <inttypes.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,9 +35,11 @@
 #include "sentry/kernel/hostfilter.h"
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "sentry/sandbox/cgroup.h"
 #include "sentry/sandbox/confine.h"
 #include "sentry/sandbox/guest.h"
 #include "sentry/sandbox/hostuid.h"
+#include "sentry/sandbox/limits.h"
 #include "sentry/vfs/namei.h"
 #include "net/net.h"
 #include "platform/kfeatures.h"
@@ -150,8 +153,11 @@ static int exit_status_of(int st)
 
 static int build_fs(struct sandbox_config *cfg, struct view *v)
 {
+	int r = view_disk_init(cfg);
+	if (r < 0)
+		return r == -EINVAL ? r : log_error_errno(r, "make the sandbox's disk");
 	sentry_lock();
-	int r = view_mount(cfg, v, sentry.gofer);
+	r = view_mount(cfg, v, sentry.gofer);
 	if (r < 0) {
 		sentry_unlock();
 		return log_error_errno(r, "build the sandbox's filesystem");
@@ -191,6 +197,56 @@ static void audit_exit(int status, int st)
 	audit_event("exit", f);
 }
 
+/* The limits hit, read from the cgroup at the end: an audit record and a
+ * line each. A command the memory limit killed exits 137 (its SIGKILL), as
+ * in Docker; also when the kernel took pid 1 and so no status came. */
+static int report_limits(const struct sandbox_config *cfg, const struct sandbox_cgroup *cg,
+			 int status, bool got_status)
+{
+	struct cgroup_events ev;
+	if (cg->mode == CGROUP_NONE || cgroup_read_events(cg, &ev) < 0)
+		return status;
+	char sz[32];
+	if (ev.oom_kills) {
+		log_warnx("the sandbox hit its memory limit (%s): the kernel killed %" PRIu64
+			  " process%s",
+			  limits_size_str(cfg->limits.memory, sz, sizeof(sz)), ev.oom_kills,
+			  ev.oom_kills == 1 ? "" : "es");
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "limit", json_object_new_string("memory"));
+		json_object_object_add(f, "bytes", json_object_new_int64((int64_t)cfg->limits.memory));
+		json_object_object_add(f, "oom_kills", json_object_new_int64((int64_t)ev.oom_kills));
+		audit_event("limit", f);
+		if (!got_status)
+			status = MOAT_EXIT_OOM;
+	}
+	if (ev.pids_refused) {
+		log_warnx("the sandbox reached its process limit (%" PRIu64 "): %" PRIu64
+			  " fork%s refused",
+			  cfg->limits.pids, ev.pids_refused, ev.pids_refused == 1 ? "" : "s");
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "limit", json_object_new_string("pids"));
+		json_object_object_add(f, "max", json_object_new_int64((int64_t)cfg->limits.pids));
+		json_object_object_add(f, "refused", json_object_new_int64((int64_t)ev.pids_refused));
+		audit_event("limit", f);
+	}
+	return status;
+}
+
+static struct json_object *limits_json(const struct sandbox_config *cfg,
+				       const struct sandbox_cgroup *cg)
+{
+	const struct sandbox_limits *l = &cfg->limits;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "mechanism", json_object_new_string(cgroup_mechanism(cg, l)));
+	json_object_object_add(o, "memory", json_object_new_int64((int64_t)l->memory));
+	json_object_object_add(o, "pids", json_object_new_int64((int64_t)l->pids));
+	json_object_object_add(o, "cpu_quota_us", json_object_new_int64((int64_t)l->cpu_quota_us));
+	json_object_object_add(o, "cpu_period_us", json_object_new_int64((int64_t)l->cpu_period_us));
+	json_object_object_add(o, "nofile", json_object_new_int64((int64_t)l->nofile_hard));
+	return o;
+}
+
 int sandbox_run(struct sandbox_config *cfg)
 {
 	return sandbox_run_hooks(cfg, NULL);
@@ -222,9 +278,16 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
-	int uid_lock = host_ids_init(cfg);
-	if (uid_lock < 0)
+	/* Before the guest and the gofer exist and before any thread: the
+	 * helper that removes the cgroup is a fork. */
+	struct sandbox_cgroup cg;
+	if (cgroup_setup(&cfg->limits, &cg) < 0)
 		return 125;
+	int uid_lock = host_ids_init(cfg);
+	if (uid_lock < 0) {
+		cgroup_finish(&cg);
+		return 125;
+	}
 	struct guest_ids ids = { sentry.host_uid, sentry.host_gid, uid_lock };
 	/* --net=sandbox: the network helper first, while moat has few fds
 	 * (it closes the rest) and is still root (--publish may bind a low
@@ -242,7 +305,8 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 			return log_error_errno(r, "start the network helper"), 125;
 	}
 	struct guest g;
-	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, net_mine, &g);
+	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, cg.clone_fd,
+			net_mine, &g);
 	net_mine = safe_close(net_mine);
 	/* pid 1 has its copy: the sentry keeps none, so once the command has
 	 * read its byte nobody holds the FIFO and a late start finds no
@@ -252,18 +316,24 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	if (r < 0) {
 		if (nh.pid > 0)
 			kill(nh.pid, SIGKILL);
+		cgroup_finish(&cg);
 		return log_error_errno(r, "create the sandbox's namespaces"), 125;
 	}
 	sentry.init_pid = g.pid;
+	pid_t gofer_pid = -1;
+	int gofer_pidfd = -1, gsock = -1;
 	/* Before pid 1 can fork: the uid is free again only once this pid 1
 	 * is gone (the lock alone is released before its namespace empties). */
 	if ((r = hostuid_record(uid_lock, g.pid)) < 0) {
 		log_error_errno(r, "record the host uid's sandbox");
-		kill(g.pid, SIGKILL);
-		return 125;
+		goto fail;
 	}
-	pid_t gofer_pid = -1;
-	int gofer_pidfd = -1, gsock = -1;
+	/* pid 1 was cloned into the cgroup, or else runs only moat's code
+	 * until the sentry answers its fork of the command, which comes after
+	 * this move: every guest process starts in the cgroup. A limit that
+	 * cannot be applied ends the sandbox. */
+	if (cgroup_attach(&cg, g.pid) < 0)
+		goto fail;
 	if ((r = gofer_spawn(&gcfg, &gofer_pid, &gofer_pidfd, &gsock)) < 0) {
 		log_error_errno(r, "start the gofer");
 		goto fail;
@@ -333,10 +403,13 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
 	if (hooks && hooks->ready && hooks->ready(hooks->ctx, g.pid, gofer_pid) != 0)
 		goto fail;
-	audit_event("start", audit_fields("command", cfg->argv[0], "hostname", sentry.ident.hostname,
-					  NULL));
+	struct json_object *start = audit_fields("command", cfg->argv[0], "hostname",
+						 sentry.ident.hostname, NULL);
+	json_object_object_add(start, "limits", limits_json(cfg, &cg));
+	audit_event("start", start);
 	r = sentry_run(g.pidfd, gofer_pidfd, sigfd, g.status, 2);
 	int wst = 0, status = 125;
+	bool got_status = false;
 	if (sentry.timed_out) {
 		/* Distinct from the command's own statuses, as timeout(1)'s. */
 		status = MOAT_EXIT_TIMEOUT;
@@ -348,12 +421,16 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		audit_event("limit", f);
 	} else if (read(g.status, &wst, sizeof(wst)) == sizeof(wst)) {
 		status = exit_status_of(wst);
+		got_status = true;
 	}
 	/* pid 1 is exiting; the kernel tears its namespaces down without us. */
 	kill(g.pid, SIGKILL);
 	kill(gofer_pid, SIGKILL);
 	if (nh.pid > 0)
 		kill(nh.pid, SIGKILL);
+	/* A timeout's 124 stands; the limits hit before it are still told. */
+	status = report_limits(cfg, &cg, status, got_status || sentry.timed_out);
+	cgroup_finish(&cg);
 	audit_exit(status, wst);
 	return status;
 fail:
@@ -362,5 +439,6 @@ fail:
 		kill(nh.pid, SIGKILL);
 	if (gofer_pid > 0)
 		kill(gofer_pid, SIGKILL);
+	cgroup_finish(&cg);
 	return 125;
 }

@@ -7,6 +7,9 @@
  * exit with (the guest's, 128+N for a signal, 125 when the sandbox could not
  * start, MOAT_EXIT_TIMEOUT when --timeout ended it). */
 #define MOAT_EXIT_TIMEOUT 124
+/* The memory limit's OOM kill took pid 1 before it could report: the
+ * command's SIGKILL (128+9), as when it took the command. */
+#define MOAT_EXIT_OOM 137
 int sandbox_run(struct sandbox_config *cfg);
 /* The same, held or watched by its caller (the OCI lifecycle). */
 int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *hooks);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -127,12 +128,27 @@ static int mount_bind(struct gofer_client *gc, int idx, const struct mount_spec 
 	return r;
 }
 
-static int mount_new_tmpfs(struct vnode *mp, mode_t mode, unsigned flags, const char *src)
+/* size: a store of its own of that many bytes; 0: the sandbox's disk. */
+static int mount_new_tmpfs(struct vnode *mp, mode_t mode, unsigned flags, const char *src,
+			   uint64_t size)
 {
 	struct vnode *root;
 	int r = tmpfs_new(mode, 0, 0, &root);
 	if (r < 0)
 		return r;
+	if (size) {
+		struct tmpfs_store *st = NULL;
+		r = tmpfs_store_new(size, sentry.host_uid, sentry.host_gid, &st);
+		/* Without stores, the byte limit of the instance at least
+		 * bounds truncate growth and shows in statfs. */
+		if (r == 0)
+			r = st ? tmpfs_set_store(root, st) : tmpfs_set_limits(root, size, 0);
+		tmpfs_store_unref(st);
+		if (r < 0) {
+			vn_unref(root);
+			return r;
+		}
+	}
 	r = vfs_mount(root, mp, flags, src, "tmpfs", NULL);
 	if (r < 0)
 		vn_unref(root);
@@ -416,7 +432,7 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 		}
 		switch (std_mounts[i].kind) {
 		case 0:
-			r = mount_new_tmpfs(mp, std_mounts[i].mode, std_mounts[i].flags, "tmpfs");
+			r = mount_new_tmpfs(mp, std_mounts[i].mode, std_mounts[i].flags, "tmpfs", 0);
 			break;
 		case 1:
 			if ((r = devfs_new(&fsroot)) == 0 &&
@@ -444,7 +460,8 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 		if ((r = mountpoint_get(v->root, m->dst, &mp)) < 0)
 			return log_error_errno(r, "mountpoint %s", m->dst);
 		if (m->kind == MOUNT_TMPFS)
-			r = mount_new_tmpfs(mp, 01777, MNT_NOSUID | MNT_NODEV, "tmpfs");
+			r = mount_new_tmpfs(mp, m->mode, MNT_NOSUID | MNT_NODEV | m->flags, "tmpfs",
+					    m->size);
 		else
 			r = mount_bind(gc, (int)bind_idx++, m, mp);
 		vn_unref(mp);
@@ -452,6 +469,32 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 			return log_error_errno(r, "mount %s", m->dst);
 	}
 	return mount_identity_files(v->root, sentry.ident.hostname, &cfg->net);
+}
+
+int view_disk_init(const struct sandbox_config *cfg)
+{
+	uint64_t disk = cfg->disk_bytes, own = 0;
+	if (!disk) {
+		struct sysinfo si;
+		disk = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit / 2 : 1ULL << 30;
+	}
+	for (size_t i = 0; i < cfg->nmounts; i++)
+		if (cfg->mounts[i].kind == MOUNT_TMPFS)
+			own += cfg->mounts[i].size;
+	if (own && own >= disk) {
+		char a[32], b[32];
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)own);
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)disk);
+		log_warnx("the --tmpfs sizes add up to %s bytes, not less than the disk's %s", a, b);
+		return -EINVAL;
+	}
+	struct tmpfs_store *st = NULL;
+	int r = tmpfs_store_new(disk - own, sentry.host_uid, sentry.host_gid, &st);
+	if (r < 0)
+		return r;
+	tmpfs_set_default_store(st);
+	tmpfs_store_unref(st);
+	return 0;
 }
 
 bool view_needs_host_dac(const struct sandbox_config *cfg)

@@ -19,6 +19,11 @@ struct view {
 
 /* Decide the gofer's exports for cfg; fills gcfg's export list. */
 int view_exports(struct sandbox_config *cfg, struct view *v, struct gofer_config *gcfg);
+/* The sandbox's disk: the store every in-memory filesystem keeps its files
+ * in (--disk, less the --tmpfs mounts with sizes of their own, which get
+ * stores of their own). Before view_mount; the sandbox's host uid known.
+ * -EINVAL (said why) when the sizes do not fit. */
+int view_disk_init(const struct sandbox_config *cfg);
 /* Build the sentry's mount tree over the running gofer. Sentry lock held. */
 int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc);
 /* Does the view serve host files with ordinary permissions (a container

@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "sentry/fs/notify.h"
 
 static uint64_t next_ino = 1000;
 static struct mount *mount_list, **mount_tail = &mount_list;
@@ -140,6 +141,8 @@ void vn_unref(struct vnode *vn)
 		 * reference on its child, and the child one on us. */
 		if (vn->dentries)
 			dcache_remove_children(vn);
+		if (vn->notify)
+			vnotify_free(vn);
 		if (vn->ops && vn->ops->release)
 			vn->ops->release(vn);
 		free(vn->name);

@@ -25,6 +25,7 @@ struct dentry;
 struct task;
 struct cred;
 struct statfs;
+struct vnotify;
 
 enum vtype { VNON = 0, VREG, VDIR, VLNK, VCHR, VBLK, VFIFO, VSOCK };
 
@@ -161,6 +162,12 @@ struct fs_ops {
 	 * on every cache hit, so it must be cheap (rw gofer binds: one
 	 * fstatat in the sentry, no gofer round trip). */
 	int (*revalidate)(struct vnode *dir, const char *name, struct vnode *vn);
+	/* inotify (sentry/fs/notify.c): a new O_PATH fd of the host object
+	 * whose own inotify events are this vnode's (a tmpfs file's store
+	 * file, a tmpfs FIFO, a file or directory of an rw bind), or
+	 * -EOPNOTSUPP when there is none: the vnode then gets a stand-in.
+	 * May drop the sentry lock (a gofer walk). NULL: none. */
+	int (*notify_host)(struct vnode *vn);
 	/* Last reference dropped: free fs-private state. */
 	void (*release)(struct vnode *vn);
 	/* Do lookups go through the dentry cache? (false for procfs, whose
@@ -180,6 +187,7 @@ struct vnode {
 	void *priv;                   /* filesystem private */
 	bool unlinked;                /* removed from its parent (getcwd shows " (deleted)") */
 	struct dentry *dentries;      /* dentry cache entries under this directory */
+	struct vnotify *notify;       /* inotify stand-ins (sentry/fs/notify.c), usually NULL */
 };
 
 #define MNT_RDONLY 0x1

@@ -104,7 +104,8 @@ nofile=$(ulimit -n)
 burst=$((qmax + 1600))
 if [ "$nofile" = unlimited ] || [ $((burst + 500)) -lt "$nofile" ]; then
 	# start_guest passes one argument, the tag: the burst size rides in it.
-	if start_guest "bounded-place-$burst" "$PLACE"; then
+	# Above moat run's default of 4096 open files per process.
+	if GUEST_OPTS="--nofile $((burst + 500))" start_guest "bounded-place-$burst" "$PLACE"; then
 		S=$(sentry_pid)
 		fd0=$(nfds "$S")
 		kill -USR1 "$GUEST_PID"
@@ -134,6 +135,61 @@ if [ "$nofile" = unlimited ] || [ $((burst + 500)) -lt "$nofile" ]; then
 	fi
 else
 	skip "placeholders survive an inotify overflow" "RLIMIT_NOFILE $nofile is too small for $burst directories"
+fi
+
+
+# ---- 3. walking a big tree again and again -----------------------------------
+# Every file of /usr lstat'ed, four times: the dentry cache, the host-inode
+# map and the gofer's donated directories are bounded (LRU), so the sentry's
+# and the gofer's RSS and fds after the fourth walk are what they were after
+# the second (the first two fill the caches and the heap's high water).
+WALK="$PHASES"'
+def walk():
+    n = 0
+    for root, dirs, files in os.walk("/usr"):
+        for f in files:
+            try: os.lstat(os.path.join(root, f))
+            except OSError: pass
+            n += 1
+    return n
+step("ready")
+walk(); walk()
+step("walked")
+walk(); walk()
+step("walked again")
+'
+gofer_pid() { pgrep -P "$1" -x moat-gofer | head -n 1; }
+MOAT_TIMEOUT=600
+if start_guest bounded-walk "$WALK"; then
+	S=$(sentry_pid)
+	G=$(gofer_pid "$S")
+	kill -USR1 "$GUEST_PID"
+	if wait_for_file "$T_TMP/guest.out" walked 3000; then
+		srss1=$(rss_kb "$S") sfd1=$(nfds "$S") grss1=$(rss_kb "$G") gfd1=$(nfds "$G")
+		kill -USR1 "$GUEST_PID"
+		if wait_for_file "$T_TMP/guest.out" "walked again" 6000; then
+			srss3=$(rss_kb "$S") sfd3=$(nfds "$S") grss3=$(rss_kb "$G") gfd3=$(nfds "$G")
+			diag "after two walks of /usr: sentry ${srss1} kB ${sfd1} fds, gofer ${grss1} kB ${gfd1} fds"
+			diag "after four walks:        sentry ${srss3} kB ${sfd3} fds, gofer ${grss3} kB ${gfd3} fds"
+			if [ "${MOAT_SANITIZED:-0}" = 1 ]; then
+				skip "the sentry's and the gofer's RSS stay flat over two more walks of /usr" \
+					"AddressSanitizer's quarantine keeps freed memory"
+			else
+				check "the sentry's and the gofer's RSS stay flat over two more walks of /usr (< 2 MiB)" \
+					test $((srss3 - srss1)) -lt 2048 -a $((grss3 - grss1)) -lt 2048
+			fi
+			check "their fd counts stay flat (within 16)" \
+				test $((sfd3 - sfd1)) -le 16 -a $((gfd3 - gfd1)) -le 16
+		else
+			not_ok "the walks finished"
+		fi
+	else
+		not_ok "the first walk finished"
+	fi
+	kill "$MOAT_PID" 2>/dev/null
+	wait "$MOAT_PID" 2>/dev/null
+else
+	not_ok "the walking guest started"
 fi
 
 done_testing

@@ -251,11 +251,13 @@ wait_for_file()
 # start_guest TAG PYTHON: start `moat run -- python3 -c PYTHON TAG` in the
 # background; PYTHON prints "ready" once set up. Sets MOAT_PID (moat, under
 # timeout) and GUEST_PID (the guest's host pid, found from outside).
+# $GUEST_OPTS, when set, are more options of moat run (split on spaces).
 start_guest()
 {
 	local tag=$1 i
 	GUEST_PID=
-	timeout -k 5 "$MOAT_TIMEOUT" "$MOAT" run -- python3 -c "$2" "$tag" \
+	# shellcheck disable=SC2086
+	timeout -k 5 "$MOAT_TIMEOUT" "$MOAT" run ${GUEST_OPTS:-} -- python3 -c "$2" "$tag" \
 		>"$T_TMP/guest.out" 2>&1 </dev/null &
 	MOAT_PID=$!
 	if ! wait_for_file "$T_TMP/guest.out" ready; then

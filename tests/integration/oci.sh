@@ -412,6 +412,47 @@ assert r["level"] == "error" and r["msg"] == "container does not exist" and "tim
 }
 check "--log FILE --log-format json: the error as a JSON record, plainly on stderr" t_log_json
 
+# --- linux.resources: the sandbox's cgroup ------------------------------------------
+# The limits are read from outside in the cgroup of the container's pid 1
+# (the sentry's child), while it is created and waits for its start.
+CGDIR=$(cd "$(dirname "$0")" && pwd)/cgroup_dir.py
+B12=$(bundle b12 'c["process"]["args"] = ["sleep", "30"]
+c["linux"]["resources"] = {"memory": {"limit": 67108864}, "pids": {"limit": 32},
+                           "cpu": {"quota": 25000, "period": 50000, "shares": 512}}')
+t_resources()
+{
+	local pid init mem pids cpu r=0 v
+	oci create --bundle "$B12" c20 >/dev/null 2>"$W/c20.err" || { cat "$W/c20.err" >&2; return 1; }
+	pid=$(oci state c20 | json_get 'j["pid"]')
+	init=$(pgrep -P "$pid" -x moat | head -n 1)
+	mem=$(python3 "$CGDIR" "$init" memory)
+	pids=$(python3 "$CGDIR" "$init" pids)
+	cpu=$(python3 "$CGDIR" "$init" cpu)
+	echo "sentry $pid, pid 1 $init: $mem $pids $cpu" >&2
+	case $mem in
+	*/moat-"$pid")
+		if [ -f "$mem/memory.max" ]; then
+			v=$(cat "$mem/memory.max" "$pids/pids.max" "$cpu/cpu.max" | tr '\n' ' ')
+			[ "$v" = "67108864 32 25000 50000 " ] || r=1
+		else
+			v=$(cat "$mem/memory.limit_in_bytes" "$pids/pids.max" "$cpu/cpu.cfs_quota_us" \
+				"$cpu/cpu.cfs_period_us" "$cpu/cpu.shares" | tr '\n' ' ')
+			[ "$v" = "67108864 32 25000 50000 512 " ] || r=1
+		fi
+		echo "limits: $v" >&2
+		;;
+	*) echo "pid 1 is not in the sandbox's cgroup" >&2; r=1 ;;
+	esac
+	oci delete -f c20 || r=1
+	gone "$pid" || r=1
+	return $r
+}
+if [ "$(python3 "$CGDIR" $$ memory)" ] && [[ ",${MOAT_TEST_FORCE_FALLBACK:-}," != *,all,* ]]; then
+	check "linux.resources: memory, pids and cpu limits in the container's cgroup" t_resources
+else
+	skip "linux.resources" "no cgroups here, or forced off"
+fi
+
 t_leftovers()
 {
 	local left

@@ -161,3 +161,18 @@ TEST(pidfd_thread_probe_matches_a_thread)
 	if (fd >= 0)
 		close(fd);
 }
+
+/* CLONE_INTO_CGROUP (5.7) is probed with an fd that is no cgroup: EBADF
+ * where the flag is known, and nothing is created. Every supported kernel
+ * (6.1+) has it; the name turns it off for the tests of the move. */
+TEST(clone_into_cgroup_probe)
+{
+	if (probe_with(NULL) < 0)
+		SKIP("this kernel is older than moat supports");
+	EXPECT_TRUE(kfeature_has(KF_CLONE_INTO_CGROUP));
+	EXPECT_EQ(waitpid(-1, NULL, WNOHANG), -1);
+	EXPECT_EQ(errno, ECHILD);
+	ASSERT_EQ(probe_with("clone_into_cgroup"), 0);
+	EXPECT_TRUE(!kfeature_has(KF_CLONE_INTO_CGROUP));
+	EXPECT_TRUE(kfeature_has(KF_CGROUP_V2));
+}

@@ -7,6 +7,12 @@
 #
 # Known gaps, ignored by name with the reason (docs/python-tests.md):
 #   test_openpty         no /dev/ptmx or devpts in the sandbox yet
+#   testSourceAddress    a race in the test itself: the client thread's
+#                        addCleanup(cli.close) runs in the main thread's
+#                        doCleanups (LIFO) before its done.wait, so the
+#                        socket can be closed before the client's
+#                        getsockname (EBADF); the slower, emulated
+#                        getsockname makes it likely (seen on main too)
 # and, in a read-write bind only:
 #   test_chown_with_root, test_tarfile's test_extract*  chown to ids other
 #                        than root in a rw bind is EINVAL (one uid mapped)
@@ -18,7 +24,7 @@ PY=/usr/bin/python3
 MODULES="test_os test_glob test_shutil test_tempfile test_json test_fnmatch test_posixpath
 test_stat test_pathlib test_fileio test_tarfile test_zipfile test_threading test_subprocess
 test_uuid test_pwd test_grp test_socket"
-IGNORE=(-i '*test_openpty*')
+IGNORE=(-i '*test_openpty*' -i '*testSourceAddress*')
 
 # The filesystem modules run again with the working directory and TMPDIR
 # in the overlay root and in a read-write bind, not only in /tmp.

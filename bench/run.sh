@@ -59,9 +59,11 @@ echo
 
 # A host directory for the read-write rows: moat binds it :rw, natively
 # and in gVisor it is the directory itself.
-mkdir -p "$out/rw"
+mkdir -p "$out/rw" "$out/repo"
+# Owned by nobody: an rw bind's files are never root's on the host.
+chown 65534:65534 "$out/rw"
 MICRO_RW_DIR="$out/rw" "$out/micro" -s "$scale" >"$out/native.txt" || echo "native run failed" >&2
-"$MOAT" run --bind "$out:/bench:ro" --bind "$out/rw:/rw:rw" --env MICRO_RW_DIR=/rw -- \
+"$MOAT" run --bind "$out:/bench:ro" --bind "$out/rw:/rw:rw" --bind-owner 65534:65534 --env MICRO_RW_DIR=/rw -- \
 	/bench/micro -s "$scale" >"$out/moat.txt" 2>"$out/moat.err" ||
 	echo "moat run failed ($?): $(head -c 300 "$out/moat.err")" >&2
 if [ "$gvisor" = yes ]; then
@@ -77,10 +79,10 @@ fi
 wl_n=5
 [ "$scale" = 1 ] || wl_n=3
 tar -czf "$out/inc.tgz" -C /usr include 2>/dev/null
-mkdir -p "$out/repo"
 if have git && [ ! -d "$out/repo/.git" ]; then
 	(cd "$out/repo" && git init -q && for d in $(seq 50); do mkdir -p "d$d" && for f in $(seq 100); do echo "$d $f" >"d$d/f$f"; done; done &&
 		git add . && git -c user.email=b@moat -c user.name=bench commit -qm init) >/dev/null 2>&1
+	chown -R 65534:65534 "$out/repo"
 fi
 WL_TAR='rm -rf /tmp/x && mkdir /tmp/x && tar xzf "$0/inc.tgz" -C /tmp/x'
 WL_FIND='find /usr -type f | wc -l >/dev/null'
@@ -94,7 +96,7 @@ workload()
 		local cmd=()
 		case $f in
 		native) cmd=(/bin/sh -c "$script" "$out") ;;
-		moat) cmd=("$MOAT" run --bind "$out:/bench:ro" --bind "$out/repo:/bench/repo:rw" -- /bin/sh -c "$script" /bench) ;;
+		moat) cmd=("$MOAT" run --bind "$out:/bench:ro" --bind "$out/repo:/bench/repo:rw" --bind-owner 65534:65534 -- /bin/sh -c "$script" /bench) ;;
 		gvisor) [ "$gvisor" = yes ] || continue
 			cmd=("$RUNSC" --platform=ptrace --network=none "do" /bin/sh -c "$script" "$out") ;;
 		esac

@@ -55,7 +55,8 @@ long sys_sysinfo(struct sysreq *r);
 long sys_clone(struct sysreq *r);     /* clone, fork, vfork */
 long sys_deny(struct sysreq *r);      /* audited denial: answers -entry->err */
 /* sys_socket.c */
-long sys_socket(struct sysreq *r);    /* AF_NETLINK protocols */
+long sys_socket(struct sysreq *r);    /* AF_INET/AF_INET6 types, AF_NETLINK protocols */
+long sys_setsockopt(struct sysreq *r); /* host-wide options, SO_BINDTODEVICE */
 /* sys_unix.c */
 long sys_bind(struct sysreq *r);
 long sys_connect(struct sysreq *r);

@@ -26,6 +26,7 @@
 #include <sched.h>
 #include <stddef.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <linux/prctl.h>
@@ -150,9 +151,26 @@
 
 /* AF_NETLINK goes to sys_socket, which allows NETLINK_ROUTE and
  * NETLINK_SOCK_DIAG only: other families reach host-wide state (uevent
- * sockets receive the host's device events, audit, netfilter...). */
-#define SOCKET_RULES \
-	R32(0, AF_UNIX), R32(0, AF_INET), R32(0, AF_INET6), R32_NOTIFY(0, AF_NETLINK)
+ * sockets receive the host's device events, audit, netfilter...).
+ * AF_INET and AF_INET6 go there too, which refuses SOCK_RAW and
+ * SOCK_PACKET with EPERM whatever the guest's capabilities (ping works
+ * through ICMP datagram sockets), and AF_PACKET, refused with EPERM: what
+ * Linux tells an unprivileged process for all three. Every other family
+ * gets EAFNOSUPPORT from the filter: as a kernel without it. */
+#define SOCKET_RULES                                                           \
+	R32(0, AF_UNIX), R32_NOTIFY(0, AF_INET), R32_NOTIFY(0, AF_INET6),      \
+	R32_NOTIFY(0, AF_NETLINK), R32_NOTIFY(0, AF_PACKET)
+
+/* setsockopt options that reach beyond the socket (routing marks,
+ * transparent proxying, buffer sizes above the host's limits: all
+ * capability-gated, refused here whatever the guest holds) and
+ * SO_BINDTODEVICE (the device name is in guest memory, so the sentry
+ * checks it and sets it on its own copy of the socket) go to
+ * sys_setsockopt, which looks at the level too; the rest pass. */
+#define SETSOCKOPT_RULES                                                       \
+	R32_NOTIFY(2, SO_BINDTODEVICE), R32_NOTIFY(2, SO_MARK),                \
+	R32_NOTIFY(2, SO_SNDBUFFORCE), R32_NOTIFY(2, SO_RCVBUFFORCE),          \
+	R32_NOTIFY(2, IP_TRANSPARENT), R32_NOTIFY(2, IPV6_TRANSPARENT)
 
 #define NOTE_SOCKADDR \
 	"a path AF_UNIX address names a socket file in the sentry's VFS (syscalls/sys_unix.c); any other address is the kernel's, in the guest's own netns"
@@ -202,7 +220,7 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(getpid, 0, "pid in the guest's own pid namespace"),
 	PASS(sendfile, F, "between host fds moat handed out"),
 	ENTRY(socket, .disp = SYS_PASS, .err = EAFNOSUPPORT, .handler = sys_socket,
-	      .note = "AF_UNIX, AF_INET, AF_INET6, else EAFNOSUPPORT; AF_NETLINK is notified and only NETLINK_ROUTE and NETLINK_SOCK_DIAG are let through (EPROTONOSUPPORT); sockets live in the guest's own netns",
+	      .note = "AF_UNIX, AF_INET, AF_INET6, else EAFNOSUPPORT; AF_INET/AF_INET6 are notified and SOCK_RAW/SOCK_PACKET refused (EPERM, audited); AF_PACKET is notified and refused (EPERM, audited), as for an unprivileged process; AF_NETLINK is notified and only NETLINK_ROUTE and NETLINK_SOCK_DIAG are let through (EPROTONOSUPPORT); sockets live in the guest's own netns",
 	      RULES(SOCKET_RULES)),
 	EMU(connect, sys_connect, F, NOTE_SOCKADDR),
 	PASS(accept, F, "on a host socket in the guest's own netns"),
@@ -220,7 +238,9 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS_IF(socketpair, 0, EAFNOSUPPORT,
 		"AF_UNIX only (no other family implements pairs), else EAFNOSUPPORT",
 		R32(0, AF_UNIX)),
-	PASS(setsockopt, F, "on a host socket in the guest's own netns"),
+	ENTRY(setsockopt, .disp = SYS_PASS, .flags = F | SYSF_ELSE_PASS, .handler = sys_setsockopt,
+	      .note = "on a host socket in the guest's own netns; SO_MARK, SO_SNDBUFFORCE, SO_RCVBUFFORCE, IP_TRANSPARENT and IPV6_TRANSPARENT refused (EPERM, audited); SO_BINDTODEVICE set by the sentry on its copy of the socket, only to lo or eth0 (else ENODEV)",
+	      RULES(SETSOCKOPT_RULES)),
 	PASS(getsockopt, F, "on a host socket in the guest's own netns"),
 	EMU_IF(clone, sys_clone, 0, EPERM,
 	       "namespace flags fail with EPERM in the filter; others are notified and CONTINUEd (flags are registers) while the sentry follows the call with ptrace to register the new task with its creator's state; CLONE_UNTRACED gets EPERM",

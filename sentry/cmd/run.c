@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,6 +100,27 @@ static void usage(FILE *f)
 	      "                        run as USER (a name or number from the sandbox's\n"
 	      "                        /etc/passwd; a number it lacks gets gid 0) with its groups\n"
 	      "                        from /etc/group; default root (0:0)\n"
+	      "  --net MODE            none (default: loopback only), sandbox (a user-space\n"
+	      "                        network with the egress policy below) or host (the\n"
+	      "                        host's network namespace, no policy: unsafe)\n"
+	      "  --allow-net CIDR[:PORTS]\n"
+	      "                        --net=sandbox: allow flows to CIDR (ports like\n"
+	      "                        80,443,8000-8100); beats the default deny list.\n"
+	      "                        With any --allow-net/--allow-host only what they\n"
+	      "                        name is reached; without, the public Internet is\n"
+	      "                        (beyond the default deny list)\n"
+	      "  --allow-host NAME[:PORTS]\n"
+	      "                        allow NAME's addresses (resolved now and learned from\n"
+	      "                        the DNS answers the sandbox gets; *.NAME for below it)\n"
+	      "  --deny-net CIDR[:PORTS]\n"
+	      "                        refuse flows to CIDR, whatever allows them\n"
+	      "  --allow-all-egress    allow every destination, even the default deny list\n"
+	      "                        (loopback, private, link-local, metadata, the host)\n"
+	      "  --publish [HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp]\n"
+	      "                        --net=sandbox: forward HOSTIP:HOSTPORT (default\n"
+	      "                        127.0.0.1) to GUESTPORT inside (repeatable)\n"
+	      "  --dns IP              --net=sandbox: forward the sandbox's DNS to IP (IPv4;\n"
+	      "                        default: the host's first IPv4 nameserver)\n"
 	      "  --debug               log the sentry's decisions to stderr\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
@@ -181,9 +203,9 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 }
 
 const char *const run_options_with_arg[] = {
-	"rootfs", "upper", "bind", "bind-socket", "tmpfs", "env", "cwd", "hostname", "host-uid-range", "audit-log",
-	"seccomp-profile", "bind-owner", "timeout", "disk", "memory", "pids", "cpus", "nofile",
-	"user", NULL,
+	"rootfs", "upper", "bind", "bind-socket", "tmpfs", "env", "cwd", "hostname", "host-uid-range",
+	"audit-log", "seccomp-profile", "bind-owner", "timeout", "disk", "memory", "pids", "cpus",
+	"nofile", "user", "net", "allow-net", "allow-host", "deny-net", "publish", "dns", NULL,
 };
 
 int command_run(int argc, char **argv)
@@ -198,7 +220,8 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 {
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
 	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK, O_MEMORY, O_PIDS,
-	       O_CPUS, O_NOFILE, O_UPPER, O_BINDSOCK };
+	       O_CPUS, O_NOFILE, O_UPPER, O_BINDSOCK, O_NET, O_ALLOWNET, O_ALLOWHOST, O_DENYNET,
+	       O_ALLOWALL, O_PUBLISH, O_DNS };
 	_cleanup_free_ char *user = NULL;
 	verb = verb_name;
 	static const struct option opts[] = {
@@ -224,12 +247,20 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "tty", no_argument, NULL, 't' },
 		{ "interactive", no_argument, NULL, 'i' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "net", required_argument, NULL, O_NET },
+		{ "allow-net", required_argument, NULL, O_ALLOWNET },
+		{ "allow-host", required_argument, NULL, O_ALLOWHOST },
+		{ "deny-net", required_argument, NULL, O_DENYNET },
+		{ "allow-all-egress", no_argument, NULL, O_ALLOWALL },
+		{ "publish", required_argument, NULL, O_PUBLISH },
+		{ "dns", required_argument, NULL, O_DNS },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sandbox_config cfg = { 0 };
 	_cleanup_free_ char *profile_path = NULL;
+	bool net_opts = false;
 	int c;
 	/* Safe for untrusted code without flags (docs/limits.md); a
 	 * container's come from its config.json (sentry/oci/spec.c). */
@@ -351,6 +382,55 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		case O_READONLY:
 			cfg.read_only = true;
 			break;
+		case O_NET:
+			if (net_mode_parse(optarg, &cfg.net.mode) < 0)
+				return usage_error("--net %s: expected none, sandbox or host", optarg);
+			break;
+		case O_ALLOWNET:
+		case O_DENYNET: {
+			struct net_rule nr;
+			const char *o = c == O_ALLOWNET ? "--allow-net" : "--deny-net";
+			if (net_rule_parse(optarg, &nr) < 0) {
+				fprintf(stderr, "moat %s: %s %s: expected CIDR[:PORTS], like 192.0.2.0/24:80,443 "
+						"or [2001:db8::/32]:443\n", verb, o, optarg);
+				return 125;
+			}
+			if (net_policy_add_rule(&cfg.net.policy, c == O_DENYNET, &nr) < 0)
+				return 125;
+			net_opts = true;
+			break;
+		}
+		case O_ALLOWHOST: {
+			struct net_host nh;
+			if (net_host_parse(optarg, &nh) < 0)
+				return bad_input("--allow-host %s: expected NAME[:PORTS], like example.com:443", optarg);
+			if (net_policy_add_host(&cfg.net.policy, &nh) < 0)
+				return bad_input("--allow-host %s: at most 64 names", optarg);
+			net_opts = true;
+			break;
+		}
+		case O_ALLOWALL:
+			cfg.net.policy.allow_all = true;
+			net_opts = true;
+			break;
+		case O_PUBLISH: {
+			struct net_publish np;
+			if (net_publish_parse(optarg, &np) < 0)
+				return bad_input("--publish %s: expected [HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp]", optarg);
+			struct net_publish *v = realloc(cfg.net.publish, (cfg.net.npublish + 1) * sizeof(*v));
+			if (!v)
+				return 125;
+			v[cfg.net.npublish++] = np;
+			cfg.net.publish = v;
+			net_opts = true;
+			break;
+		}
+		case O_DNS:
+			if (net_addr_parse(optarg, &cfg.net.dns) < 0 || cfg.net.dns.family != AF_INET)
+				return bad_input("--dns %s: expected an IPv4 address", optarg);
+			cfg.net.dns_set = true;
+			net_opts = true;
+			break;
 		case O_DEBUG:
 			cfg.debug = true;
 			break;
@@ -377,6 +457,11 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		return usage_error("%s", "no command given");
 	char why[PATH_MAX + 256];
 	if (config_check_binds(&cfg, why, sizeof(why)) < 0 || config_check_upper(&cfg, why, sizeof(why)) < 0)
+		return bad_input("%s", why);
+	if (net_opts && cfg.net.mode != NET_SANDBOX)
+		return usage_error("%s", "--allow-net, --allow-host, --deny-net, --allow-all-egress, --publish "
+					 "and --dns need --net=sandbox");
+	if (net_config_prepare(&cfg.net, why, sizeof(why)) < 0)
 		return bad_input("%s", why);
 	if (geteuid() != 0) {
 		fprintf(stderr, "moat %s: must run as root (namespaces and seccomp supervision)\n", verb);

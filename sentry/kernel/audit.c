@@ -31,12 +31,17 @@
 
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct {
+struct bucket {
 	double tokens;
 	struct timespec last;
 	uint64_t suppressed;
 	bool started;
-} deny_bucket;
+};
+/* "deny" records, and "connect" records (the network helper's, one per
+ * new flow: a guest can start flows as fast as it can refused syscalls). */
+static struct bucket buckets[2];
+static const char *const limited[2] = { "deny", "connect" };
+static const char *const suppressed_type[2] = { "deny-suppressed", "connect-suppressed" };
 
 static void audit_write(const char *type, struct json_object *fields);
 
@@ -45,28 +50,28 @@ static double ts_diff(const struct timespec *a, const struct timespec *b)
 	return (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
 }
 
-/* May a deny record be written now? Returns how many were dropped before
- * it (to report first), or -1 to drop this one too. Under audit_lock. */
-static int64_t deny_admit(void)
+/* May a rate-limited record be written now? Returns how many were dropped
+ * before it (to report first), or -1 to drop this one too. Under audit_lock. */
+static int64_t bucket_admit(struct bucket *b)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!deny_bucket.started) {
-		deny_bucket.started = true;
-		deny_bucket.tokens = AUDIT_DENY_BURST;
+	if (!b->started) {
+		b->started = true;
+		b->tokens = AUDIT_DENY_BURST;
 	} else {
-		deny_bucket.tokens += ts_diff(&now, &deny_bucket.last) * AUDIT_DENY_RATE;
-		if (deny_bucket.tokens > AUDIT_DENY_BURST)
-			deny_bucket.tokens = AUDIT_DENY_BURST;
+		b->tokens += ts_diff(&now, &b->last) * AUDIT_DENY_RATE;
+		if (b->tokens > AUDIT_DENY_BURST)
+			b->tokens = AUDIT_DENY_BURST;
 	}
-	deny_bucket.last = now;
-	if (deny_bucket.tokens < 1) {
-		deny_bucket.suppressed++;
+	b->last = now;
+	if (b->tokens < 1) {
+		b->suppressed++;
 		return -1;
 	}
-	deny_bucket.tokens -= 1;
-	int64_t n = (int64_t)deny_bucket.suppressed;
-	deny_bucket.suppressed = 0;
+	b->tokens -= 1;
+	int64_t n = (int64_t)b->suppressed;
+	b->suppressed = 0;
 	return n;
 }
 
@@ -81,12 +86,14 @@ void audit_flush(void)
 {
 	if (sentry.audit_fd < 0)
 		return;
-	pthread_mutex_lock(&audit_lock);
-	int64_t n = (int64_t)deny_bucket.suppressed;
-	deny_bucket.suppressed = 0;
-	pthread_mutex_unlock(&audit_lock);
-	if (n > 0)
-		audit_write("deny-suppressed", suppressed_fields(n));
+	for (size_t i = 0; i < ARRAY_SIZE(buckets); i++) {
+		pthread_mutex_lock(&audit_lock);
+		int64_t n = (int64_t)buckets[i].suppressed;
+		buckets[i].suppressed = 0;
+		pthread_mutex_unlock(&audit_lock);
+		if (n > 0)
+			audit_write(suppressed_type[i], suppressed_fields(n));
+	}
 }
 
 int audit_open(const char *path)
@@ -117,16 +124,18 @@ void audit_event(const char *type, struct json_object *fields)
 		json_object_put(fields);
 		return;
 	}
-	if (!strcmp(type, "deny")) {
+	for (size_t i = 0; i < ARRAY_SIZE(buckets); i++) {
+		if (strcmp(type, limited[i]))
+			continue;
 		pthread_mutex_lock(&audit_lock);
-		int64_t dropped = deny_admit();
+		int64_t dropped = bucket_admit(&buckets[i]);
 		pthread_mutex_unlock(&audit_lock);
 		if (dropped < 0) {
 			json_object_put(fields);
 			return;
 		}
 		if (dropped > 0)
-			audit_write("deny-suppressed", suppressed_fields(dropped));
+			audit_write(suppressed_type[i], suppressed_fields(dropped));
 	}
 	audit_write(type, fields);
 }

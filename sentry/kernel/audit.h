@@ -3,7 +3,9 @@
  * a single append so concurrent records never interleave. Records: start,
  * exit, exec (with argv), deny (a refused syscall with its arguments;
  * rate-limited, see audit.c), deny-suppressed (how many deny records the
- * limit dropped), kill. */
+ * limit dropped), kill, connect (a flow the guest started under
+ * --net=sandbox, with its verdict; written by the network helper,
+ * rate-limited like deny, with connect-suppressed). */
 #pragma once
 struct json_object;
 

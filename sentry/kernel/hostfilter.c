@@ -154,6 +154,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "getpeername", "a guest socket's peer, for getpeername" },
 	{ "getsockopt", "SO_DOMAIN of a guest socket" },
 	{ "recvmsg", "the gofer socket" },
+	{ "setsockopt", "SO_BINDTODEVICE on its copy of a guest socket, to a name it checked", 2,
+	  { A(1, SCMP_CMP_EQ, SOL_SOCKET), A(2, SCMP_CMP_EQ, SO_BINDTODEVICE) } },
 	/* memory, never executable */
 	{ "mmap", "never PROT_EXEC", 1, { AM(2, PROT_EXEC, 0) } },
 	{ "mprotect", "never PROT_EXEC", 1, { AM(2, PROT_EXEC, 0) } },

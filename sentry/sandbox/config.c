@@ -394,5 +394,6 @@ void config_free(struct sandbox_config *c)
 	free(c->domainname);
 	free(c->console_socket);
 	free(c->home);
+	net_config_free(&c->net);
 	*c = (struct sandbox_config){ 0 };
 }

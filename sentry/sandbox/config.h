@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "net/net.h"
+
 struct sock_filter;
 
 /* MOUNT_SOCKET: --bind-socket, a host AF_UNIX socket the guest may connect
@@ -80,6 +82,7 @@ struct sandbox_config {
 	unsigned short console_rows, console_cols;
 	/* --user's home directory from the sandbox's /etc/passwd (HOME). */
 	char *home;
+	struct net_config net;   /* --net and the egress policy (net/net.h) */
 	char **argv;            /* the command, NULL-terminated */
 	/* `moat trace`/`moat profile`: the guest filter to install instead of
 	 * the table's (every call notified; docs/tracing.md). Not owned. */

@@ -42,6 +42,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "net/net.h"
 #include "sentry/sandbox/limits.h"
 #include "syscalls/table.h"
 
@@ -63,6 +64,7 @@ struct setup {
 	int sock, status;
 	int start_fd; /* -1, or the command waits for a byte on it (`moat start`) */
 	int tty;      /* -1, or the command's pty slave */
+	int net_sock; /* --net=sandbox: the tap's fd goes to the network helper here */
 	int ninterp;
 	char interp[GUEST_MAX_INTERP][PATH_MAX];
 	int interp_fd[GUEST_MAX_INTERP];
@@ -317,8 +319,22 @@ static _Noreturn void pid1_main(struct setup *s)
 	 * name is the sandbox's (syscalls/sys_signal.c). */
 	if (setsid() < 0)
 		child_fail("setsid");
+	if (s->cfg->net.mode == NET_SANDBOX) {
+		/* Before the pivot: it opens /dev/net/tun and the namespace's
+		 * sysctls by path. */
+		const char *what = NULL;
+		int r = net_guest_setup(s->net_sock, s->ids.gid, &what);
+		if (r < 0) {
+			errno = -r;
+			child_fail(what);
+		}
+		close(s->net_sock);
+	}
 	guest_mounts(s);
-	loopback_up();
+	/* --net=host: the host's own loopback, which is not the guest's to
+	 * change. */
+	if (s->cfg->net.mode != NET_HOST)
+		loopback_up();
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
 		child_fail("sethostname");
 	/* The table's filter, or the one `moat trace` made of it. */
@@ -408,7 +424,7 @@ long guest_clone(unsigned long flags, int cgroup_fd, int *pidfd)
 }
 
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		const struct guest_ids *ids, int start_fd, int cgroup_fd, int tty_fd,
+		const struct guest_ids *ids, int start_fd, int cgroup_fd, int tty_fd, int net_sock,
 		struct guest *ret)
 {
 	int sv[2], pp[2];
@@ -421,7 +437,9 @@ int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostn
 		return r;
 	}
 	int pidfd = -1;
-	long pid = guest_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+	/* --net=host (documented as unsafe): the host's network namespace. */
+	unsigned long netns = cfg->net.mode == NET_HOST ? 0 : CLONE_NEWNET;
+	long pid = guest_clone(CLONE_NEWPID | CLONE_NEWNS | netns | CLONE_NEWIPC | CLONE_NEWUTS |
 				       CLONE_NEWCGROUP | CLONE_PIDFD,
 			       cgroup_fd, &pidfd);
 	if (pid == 0) {
@@ -432,7 +450,7 @@ int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostn
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		struct setup s = { .cfg = cfg, .envp = envp, .hostname = hostname, .ids = *ids,
 				   .sock = sv[1], .status = pp[1], .start_fd = start_fd,
-				   .tty = tty_fd };
+				   .tty = tty_fd, .net_sock = net_sock };
 		pid1_main(&s);
 	}
 	close(sv[1]);

@@ -39,9 +39,10 @@ struct guest_ids {
  * struct sandbox_cgroup's clone_fd) it starts in that cgroup. With
  * tty_fd >= 0 (a pty slave), pid 1 and the command have it as stdio, and
  * the command leads a new session with it as its controlling terminal.
+ * With --net=sandbox, pid 1 sends the tap's fd on net_sock (net/net.h).
  * Call while the sentry is single-threaded (pid 1 is a fork). */
 int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostname,
-		const struct guest_ids *ids, int start_fd, int cgroup_fd, int tty_fd,
+		const struct guest_ids *ids, int start_fd, int cgroup_fd, int tty_fd, int net_sock,
 		struct guest *ret);
 /* The fork-like clone3 of pid 1 (0 in the child, its pid in the parent,
  * -1 and errno): flags (CLONE_PIDFD puts the pidfd in *pidfd), SIGCHLD at

@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,6 +42,7 @@
 #include "sentry/sandbox/hostuid.h"
 #include "sentry/sandbox/limits.h"
 #include "sentry/vfs/namei.h"
+#include "net/net.h"
 #include "platform/kfeatures.h"
 #include "platform/platform.h"
 #include "sentry/kernel/sentry.h"
@@ -343,18 +345,36 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	if (cfg->tty)
 		devfs_pty_set_owner(0, cfg->uid);
 	struct guest_ids ids = { sentry.host_uid, sentry.host_gid, uid_lock };
+	/* --net=sandbox: the network helper first, while moat has few fds
+	 * (it closes the rest) and is still root (--publish may bind a low
+	 * port); pid 1 sends it the tap on the socketpair. */
+	struct net_helper nh = { .pid = -1, .pidfd = -1, .ready = -1 };
+	_cleanup_close_ int net_mine = -1;
+	if (cfg->net.mode == NET_SANDBOX) {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			return log_error_errno(neg_errno(), "--net=sandbox"), 125;
+		net_mine = sv[0];
+		r = net_helper_spawn(&cfg->net, sv[1], sentry.host_uid, sentry.host_gid, &nh);
+		close(sv[1]);
+		if (r < 0)
+			return log_error_errno(r, "start the network helper"), 125;
+	}
 	struct guest g;
 	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, cg.clone_fd,
-			tty, &g);
+			tty, net_mine, &g);
 	/* pid 1 has the slave: once it and the guest are gone, the relay
 	 * reads the last output and EIO. */
 	safe_close(tty);
+	net_mine = safe_close(net_mine);
 	/* pid 1 has its copy: the sentry keeps none, so once the command has
 	 * read its byte nobody holds the FIFO and a late start finds no
 	 * reader. */
 	if (hooks && hooks->start_fd >= 0)
 		close(hooks->start_fd);
 	if (r < 0) {
+		if (nh.pid > 0)
+			kill(nh.pid, SIGKILL);
 		cgroup_finish(&cg);
 		return log_error_errno(r, "create the sandbox's namespaces"), 125;
 	}
@@ -406,6 +426,13 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	 * namespaces (a millisecond or so): neither waits for the other, and
 	 * it is confined before pid 1 can run anything of the guest's, which
 	 * waits for the listener's first answer. */
+	if (nh.pid > 0) {
+		char why[512];
+		if (net_helper_wait_ready(&nh, why, sizeof(why)) < 0) {
+			fprintf(stderr, "moat: %s\n", why);
+			goto fail;
+		}
+	}
 	if (sentry_confine_mounts() < 0)
 		goto fail;
 	int pidproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -463,6 +490,8 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	kill(gofer_pid, SIGKILL);
 	/* The guest's last output before the status, as a terminal shows it. */
 	console_relay_wait(&relay, 2000);
+	if (nh.pid > 0)
+		kill(nh.pid, SIGKILL);
 	/* A timeout's 124 stands; the limits hit before it are still told. */
 	status = report_limits(cfg, &cg, status, got_status || sentry.timed_out);
 	cgroup_finish(&cg);
@@ -470,6 +499,8 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	return status;
 fail:
 	kill(g.pid, SIGKILL);
+	if (nh.pid > 0)
+		kill(nh.pid, SIGKILL);
 	if (gofer_pid > 0)
 		kill(gofer_pid, SIGKILL);
 	console_relay_wait(&relay, 2000);

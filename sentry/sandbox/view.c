@@ -210,7 +210,21 @@ static int add_file(struct vnode *dir, const char *name, const char *content)
 }
 
 /* The sandbox's own identity files, mounted over the host's in /etc. */
-static int mount_identity_files(struct vnode *root, const char *hostname)
+/* /etc/resolv.conf for the network mode: the helper's forwarder for
+ * --net=sandbox, the host's own file for --net=host, empty without a
+ * network. */
+static char *resolv_conf(const struct net_config *net)
+{
+	char *s = NULL;
+	if (net->mode == NET_SANDBOX && net->dns_set)
+		return strdup("# moat --net=sandbox: forwarded to the host's resolver (or --dns)\n"
+			      "nameserver " NET_DNS4 "\n");
+	if (net->mode == NET_HOST && read_file_at(AT_FDCWD, "/etc/resolv.conf", &s, 65536) >= 0)
+		return s;
+	return strdup("");
+}
+
+static int mount_identity_files(struct vnode *root, const char *hostname, const struct net_config *net)
 {
 	struct vnode *store;
 	int r = tmpfs_new(0755, 0, 0, &store);
@@ -222,9 +236,13 @@ static int mount_identity_files(struct vnode *root, const char *hostname)
 		return r;
 	}
 	char hosts[512], mid[64];
+	/* The hostname names the guest's own address, as Docker's does. */
 	snprintf(hosts, sizeof(hosts),
-		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n",
-		 hostname);
+		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
+		 net->mode == NET_SANDBOX ? NET_GUEST4 : "127.0.1.1", hostname);
+	_cleanup_free_ char *resolv = resolv_conf(net);
+	if (!resolv)
+		return -ENOMEM;
 	uint8_t rnd[16];
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -EIO;
@@ -236,7 +254,7 @@ static int mount_identity_files(struct vnode *root, const char *hostname)
 	struct {
 		const char *name, *content;
 	} files[] = {
-		{ "hosts", hosts }, { "hostname", hn }, { "resolv.conf", "" }, { "machine-id", mid },
+		{ "hosts", hosts }, { "hostname", hn }, { "resolv.conf", resolv }, { "machine-id", mid },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		if ((r = add_file(store, files[i].name, files[i].content)) < 0)
@@ -522,7 +540,7 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 		if (r < 0)
 			return log_error_errno(r, "mount %s", m->dst);
 	}
-	return mount_identity_files(v->root, sentry.ident.hostname);
+	return mount_identity_files(v->root, sentry.ident.hostname, &cfg->net);
 }
 
 int view_disk_init(const struct sandbox_config *cfg)

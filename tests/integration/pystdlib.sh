@@ -5,8 +5,14 @@
 # module. Software we did not write exercising files, processes, threads,
 # archives, signals and identity calls the way real programs do.
 #
-# Known gaps, ignored by name with the reason (docs/python-tests.md), in a
-# read-write bind only:
+# Known gaps, ignored by name with the reason (docs/python-tests.md):
+#   testSourceAddress    a race in the test itself: the client thread's
+#                        addCleanup(cli.close) runs in the main thread's
+#                        doCleanups (LIFO) before its done.wait, so the
+#                        socket can be closed before the client's
+#                        getsockname (EBADF); the slower, emulated
+#                        getsockname makes it likely (seen on main too)
+# and, in a read-write bind only:
 #   test_chown_with_root, test_tarfile's test_extract*  chown to ids other
 #                        than root in a rw bind is EINVAL (one uid mapped)
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +23,7 @@ PY=/usr/bin/python3
 MODULES="test_os test_glob test_shutil test_tempfile test_json test_fnmatch test_posixpath
 test_stat test_pathlib test_fileio test_tarfile test_zipfile test_threading test_subprocess
 test_uuid test_pwd test_grp test_socket test_pty"
-IGNORE=()
+IGNORE=(-i '*testSourceAddress*')
 
 # The filesystem modules run again with the working directory and TMPDIR
 # in the overlay root and in a read-write bind, not only in /tmp.

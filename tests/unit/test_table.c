@@ -865,7 +865,12 @@ TEST(ioctl_fionread_passes)
 }
 
 CASE(af_packet, NULL, return syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0));
-TEST(socket_af_packet_eafnosupport) { t_expect_errno(&tc_af_packet, EAFNOSUPPORT); }
+/* Refused by sys_socket with EPERM, as for an unprivileged process. */
+TEST(socket_af_packet_notified) { t_expect_notified(&tc_af_packet, __NR_socket); }
+CASE(af_appletalk, NULL, return syscall(SYS_socket, AF_APPLETALK, SOCK_DGRAM, 0));
+TEST(socket_af_appletalk_eafnosupport) { t_expect_errno(&tc_af_appletalk, EAFNOSUPPORT); }
+CASE(inet_raw, NULL, return syscall(SYS_socket, AF_INET, SOCK_RAW, 1));
+TEST(socket_inet_raw_notified) { t_expect_notified(&tc_inet_raw, __NR_socket); }
 
 CASE(af_unix, NULL, return syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
 TEST(socket_af_unix_passes) { t_expect_ret(&tc_af_unix, 0); }

@@ -188,6 +188,7 @@ int gen_loadavg(const struct pctx *c, struct strbuf *sb);
 int gen_maps(const struct pctx *c, struct strbuf *sb);
 int gen_meminfo(const struct pctx *c, struct strbuf *sb);
 int gen_mountinfo(const struct pctx *c, struct strbuf *sb);
+int gen_netfile(const struct pctx *c, struct strbuf *sb);
 int gen_mounts(const struct pctx *c, struct strbuf *sb);
 int gen_osrelease(const struct pctx *c, struct strbuf *sb);
 int gen_pid_stat(const struct pctx *c, struct strbuf *sb);

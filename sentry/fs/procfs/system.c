@@ -220,6 +220,21 @@ int gen_stat(const struct pctx *c, struct strbuf *sb)
 			 (long long)procfs_inst.start_real.tv_sec, np ? v[np - 1].vpid : 1);
 }
 
+/* /proc/net/<arg>: the tables of the sandbox's own network namespace, read
+ * through its pid 1's /proc/<pid>/net (the sentry is not in that
+ * namespace; pid 1 stays in it for the sandbox's whole life). Never the
+ * host's, except under --net=host, where the guest shares them. */
+int gen_netfile(const struct pctx *c, struct strbuf *sb)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "%d/net/%s", sentry.init_pid, c->pn->ent->arg);
+	_cleanup_free_ char *s = NULL;
+	ssize_t n = sentry.init_pid > 0 ? read_file_at(procfs_inst.hostproc, path, &s, 16 << 20) : -ENOENT;
+	if (n < 0)
+		return (int)n;
+	return sb_append(sb, s, (size_t)n);
+}
+
 /* The sandbox's memory limit from its cgroup (v2), if it has one. */
 static int sandbox_memory(uint64_t *ret_limit_kb, uint64_t *ret_used_kb)
 {

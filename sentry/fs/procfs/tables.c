@@ -148,6 +148,16 @@ static const struct pent pid_ents[] = {
 	{ 0 },
 };
 
+/* /proc/net: the sandbox's own network namespace (system.c, gen_netfile). */
+#define NETFILE(n) { .name = n, .type = VREG, .perm = 0444, .gen = gen_netfile, .arg = n }
+static const struct pent net_ents[] = {
+	NETFILE("arp"), NETFILE("dev"), NETFILE("if_inet6"), NETFILE("ipv6_route"),
+	NETFILE("netstat"), NETFILE("raw"), NETFILE("raw6"), NETFILE("route"),
+	NETFILE("snmp"), NETFILE("sockstat"), NETFILE("sockstat6"), NETFILE("tcp"),
+	NETFILE("tcp6"), NETFILE("udp"), NETFILE("udp6"), NETFILE("unix"),
+	{ 0 },
+};
+
 static const struct pent root_ents[] = {
 	LINK("self", link_self),
 	LINK("thread-self", link_thread_self),
@@ -162,6 +172,7 @@ static const struct pent root_ents[] = {
 	TEXT("cmdline", "moat\n"),
 	TEXT("swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"),
 	DIR("sys", sys_ents),
+	DIR("net", net_ents),
 	{ 0 },
 };
 

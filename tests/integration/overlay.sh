@@ -407,7 +407,7 @@ fi
 t_venv()
 {
 	local out
-	python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "no venv/ensurepip on the host" >&2; return 0; }
+	/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "no venv/ensurepip on the host" >&2; return 0; }
 	out=$(MOAT_TIMEOUT=180 mrun -- /bin/sh -c 'python3 -m venv /opt/v && /opt/v/bin/python -c "import sys; print(sys.prefix)" && /opt/v/bin/pip --version >/dev/null && echo pip-ok') || { echo "$out" >&2; return 1; }
 	[ "$out" = "/opt/v
 pip-ok" ] && [ ! -e /opt/v ]

@@ -70,6 +70,11 @@ int tmpfs_store_new(uint64_t bytes, uid_t uid, gid_t gid, struct tmpfs_store **r
 	    (r = fsconfig_str(fs, "mode", "0700")) < 0 || (r = fsconfig_str(fs, "uid", u)) < 0 ||
 	    (r = fsconfig_str(fs, "gid", g)) < 0)
 		return log_error_errno(r, "tmpfs store: configure");
+	/* Huge pages for files big enough to fill them: a 1 MiB read from
+	 * small pages costs twice what ext4's large folios do (measured: 60
+	 * vs 31 us); with them the same. A kernel without THP refuses the
+	 * option, and small pages do. */
+	(void)fsconfig_str(fs, "huge", "within_size");
 	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return log_error_errno(neg_errno(), "tmpfs store: create");
 	int root = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,

@@ -46,7 +46,7 @@ void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
 	struct task *t = task_get(r->tid);
 	if (!t) {
 		/* Gone, or of unknown origin and killed: nobody to answer. */
-		sentry_unlock();
+		sentry_unlock_done();
 		(void)req_reply(r, -ESRCH);
 		return;
 	}
@@ -61,7 +61,7 @@ void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
 	current = NULL;
 	r->task = NULL;
 	task_unref(t);
-	sentry_unlock();
+	sentry_unlock_done();
 	if (wait_take_cancelled() && ret == -EINTR && !r->replied) {
 		/* A signal to the guest thread ended the handler's wait (see
 		 * sentry/kernel/wait.c): Linux's -ERESTARTSYS. */

@@ -50,6 +50,9 @@ static int epfd = -1;
 static atomic_int idle_workers, nworkers;
 #define SPARE_WORKERS 3
 static _Thread_local bool is_worker;
+/* Workers between a sentry_unlock (a wait) and their next sentry_lock. */
+static atomic_int waiting_workers;
+static _Thread_local bool waiting;
 /* Each guest thread can hold one worker in a blocking wait (a FIFO open, a
  * lock); waits end on the thread's signals (wait.c), and guest threads are
  * bounded by the sandbox's pids limit. */
@@ -61,13 +64,31 @@ enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5
 
 static void start_worker(void);
 
-void sentry_lock(void) { pthread_mutex_lock(&big_lock); }
+void sentry_lock(void)
+{
+	pthread_mutex_lock(&big_lock);
+	if (waiting) {
+		waiting = false;
+		atomic_fetch_sub(&waiting_workers, 1);
+	}
+}
+
+void sentry_unlock_done(void) { pthread_mutex_unlock(&big_lock); }
 
 void sentry_unlock(void)
 {
 	pthread_mutex_unlock(&big_lock);
-	/* About to wait: keep someone listening for notifications. */
-	if (is_worker && atomic_load(&idle_workers) == 0 && atomic_load(&nworkers) < MAX_WORKERS)
+	if (!is_worker || waiting)
+		return;
+	/* About to wait: keep someone listening for notifications. Workers
+	 * that are not waiting count, even if they are not in RECV this very
+	 * moment: one still sending its answer is back in a microsecond. Only
+	 * counting those in RECV started a thread for nearly every gofer
+	 * round trip of a single-threaded guest (thousands per second). */
+	waiting = true;
+	int w = atomic_fetch_add(&waiting_workers, 1) + 1;
+	int n = atomic_load(&nworkers);
+	if (n - w < 1 && n < MAX_WORKERS)
 		start_worker();
 }
 
@@ -165,6 +186,10 @@ static void *worker_main(void *arg)
 		 * slow among them. Spares beyond a few leave. */
 		if (atomic_load(&idle_workers) >= SPARE_WORKERS)
 			break;
+	}
+	if (waiting) {
+		waiting = false;
+		atomic_fetch_sub(&waiting_workers, 1);
 	}
 	atomic_fetch_sub(&nworkers, 1);
 	return NULL;

@@ -15,6 +15,9 @@ struct vnode;
  * stops), so one waiting guest call never stalls the others. */
 void sentry_lock(void);
 void sentry_unlock(void);
+/* The unlock at the end of a handler, before its answer is sent: not a wait,
+ * so it starts no worker (the caller goes back to receiving right after). */
+void sentry_unlock_done(void);
 
 /* Kill the whole sandbox now (fail closed): something impossible happened,
  * e.g. the gofer broke its protocol. Logs and audits why. Safe from any

@@ -4,9 +4,9 @@
  * A gofer round trip costs about as much as the rest of an emulated open, so
  * the gofer is asked only for what the sentry cannot do itself: the fd of a
  * directory (WALK, once per directory: the dentry cache keeps the vnode) and
- * directory listings with their stats (READDIR, one batch). Everything else
- * is a single-component *at() call by the sentry, relative to a directory fd
- * the gofer donated: fstatat(AT_SYMLINK_NOFOLLOW) for lookups, openat2 with
+ * mutations of rw exports. Everything else is done by the sentry relative to
+ * a directory fd the gofer donated: getdents64 on it for listings (names
+ * and types), single-component fstatat(AT_SYMLINK_NOFOLLOW) for lookups, openat2 with
  * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS and O_NOFOLLOW
  * for opens, readlinkat for link text. Donated fds live in the gofer's mount
  * namespace, which holds only the exports (read-only, nosuid, nodev unless
@@ -16,8 +16,8 @@
  * our own, beside vn->parent's) and the name in it, the lstat taken when the
  * vnode was made, and for a directory its donated fd and gofer id plus its
  * path from the export root (masks are matched against it). A directory
- * vnode made from a listing (readdir primes the dentry cache) has no fd yet:
- * it is walked the first time something needs it.
+ * vnode made by a lookup has no fd yet: it is walked the first time
+ * something needs it.
  *
  * Masks (paths relative to the export root) are refused here with -ENOENT
  * and left out of listings; the gofer also covers them with empty read-only
@@ -36,6 +36,7 @@
  * at again before ours is used. */
 #include "sentry/fs/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -56,7 +57,8 @@
 #include "gofer/gofer.h"
 
 /* Listings prime the dentry cache with at most this many new vnodes each. */
-#define GOFS_PRIME_MAX 4096
+/* getdents64 buffer: a typical directory in one call */
+#define GOFS_DENTS_BUF 32768
 
 struct gofs {
 	struct gofer_client *gc;
@@ -1063,16 +1065,16 @@ static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
 	return 0;
 }
 
-/* Remember a listed entry as a child vnode, so `ls -l` does not stat each
- * entry again. Returns the ino to list it with. */
-static uint64_t prime_dcache(struct vnode *dir, const char *name, const struct stat *st, size_t *primed)
+/* The number to list @name with: a cached child's, unless the host
+ * replaced it since (an rw bind), else the host's d_ino folded as stat
+ * would fold it. d_ino is the inode on the directory's own filesystem, so
+ * a submount shows its mount point's number, as in Linux's own getdents. */
+static uint64_t listed_ino(struct vnode *dir, const char *name, uint64_t d_ino)
 {
 	struct gnode *d = dir->priv;
 	bool neg;
 	struct vnode *c = dcache_lookup(dir, name, &neg);
-	if (c && c->ops == &gofer_ops && !c->mounted &&
-	    ((struct gnode *)c->priv)->st.st_ino != st->st_ino) {
-		/* Replaced on the host (an rw bind) since it was cached. */
+	if (c && c->ops == &gofer_ops && !c->mounted && ((struct gnode *)c->priv)->st.st_ino != d_ino) {
 		vn_unref(c);
 		c = NULL;
 		dcache_remove(dir, name);
@@ -1082,23 +1084,33 @@ static uint64_t prime_dcache(struct vnode *dir, const char *name, const struct s
 		vn_unref(c);
 		return ino;
 	}
-	if (*primed >= GOFS_PRIME_MAX)
-		return gofs_ino(d->fs, st);
-	/* A negative entry is stale now: the insert replaces it. */
-	if (gnode_new(dir, name, st, -1, 0, &c) < 0)
-		return gofs_ino(d->fs, st);
-	(void)dcache_insert(dir, name, c);
-	uint64_t ino = c->ino;
-	vn_unref(c);
-	(*primed)++;
-	return ino;
+	struct stat st = { .st_dev = d->st.st_dev, .st_ino = d_ino };
+	return gofs_ino(d->fs, &st);
+}
+
+/* d_type, or (on a filesystem that gives DT_UNKNOWN) the type from an
+ * lstat; DT_UNKNOWN again if the entry went away meanwhile. */
+static unsigned char listed_type(int dirfd, const struct dirent64 *e)
+{
+	struct stat st;
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type;
+	if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) < 0)
+		return DT_UNKNOWN;
+	return vtype_to_dt(vtype_from_mode(st.st_mode));
 }
 
 /**
- * gofs_readdir() - fs_ops.readdir.
+ * gofs_readdir() - fs_ops.readdir: getdents64 on the donated fd.
  *
- * Drops the sentry lock while waiting for the gofer's listing (and in
- * gnode_dirfd); the caller must hold a reference on @dir.
+ * Names and types only, as getdents gives them: an lstat of every entry
+ * (the gofer's batched READDIR until December 2026) cost more than the
+ * listing itself, mostly the host's dentry lookups, and find or a shell
+ * glob never needs it; a later lookup stats just the entry it wants.
+ * The sentry lock is held throughout: the host reads a directory whose
+ * dentries it just had (the walk that donated the fd) without waiting for
+ * the gofer. Drops it only in gnode_dirfd; the caller holds a reference
+ * on @dir.
  */
 static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 {
@@ -1111,27 +1123,35 @@ static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 	 * docs/architecture.md); a read-only export's is kept. */
 	if (d->listed && fs->rdonly)
 		return dirent_list_copy(out, &d->listing);
-	struct gofer_dirent *ents = NULL;
-	size_t n = 0, primed = 0;
-	uint64_t id = d->id;
-	vfs_block_begin();
-	r = gofer_readdir(fs->gc, id, &ents, &n);
-	vfs_block_end();
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *name = ents[i].name;
-		if (!is_single_component(name) || gofs_masked(fs, d, name))
-			continue;
-		/* An upper layer's directories are walked by lookups only, so
-		 * each has its fd and opaque mark from the start. */
-		uint64_t ino = fs->upper ? gofs_ino(fs, &ents[i].st) : prime_dcache(dir, name, &ents[i].st, &primed);
-		r = dirent_list_add(out, ino, vtype_to_dt(vtype_from_mode(ents[i].st.st_mode)), name);
+	/* The fd's position is the sentry's alone: the guest's directory is a
+	 * placeholder (ofd.c), never this fd. */
+	if (lseek(d->fd, 0, SEEK_SET) < 0)
+		return gofs_errno(neg_errno());
+	/* One buffer under the sentry lock: a malloc'ed one this size made
+	 * the heap's top grow and shrink by megabytes between listings. */
+	static char buf[GOFS_DENTS_BUF] __attribute__((aligned(8)));
+	for (;;) {
+		long got = syscall(SYS_getdents64, d->fd, buf, GOFS_DENTS_BUF);
+		if (got < 0)
+			return gofs_errno(neg_errno());
+		if (got == 0)
+			break;
+		for (long pos = 0; pos < got;) {
+			const struct dirent64 *e = (const struct dirent64 *)(buf + pos);
+			pos += e->d_reclen;
+			if (!is_single_component(e->d_name) || gofs_masked(fs, d, e->d_name))
+				continue;
+			unsigned char type = listed_type(d->fd, e);
+			if (type == DT_UNKNOWN)
+				continue; /* gone since getdents */
+			r = dirent_list_add(out, listed_ino(dir, e->d_name, e->d_ino), type, e->d_name);
+			if (r < 0)
+				return r;
+		}
 	}
-	gofer_dirents_free(ents, n);
-	if (r == 0 && fs->rdonly && !d->listed && dirent_list_copy(&d->listing, out) == 0)
+	if (fs->rdonly && !d->listed && dirent_list_copy(&d->listing, out) == 0)
 		d->listed = true;
-	return r;
+	return 0;
 }
 
 static void gofs_release(struct vnode *vn)

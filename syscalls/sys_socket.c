@@ -19,7 +19,16 @@
  * so the sentry reads it once, checks it is one of the sandbox's own
  * interfaces and sets it itself on its copy of the socket (the same open
  * socket; a sibling thread swapping the name or the fd afterwards changes
- * nothing). */
+ * nothing).
+ *
+ * getsockopt: SO_PEERCRED and SO_PEERGROUPS would give the host's uid and
+ * gids of the peer (every guest process runs as the sandbox's one host
+ * uid, with no user namespace to translate it). The sentry asks the kernel
+ * on its copy of the socket who the peer is and answers with that task's
+ * sandbox pid and credentials: euid/egid now, where Linux keeps those of
+ * connect() time (they differ only if the peer changed ids since). A peer
+ * outside the sandbox (a --bind-socket) shows as the overflow ids and pid
+ * 0, as a process of an unmapped user in another pid namespace would. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <linux/netlink.h>
@@ -112,4 +121,71 @@ long sys_setsockopt(struct sysreq *r)
 		break;
 	}
 	return SYSRET_CONTINUE; /* another level's option of the same number */
+}
+
+/* The sandbox's view of the peer whose host pid the kernel gave. */
+static const struct cred *peer_cred(pid_t host_pid, pid_t *vpid)
+{
+	const struct task *t = host_pid > 0 ? task_find(host_pid) : NULL;
+	*vpid = t ? t->proc->vpid : 0;
+	return t ? t->cred : NULL;
+}
+
+#define OVERFLOW_ID 65534
+
+static long peercred(struct sysreq *r, int s, int len)
+{
+	struct ucred uc;
+	socklen_t ul = sizeof(uc);
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &uc, &ul) < 0)
+		return neg_errno();
+	pid_t vpid;
+	const struct cred *c = peer_cred(uc.pid, &vpid);
+	/* No peer (not connected): the kernel's pid 0 and overflow ids. */
+	struct ucred out = { .pid = vpid, .uid = c ? c->euid : OVERFLOW_ID, .gid = c ? c->egid : OVERFLOW_ID };
+	size_t n = (size_t)len < sizeof(out) ? (size_t)len : sizeof(out);
+	if (req_write(r, r->args[3], &out, n) != (ssize_t)n)
+		return -EFAULT;
+	int nl = (int)n;
+	if (req_write(r, r->args[4], &nl, sizeof(nl)) != (ssize_t)sizeof(nl))
+		return -EFAULT;
+	return 0;
+}
+
+static long peergroups(struct sysreq *r, int s, int len)
+{
+	struct ucred uc;
+	socklen_t ul = sizeof(uc);
+	/* The groups are the peer's: who that is, the kernel says. */
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &uc, &ul) < 0)
+		return neg_errno();
+	pid_t vpid;
+	const struct cred *c = peer_cred(uc.pid, &vpid);
+	int n = c ? c->ngroups : 0;
+	int need = n * (int)sizeof(gid_t);
+	if (req_write(r, r->args[4], &need, sizeof(need)) != (ssize_t)sizeof(need))
+		return -EFAULT;
+	if (len < need)
+		return -ERANGE; /* with the size it needs, as Linux answers */
+	if (need && req_write(r, r->args[3], c->groups, (size_t)need) != need)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_getsockopt(struct sysreq *r)
+{
+	int fd = (int)r->args[0], level = (int)r->args[1], name = (int)r->args[2];
+	if (level != SOL_SOCKET || (name != SO_PEERCRED && name != SO_PEERGROUPS))
+		return SYSRET_CONTINUE; /* another level's option of the same number */
+	if (fd < 0 || !r->task)
+		return -EBADF;
+	int len;
+	if (req_read(r, r->args[4], &len, sizeof(len)) != (ssize_t)sizeof(len))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	_cleanup_close_ int s = task_file_dup(r->task, fd);
+	if (s < 0)
+		return s;
+	return name == SO_PEERCRED ? peercred(r, s, len) : peergroups(r, s, len);
 }

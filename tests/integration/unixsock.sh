@@ -161,6 +161,37 @@ os.rename("/tmp/m.sock", "/tmp/n.sock")
 socket.socket(socket.AF_UNIX).connect("/tmp/n.sock"); r.append("renamed")
 print(" ".join(r))'
 
+# SO_PEERCRED and SO_PEERGROUPS: the kernel would answer with the sandbox's
+# one host uid (and, on a connection the sentry made for a path, the
+# sentry's own pid). The guest sees its peers' sandbox pids and ids; the
+# accepting side of a path connection sees pid 0 and the overflow ids
+# (docs/architecture.md, "Unix sockets bound to paths").
+check_output "SO_PEERCRED/SO_PEERGROUPS show sandbox pids and ids, never the host's" \
+	"self 0 0 [] server 0 0 [] client 65534 65534 []" \
+	mrun -- /usr/bin/python3 -c '
+import os, socket, struct
+def cred(s, me):
+    pid, uid, gid = struct.unpack("3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    g = s.getsockopt(socket.SOL_SOCKET, 59, 64) # SO_PEERGROUPS
+    groups = sorted(struct.unpack("%di" % (len(g) // 4), g))
+    return "%s %d %d %s" % (me if pid == want.get(me) else "pid %d" % pid, uid, gid, groups)
+want = {"self": os.getpid(), "server": os.getpid(), "client": 0}
+a, b = socket.socketpair()
+out = [cred(a, "self")]
+srv = socket.socket(socket.AF_UNIX); srv.bind("/tmp/cred.sock"); srv.listen(1)
+os.chmod("/tmp/cred.sock", 0o777) # connecting needs write permission
+r, w = os.pipe()
+child = os.fork()
+if child == 0:
+    os.setgroups([1000, 5]); os.setgid(1000); os.setuid(1000)
+    c = socket.socket(socket.AF_UNIX); c.connect("/tmp/cred.sock")
+    os.write(w, cred(c, "server").encode()); c.recv(1); os._exit(0)
+conn, _ = srv.accept()
+out.append(os.read(r, 100).decode())
+out.append(cred(conn, "client"))
+conn.send(b"x"); os.waitpid(child, 0)
+print(*out)'
+
 check_output "abstract names and socketpairs still work natively" "abstract pair" \
 	mrun -- /usr/bin/python3 -c '
 import socket

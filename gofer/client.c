@@ -32,8 +32,6 @@
 #include "cleanup.h"
 #include "log.h"
 
-/* Upper bound on one listing; beyond it gofer_readdir fails (-ENOMEM). */
-#define GC_READDIR_MAX_ENTRIES (1u << 20)
 /* Fds a frame may carry: one; room for a few more so extras are seen and closed. */
 #define GC_MAX_FDS 4
 
@@ -58,7 +56,8 @@ struct gofer_client {
 	void (*fatal)(const char *why); /* called once, when dead is set */
 	uint32_t next_tag;
 	struct gc_waiter *waiters;
-	uint8_t *rxbuf; /* GOFER_MAX_FRAME + 1: used only by the reader */
+	/* Used only by the reader; +1: an oversized reply shows (MSG_TRUNC). */
+	uint8_t rxbuf[GOFER_MAX_REPLY + 1];
 };
 
 struct gc_reply {
@@ -72,9 +71,7 @@ struct gofer_client *gofer_client_new(int sock)
 	struct gofer_client *gc = calloc(1, sizeof(*gc));
 	if (!gc)
 		return NULL;
-	gc->rxbuf = malloc(GOFER_MAX_FRAME + 1);
-	if (!gc->rxbuf || pthread_mutex_init(&gc->lock, NULL) != 0) {
-		free(gc->rxbuf);
+	if (pthread_mutex_init(&gc->lock, NULL) != 0) {
 		free(gc);
 		return NULL;
 	}
@@ -90,7 +87,6 @@ void gofer_client_free(struct gofer_client *gc)
 	/* Closing our end is what tells the gofer to exit. */
 	safe_close(gc->sock);
 	pthread_mutex_destroy(&gc->lock);
-	free(gc->rxbuf);
 	free(gc);
 }
 
@@ -216,7 +212,7 @@ static void close_fds(const int *fds, size_t n)
  * whose fd flag does not match what arrived is refused. */
 static int recv_frame(struct gofer_client *gc, size_t *ret_len, int *ret_fd)
 {
-	struct iovec iov = { .iov_base = gc->rxbuf, .iov_len = GOFER_MAX_FRAME + 1 };
+	struct iovec iov = { .iov_base = gc->rxbuf, .iov_len = sizeof(gc->rxbuf) };
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * GC_MAX_FDS)];
 		struct cmsghdr align;
@@ -441,97 +437,6 @@ int gofer_walk(struct gofer_client *gc, uint64_t dir_id, const char *name, struc
 	if (len < 0)
 		return -EINVAL;
 	return node_call(gc, req, (size_t)len, GOFER_OP_WALK, ret);
-}
-
-void gofer_dirents_free(struct gofer_dirent *ents, size_t n)
-{
-	if (!ents)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(ents[i].name);
-	free(ents);
-}
-
-struct dirent_acc {
-	struct gofer_dirent *ents;
-	size_t n, cap;
-};
-
-static int acc_page(struct dirent_acc *a, const struct gofer_readdir_page *pg)
-{
-	if (a->n + pg->count > GC_READDIR_MAX_ENTRIES)
-		return -ENOMEM;
-	if (a->n + pg->count > a->cap) {
-		size_t cap = a->cap ? a->cap : 64;
-		while (cap < a->n + pg->count)
-			cap *= 2;
-		struct gofer_dirent *ne = realloc(a->ents, cap * sizeof(*ne));
-		if (!ne)
-			return -ENOMEM;
-		a->ents = ne;
-		a->cap = cap;
-	}
-	for (uint32_t i = 0; i < pg->count; i++) {
-		const char *name;
-		size_t nlen;
-		struct stat st;
-		gofer_readdir_page_entry(pg, i, &name, &nlen, &st);
-		char *copy = strndup(name, nlen);
-		if (!copy)
-			return -ENOMEM;
-		a->ents[a->n++] = (struct gofer_dirent){ .name = copy, .st = st };
-	}
-	return 0;
-}
-
-/* One READDIR page appended to a; *cookie and *eof updated. */
-static int readdir_page(struct gofer_client *gc, uint64_t dir_id, uint64_t *cookie, bool *eof,
-			struct dirent_acc *a)
-{
-	uint8_t req[GOFER_READDIR_REQ_SIZE];
-	ssize_t len = gofer_req_readdir(req, sizeof(req), 0, dir_id, *cookie);
-	if (len < 0)
-		return -EIO;
-	struct gc_reply rp;
-	int r = gc_call(gc, req, (size_t)len, GOFER_OP_READDIR, &rp);
-	if (r < 0)
-		return r;
-	r = reply_status(gc, &rp, GOFER_OP_READDIR);
-	struct gofer_readdir_page pg;
-	if (r == 0 && gofer_reply_readdir_decode(rp.frame, rp.len, &pg) < 0) {
-		gc_kill(gc);
-		r = -EIO;
-	}
-	/* A page that neither ends the listing nor moves on would loop. */
-	if (r == 0 && !pg.eof && pg.next_cookie == *cookie) {
-		gc_kill(gc);
-		r = -EIO;
-	}
-	if (r == 0)
-		r = acc_page(a, &pg);
-	if (r == 0) {
-		*cookie = pg.next_cookie;
-		*eof = pg.eof;
-	}
-	reply_free(&rp);
-	return r;
-}
-
-int gofer_readdir(struct gofer_client *gc, uint64_t dir_id, struct gofer_dirent **ret_ents, size_t *ret_n)
-{
-	struct dirent_acc a = { 0 };
-	uint64_t cookie = 0;
-	bool eof = false;
-	while (!eof) {
-		int r = readdir_page(gc, dir_id, &cookie, &eof, &a);
-		if (r < 0) {
-			gofer_dirents_free(a.ents, a.n);
-			return r;
-		}
-	}
-	*ret_ents = a.ents;
-	*ret_n = a.n;
-	return 0;
 }
 
 int gofer_release(struct gofer_client *gc, uint64_t id)

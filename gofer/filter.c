@@ -24,8 +24,6 @@ const struct gofer_rule gofer_host_rules[] = {
 	{ "statx", "attributes (io_uring's STATX, or direct)" },
 	{ "newfstatat", "attributes" },
 	{ "fstat", "attributes of held fds" },
-	{ "getdents64", "directory listings" },
-	{ "lseek", "rewinding a directory it lists again" },
 	{ "close", "" },
 	{ "recvmsg", "requests, only on its socket to the sentry", GW_ALWAYS, GA_SOCK, 0 },
 	{ "sendmsg", "replies and donated fds, only on that socket", GW_ALWAYS, GA_SOCK, 0 },

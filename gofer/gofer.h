@@ -45,11 +45,6 @@ struct gofer_node {
 	struct stat st;    /* lstat of the node */
 };
 
-struct gofer_dirent {
-	char *name;
-	struct stat st;    /* from a batched statx (AT_SYMLINK_NOFOLLOW) */
-};
-
 /* Client (sentry side). Thread-safe: requests carry tags and any number of
  * threads may wait for replies at once; none holds the sentry lock while
  * waiting (callers drop it, see sentry.h). */
@@ -69,12 +64,6 @@ int gofer_attach(struct gofer_client *gc, uint32_t idx, struct gofer_node *ret);
  * anything else (file, symlink, device) with fd -1 and its lstat. -ENOENT,
  * -EACCES for masked names. */
 int gofer_walk(struct gofer_client *gc, uint64_t dir_id, const char *name, struct gofer_node *ret);
-/* All entries of directory dir_id ("." and ".." excluded), each with its
- * lstat, read in one batch. *ret_ents is malloc'd; free with
- * gofer_dirents_free. */
-int gofer_readdir(struct gofer_client *gc, uint64_t dir_id, struct gofer_dirent **ret_ents,
-		  size_t *ret_n);
-void gofer_dirents_free(struct gofer_dirent *ents, size_t n);
 /* Forget a handle. */
 int gofer_release(struct gofer_client *gc, uint64_t id);
 /* A mutation of an rw export (op GOFER_OP_OPEN..REMOVEXATTR, request

@@ -134,7 +134,7 @@ static int do_open(struct srv *s, const struct gofer_request *rq, struct mut_ctx
 		if (fl < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) < 0)
 			return neg_errno();
 	}
-	srv_send(s, gofer_reply_node(s->txbuf, GOFER_MAX_FRAME, rq->hdr.op, rq->hdr.tag, GOFER_ID_NONE,
+	srv_send(s, gofer_reply_node(s->txbuf, sizeof(s->txbuf), rq->hdr.op, rq->hdr.tag, GOFER_ID_NONE,
 				     &st, true),
 		 f);
 	return 0;
@@ -350,13 +350,13 @@ void srv_mutate(struct srv *s, const struct gofer_request *rq)
 		}
 	}
 	if (r < 0) {
-		srv_send(s, gofer_reply_status(s->txbuf, GOFER_MAX_FRAME, op, rq->hdr.tag, srv_map_err(r)), -1);
+		srv_send(s, gofer_reply_status(s->txbuf, sizeof(s->txbuf), op, rq->hdr.tag, srv_map_err(r)), -1);
 		return;
 	}
 	if (with_stat)
-		srv_send(s, gofer_reply_node(s->txbuf, GOFER_MAX_FRAME, op, rq->hdr.tag, GOFER_ID_NONE, &st,
+		srv_send(s, gofer_reply_node(s->txbuf, sizeof(s->txbuf), op, rq->hdr.tag, GOFER_ID_NONE, &st,
 					     false),
 			 -1);
 	else
-		srv_send(s, gofer_reply_status(s->txbuf, GOFER_MAX_FRAME, op, rq->hdr.tag, 0), -1);
+		srv_send(s, gofer_reply_status(s->txbuf, sizeof(s->txbuf), op, rq->hdr.tag, 0), -1);
 }

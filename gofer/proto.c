@@ -129,7 +129,8 @@ int gofer_hdr_decode(const void *buf, size_t len, struct gofer_hdr *ret)
 	 * datagram, so any difference is a lie or a truncation. */
 	if (h.len != len)
 		return -EBADMSG;
-	if (h.op == 0 || h.op > GOFER_OP_MAX_ || (h.flags & ~GOFER_F_ALL))
+	if (h.op == 0 || h.op > GOFER_OP_MAX_ || h.op == GOFER_OP_RESERVED_4 ||
+	    (h.flags & ~GOFER_F_ALL))
 		return -EBADMSG;
 	*ret = h;
 	return 0;
@@ -171,17 +172,6 @@ ssize_t gofer_req_walk(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, con
 	put32(b + 8, GOFER_WALK_REQ_FIXED);
 	put32(b + 12, (uint32_t)nlen);
 	memcpy((uint8_t *)buf + GOFER_WALK_REQ_FIXED, name, nlen);
-	return n;
-}
-
-ssize_t gofer_req_readdir(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, uint64_t cookie)
-{
-	ssize_t n = put_hdr(buf, cap, GOFER_READDIR_REQ_SIZE, GOFER_OP_READDIR, 0, tag, 0);
-	if (n < 0)
-		return n;
-	uint8_t *b = (uint8_t *)buf + GOFER_HDR_SIZE;
-	put64(b, dir_id);
-	put64(b + 8, cookie);
 	return n;
 }
 
@@ -440,12 +430,6 @@ int gofer_req_decode(const void *buf, size_t len, struct gofer_request *ret)
 		if (decode_walk(p, len, &r) < 0)
 			return -EBADMSG;
 		break;
-	case GOFER_OP_READDIR:
-		if (len != GOFER_READDIR_REQ_SIZE)
-			return -EBADMSG;
-		r.readdir.dir_id = get64(b);
-		r.readdir.cookie = get64(b + 8);
-		break;
 	case GOFER_OP_RELEASE:
 		if (len != GOFER_RELEASE_REQ_SIZE || r.hdr.tag != 0)
 			return -EBADMSG;
@@ -481,44 +465,6 @@ ssize_t gofer_reply_node(void *buf, size_t cap, uint16_t op, uint32_t tag, uint6
 	return n;
 }
 
-size_t gofer_readdir_reply_size(size_t n, size_t name_bytes)
-{
-	return GOFER_READDIR_REPLY_FIXED + n * GOFER_DIRENT_REC_SIZE + name_bytes;
-}
-
-ssize_t gofer_reply_readdir(void *buf, size_t cap, uint32_t tag, uint64_t next_cookie, bool eof,
-			    const struct gofer_dirent_in *ents, size_t n)
-{
-	size_t names = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!gofer_name_valid(ents[i].name, ents[i].name_len))
-			return -EINVAL;
-		names += ents[i].name_len;
-	}
-	if (n > GOFER_MAX_FRAME / GOFER_DIRENT_REC_SIZE)
-		return -ENOBUFS;
-	size_t len = gofer_readdir_reply_size(n, names);
-	ssize_t r = put_hdr(buf, cap, len, GOFER_OP_READDIR, 0, tag, 0);
-	if (r < 0)
-		return r;
-	uint8_t *p = buf;
-	uint8_t *b = p + GOFER_HDR_SIZE;
-	put64(b, next_cookie);
-	put32(b + 8, (uint32_t)n);
-	put32(b + 12, eof ? GOFER_RD_EOF : 0);
-	/* Records first, then the names they point at, in the same order. */
-	size_t rec = GOFER_READDIR_REPLY_FIXED;
-	size_t name_off = GOFER_READDIR_REPLY_FIXED + n * GOFER_DIRENT_REC_SIZE;
-	for (size_t i = 0; i < n; i++, rec += GOFER_DIRENT_REC_SIZE) {
-		put32(p + rec, (uint32_t)name_off);
-		put32(p + rec + 4, (uint32_t)ents[i].name_len);
-		gofer_stat_encode(p + rec + 8, &ents[i].st);
-		memcpy(p + name_off, ents[i].name, ents[i].name_len);
-		name_off += ents[i].name_len;
-	}
-	return r;
-}
-
 int gofer_reply_check(const struct gofer_hdr *h, uint16_t op)
 {
 	if (h->op != op || h->op == GOFER_OP_RELEASE)
@@ -544,47 +490,3 @@ int gofer_reply_node_decode(const void *buf, size_t len, uint64_t *ret_id, struc
 	return 0;
 }
 
-int gofer_reply_readdir_decode(const void *buf, size_t len, struct gofer_readdir_page *ret)
-{
-	const uint8_t *p = buf;
-	struct gofer_hdr h;
-	if (gofer_hdr_decode(buf, len, &h) < 0 || h.op != GOFER_OP_READDIR || h.status != 0 ||
-	    h.flags != 0 || len < GOFER_READDIR_REPLY_FIXED)
-		return -EBADMSG;
-	const uint8_t *b = p + GOFER_HDR_SIZE;
-	uint32_t count = get32(b + 8), rflags = get32(b + 12);
-	if (rflags & ~GOFER_RD_EOF)
-		return -EBADMSG;
-	/* Division, not multiplication: a huge count cannot wrap the check. */
-	if (count > (len - GOFER_READDIR_REPLY_FIXED) / GOFER_DIRENT_REC_SIZE)
-		return -EBADMSG;
-	size_t recs_end = GOFER_READDIR_REPLY_FIXED + (size_t)count * GOFER_DIRENT_REC_SIZE;
-	struct stat st;
-	for (uint32_t i = 0; i < count; i++) {
-		const uint8_t *rec = p + GOFER_READDIR_REPLY_FIXED + (size_t)i * GOFER_DIRENT_REC_SIZE;
-		uint32_t off = get32(rec), nlen = get32(rec + 4);
-		if (!range_ok(off, nlen, recs_end, len))
-			return -EBADMSG;
-		if (!gofer_name_valid((const char *)p + off, nlen))
-			return -EBADMSG;
-		if (gofer_stat_decode(rec + 8, &st) < 0)
-			return -EBADMSG;
-	}
-	*ret = (struct gofer_readdir_page){
-		.frame = p,
-		.len = len,
-		.next_cookie = get64(b),
-		.eof = rflags & GOFER_RD_EOF,
-		.count = count,
-	};
-	return 0;
-}
-
-void gofer_readdir_page_entry(const struct gofer_readdir_page *pg, uint32_t i, const char **ret_name,
-			      size_t *ret_len, struct stat *ret_st)
-{
-	const uint8_t *rec = pg->frame + GOFER_READDIR_REPLY_FIXED + (size_t)i * GOFER_DIRENT_REC_SIZE;
-	*ret_name = (const char *)pg->frame + get32(rec);
-	*ret_len = get32(rec + 4);
-	(void)gofer_stat_decode(rec + 8, ret_st); /* validated by the decoder */
-}

@@ -26,8 +26,6 @@
 
 #define GOFER_HDR_SIZE 16u
 #define GOFER_STAT_SIZE 112u
-/* Largest frame either side accepts. */
-#define GOFER_MAX_FRAME (256u * 1024)
 #define GOFER_NAME_MAX 255u
 /* Longest symlink target (PATH_MAX less its NUL) and xattr value. */
 #define GOFER_TARGET_MAX 4095u
@@ -37,12 +35,19 @@
  * receive buffer. */
 #define GOFER_MAX_REQUEST (GOFER_MUT_REQ_FIXED + GOFER_NAME_MAX + GOFER_XATTR_NAME_MAX + \
 			   GOFER_XATTR_SIZE_MAX)
+/* Largest reply (a node: id and stat); the sentry's receive buffer. */
+#define GOFER_MAX_REPLY GOFER_NODE_REPLY_SIZE
+/* Largest frame either side accepts. */
+#define GOFER_MAX_FRAME GOFER_MAX_REQUEST
 
 enum gofer_op {
 	GOFER_OP_READY = 1,   /* gofer -> sentry, once, after setup: status only */
 	GOFER_OP_ATTACH = 2,  /* export idx -> root {id, stat} + fd */
 	GOFER_OP_WALK = 3,    /* (dir id, name) -> {id, stat} [+ fd if a directory] */
-	GOFER_OP_READDIR = 4, /* (dir id, cookie) -> a page of {name, stat} */
+	/* 4 was READDIR: listings are read by the sentry itself, with
+	 * getdents64 on the fds the gofer donated. Never reused; a frame with
+	 * op 4 is malformed. */
+	GOFER_OP_RESERVED_4 = 4,
 	GOFER_OP_RELEASE = 5, /* id -> nothing: one-way, the gofer never replies */
 	/* Mutations of rw exports: one request layout (struct gofer_mut). */
 	GOFER_OP_OPEN = 6,        /* (dir, name, flags, mode) -> stat + fd of a regular file */
@@ -65,11 +70,8 @@ enum gofer_op {
 /* Frame sizes (header included) */
 #define GOFER_ATTACH_REQ_SIZE (GOFER_HDR_SIZE + 8)      /* u32 idx, u32 reserved */
 #define GOFER_WALK_REQ_FIXED (GOFER_HDR_SIZE + 16)      /* u64 dir_id, u32 name_off, u32 name_len */
-#define GOFER_READDIR_REQ_SIZE (GOFER_HDR_SIZE + 16)    /* u64 dir_id, u64 cookie */
 #define GOFER_RELEASE_REQ_SIZE (GOFER_HDR_SIZE + 8)     /* u64 id */
 #define GOFER_NODE_REPLY_SIZE (GOFER_HDR_SIZE + 8 + GOFER_STAT_SIZE) /* u64 id, stat */
-#define GOFER_READDIR_REPLY_FIXED (GOFER_HDR_SIZE + 16) /* u64 next_cookie, u32 count, u32 rflags */
-#define GOFER_DIRENT_REC_SIZE (8 + GOFER_STAT_SIZE)     /* u32 name_off, u32 name_len, stat */
 /* Mutation requests: u64 dir_id, u64 dir2_id, u64 ino, u32 flags, u32 mode,
  * u32 uid, u32 gid, i64 size, atime, mtime (16 each, as in stat), then
  * (u32 off, u32 len) of name, name2 and data, which follow packed in that
@@ -89,9 +91,6 @@ enum gofer_op {
 #define GOFER_SA_ATIME 0x10u
 #define GOFER_SA_MTIME 0x20u
 #define GOFER_SA_ALL 0x3fu
-
-/* READDIR reply rflags */
-#define GOFER_RD_EOF 0x1u /* no entries after this page */
 
 /* Ids: 0 is never issued. A WALK reply for a non-directory carries id 0. */
 #define GOFER_ID_NONE 0
@@ -129,39 +128,19 @@ struct gofer_request {
 			char name[GOFER_NAME_MAX + 1]; /* NUL-terminated copy */
 		} walk;
 		struct {
-			uint64_t dir_id;
-			uint64_t cookie;
-		} readdir;
-		struct {
 			uint64_t id;
 		} release;
 		struct gofer_mut mut;
 	};
 };
 
-/* An entry to encode into a READDIR reply. */
-struct gofer_dirent_in {
-	const char *name;
-	size_t name_len;
-	struct stat st;
-};
-
-/* A decoded READDIR reply: a validated view into the frame (which must stay
- * alive); entries are read with gofer_readdir_page_entry(). */
-struct gofer_readdir_page {
-	const uint8_t *frame;
-	size_t len;
-	uint64_t next_cookie;
-	bool eof;
-	uint32_t count;
-};
-
 /* One path component as the gofer accepts it: 1..GOFER_NAME_MAX bytes, no
  * '/' and no NUL, not "." or "..". */
 bool gofer_name_valid(const char *name, size_t len);
 
-/* Header: checks len against the received size and the limits, the op and
- * the flags; nothing op-specific. 0 or -EBADMSG. */
+/* Header: checks len against the received size and the limits, the op (a
+ * reserved one is refused) and the flags; nothing op-specific. 0 or
+ * -EBADMSG. */
 int gofer_hdr_decode(const void *buf, size_t len, struct gofer_hdr *ret);
 void gofer_hdr_encode(void *buf, const struct gofer_hdr *h);
 
@@ -169,7 +148,6 @@ void gofer_hdr_encode(void *buf, const struct gofer_hdr *h);
  * (-ENOBUFS: cap too small; -EINVAL: a name gofer_name_valid refuses). */
 ssize_t gofer_req_attach(void *buf, size_t cap, uint32_t tag, uint32_t idx);
 ssize_t gofer_req_walk(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, const char *name);
-ssize_t gofer_req_readdir(void *buf, size_t cap, uint32_t tag, uint64_t dir_id, uint64_t cookie);
 ssize_t gofer_req_release(void *buf, size_t cap, uint64_t id);
 /* A mutation request of op (GOFER_OP_OPEN..REMOVEXATTR) from m; the
  * strings are taken with their lengths. -EINVAL for a frame the gofer
@@ -184,10 +162,6 @@ int gofer_req_decode(const void *buf, size_t len, struct gofer_request *ret);
 ssize_t gofer_reply_status(void *buf, size_t cap, uint16_t op, uint32_t tag, int status);
 ssize_t gofer_reply_node(void *buf, size_t cap, uint16_t op, uint32_t tag, uint64_t id,
 			 const struct stat *st, bool with_fd);
-/* Size of a READDIR reply holding n entries whose names total name_bytes. */
-size_t gofer_readdir_reply_size(size_t n, size_t name_bytes);
-ssize_t gofer_reply_readdir(void *buf, size_t cap, uint32_t tag, uint64_t next_cookie, bool eof,
-			    const struct gofer_dirent_in *ents, size_t n);
 
 /* Reply checks (sentry side). gofer_reply_check: the frame answers `op` and
  * is well formed as a reply: status <= 0, an error reply is a bare header
@@ -195,11 +169,6 @@ ssize_t gofer_reply_readdir(void *buf, size_t cap, uint32_t tag, uint64_t next_c
 int gofer_reply_check(const struct gofer_hdr *h, uint16_t op);
 /* Bodies of successful replies; 0 or -EBADMSG. */
 int gofer_reply_node_decode(const void *buf, size_t len, uint64_t *ret_id, struct stat *ret_st);
-int gofer_reply_readdir_decode(const void *buf, size_t len, struct gofer_readdir_page *ret);
-/* Entry i < pg->count of a decoded page (already validated: cannot fail).
- * The name is not NUL-terminated. */
-void gofer_readdir_page_entry(const struct gofer_readdir_page *pg, uint32_t i, const char **ret_name,
-			      size_t *ret_len, struct stat *ret_st);
 
 /* Stat on the wire (exposed for tests). */
 void gofer_stat_encode(void *p, const struct stat *st);

@@ -138,13 +138,13 @@ void srv_send(struct srv *s, ssize_t len, int fd)
 
 static void reply_status(struct srv *s, const struct gofer_request *rq, int status)
 {
-	srv_send(s, gofer_reply_status(s->txbuf, GOFER_MAX_FRAME, rq->hdr.op, rq->hdr.tag, status), -1);
+	srv_send(s, gofer_reply_status(s->txbuf, sizeof(s->txbuf), rq->hdr.op, rq->hdr.tag, status), -1);
 }
 
 static void reply_node(struct srv *s, const struct gofer_request *rq, uint64_t id, const struct stat *st,
 		       int fd)
 {
-	srv_send(s, gofer_reply_node(s->txbuf, GOFER_MAX_FRAME, rq->hdr.op, rq->hdr.tag, id, st, fd >= 0),
+	srv_send(s, gofer_reply_node(s->txbuf, sizeof(s->txbuf), rq->hdr.op, rq->hdr.tag, id, st, fd >= 0),
 		 fd);
 }
 
@@ -156,7 +156,6 @@ static void op_queue(struct srv *s, struct srv_op *op)
 	op->next = NULL;
 	*s->q_tail = op;
 	s->q_tail = &op->next;
-	op->req->pending++;
 }
 
 static struct srv_req *req_new(struct srv *s, const struct gofer_request *rq, uint32_t slot)
@@ -176,8 +175,6 @@ static void req_free(struct srv *s, struct srv_req *req)
 	s->slots[req->slot].busy--;
 	slot_put(s, req->slot);
 	s->nreqs--;
-	free(req->ents);
-	free(req->names);
 	free(req);
 }
 
@@ -291,121 +288,10 @@ static bool walk_op_done(struct srv *s, struct srv_req *req, struct srv_op *op)
 	return true;
 }
 
-/* One page of the listing: NUL-terminated names into req->names and one
- * OP_STAT per name into req->ents. Every accepted entry costs its record in
- * the reply, so the reply cannot outgrow the page. */
-static int readdir_collect(struct srv *s, struct srv_req *req, int dirfd)
-{
-	const size_t budget = SRV_READDIR_PAGE - GOFER_READDIR_REPLY_FIXED;
-	const size_t max_n = budget / GOFER_DIRENT_REC_SIZE;
-	_cleanup_free_ struct srv_op *ents = malloc(max_n * sizeof(*ents));
-	_cleanup_free_ char *names = malloc(budget + max_n);
-	if (!ents || !names)
-		return -ENOMEM;
-	size_t n = 0, used = 0, name_used = 0;
-	uint64_t cookie = req->rq.readdir.cookie;
-	bool full = false, eof = false;
-
-	/* The cookie is a d_off we handed out; a forged one only garbles the
-	 * listing of a directory the sentry may list anyway. */
-	if (lseek(dirfd, (off_t)cookie, SEEK_SET) < 0)
-		return neg_errno();
-	while (!full) {
-		ssize_t got = syscall(SYS_getdents64, dirfd, s->dents, SRV_DENTS_BUF);
-		if (got < 0)
-			return neg_errno();
-		if (got == 0) {
-			eof = true;
-			break;
-		}
-		for (ssize_t pos = 0; pos < got;) {
-			struct dirent64 *d = (struct dirent64 *)(s->dents + pos);
-			size_t nlen = strnlen(d->d_name, GOFER_NAME_MAX + 1);
-			pos += d->d_reclen;
-			if (!gofer_name_valid(d->d_name, nlen)) {
-				cookie = (uint64_t)d->d_off; /* ".", "..": skip */
-				continue;
-			}
-			size_t need = GOFER_DIRENT_REC_SIZE + nlen;
-			if (used + need > budget || n == max_n) {
-				full = true;
-				break;
-			}
-			char *name = names + name_used;
-			memcpy(name, d->d_name, nlen);
-			name[nlen] = '\0';
-			name_used += nlen + 1;
-			used += need;
-			ents[n++] = (struct srv_op){ .req = req, .kind = OP_STAT, .dirfd = dirfd, .name = name };
-			cookie = (uint64_t)d->d_off;
-		}
-	}
-	req->next_cookie = cookie;
-	req->eof = eof;
-	req->names = TAKE_PTR(names);
-	req->ents = TAKE_PTR(ents);
-	req->nents = n;
-	return 0;
-}
-
-static void readdir_finish(struct srv *s, struct srv_req *req)
-{
-	_cleanup_free_ struct gofer_dirent_in *out = calloc(req->nents ? req->nents : 1, sizeof(*out));
-	if (!out) {
-		reply_status(s, &req->rq, -ENOMEM);
-		return;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < req->nents; i++) {
-		struct srv_op *op = &req->ents[i];
-		if (op->res < 0)
-			continue; /* gone since getdents */
-		out[n].name = op->name;
-		out[n].name_len = strlen(op->name);
-		statx_to_stat(&op->stx, &out[n].st);
-		if (srv_is_file_mask(s, &out[n].st))
-			continue;
-		n++;
-	}
-	srv_send(s, gofer_reply_readdir(s->txbuf, GOFER_MAX_FRAME, req->rq.hdr.tag, req->next_cookie,
-					req->eof, out, n),
-		 -1);
-}
-
-static void start_readdir(struct srv *s, const struct gofer_request *rq)
-{
-	uint32_t slot = srv_req_slot(s, rq->readdir.dir_id);
-	struct srv_req *req = req_new(s, rq, slot);
-	if (!req) {
-		reply_status(s, rq, -ENOMEM);
-		return;
-	}
-	int r = readdir_collect(s, req, s->slots[slot].fd);
-	if (r < 0 || req->nents == 0) {
-		if (r < 0)
-			reply_status(s, rq, r);
-		else
-			readdir_finish(s, req);
-		req_free(s, req);
-		return;
-	}
-	for (size_t i = 0; i < req->nents; i++)
-		op_queue(s, &req->ents[i]);
-}
-
 static void op_done(struct srv *s, struct srv_op *op)
 {
 	struct srv_req *req = op->req;
-	req->pending--;
-	bool finished;
-	if (req->rq.hdr.op == GOFER_OP_WALK) {
-		finished = walk_op_done(s, req, op);
-	} else {
-		finished = req->pending == 0;
-		if (finished)
-			readdir_finish(s, req);
-	}
-	if (finished)
+	if (walk_op_done(s, req, op))
 		req_free(s, req);
 }
 
@@ -417,7 +303,6 @@ static void handle_frame(struct srv *s, size_t len)
 	switch (rq.hdr.op) {
 	case GOFER_OP_ATTACH: do_attach(s, &rq); break;
 	case GOFER_OP_WALK: start_walk(s, &rq); break;
-	case GOFER_OP_READDIR: start_readdir(s, &rq); break;
 	case GOFER_OP_RELEASE: do_release(s, &rq); break;
 	default: srv_mutate(s, &rq); break; /* the decoder let only mutations through */
 	}

@@ -33,18 +33,16 @@ The gofer process: gofer_spawn() forks it, it confines itself, then serves
  * Serving: one thread, an event loop over io_uring. Requests are decoded as
  * they arrive; their host work (openat2, statx) goes on the ring, so many
  * requests are in flight and replies go out in completion order, each with
- * its request's tag. READDIR reads a page with getdents64 (no ring op for
- * it) and then stats every entry in one batch. If io_uring is unavailable
+ * its request's tag. Directories are listed by the sentry itself, on the
+ * fds the gofer donated: nothing here reads one. If io_uring is unavailable
  * (disabled by sysctl), the same state machine runs its ops synchronously. */
 #pragma once
 #include "gofer/gofer.h"
 #include "gofer/proto.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
-#include <malloc.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -69,8 +67,6 @@ The gofer process: gofer_spawn() forks it, it confines itself, then serves
 #define SRV_RING_ENTRIES 256u   /* SQ size; also the cap on ops in flight */
 #define SRV_MAX_REQS 64u        /* requests in flight before we stop reading */
 #define SRV_MAX_IDS (1u << 16)  /* issued directory ids (each holds an fd) */
-#define SRV_READDIR_PAGE (64u * 1024) /* target READDIR reply size (see docs) */
-#define SRV_DENTS_BUF (32u * 1024)
 #define SRV_WALK_TRIES 3
 #define SRV_SOCKBUF (1024 * 1024)
 
@@ -105,17 +101,12 @@ struct srv_op {
 	struct statx stx;
 };
 
+/* A WALK in progress: one op at a time (open, then stat if not a directory). */
 struct srv_req {
 	struct gofer_request rq;
 	uint32_t slot;
-	unsigned pending;   /* ops queued or in flight */
 	int tries;
-	struct srv_op op;   /* WALK */
-	struct srv_op *ents; /* READDIR: one op per entry, names in `names` */
-	size_t nents;
-	char *names;
-	uint64_t next_cookie;
-	bool eof;
+	struct srv_op op;
 };
 
 struct srv {
@@ -134,8 +125,7 @@ struct srv {
 	struct msghdr rxmsg;
 	struct iovec rxiov;
 	uint8_t rxbuf[GOFER_MAX_REQUEST + 1]; /* +1: an oversized frame shows */
-	uint8_t *txbuf;
-	char *dents;
+	uint8_t txbuf[GOFER_MAX_REPLY];
 	/* The objects masks are made of: anything with this (dev, ino) is a mask. */
 	dev_t maskf_dev, maskd_dev;
 	ino_t maskf_ino, maskd_ino;

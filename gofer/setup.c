@@ -296,10 +296,6 @@ static int install_seccomp(const struct srv *s)
 
 static int child_setup(struct srv *s, const struct gofer_config *cfg)
 {
-	/* Keep freed memory: trimming or unmapping it costs TLB shootdowns
-	 * across the io-wq worker threads on every READDIR. */
-	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
 	/* The modes of what it creates come from the sentry with the guest's
 	 * umask applied already; the gofer's own would take bits off again. */
 	umask(0);
@@ -310,10 +306,8 @@ static int child_setup(struct srv *s, const struct gofer_config *cfg)
 	s->rxmsg = (struct msghdr){ .msg_iov = &s->rxiov, .msg_iovlen = 1 };
 	s->slots = calloc(SRV_MAX_IDS, sizeof(*s->slots));
 	s->exports = calloc(cfg->nexports ? cfg->nexports : 1, sizeof(*s->exports));
-	s->txbuf = malloc(GOFER_MAX_FRAME);
-	s->dents = malloc(SRV_DENTS_BUF);
 	_cleanup_free_ int *trees = calloc(cfg->nexports ? cfg->nexports : 1, sizeof(int));
-	if (!s->slots || !s->exports || !s->txbuf || !s->dents || !trees)
+	if (!s->slots || !s->exports || !trees)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->nexports; i++)
 		trees[i] = -1;

@@ -15,9 +15,9 @@
  * Nodes. vn->priv is a struct gnode: the parent directory (a reference of
  * our own, beside vn->parent's) and the name in it, the lstat taken when the
  * vnode was made, and for a directory its donated fd and gofer id plus its
- * path from the export root (masks are matched against it). A directory
- * vnode made by a lookup has no fd yet: it is walked the first time
- * something needs it.
+ * path from the export root (masks are matched against it). A lookup
+ * walks a directory at once, so a directory vnode has its fd from the
+ * start; it loses it only when the directory is removed (rmdir).
  *
  * Masks (paths relative to the export root) are refused here with -ENOENT
  * and left out of listings; the gofer also covers them with empty read-only
@@ -56,7 +56,6 @@
 #include "common/util.h"
 #include "gofer/gofer.h"
 
-/* Listings prime the dentry cache with at most this many new vnodes each. */
 /* getdents64 buffer: a typical directory in one call */
 #define GOFS_DENTS_BUF 32768
 
@@ -328,7 +327,9 @@ static int gofs_open_dir(const struct gnode *d, const char *name, int *ret_fd, s
 
 /**
  * gnode_dirfd() - make sure directory @vn has its donated fd, walking it
- * (and its ancestors) if it came from a listing.
+ * (and its ancestors) if it has none. Since listings no longer make vnodes
+ * (they did from the gofer's READDIR), every directory vnode gets its fd
+ * from the lookup or attach that made it, so the walk is not reached today.
  *
  * Drops the sentry lock while waiting for the gofer (vfs_block_begin); the
  * caller must hold a reference on @vn, which keeps its ancestors too.

@@ -101,7 +101,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "statx", "" },
 	{ "fstatfs", "statfs of host files it serves" },
 	{ "readlinkat", "symlinks inside donated directories; /proc links" },
-	{ "getdents64", "listing its /proc" },
+	{ "getdents64", "listing its /proc; directories inside donated fds" },
 	{ "fcntl", "fd flags, seals, leases on its own memfds, F_DUPFD_CLOEXEC" },
 	{ "memfd_create", "tmpfs files, placeholders, generated /proc files" },
 	{ "ftruncate", "tmpfs files" },

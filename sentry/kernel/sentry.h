@@ -47,6 +47,13 @@ struct sentry_state {
 	int timeout_fd;
 	long timeout_ms;
 	bool timed_out;
+	/* A stop signal to moat starts stop_fd (a timerfd made before the
+	 * sentry confines itself) for stop_grace_ms; stop_killed once it
+	 * ended the sandbox because the command had not exited. */
+	int stop_fd;
+	long stop_grace_ms;
+	int stop_signal;
+	bool stop_killed;
 };
 extern struct sentry_state sentry;
 

@@ -422,6 +422,12 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 			goto fail;
 		}
 	}
+	sentry.stop_grace_ms = cfg->stop_grace_ms > 0 ? cfg->stop_grace_ms : MOAT_STOP_GRACE_MS;
+	sentry.stop_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sentry.stop_fd < 0) {
+		log_error_errno(neg_errno(), "timerfd for the stop grace period");
+		goto fail;
+	}
 	/* The sentry confines itself while pid 1 still builds the guest's
 	 * namespaces (a millisecond or so): neither waits for the other, and
 	 * it is confined before pid 1 can run anything of the guest's, which
@@ -481,6 +487,14 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	} else if (read(g.status, &wst, sizeof(wst)) == sizeof(wst)) {
 		status = exit_status_of(wst);
 		got_status = true;
+	} else if (sentry.stop_killed) {
+		status = 128 + SIGKILL;
+		log_warnx("the command did not exit within %ld.%03ld s of SIG%s: the sandbox was killed",
+			  sentry.stop_grace_ms / 1000, sentry.stop_grace_ms % 1000,
+			  sigabbrev_np(sentry.stop_signal) ?: "?");
+		struct json_object *f = audit_fields("signal", sigabbrev_np(sentry.stop_signal), NULL);
+		json_object_object_add(f, "grace_ms", json_object_new_int64(sentry.stop_grace_ms));
+		audit_event("stop_kill", f);
 	}
 	/* pid 1 is exiting; the kernel tears its namespaces down without us. */
 	kill(g.pid, SIGKILL);

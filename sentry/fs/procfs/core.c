@@ -229,6 +229,23 @@ int pctx_init(struct vnode *vn, struct pctx *c)
 	return 0;
 }
 
+int procfs_vnode_pidfd(struct vnode *vn, int *ret_pidfd)
+{
+	if (vn->ops != &procfs_ops)
+		return -EBADF;
+	const struct pnode *pn = vn->priv;
+	if (pn->ent != pent_root.dyn->child || !pn->vpid || pn->vtid)
+		return -EBADF;
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pn->hpid, 0);
+	if (pfd < 0)
+		return -ESRCH;
+	/* The pidfd pins the process; the host pid is still the one looked up. */
+	if (host_task_open(pn->hpid, 0, pn->vpid, pn->vpid, NULL) < 0)
+		return -ESRCH;
+	*ret_pidfd = TAKE_FD(pfd);
+	return 0;
+}
+
 /* Is the process moat's own code? The sandbox's pid 1 is a fork of moat
  * that never execs: its memory holds the invoker's command line and
  * environment, and its fds moat's own pipes. None of that is the guest's. */

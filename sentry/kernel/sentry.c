@@ -43,7 +43,8 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 
-struct sentry_state sentry = { .audit_fd = -1, .listener = -1, .timeout_fd = -1, .stop_fd = -1 };
+struct sentry_state sentry = { .audit_fd = -1, .listener = -1, .timeout_fd = -1, .stop_fd = -1,
+			       .mem_current_fd = -1 };
 
 static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;

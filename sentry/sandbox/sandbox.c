@@ -96,6 +96,26 @@ static void identity_init(struct sandbox_config *cfg)
 	clock_gettime(CLOCK_REALTIME, &sentry.boot_realtime);
 }
 
+/* What the guest's /proc and /sys show of its limits: those that are
+ * enforced, and the memory in use from the cgroup's counter. */
+static void limits_to_sentry(const struct sandbox_limits *l, const struct sandbox_cgroup *cg)
+{
+	if (l->memory && (cg->dir[CG_MEMORY] || !l->memory_is_default))
+		sentry.mem_limit = l->memory;
+	if (cg->dir[CG_MEMORY]) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", cg->dir[CG_MEMORY],
+			 cg->mode == CGROUP_V2 ? "memory.current" : "memory.usage_in_bytes");
+		sentry.mem_current_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (l->cpu_quota_us && l->cpu_period_us) {
+		sentry.cpu_quota_us = l->cpu_quota_us;
+		sentry.cpu_period_us = l->cpu_period_us;
+		sentry.cpu_limit = (unsigned)((l->cpu_quota_us + l->cpu_period_us - 1) / l->cpu_period_us);
+	}
+	sentry.pids_limit = l->pids;
+}
+
 /* The sandbox's own host uid (hostuid.c); gid is the same number. Returns
  * the reservation's fd, which the sentry keeps open (and pid 1 inherits). */
 static int host_ids_init(const struct sandbox_config *cfg)
@@ -324,6 +344,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	struct sandbox_cgroup cg;
 	if (cgroup_setup(&cfg->limits, &cg) < 0)
 		return 125;
+	limits_to_sentry(&cfg->limits, &cg);
 	int uid_lock = host_ids_init(cfg);
 	if (uid_lock < 0) {
 		cgroup_finish(&cg);

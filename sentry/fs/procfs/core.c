@@ -167,11 +167,20 @@ static bool may_inspect(const struct pctx *c)
 	       tc->rgid == rc->fsgid && tc->egid == rc->fsgid && tc->sgid == rc->fsgid;
 }
 
+/* The CPUs the asking thread may run on; with --cpus F, only the first
+ * ceil(F) of them, so that what programs size their pools by
+ * (sysconf(_SC_NPROCESSORS_ONLN), /proc/cpuinfo) follows the limit. */
 void allowed_cpus(cpu_set_t *set)
 {
-	if (sched_getaffinity(current ? current->tid : 0, sizeof(*set), set) < 0)
+	if (sched_getaffinity(current ? current->tid : 0, sizeof(*set), set) < 0) {
+		CPU_ZERO(set);
 		for (int i = 0; i < CPU_SETSIZE; i++)
 			CPU_SET(i, set);
+	}
+	unsigned n = 0;
+	for (int i = 0; i < CPU_SETSIZE && sentry.cpu_limit; i++)
+		if (CPU_ISSET(i, set) && ++n > sentry.cpu_limit)
+			CPU_CLR(i, set);
 }
 
 /* ---- nodes --------------------------------------------------------------- */

@@ -409,13 +409,25 @@ static int proc_open(struct vnode *vn, int flags, int *ret_fd)
 	const struct pent *e = ((const struct pnode *)vn->priv)->ent;
 	if (vn->type != VREG || !e->gen)
 		return -ENXIO;
-	/* Nothing here is writable: the sandbox's kernel settings are fixed. */
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
+	bool write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	/* The sandbox's kernel settings are fixed; of a process's files, the
+	 * ones Linux lets a container write are the host kernel's own. */
+	if (write && !(e->flags & PE_WRITABLE))
 		return (e->flags & PE_SYSCTL) ? -EROFS : -EACCES;
 	_cleanup_(pctx_done) struct pctx c = { .hdir = -1 };
 	int r = pctx_init(vn, &c);
 	if (r < 0)
 		return r;
+	if (write) {
+		/* Not pid 1's: it is moat's code, not the guest's. */
+		if (is_moat_code(&c))
+			return -EACCES;
+		int fd = openat(c.hdir, e->arg, (flags & (O_ACCMODE | O_TRUNC)) | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return errno == EACCES || errno == EPERM ? -EACCES : -ESRCH;
+		*ret_fd = fd;
+		return 0;
+	}
 	if ((e->flags & PE_PRIVATE) && !may_inspect(&c))
 		return -EACCES;
 	_cleanup_(sb_free) struct strbuf sb = { 0 };

@@ -203,7 +203,7 @@ int pnode_new(struct vnode *dir, const struct pnode *tmpl, const char *name,
 	if (!pn)
 		return -ENOMEM;
 	*pn = *tmpl;
-	struct vnode *vn = vn_alloc(&procfs_ops, dir->mnt, pn->ent->type,
+	struct vnode *vn = vn_alloc(dir->ops, dir->mnt, pn->ent->type,
 				    pino(pn->ent, pn->vpid, pn->vtid, pn->fd), dir, name);
 	if (!vn) {
 		free(pn);
@@ -447,6 +447,20 @@ static int proc_statfs(struct vnode *vn, struct statfs *st)
 	return 0;
 }
 
+static int sys_statfs(struct vnode *vn, struct statfs *st)
+{
+	*st = (struct statfs){ .f_type = SYSFS_MAGIC, .f_bsize = 4096, .f_frsize = 4096,
+			       .f_namelen = 255 };
+	return 0;
+}
+
+static int cgroup_statfs(struct vnode *vn, struct statfs *st)
+{
+	*st = (struct statfs){ .f_type = CGROUP2_SUPER_MAGIC, .f_bsize = 4096, .f_frsize = 4096,
+			       .f_namelen = 255 };
+	return 0;
+}
+
 static void proc_release(struct vnode *vn)
 {
 	free(vn->priv);
@@ -462,6 +476,30 @@ const struct fs_ops procfs_ops = {
 	.open = proc_open,
 	.readdir = proc_readdir,
 	.statfs = proc_statfs,
+	.release = proc_release,
+	.cache_lookups = false,
+};
+
+/* The minimal /sys and its /sys/fs/cgroup: the same tables as data, with
+ * only the fixed entries (sysfs.c). */
+static const struct fs_ops sysfs_ops = {
+	.name = "sysfs",
+	.lookup = proc_lookup,
+	.getattr = proc_getattr,
+	.open = proc_open,
+	.readdir = proc_readdir,
+	.statfs = sys_statfs,
+	.release = proc_release,
+	.cache_lookups = true, /* fixed entries; /sys/fs/cgroup is a mountpoint */
+};
+
+static const struct fs_ops cgroupfs_ops = {
+	.name = "cgroup2",
+	.lookup = proc_lookup,
+	.getattr = proc_getattr,
+	.open = proc_open,
+	.readdir = proc_readdir,
+	.statfs = cgroup_statfs,
 	.release = proc_release,
 	.cache_lookups = false,
 };
@@ -513,7 +551,7 @@ static int procfs_init(void)
 	return 0;
 }
 
-int procfs_new(struct vnode **ret_root)
+static int pfs_new(const struct fs_ops *ops, const struct pent *top, struct vnode **ret_root)
 {
 	int r = procfs_init();
 	if (r < 0)
@@ -521,9 +559,9 @@ int procfs_new(struct vnode **ret_root)
 	struct pnode *pn = malloc(sizeof(*pn));
 	if (!pn)
 		return -ENOMEM;
-	*pn = (struct pnode){ .ent = &pent_root, .fd = -1 };
+	*pn = (struct pnode){ .ent = top, .fd = -1 };
 	/* mnt is set by vfs_mount. */
-	struct vnode *root = vn_alloc(&procfs_ops, NULL, VDIR, PROC_ROOT_INO, NULL, "/");
+	struct vnode *root = vn_alloc(ops, NULL, VDIR, PROC_ROOT_INO, NULL, "/");
 	if (!root) {
 		free(pn);
 		return -ENOMEM;
@@ -531,4 +569,19 @@ int procfs_new(struct vnode **ret_root)
 	root->priv = pn;
 	*ret_root = root;
 	return 0;
+}
+
+int procfs_new(struct vnode **ret_root)
+{
+	return pfs_new(&procfs_ops, &pent_root, ret_root);
+}
+
+int sysfs_new(struct vnode **ret_root)
+{
+	return pfs_new(&sysfs_ops, &pent_sysroot, ret_root);
+}
+
+int cgroupfs_new(struct vnode **ret_root)
+{
+	return pfs_new(&cgroupfs_ops, &pent_cgroot, ret_root);
 }

@@ -195,3 +195,56 @@ static const struct pent root_ents[] = {
 const struct pent pent_root = {
 	.name = "/", .type = VDIR, .perm = 0555, .sub = root_ents, .dyn = &dyn_pids,
 };
+
+/* ---- /sys and /sys/fs/cgroup (sysfs.c) ------------------------------------- */
+
+static const struct pent no_ents[] = { { 0 } };
+
+static const struct pent sys_cpu_ents[] = {
+	GEN("online", gen_cpu_list),
+	GEN("possible", gen_cpu_list),
+	GEN("present", gen_cpu_list),
+	{ 0 },
+};
+
+static const struct pent sys_system_ents[] = {
+	DIR("cpu", sys_cpu_ents),
+	{ 0 },
+};
+
+static const struct pent sys_devices_ents[] = {
+	DIR("system", sys_system_ents),
+	{ 0 },
+};
+
+/* cgroup: the mountpoint of the cgroup2 instance below. */
+static const struct pent sysfs_fs_ents[] = {
+	DIR("cgroup", no_ents),
+	{ 0 },
+};
+
+static const struct pent sysroot_ents[] = {
+	DIR("devices", sys_devices_ents),
+	DIR("fs", sysfs_fs_ents),
+	{ 0 },
+};
+
+const struct pent pent_sysroot = {
+	.name = "/", .type = VDIR, .perm = 0555, .sub = sysroot_ents,
+};
+
+static const struct pent cgroot_ents[] = {
+	TEXT("cgroup.controllers", "cpu memory pids\n"),
+	TEXT("cgroup.type", "domain\n"),
+	GEN("cgroup.procs", gen_cg_procs),
+	GEN("cpu.max", gen_cg_cpu_max),
+	GEN("memory.max", gen_cg_memory_max),
+	GEN("memory.current", gen_cg_memory_current),
+	TEXT("memory.swap.max", "0\n"),
+	GEN("pids.max", gen_cg_pids_max),
+	{ 0 },
+};
+
+const struct pent pent_cgroot = {
+	.name = "/", .type = VDIR, .perm = 0555, .sub = cgroot_ents,
+};

@@ -28,6 +28,14 @@ static void reset_signals(void)
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			(void)sigaction(sig, &sa, NULL);
+	/* Stop signals sent to moat's whole process group (Ctrl-C at a
+	 * terminal, a hangup, timeout(1)) are the sentry's to pass on to the
+	 * guest, which may need its files to finish; the gofer ends with the
+	 * sentry (PDEATHSIG) or when the sentry kills it. */
+	sa.sa_handler = SIG_IGN;
+	static const int stop_sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		(void)sigaction(stop_sigs[i], &sa, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

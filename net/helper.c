@@ -581,6 +581,12 @@ static _Noreturn void helper_main(struct net_config *cfg, int tap_sock, int read
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* SIGPIPE: a host peer that went away is slirp's to handle (EPIPE). */
 	signal(SIGPIPE, SIG_IGN);
+	/* Stop signals sent to moat's whole process group (Ctrl-C, a hangup,
+	 * timeout(1)) are the sentry's: the guest gets them and a grace
+	 * period, with its network; this helper ends with the sentry. */
+	static const int stop_sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		signal(stop_sigs[i], SIG_IGN);
 	struct helper *h = calloc(1, sizeof(*h));
 	if (!h)
 		_exit(1);

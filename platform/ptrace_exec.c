@@ -270,6 +270,24 @@ static int image_on_stack(struct tracee *tr, const struct user_regs_struct *save
 	if (!buf)
 		return -ENOMEM;
 	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)base, len };
+	if (process_vm_writev(tr->tid, &local, 1, &remote, 1, 0) == (ssize_t)len) {
+		*ret_base = base;
+		return 0;
+	}
+	/* A big argv reaches below the stack's mapping, and a write from
+	 * outside does not grow a stack (GUP stopped expanding them in Linux
+	 * 6.5): have the thread fill the range itself, with a call whose
+	 * copy to user memory faults the stack down as its own touch would. */
+	for (size_t done = 0; done < len;) {
+		long v;
+		int st = tracee_inject_call(tr, saved, SYS_getrandom, base + done, len - done,
+					    GRND_NONBLOCK, 0, 0, &v);
+		if (st < 0)
+			return st;
+		if (v <= 0)
+			return -EFAULT;
+		done += (size_t)v;
+	}
 	if (process_vm_writev(tr->tid, &local, 1, &remote, 1, 0) != (ssize_t)len)
 		return -EFAULT;
 	*ret_base = base;

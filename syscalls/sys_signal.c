@@ -71,6 +71,8 @@
 #include "sentry/kernel/pidwalk.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/wait.h"
+#include "sentry/fs/fs.h"
+#include "sentry/vfs/ofd.h"
 #include "syscalls/handlers.h"
 
 /* Lock: handlers run with the sentry lock; kill_and_wait() drops it while
@@ -602,6 +604,21 @@ long sys_pidfd_send_signal(struct sysreq *r)
 		return errno == EBADF ? -EBADF : -ESRCH;
 	pid_t hpid;
 	int ret = pidfd_host_pid(fd, &hpid);
+	if (ret == -EBADF) {
+		/* Linux also takes a /proc/<pid> directory's fd (Python's
+		 * test_signal does): here a placeholder for procfs's vnode. */
+		struct ofd *o;
+		struct vnode *vn;
+		if (ofd_from_guest(current, gfd, &o, &vn, NULL) < 0 || !vn)
+			return -EBADF;
+		int pfd;
+		if ((ret = procfs_vnode_pidfd(vn, &pfd)) < 0)
+			return ret;
+		close(fd);
+		fd = pfd;
+		if ((ret = pidfd_host_pid(fd, &hpid)) < 0)
+			return ret;
+	}
 	if (ret < 0)
 		return ret;
 	/* Only a task of the sandbox: a pidfd of anything else (one that

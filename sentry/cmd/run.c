@@ -74,6 +74,10 @@ static void usage(FILE *f)
 	      "  --audit-log FILE      append JSON-lines audit records to FILE\n"
 	      "  --timeout SECONDS     kill the sandbox after that much wall-clock time (the\n"
 	      "                        command's start to its end; fractions allowed)\n"
+	      "  --stop-timeout SECONDS\n"
+	      "                        SIGTERM, SIGINT, SIGHUP or SIGQUIT to moat is passed\n"
+	      "                        on to the command; if the sandbox still runs that\n"
+	      "                        long after the first, it is killed (default 10)\n"
 	      "  --memory N[k|m|g]     memory of the whole sandbox; at the limit the kernel\n"
 	      "                        kills its largest process (default: %s, half of\n"
 	      "                        this host's RAM, enforced only where pid 1 can be\n"
@@ -125,6 +129,7 @@ static void usage(FILE *f)
 	      "  -h, --help            show this help\n"
 	      "\n"
 	      "Exit status: the command's; 2 for a usage error; 124 if --timeout ended it;\n"
+	      "137 if the command outlived --stop-timeout after a stop signal;\n"
 	      "125 if the sandbox failed or cannot start (an unknown --user, -ti without a\n"
 	      "terminal on stdin); 137 if the memory limit killed the command (an\n"
 	      "audit record 'limit' says so). Limits are enforced with cgroups (v2, else v1)\n"
@@ -204,7 +209,7 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 
 const char *const run_options_with_arg[] = {
 	"rootfs", "upper", "bind", "bind-socket", "tmpfs", "env", "cwd", "hostname", "host-uid-range",
-	"audit-log", "seccomp-profile", "bind-owner", "timeout", "disk", "memory", "pids", "cpus",
+	"audit-log", "seccomp-profile", "bind-owner", "timeout", "stop-timeout", "disk", "memory", "pids", "cpus",
 	"nofile", "user", "net", "allow-net", "allow-host", "deny-net", "publish", "dns", NULL,
 };
 
@@ -221,7 +226,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
 	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK, O_MEMORY, O_PIDS,
 	       O_CPUS, O_NOFILE, O_UPPER, O_BINDSOCK, O_NET, O_ALLOWNET, O_ALLOWHOST, O_DENYNET,
-	       O_ALLOWALL, O_PUBLISH, O_DNS };
+	       O_ALLOWALL, O_PUBLISH, O_DNS, O_STOPTIMEOUT };
 	_cleanup_free_ char *user = NULL;
 	verb = verb_name;
 	static const struct option opts[] = {
@@ -239,6 +244,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "host-uid-range", required_argument, NULL, O_HOSTUIDS },
 		{ "audit-log", required_argument, NULL, O_AUDIT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "stop-timeout", required_argument, NULL, O_STOPTIMEOUT },
 		{ "memory", required_argument, NULL, O_MEMORY },
 		{ "pids", required_argument, NULL, O_PIDS },
 		{ "cpus", required_argument, NULL, O_CPUS },
@@ -346,6 +352,16 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 			if (errno || end == optarg || *end || !(secs >= 0.001 && secs <= 1e9))
 				return usage_error("--timeout %s: expected seconds, from 0.001 to 1e9", optarg);
 			cfg.timeout_ms = (long)(secs * 1000 + 0.5);
+			break;
+		}
+		case O_STOPTIMEOUT: {
+			char *end;
+			errno = 0;
+			double secs = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(secs >= 0.001 && secs <= 1e9))
+				return usage_error("--stop-timeout %s: expected seconds, from 0.001 to 1e9",
+						   optarg);
+			cfg.stop_grace_ms = (long)(secs * 1000 + 0.5);
 			break;
 		}
 		case O_MEMORY:

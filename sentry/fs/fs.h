@@ -139,6 +139,17 @@ void devfs_pty_set_owner(unsigned index, uid_t uid);
 
 /* procfs: the sandbox's own /proc (see fs_procfs.c for what it holds). */
 int procfs_new(struct vnode **ret_root);
+/* A minimal read-only /sys (the CPUs the sandbox may use) and the
+ * sandbox's cgroup at /sys/fs/cgroup (its limits), nothing of the host's
+ * devices (sentry/fs/procfs/sysfs.c). */
+int sysfs_new(struct vnode **ret_root);
+int cgroupfs_new(struct vnode **ret_root);
+
+/* For a vnode of a /proc/<pid> directory (what a guest may pass to
+ * pidfd_send_signal as Linux allows): a pidfd of that process, checked to
+ * still be sandbox pid <pid> after it was opened. -EBADF for any other
+ * vnode, -ESRCH once the process is gone. */
+int procfs_vnode_pidfd(struct vnode *vn, int *ret_pidfd);
 
 /* Host pids of the sandbox's live processes, found by walking its process
  * tree from pid 1 (never the host's process list). *ret is malloc'd. */

@@ -43,7 +43,8 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 
-struct sentry_state sentry = { .audit_fd = -1, .listener = -1, .timeout_fd = -1 };
+struct sentry_state sentry = { .audit_fd = -1, .listener = -1, .timeout_fd = -1, .stop_fd = -1,
+			       .mem_current_fd = -1 };
 
 static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;
@@ -59,7 +60,8 @@ static _Thread_local bool waiting;
 #define MAX_WORKERS 1024
 
 enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4 };
-enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6 };
+enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6,
+       CTL_STOP = 7 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
 static void start_worker(void);
@@ -229,6 +231,28 @@ static int watch_ctl(int fd, int what)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? neg_errno() : 0;
 }
 
+/* A signal that asks moat to stop (a terminal's Ctrl-C or hangup, `kill`,
+ * a service manager) has been forwarded to the command; a command that
+ * ignores it must not keep the sandbox alive, so the first one starts the
+ * grace period, after which the whole sandbox is killed. */
+static void stop_requested(int sig)
+{
+	if (sig != SIGTERM && sig != SIGINT && sig != SIGHUP && sig != SIGQUIT)
+		return;
+	if (sentry.stop_fd < 0 || sentry.stop_signal)
+		return;
+	long ms = sentry.stop_grace_ms;
+	struct itimerspec its = { .it_value = { .tv_sec = ms / 1000,
+						.tv_nsec = (ms % 1000) * 1000000L } };
+	if (timerfd_settime(sentry.stop_fd, 0, &its, NULL) < 0) {
+		/* Without a timer the promise cannot be kept: stop now. */
+		sentry.stop_killed = true;
+		kill(sentry.init_pid, SIGKILL);
+		return;
+	}
+	sentry.stop_signal = sig;
+}
+
 int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nworkers_start)
 {
 	int r;
@@ -248,6 +272,8 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 		if ((r = watch_ctl(sentry.timeout_fd, CTL_TIMEOUT)) < 0)
 			return r;
 	}
+	if (sentry.stop_fd >= 0 && (r = watch_ctl(sentry.stop_fd, CTL_STOP)) < 0)
+		return r;
 	int inofd = ofd_notify_fd();
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_DIRCLOSE, 0) };
 	if (inofd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, inofd, &ev) < 0)
@@ -310,9 +336,19 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 					return 0;
 				case CTL_SIGNAL: {
 					struct signalfd_siginfo si;
-					if (read(sigfd, &si, sizeof(si)) == sizeof(si) && sentry.init_pid > 0)
+					if (read(sigfd, &si, sizeof(si)) == sizeof(si) && sentry.init_pid > 0) {
 						kill(sentry.init_pid, (int)si.ssi_signo);
+						stop_requested((int)si.ssi_signo);
+					}
 					break;
+				}
+				case CTL_STOP: {
+					/* The command had its grace period. */
+					uint64_t ticks;
+					(void)read(sentry.stop_fd, &ticks, sizeof(ticks));
+					sentry.stop_killed = true;
+					kill(sentry.init_pid, SIGKILL);
+					return 0;
 				}
 				}
 				break;

@@ -50,6 +50,23 @@ struct sentry_state {
 	int timeout_fd;
 	long timeout_ms;
 	bool timed_out;
+	/* A stop signal to moat starts stop_fd (a timerfd made before the
+	 * sentry confines itself) for stop_grace_ms; stop_killed once it
+	 * ended the sandbox because the command had not exited. */
+	int stop_fd;
+	long stop_grace_ms;
+	/* The limits /proc and /sys show the guest (meminfo, cpuinfo, stat,
+	 * /sys/fs/cgroup): memory in bytes (0: none), its use read through
+	 * mem_current_fd (the cgroup's memory.current or v1's
+	 * memory.usage_in_bytes, opened before confinement; -1: none), CPUs
+	 * as ceil(--cpus) (0: none), and pids (0: none). */
+	uint64_t mem_limit;
+	int mem_current_fd;
+	unsigned cpu_limit;
+	uint64_t cpu_quota_us, cpu_period_us;
+	uint64_t pids_limit;
+	int stop_signal;
+	bool stop_killed;
 };
 extern struct sentry_state sentry;
 

@@ -65,6 +65,8 @@ struct sandbox_config {
 	gid_t upper_gid;
 	uint64_t disk_bytes;    /* --disk: all in-memory files together; 0: half of RAM */
 	long timeout_ms;        /* --timeout: wall-clock limit of the command, 0: none */
+	long stop_grace_ms;     /* --stop-timeout: a stop signal to moat, then SIGKILL
+				 * after this long; 0: MOAT_STOP_GRACE_MS */
 	struct sandbox_limits limits;
 	bool bind_owner_set;    /* --bind-owner UID[:GID] for every rw bind */
 	uid_t bind_uid;

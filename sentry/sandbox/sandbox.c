@@ -96,6 +96,26 @@ static void identity_init(struct sandbox_config *cfg)
 	clock_gettime(CLOCK_REALTIME, &sentry.boot_realtime);
 }
 
+/* What the guest's /proc and /sys show of its limits: those that are
+ * enforced, and the memory in use from the cgroup's counter. */
+static void limits_to_sentry(const struct sandbox_limits *l, const struct sandbox_cgroup *cg)
+{
+	if (l->memory && (cg->dir[CG_MEMORY] || !l->memory_is_default))
+		sentry.mem_limit = l->memory;
+	if (cg->dir[CG_MEMORY]) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", cg->dir[CG_MEMORY],
+			 cg->mode == CGROUP_V2 ? "memory.current" : "memory.usage_in_bytes");
+		sentry.mem_current_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (l->cpu_quota_us && l->cpu_period_us) {
+		sentry.cpu_quota_us = l->cpu_quota_us;
+		sentry.cpu_period_us = l->cpu_period_us;
+		sentry.cpu_limit = (unsigned)((l->cpu_quota_us + l->cpu_period_us - 1) / l->cpu_period_us);
+	}
+	sentry.pids_limit = l->pids;
+}
+
 /* The sandbox's own host uid (hostuid.c); gid is the same number. Returns
  * the reservation's fd, which the sentry keeps open (and pid 1 inherits). */
 static int host_ids_init(const struct sandbox_config *cfg)
@@ -324,6 +344,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	struct sandbox_cgroup cg;
 	if (cgroup_setup(&cfg->limits, &cg) < 0)
 		return 125;
+	limits_to_sentry(&cfg->limits, &cg);
 	int uid_lock = host_ids_init(cfg);
 	if (uid_lock < 0) {
 		cgroup_finish(&cg);
@@ -422,6 +443,12 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 			goto fail;
 		}
 	}
+	sentry.stop_grace_ms = cfg->stop_grace_ms > 0 ? cfg->stop_grace_ms : MOAT_STOP_GRACE_MS;
+	sentry.stop_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sentry.stop_fd < 0) {
+		log_error_errno(neg_errno(), "timerfd for the stop grace period");
+		goto fail;
+	}
 	/* The sentry confines itself while pid 1 still builds the guest's
 	 * namespaces (a millisecond or so): neither waits for the other, and
 	 * it is confined before pid 1 can run anything of the guest's, which
@@ -481,6 +508,14 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	} else if (read(g.status, &wst, sizeof(wst)) == sizeof(wst)) {
 		status = exit_status_of(wst);
 		got_status = true;
+	} else if (sentry.stop_killed) {
+		status = 128 + SIGKILL;
+		log_warnx("the command did not exit within %ld.%03ld s of SIG%s: the sandbox was killed",
+			  sentry.stop_grace_ms / 1000, sentry.stop_grace_ms % 1000,
+			  sigabbrev_np(sentry.stop_signal) ?: "?");
+		struct json_object *f = audit_fields("signal", sigabbrev_np(sentry.stop_signal), NULL);
+		json_object_object_add(f, "grace_ms", json_object_new_int64(sentry.stop_grace_ms));
+		audit_event("stop_kill", f);
 	}
 	/* pid 1 is exiting; the kernel tears its namespaces down without us. */
 	kill(g.pid, SIGKILL);

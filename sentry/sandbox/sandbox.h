@@ -10,6 +10,10 @@
 /* The memory limit's OOM kill took pid 1 before it could report: the
  * command's SIGKILL (128+9), as when it took the command. */
 #define MOAT_EXIT_OOM 137
+/* A stop signal to moat (SIGTERM, SIGINT, SIGHUP, SIGQUIT) is forwarded to
+ * the command; a sandbox still running this long after is killed (status
+ * 137), as `docker stop` does after its default 10 s. */
+#define MOAT_STOP_GRACE_MS 10000
 int sandbox_run(struct sandbox_config *cfg);
 /* The same, held or watched by its caller (the OCI lifecycle). */
 int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *hooks);

@@ -481,11 +481,13 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 		return r;
 	static const struct {
 		const char *dst;
-		int kind; /* 0 tmpfs, 1 devfs, 2 procfs */
+		int kind; /* 0 tmpfs, 1 devfs, 2 procfs, 3 sysfs, 4 the cgroup */
 		mode_t mode;
 		unsigned flags;
 	} std_mounts[] = {
 		{ "/proc", 2, 0555, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC },
+		{ "/sys", 3, 0555, MNT_RDONLY | MNT_NOSUID | MNT_NODEV | MNT_NOEXEC },
+		{ "/sys/fs/cgroup", 4, 0555, MNT_RDONLY | MNT_NOSUID | MNT_NODEV | MNT_NOEXEC },
 		{ "/dev", 1, 0755, MNT_NOSUID },
 		{ "/dev/shm", 0, 01777, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC },
 		{ "/tmp", 0, 01777, MNT_NOSUID | MNT_NODEV },
@@ -506,9 +508,19 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 			    (r = vfs_mount(fsroot, mp, std_mounts[i].flags, "devfs", "devtmpfs", NULL)) < 0)
 				vn_unref(fsroot);
 			break;
-		default:
+		case 2:
 			if ((r = procfs_new(&fsroot)) == 0 &&
 			    (r = vfs_mount(fsroot, mp, std_mounts[i].flags, "proc", "proc", NULL)) < 0)
+				vn_unref(fsroot);
+			break;
+		case 3:
+			if ((r = sysfs_new(&fsroot)) == 0 &&
+			    (r = vfs_mount(fsroot, mp, std_mounts[i].flags, "sysfs", "sysfs", NULL)) < 0)
+				vn_unref(fsroot);
+			break;
+		default:
+			if ((r = cgroupfs_new(&fsroot)) == 0 &&
+			    (r = vfs_mount(fsroot, mp, std_mounts[i].flags, "cgroup2", "cgroup2", NULL)) < 0)
 				vn_unref(fsroot);
 			break;
 		}

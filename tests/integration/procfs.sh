@@ -301,7 +301,6 @@ except OSError as e:
 }
 if have python3; then
 	check "writing a sysctl gives EROFS" t_refused /proc/sys/kernel/hostname "Read-only file system"
-	check "writing oom_score_adj gives EACCES" t_refused /proc/self/oom_score_adj "Permission denied"
 	check "creating a file in /proc gives EROFS" t_refused /proc/newfile "Read-only file system"
 else
 	skip "writes to /proc are refused" "no python3"
@@ -309,8 +308,147 @@ fi
 
 for f in sys/kernel/pid_max sys/kernel/ngroups_max sys/kernel/cap_last_cap sys/vm/overcommit_memory \
 	sys/vm/max_map_count sys/fs/file-max sys/fs/nr_open sys/fs/pipe-max-size \
-	sys/net/core/somaxconn sys/kernel/overflowuid; do
+	sys/net/core/somaxconn sys/kernel/overflowuid sys/kernel/threads-max \
+	sys/fs/inotify/max_user_watches sys/fs/inotify/max_user_instances \
+	sys/fs/inotify/max_queued_events; do
 	check "/proc/$f is a number" mrun -- /bin/sh -c "grep -Eq '^[0-9]+\$' /proc/$f"
 done
+
+# --- every path the issue lists is there --------------------------------------
+t_paths()
+{
+	mrun -- /bin/sh -c '
+bad=0
+for f in self thread-self cpuinfo meminfo stat uptime loadavg version filesystems mounts swaps \
+	sys/kernel/hostname sys/kernel/domainname sys/kernel/osrelease sys/kernel/ostype \
+	sys/kernel/version sys/kernel/core_pattern sys/kernel/random/boot_id sys/kernel/random/uuid \
+	self/stat self/status self/statm self/cmdline self/comm self/environ self/maps self/smaps \
+	self/smaps_rollup self/mounts self/mountinfo self/limits self/cgroup self/oom_score_adj \
+	self/io self/wchan self/sched self/auxv $$/task/$$/stat thread-self/comm; do
+	[ -r /proc/$f ] && cat /proc/$f >/dev/null || { echo "cannot read /proc/$f"; bad=1; }
+done
+for l in exe cwd root fd/0 ns/pid ns/net ns/mnt ns/uts ns/ipc ns/user ns/cgroup; do
+	readlink /proc/self/$l >/dev/null || { echo "no link /proc/self/$l"; bad=1; }
+done
+[ -d /proc/self/fdinfo ] && [ -d /proc/self/task ] || bad=1
+exit $bad' >&2
+}
+check "every /proc path of the issue's list reads" t_paths
+
+t_smaps()
+{
+	local out
+	out=$(mrun -- /bin/cat /proc/self/smaps) || return 1
+	# The mapping lines of maps, then the kernel's numbers for each.
+	grep -q ' /usr/bin/cat$' <<<"$out" && grep -q '^Rss: ' <<<"$out" && grep -q '^VmFlags:' <<<"$out" &&
+		! grep -qF -- "$MOAT" <<<"$out"
+}
+check "smaps names files by sandbox paths and keeps the numbers" t_smaps
+
+t_sched()
+{
+	local out
+	out=$(mrun -- /bin/sh -c 'head -n1 /proc/self/sched; echo $$') || return 1
+	echo "$out" >&2
+	# "head (N, #threads: 1)" with the sandbox's pid, not the host's.
+	[[ $(head -n1 <<<"$out") =~ ^head\ \(([0-9]+),\ \#threads:\ 1\)$ ]] &&
+		[ "${BASH_REMATCH[1]}" -lt 100 ]
+}
+check "sched's first line has the sandbox's tid" t_sched
+
+t_ns()
+{
+	local out
+	out=$(mrun -- /bin/sh -c 'readlink /proc/self/ns/pid /proc/self/ns/pid_for_children /proc/1/ns/pid') || return 1
+	echo "$out" >&2
+	[ "$(sort -u <<<"$out" | wc -l)" = 1 ] && [[ $out =~ ^pid:\[[0-9]+\] ]] &&
+		! grep -qF "$(readlink /proc/self/ns/pid)" <<<"$out"
+}
+check "ns/ links are the sandbox's (pid_for_children = pid), not the host's numbers" t_ns
+
+t_io()
+{
+	mrun -- /bin/sh -c 'grep -Eq "^rchar: [0-9]+$" /proc/self/io && grep -q "^write_bytes:" /proc/self/io'
+}
+check "io has the kernel's counters" t_io
+
+t_oom_adj()
+{
+	local out
+	out=$(mrun -- /bin/sh -c '
+echo 500 >/proc/self/oom_score_adj || exit 1
+cat /proc/self/oom_score_adj
+sh -c "cat /proc/\$PPID/oom_score_adj"
+# Lowering needs CAP_SYS_RESOURCE of the host: refused, as in a container.
+if echo -500 >/proc/self/oom_score_adj 2>/dev/null; then echo lowered; fi
+echo 800 >/proc/self/oom_score_adj && cat /proc/self/oom_score_adj') || return 1
+	echo "$out" >&2
+	[ "$out" = "$(printf '500\n500\n800')" ]
+}
+check "oom_score_adj can be raised (and is read back), not lowered" t_oom_adj
+
+t_comm()
+{
+	local out
+	out=$(mrun -- /bin/bash -c '
+printf worker >/proc/self/comm; cat /proc/$$/comm; ps -o comm= -p $$
+# Another process'"'"'s comm: the kernel refuses (EINVAL), as natively.
+sleep 5 & p=$!
+if printf x >/proc/$p/comm 2>/dev/null; then echo wrote; fi
+kill $p') || return 1
+	echo "$out" >&2
+	[ "$out" = "$(printf 'worker\nworker')" ]
+}
+check "comm is writable by its own process" t_comm
+
+# --- limits: what /proc and /sys show follows --memory, --cpus, --pids ---------
+t_limits_view()
+{
+	local out
+	out=$(mrun --memory 256m --cpus 1 --pids 77 -- /bin/sh -c '
+grep MemTotal /proc/meminfo
+grep -c ^processor /proc/cpuinfo
+grep -c "^cpu[0-9]" /proc/stat
+cat /sys/devices/system/cpu/online /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/pids.max
+python3 -c "import os; print(os.cpu_count())"') || return 1
+	echo "$out" >&2
+	[[ $out == "MemTotal:         262144 kB"$'\n'1$'\n'1$'\n'*$'\n'268435456$'\n'"100000 100000"$'\n'77$'\n'1 ]]
+}
+check "meminfo, cpuinfo, stat, /sys and os.cpu_count follow --memory, --cpus, --pids" t_limits_view
+
+t_sys_view()
+{
+	local out
+	out=$(mrun -- /bin/sh -c '
+find /sys | sort
+stat -f -c %T /sys /sys/fs/cgroup
+grep -E " /sys(/fs/cgroup)? " /proc/self/mountinfo
+{ touch /sys/x; echo 1 >/sys/fs/cgroup/memory.max; } 2>&1; true') || return 1
+	echo "$out" >&2
+	# Only the minimal view: no devices, buses, classes or firmware of the host.
+	! grep -qE '^/sys/(class|bus|block|firmware|dev/|kernel|module|devices/(pci|virtual|platform))' <<<"$out" &&
+		grep -qx /sys/devices/system/cpu/online <<<"$out" &&
+		grep -q '^sysfs$' <<<"$out" && grep -q '^cgroup2fs$' <<<"$out" &&
+		grep -q ' /sys/fs/cgroup ro,.* - cgroup2 ' <<<"$out" &&
+		[ "$(grep -c 'Read-only file system' <<<"$out")" = 2 ]
+}
+check "/sys is a minimal read-only view with the sandbox's cgroup" t_sys_view
+
+t_sys_cpus()
+{
+	local a b
+	a=$(mrun -- /bin/cat /sys/devices/system/cpu/online) || return 1
+	b=$(mrun -- /bin/sh -c 'grep "^processor" /proc/cpuinfo | sed "s/.*: //" | paste -sd,') || return 1
+	echo "online $a, cpuinfo $b" >&2
+	# The same set, ranges folded ("0-3" for 0,1,2,3).
+	[ "$(python3 -c '
+import sys
+out = []
+for part in sys.argv[1].split(","):
+    lo, _, hi = part.partition("-")
+    out += range(int(lo), int(hi or lo) + 1)
+print(",".join(map(str, out)))' "$a")" = "$b" ]
+}
+check "/sys/devices/system/cpu/online and cpuinfo name the same CPUs" t_sys_cpus
 
 done_testing

@@ -605,4 +605,107 @@ t_gofer_filter()
 }
 check "the gofer runs under its own seccomp allowlist, which moat syscalls --host lists" t_gofer_filter
 
+# --- processes outside: nothing inside can reach them (issue 8) -------------------
+# A host process of the guest's own host uid would be the easiest target,
+# so the victim runs as that uid: moat's default range starts at
+# 2147418112; any uid of it will do, as the kernel sees only numbers.
+REACH_PY='
+import ctypes, errno, os, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+host = [int(p) for p in sys.argv[1:]]
+def err(f):
+    try:
+        r = f()
+        return "ok" if not isinstance(r, int) or r >= 0 else errno.errorcode[ctypes.get_errno()]
+    except OSError as e:
+        return errno.errorcode[e.errno]
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+buf = ctypes.create_string_buffer(64)
+lio, rio = iovec(ctypes.addressof(buf), 64), iovec(0x400000, 64)
+for p in host:
+    print(p, "kill", err(lambda: os.kill(p, 0)))
+    print(p, "sigkill", err(lambda: os.kill(p, signal.SIGKILL)))
+    print(p, "ptrace", err(lambda: libc.ptrace(16, p, 0, 0)))       # PTRACE_ATTACH
+    print(p, "seize", err(lambda: libc.ptrace(0x4206, p, 0, 0)))    # PTRACE_SEIZE
+    print(p, "vm_readv", err(lambda: libc.process_vm_readv(p, ctypes.byref(lio), 1, ctypes.byref(rio), 1, 0)))
+    print(p, "pidfd_open", err(lambda: os.pidfd_open(p)))
+    print(p, "kcmp", err(lambda: libc.syscall(312, os.getpid(), p, 0, 0, 0)))
+    print(p, "prlimit", err(lambda: libc.syscall(302, p, 7, 0, ctypes.byref(buf))))
+    print(p, "sched_getaffinity", err(lambda: os.sched_getaffinity(p)))
+    print(p, "getpgid", err(lambda: os.getpgid(p)))
+    print(p, "proc", "yes" if os.path.exists(f"/proc/{p}") else "no")
+# Guessing: every pid the kernel answers for is one of the sandbox'"'"'s.
+seen = [p for p in range(1, 1 << 16) if err(lambda: os.kill(p, 0)) in ("ok", "EPERM")]
+print("guess", all(p < 100 for p in seen), len(seen) < 10)
+'
+t_reach_outside()
+{
+	local victim out bad=0 p
+	setpriv --reuid 2147418112 --regid 2147418112 --clear-groups sleep 60 &
+	victim=$!
+	sleep 0.2
+	out=$(mrun -- python3 -c "$REACH_PY" "$victim" "$$" "$MOAT_PID_OF_SELF") || return 1
+	echo "$out" >&2
+	kill -0 "$victim" 2>/dev/null || { echo "the host process died" >&2; bad=1; }
+	kill "$victim" 2>/dev/null
+	while read -r p what res; do
+		[ "$p" = guess ] && continue
+		# ESRCH: for the guest those pids do not exist; EPERM where the
+		# call is refused whatever the pid (ptrace, process_vm_*, kcmp).
+		case $what:$res in
+		*:ESRCH | proc:no | ptrace:EPERM | seize:EPERM | vm_readv:EPERM | kcmp:EPERM) ;;
+		*) echo "pid $p: $what gave $res" >&2; bad=1 ;;
+		esac
+	done < <(grep -v '^guess' <<<"$out")
+	grep -qx 'guess True True' <<<"$out" || bad=1
+	return $bad
+}
+if have setpriv; then
+	MOAT_PID_OF_SELF=$$
+	check "kill, ptrace, process_vm_readv, pidfd_open, kcmp, prlimit of host pids give ESRCH; guessing finds only the sandbox's" t_reach_outside
+else
+	skip "host pids are out of reach" "setpriv is not installed"
+fi
+
+t_host_proc()
+{
+	local out
+	# Every way to a /proc: the sandbox's own, a new mount, magic links,
+	# the sandbox's init, fds and cwd of other processes.
+	out=$(MOAT_REACH_MARKER=secret-$$ mrun -- /bin/sh -c '
+mount -t proc proc /mnt 2>/dev/null && echo "mounted proc"
+ls /proc/1/root/proc/ | grep -c "^[0-9]"
+readlink /proc/1/root /proc/1/cwd /proc/self/root
+cat /proc/1/environ | tr "\0" "\n"
+ls /proc/1/fd /proc/1/task/*/fd 2>&1 | grep -v "^/proc\|^$\|^[0-9]*$"
+cd /proc/1/cwd && pwd -P
+ls /proc/self/root/proc | grep -c "^[0-9]"' 2>&1) || return 1
+	echo "$out" >&2
+	! grep -q 'mounted proc' <<<"$out" && ! grep -qF "$HOME" <<<"$out" &&
+		! grep -qF "$T_TMP" <<<"$out" && ! grep -q "secret-$$" <<<"$out" &&
+		[ "$(sed -n 1p <<<"$out")" -lt 10 ] && [ "$(sed -n '$p' <<<"$out")" -lt 10 ]
+}
+check "no path reaches the host's /proc or the invoker's environment" t_host_proc
+
+t_env_ids()
+{
+	local out host_mid host_boot
+	host_mid=$(cat /etc/machine-id 2>/dev/null)
+	host_boot=$(cat /proc/sys/kernel/random/boot_id)
+	out=$(MOAT_REACH_MARKER=env-$$ mrun -- /bin/sh -c '
+cat /proc/*/environ 2>/dev/null | tr "\0" "\n"
+env
+cat /etc/machine-id /var/lib/dbus/machine-id /proc/sys/kernel/random/boot_id 2>/dev/null
+cat /sys/class/dmi/id/product_uuid /sys/class/dmi/id/product_serial /sys/devices/virtual/dmi/id/board_serial 2>/dev/null
+grep -iE "^serial" /proc/cpuinfo
+true' 2>&1) || return 1
+	echo "$out" >&2
+	! grep -q "env-$$" <<<"$out" || { echo "the invoker's environment shows" >&2; return 1; }
+	[ -z "$host_mid" ] || ! grep -qF "$host_mid" <<<"$out" || { echo "host machine-id" >&2; return 1; }
+	! grep -qF "$host_boot" <<<"$out" || { echo "host boot id" >&2; return 1; }
+	! grep -qiE '^serial' <<<"$out"
+}
+check "no host environment variable, machine id, boot id, DMI uuid or cpu serial inside" t_env_ids
+
 done_testing

@@ -167,11 +167,20 @@ static bool may_inspect(const struct pctx *c)
 	       tc->rgid == rc->fsgid && tc->egid == rc->fsgid && tc->sgid == rc->fsgid;
 }
 
+/* The CPUs the asking thread may run on; with --cpus F, only the first
+ * ceil(F) of them, so that what programs size their pools by
+ * (sysconf(_SC_NPROCESSORS_ONLN), /proc/cpuinfo) follows the limit. */
 void allowed_cpus(cpu_set_t *set)
 {
-	if (sched_getaffinity(current ? current->tid : 0, sizeof(*set), set) < 0)
+	if (sched_getaffinity(current ? current->tid : 0, sizeof(*set), set) < 0) {
+		CPU_ZERO(set);
 		for (int i = 0; i < CPU_SETSIZE; i++)
 			CPU_SET(i, set);
+	}
+	unsigned n = 0;
+	for (int i = 0; i < CPU_SETSIZE && sentry.cpu_limit; i++)
+		if (CPU_ISSET(i, set) && ++n > sentry.cpu_limit)
+			CPU_CLR(i, set);
 }
 
 /* ---- nodes --------------------------------------------------------------- */
@@ -194,7 +203,7 @@ int pnode_new(struct vnode *dir, const struct pnode *tmpl, const char *name,
 	if (!pn)
 		return -ENOMEM;
 	*pn = *tmpl;
-	struct vnode *vn = vn_alloc(&procfs_ops, dir->mnt, pn->ent->type,
+	struct vnode *vn = vn_alloc(dir->ops, dir->mnt, pn->ent->type,
 				    pino(pn->ent, pn->vpid, pn->vtid, pn->fd), dir, name);
 	if (!vn) {
 		free(pn);
@@ -226,6 +235,23 @@ int pctx_init(struct vnode *vn, struct pctx *c)
 		struct proc *p = proc_find_vpid(pn->vpid);
 		c->proc = p && p->tgid == pn->hpid ? p : NULL;
 	}
+	return 0;
+}
+
+int procfs_vnode_pidfd(struct vnode *vn, int *ret_pidfd)
+{
+	if (vn->ops != &procfs_ops)
+		return -EBADF;
+	const struct pnode *pn = vn->priv;
+	if (pn->ent != pent_root.dyn->child || !pn->vpid || pn->vtid)
+		return -EBADF;
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pn->hpid, 0);
+	if (pfd < 0)
+		return -ESRCH;
+	/* The pidfd pins the process; the host pid is still the one looked up. */
+	if (host_task_open(pn->hpid, 0, pn->vpid, pn->vpid, NULL) < 0)
+		return -ESRCH;
+	*ret_pidfd = TAKE_FD(pfd);
 	return 0;
 }
 
@@ -383,13 +409,25 @@ static int proc_open(struct vnode *vn, int flags, int *ret_fd)
 	const struct pent *e = ((const struct pnode *)vn->priv)->ent;
 	if (vn->type != VREG || !e->gen)
 		return -ENXIO;
-	/* Nothing here is writable: the sandbox's kernel settings are fixed. */
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
+	bool write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	/* The sandbox's kernel settings are fixed; of a process's files, the
+	 * ones Linux lets a container write are the host kernel's own. */
+	if (write && !(e->flags & PE_WRITABLE))
 		return (e->flags & PE_SYSCTL) ? -EROFS : -EACCES;
 	_cleanup_(pctx_done) struct pctx c = { .hdir = -1 };
 	int r = pctx_init(vn, &c);
 	if (r < 0)
 		return r;
+	if (write) {
+		/* Not pid 1's: it is moat's code, not the guest's. */
+		if (is_moat_code(&c))
+			return -EACCES;
+		int fd = openat(c.hdir, e->arg, (flags & (O_ACCMODE | O_TRUNC)) | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return errno == EACCES || errno == EPERM ? -EACCES : -ESRCH;
+		*ret_fd = fd;
+		return 0;
+	}
 	if ((e->flags & PE_PRIVATE) && !may_inspect(&c))
 		return -EACCES;
 	_cleanup_(sb_free) struct strbuf sb = { 0 };
@@ -409,6 +447,20 @@ static int proc_statfs(struct vnode *vn, struct statfs *st)
 	return 0;
 }
 
+static int sys_statfs(struct vnode *vn, struct statfs *st)
+{
+	*st = (struct statfs){ .f_type = SYSFS_MAGIC, .f_bsize = 4096, .f_frsize = 4096,
+			       .f_namelen = 255 };
+	return 0;
+}
+
+static int cgroup_statfs(struct vnode *vn, struct statfs *st)
+{
+	*st = (struct statfs){ .f_type = CGROUP2_SUPER_MAGIC, .f_bsize = 4096, .f_frsize = 4096,
+			       .f_namelen = 255 };
+	return 0;
+}
+
 static void proc_release(struct vnode *vn)
 {
 	free(vn->priv);
@@ -424,6 +476,30 @@ const struct fs_ops procfs_ops = {
 	.open = proc_open,
 	.readdir = proc_readdir,
 	.statfs = proc_statfs,
+	.release = proc_release,
+	.cache_lookups = false,
+};
+
+/* The minimal /sys and its /sys/fs/cgroup: the same tables as data, with
+ * only the fixed entries (sysfs.c). */
+static const struct fs_ops sysfs_ops = {
+	.name = "sysfs",
+	.lookup = proc_lookup,
+	.getattr = proc_getattr,
+	.open = proc_open,
+	.readdir = proc_readdir,
+	.statfs = sys_statfs,
+	.release = proc_release,
+	.cache_lookups = true, /* fixed entries; /sys/fs/cgroup is a mountpoint */
+};
+
+static const struct fs_ops cgroupfs_ops = {
+	.name = "cgroup2",
+	.lookup = proc_lookup,
+	.getattr = proc_getattr,
+	.open = proc_open,
+	.readdir = proc_readdir,
+	.statfs = cgroup_statfs,
 	.release = proc_release,
 	.cache_lookups = false,
 };
@@ -475,7 +551,7 @@ static int procfs_init(void)
 	return 0;
 }
 
-int procfs_new(struct vnode **ret_root)
+static int pfs_new(const struct fs_ops *ops, const struct pent *top, struct vnode **ret_root)
 {
 	int r = procfs_init();
 	if (r < 0)
@@ -483,9 +559,9 @@ int procfs_new(struct vnode **ret_root)
 	struct pnode *pn = malloc(sizeof(*pn));
 	if (!pn)
 		return -ENOMEM;
-	*pn = (struct pnode){ .ent = &pent_root, .fd = -1 };
+	*pn = (struct pnode){ .ent = top, .fd = -1 };
 	/* mnt is set by vfs_mount. */
-	struct vnode *root = vn_alloc(&procfs_ops, NULL, VDIR, PROC_ROOT_INO, NULL, "/");
+	struct vnode *root = vn_alloc(ops, NULL, VDIR, PROC_ROOT_INO, NULL, "/");
 	if (!root) {
 		free(pn);
 		return -ENOMEM;
@@ -493,4 +569,19 @@ int procfs_new(struct vnode **ret_root)
 	root->priv = pn;
 	*ret_root = root;
 	return 0;
+}
+
+int procfs_new(struct vnode **ret_root)
+{
+	return pfs_new(&procfs_ops, &pent_root, ret_root);
+}
+
+int sysfs_new(struct vnode **ret_root)
+{
+	return pfs_new(&sysfs_ops, &pent_sysroot, ret_root);
+}
+
+int cgroupfs_new(struct vnode **ret_root)
+{
+	return pfs_new(&cgroupfs_ops, &pent_cgroot, ret_root);
 }

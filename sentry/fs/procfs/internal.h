@@ -120,6 +120,8 @@ struct pent {
 #define PE_TGID_ONLY 0x1 /* in /proc/<pid> only, not in task/<tid> */
 #define PE_SYSCTL 0x2    /* opening for write gives -EROFS (else -EACCES) */
 #define PE_PRIVATE 0x4   /* another process's: only for who may ptrace it */
+#define PE_WRITABLE 0x8  /* opening for write opens the host's file: the kernel
+			  * applies its own rules to the guest's write */
 
 /* Numeric children of a directory (pids, tids, fds). */
 struct pdyn {
@@ -177,6 +179,12 @@ ssize_t procfs_host_read(const char *path, char **ret, size_t max);
 int gen_auxv(const struct pctx *c, struct strbuf *sb);
 int gen_boot_id(const struct pctx *c, struct strbuf *sb);
 int gen_cpuinfo(const struct pctx *c, struct strbuf *sb);
+int gen_cpu_list(const struct pctx *c, struct strbuf *sb);
+int gen_cg_cpu_max(const struct pctx *c, struct strbuf *sb);
+int gen_cg_memory_max(const struct pctx *c, struct strbuf *sb);
+int gen_cg_memory_current(const struct pctx *c, struct strbuf *sb);
+int gen_cg_pids_max(const struct pctx *c, struct strbuf *sb);
+int gen_cg_procs(const struct pctx *c, struct strbuf *sb);
 int gen_domainname(const struct pctx *c, struct strbuf *sb);
 int gen_fdinfo(const struct pctx *c, struct strbuf *sb);
 int gen_filesystems(const struct pctx *c, struct strbuf *sb);
@@ -192,6 +200,7 @@ int gen_netfile(const struct pctx *c, struct strbuf *sb);
 int gen_mounts(const struct pctx *c, struct strbuf *sb);
 int gen_osrelease(const struct pctx *c, struct strbuf *sb);
 int gen_pid_stat(const struct pctx *c, struct strbuf *sb);
+int gen_sched(const struct pctx *c, struct strbuf *sb);
 int gen_stat(const struct pctx *c, struct strbuf *sb);
 int gen_status(const struct pctx *c, struct strbuf *sb);
 int gen_sysctl_host(const struct pctx *c, struct strbuf *sb);
@@ -207,6 +216,7 @@ long kv_last_num(const char *text, const char *key, int *ret_count);
 int link_cwd(const struct pctx *c, bool want_target, struct linkres *res);
 int link_exe(const struct pctx *c, bool want_target, struct linkres *res);
 int link_fd(const struct pctx *c, bool want_target, struct linkres *res);
+int link_ns(const struct pctx *c, bool want_target, struct linkres *res);
 int link_root(const struct pctx *c, bool want_target, struct linkres *res);
 int link_self(const struct pctx *c, bool want_target, struct linkres *res);
 int link_set(struct linkres *res, const char *fmt, ...) _printf_(2, 3);
@@ -226,6 +236,8 @@ void pctx_done(struct pctx *c);
 int pctx_init(struct vnode *vn, struct pctx *c);
 extern const struct pent pent_fd;
 extern const struct pent pent_root;
+extern const struct pent pent_sysroot;
+extern const struct pent pent_cgroot;
 uint64_t pino(const struct pent *e, pid_t vpid, pid_t vtid, int fd);
 int pnode_new(struct vnode *dir, const struct pnode *tmpl, const char *name,
 		     struct vnode **ret);

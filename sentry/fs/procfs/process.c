@@ -342,7 +342,9 @@ int gen_maps(const struct pctx *c, struct strbuf *sb)
 	if (is_moat_code(c))
 		return 0;
 	_cleanup_free_ char *text = NULL;
-	if (read_file_at(c->hdir, "maps", &text, BIG_MAX) < 0)
+	/* maps, smaps or smaps_rollup: smaps adds lines of numbers after
+	 * each mapping's, which pass as they are. */
+	if (read_file_at(c->hdir, c->pn->ent->arg, &text, BIG_MAX) < 0)
 		return -ESRCH;
 	struct vnode *root = reader_root();
 	char path[PATH_MAX + 16];
@@ -366,9 +368,51 @@ int gen_maps(const struct pctx *c, struct strbuf *sb)
 				r = sb_printf(sb, "%*s%s", col < 73 ? (int)(73 - col) : 0, "", m.name);
 			if (r == 0)
 				r = sb_puts(sb, "\n");
+		} else if (*l) {
+			r = sb_printf(sb, "%s\n", l);
 		}
 		l = nl ? nl + 1 : NULL;
 	}
+	return r;
+}
+
+/* sched's first line names the thread by its host pid; the rest are numbers. */
+int gen_sched(const struct pctx *c, struct strbuf *sb)
+{
+	_cleanup_free_ char *text = NULL;
+	if (read_file_at(c->hdir, "sched", &text, BIG_MAX) < 0)
+		return -ESRCH;
+	char *nl = strchr(text, '\n');
+	const char *p = strrchr(text, '(');
+	const char *t = strstr(text, "#threads:");
+	if (!nl || !p || !t || t > nl)
+		return 0;
+	long threads = strtol(t + 9, NULL, 10);
+	/* The name is the part before " (pid": the kernel's comm, set by
+	 * the guest. */
+	int r = sb_append(sb, text, (size_t)(p - text));
+	if (r == 0)
+		r = sb_printf(sb, "(%d, #threads: %ld)%s", c->pn->vtid ? c->pn->vtid : c->pn->vpid,
+			      threads, nl);
+	return r;
+}
+
+/* ns/: the sandbox's namespaces, one made-up number per kind (the host's
+ * would tell the host's numbering); they cannot be opened (no setns). */
+int link_ns(const struct pctx *c, bool want_target, struct linkres *res)
+{
+	static const char *const kinds[] = { "cgroup", "ipc", "mnt", "net", "pid", "time",
+					     "user", "uts" };
+	const char *name = c->pn->ent->name;
+	/* pid_for_children and time_for_children: the same as the
+	 * process's own, since nothing inside can make new ones. */
+	size_t len = strcspn(name, "_");
+	unsigned k = 0;
+	while (k < ARRAY_SIZE(kinds) && strncmp(kinds[k], name, len))
+		k++;
+	const char *kind = k < ARRAY_SIZE(kinds) ? kinds[k] : name;
+	int r = link_set(res, "%s:[%u]", kind, 4026532000u + k);
+	res->magic = true;
 	return r;
 }
 

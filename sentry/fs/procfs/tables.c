@@ -116,6 +116,14 @@ static const struct pent pent_piddir = {
 static const struct pdyn dyn_tids = { lookup_tid, readdir_tids, &pent_piddir };
 static const struct pdyn dyn_pids = { lookup_pid, readdir_pids, &pent_piddir };
 
+#define NSLINK(n) { .name = n, .type = VLNK, .perm = 0777, .flags = PE_PRIVATE, .link = link_ns }
+static const struct pent ns_ents[] = {
+	NSLINK("cgroup"), NSLINK("ipc"), NSLINK("mnt"), NSLINK("net"), NSLINK("pid"),
+	NSLINK("pid_for_children"), NSLINK("time"), NSLINK("time_for_children"), NSLINK("user"),
+	NSLINK("uts"),
+	{ 0 },
+};
+
 /* /proc/<pid> and /proc/<pid>/task/<tid>. */
 static const struct pent pid_ents[] = {
 	{ .name = "exe", .type = VLNK, .perm = 0777, .flags = PE_PRIVATE, .link = link_exe },
@@ -124,21 +132,29 @@ static const struct pent pid_ents[] = {
 	{ .name = "fd", .type = VDIR, .perm = 0500, .dyn = &dyn_fd },
 	{ .name = "fdinfo", .type = VDIR, .perm = 0500, .dyn = &dyn_fdinfo },
 	{ .name = "task", .type = VDIR, .perm = 0555, .flags = PE_TGID_ONLY, .dyn = &dyn_tids },
-	{ .name = "maps", .type = VREG, .perm = 0444, .flags = PE_PRIVATE, .gen = gen_maps },
+	{ .name = "maps", .type = VREG, .perm = 0444, .flags = PE_PRIVATE, .gen = gen_maps,
+	  .arg = "maps" },
+	{ .name = "smaps", .type = VREG, .perm = 0444, .flags = PE_PRIVATE, .gen = gen_maps,
+	  .arg = "smaps" },
+	{ .name = "smaps_rollup", .type = VREG, .perm = 0444, .flags = PE_PRIVATE,
+	  .gen = gen_maps, .arg = "smaps_rollup" },
+	{ .name = "sched", .type = VREG, .perm = 0444, .gen = gen_sched },
+	HOSTFILE("io", 0400, PE_PRIVATE),
+	DIR("ns", ns_ents),
 	GEN("status", gen_status),
 	GEN("stat", gen_pid_stat),
 	HOSTFILE("statm", 0444, 0),
 	HOSTFILE("cmdline", 0444, 0),
-	HOSTFILE("comm", 0444, 0),
+	HOSTFILE("comm", 0644, PE_WRITABLE),
 	HOSTFILE("environ", 0400, PE_PRIVATE),
 	HOSTFILE("limits", 0444, 0),
 	{ .name = "auxv", .type = VREG, .perm = 0400, .flags = PE_PRIVATE, .gen = gen_auxv },
 	GEN("mounts", gen_mounts),
 	GEN("mountinfo", gen_mountinfo),
 	TEXT("cgroup", "0::/\n"),
-	TEXT("oom_score_adj", "0\n"),
-	TEXT("oom_adj", "0\n"),
-	TEXT("oom_score", "0\n"),
+	HOSTFILE("oom_score_adj", 0644, PE_WRITABLE),
+	HOSTFILE("oom_adj", 0644, PE_WRITABLE),
+	HOSTFILE("oom_score", 0444, 0),
 	TEXT("loginuid", "4294967295"),
 	TEXT("sessionid", "4294967295"),
 	TEXT("wchan", "0"),
@@ -178,4 +194,57 @@ static const struct pent root_ents[] = {
 
 const struct pent pent_root = {
 	.name = "/", .type = VDIR, .perm = 0555, .sub = root_ents, .dyn = &dyn_pids,
+};
+
+/* ---- /sys and /sys/fs/cgroup (sysfs.c) ------------------------------------- */
+
+static const struct pent no_ents[] = { { 0 } };
+
+static const struct pent sys_cpu_ents[] = {
+	GEN("online", gen_cpu_list),
+	GEN("possible", gen_cpu_list),
+	GEN("present", gen_cpu_list),
+	{ 0 },
+};
+
+static const struct pent sys_system_ents[] = {
+	DIR("cpu", sys_cpu_ents),
+	{ 0 },
+};
+
+static const struct pent sys_devices_ents[] = {
+	DIR("system", sys_system_ents),
+	{ 0 },
+};
+
+/* cgroup: the mountpoint of the cgroup2 instance below. */
+static const struct pent sysfs_fs_ents[] = {
+	DIR("cgroup", no_ents),
+	{ 0 },
+};
+
+static const struct pent sysroot_ents[] = {
+	DIR("devices", sys_devices_ents),
+	DIR("fs", sysfs_fs_ents),
+	{ 0 },
+};
+
+const struct pent pent_sysroot = {
+	.name = "/", .type = VDIR, .perm = 0555, .sub = sysroot_ents,
+};
+
+static const struct pent cgroot_ents[] = {
+	TEXT("cgroup.controllers", "cpu memory pids\n"),
+	TEXT("cgroup.type", "domain\n"),
+	GEN("cgroup.procs", gen_cg_procs),
+	GEN("cpu.max", gen_cg_cpu_max),
+	GEN("memory.max", gen_cg_memory_max),
+	GEN("memory.current", gen_cg_memory_current),
+	TEXT("memory.swap.max", "0\n"),
+	GEN("pids.max", gen_cg_pids_max),
+	{ 0 },
+};
+
+const struct pent pent_cgroot = {
+	.name = "/", .type = VDIR, .perm = 0555, .sub = cgroot_ents,
 };

@@ -24,6 +24,7 @@ static const struct {
 	{ "syscalls", command_syscalls, "print the syscall table (what passes, is emulated, denied)" },
 	{ "create", command_create, "OCI: create a container from a bundle (it waits for start)" },
 	{ "start", command_start, "OCI: start a created container's process" },
+	{ "exec", command_exec, "OCI: run a new process in a running container" },
 	{ "state", command_state, "OCI: print a container's state as JSON" },
 	{ "kill", command_kill, "OCI: send a signal to a container's process" },
 	{ "delete", command_delete, "OCI: delete a stopped (or, with --force, any) container" },

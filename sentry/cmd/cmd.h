@@ -30,6 +30,7 @@ int command_list(int argc, char **argv);
 int command_ps(int argc, char **argv);
 int command_spec(int argc, char **argv);
 int command_features(int argc, char **argv);
+int command_exec(int argc, char **argv);
 /* `moat run` in its OCI form (run.c decides: see there). */
 int command_run_oci(int argc, char **argv);
 /* Parse an OCI verb's operands: exactly `want` (or at least, if min).

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,6 +61,36 @@ int oci_container_get(const char *id, struct oci_state *ret)
 	return 0;
 }
 
+int oci_exec_socket(const char *id, bool listen_)
+{
+	char dir[PATH_MAX];
+	int r = oci_path(dir, sizeof(dir), id, NULL);
+	if (r < 0)
+		return r;
+	/* Through the directory's fd: a --root of any length fits sun_path. */
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return neg_errno();
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/exec.sock", dfd);
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return neg_errno();
+	if (listen_) {
+		mode_t old = umask(0077);
+		r = bind(s, (struct sockaddr *)&sa, sizeof(sa));
+		umask(old);
+		if (r < 0 || listen(s, 16) < 0)
+			return neg_errno();
+		/* accept4 in the sentry never waits on an empty queue. */
+		if (fcntl(s, F_SETFL, O_NONBLOCK) < 0)
+			return neg_errno();
+	} else if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		return neg_errno();
+	}
+	return TAKE_FD(s);
+}
+
 /* ---- the daemon (D) ---------------------------------------------------------- */
 
 /* D's side of the handshake, called with the sentry's filter on: sendmsg,
@@ -78,7 +109,7 @@ static int ready_cb(void *ctx, pid_t init_pid, pid_t gofer_pid)
 	return ok ? 0 : -1;
 }
 
-static _Noreturn void daemon_main(struct oci_spec *spec, int sock, int start_fd)
+static _Noreturn void daemon_main(struct oci_spec *spec, int sock, int start_fd, int exec_sock)
 {
 	/* Its own session: no terminal, no process group shared with the
 	 * engine or shell that ran `moat create`. stdio stays: it is the
@@ -86,14 +117,15 @@ static _Noreturn void daemon_main(struct oci_spec *spec, int sock, int start_fd)
 	(void)setsid();
 	if (chdir("/") < 0)
 		_exit(125);
-	struct sandbox_hooks hooks = { .start_fd = start_fd, .ready = ready_cb, .ctx = &sock };
+	struct sandbox_hooks hooks = { .start_fd = start_fd, .ready = ready_cb, .ctx = &sock,
+				       .exec_sock = exec_sock };
 	int status = sandbox_run_hooks(&spec->cfg, &hooks);
 	exit(status);
 }
 
 /* ---- the command (P) ------------------------------------------------------------ */
 
-static int write_pid_file(const char *path, pid_t pid)
+int oci_write_pid_file(const char *path, pid_t pid)
 {
 	/* runc's way: a hidden temporary beside it, renamed over it. */
 	_cleanup_free_ char *copy = strdup(path), *tmp = NULL;
@@ -206,7 +238,7 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 		(void)wait_status(d);
 		return oci_fail("moat %s failed: write state.json: %s", l->verb, strerror(-r));
 	}
-	if (l->pid_file && (r = write_pid_file(l->pid_file, d)) < 0) {
+	if (l->pid_file && (r = oci_write_pid_file(l->pid_file, d)) < 0) {
 		kill(d, SIGKILL);
 		(void)wait_status(d);
 		return oci_fail("moat %s failed: --pid-file %s: %s", l->verb, l->pid_file, strerror(-r));
@@ -255,8 +287,12 @@ int oci_container_launch(const struct oci_launch *l)
 		return oci_fail("moat %s failed: %s/%s: %s", l->verb, oci_globals.root, l->id, strerror(-r));
 	}
 	int status = 1;
-	_cleanup_close_ int fifo = -1;
+	_cleanup_close_ int fifo = -1, exec_sock = -1;
 	int sv[2] = { -1, -1 };
+	if ((exec_sock = oci_exec_socket(l->id, true)) < 0) {
+		status = oci_fail("moat %s failed: exec.sock: %s", l->verb, strerror(-exec_sock));
+		goto out;
+	}
 	if (l->mode == OCI_MODE_CREATE && (fifo = make_fifo(l->id)) < 0) {
 		status = oci_fail("moat %s failed: exec.fifo: %s", l->verb, strerror(-fifo));
 		goto out;
@@ -273,9 +309,10 @@ int oci_container_launch(const struct oci_launch *l)
 	}
 	if (d == 0) {
 		close(sv[0]);
-		daemon_main(&spec, sv[1], fifo);
+		daemon_main(&spec, sv[1], fifo, exec_sock);
 	}
 	safe_close(sv[1]);
+	exec_sock = safe_close(exec_sock);
 	fifo = safe_close(fifo);
 	status = record(l, &spec, d, sv[0]);
 	safe_close(sv[0]);

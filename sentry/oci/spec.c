@@ -731,6 +731,38 @@ int oci_spec_load(const char *bundle, struct oci_spec *ret, char *err, size_t er
 	return 0;
 }
 
+int oci_process_load(const char *path, struct oci_spec *ret, char *err, size_t errlen)
+{
+	struct oci_spec s = { 0 };
+	struct parse p = { .s = &s, .err = err, .errlen = errlen };
+	err[0] = 0;
+	_cleanup_free_ char *text = NULL;
+	ssize_t n = read_file_at(AT_FDCWD, path, &text, CONFIG_MAX);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror((int)-n));
+		return (int)n;
+	}
+	struct json_object *proc = json_tokener_parse(text);
+	if (!proc || json_object_get_type(proc) != json_type_object) {
+		json_object_put(proc);
+		snprintf(err, errlen, "%s: expected a JSON object", path);
+		return -EINVAL;
+	}
+	/* Parsed as config.json's process, so the errors name its fields. */
+	struct json_object *root = json_object_new_object();
+	json_object_object_add(root, "process", proc);
+	int r = parse_process(&p, root);
+	json_object_put(root);
+	if (r < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		oci_spec_free(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
 void oci_spec_free(struct oci_spec *s)
 {
 	if (s->cfg.argv)

@@ -23,6 +23,9 @@ struct oci_spec {
  * the user: which field, what is wrong) and -errno. */
 int oci_spec_load(const char *bundle, struct oci_spec *ret, char *err, size_t errlen);
 void oci_spec_free(struct oci_spec *s);
+/* `moat exec --process FILE`: a process object as config.json's, into
+ * s->cfg (argv, env, cwd, user, terminal, consoleSize, rlimits). */
+int oci_process_load(const char *path, struct oci_spec *ret, char *err, size_t errlen);
 
 /* The config.json `runc spec` writes (runtime-spec 1.2.0: sh with a
  * terminal, a read-only rootfs/, runc's mounts and namespaces), or its

@@ -246,7 +246,7 @@ enum oci_status oci_state_status(const struct oci_state *st)
 
 const char *oci_status_name(enum oci_status s)
 {
-	return s == OCI_CREATED ? "created" : s == OCI_RUNNING ? "running" : "stopped";
+	return s == OCI_CREATED ? "created" : s == OCI_RUNNING ? "running" : s == OCI_PAUSED ? "paused" : "stopped";
 }
 
 static int cmp_str(const void *a, const void *b)

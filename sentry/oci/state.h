@@ -57,7 +57,7 @@ struct oci_state {
 	struct json_object *annotations; /* an object */
 };
 
-enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
+enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED, OCI_PAUSED };
 
 /* runc's rule: ASCII letters, digits, _ + - . and not "." or "..". */
 bool oci_id_valid(const char *id);

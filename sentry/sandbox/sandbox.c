@@ -38,6 +38,7 @@
 #include "sentry/sandbox/cgroup.h"
 #include "sentry/sandbox/confine.h"
 #include "sentry/sandbox/console.h"
+#include "sentry/sandbox/execsrv.h"
 #include "sentry/sandbox/guest.h"
 #include "sentry/sandbox/hostuid.h"
 #include "sentry/sandbox/limits.h"
@@ -460,6 +461,17 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		goto fail;
 	if (notify_set_sync_wakeup(gr.listener) < 0)
 		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
+	/* pid 1 keeps its socket to serve `moat exec`; without a control
+	 * socket it is closed, and pid 1 sees that. */
+	if (hooks && hooks->exec_sock >= 0) {
+		r = execsrv_start(hooks->exec_sock, g.sock, devpts);
+		if (r < 0) {
+			log_error_errno(r, "serve exec");
+			goto fail;
+		}
+	} else {
+		g.sock = safe_close(g.sock);
+	}
 	if (hooks && hooks->ready && hooks->ready(hooks->ctx, g.pid, gofer_pid) != 0)
 		goto fail;
 	struct json_object *start = audit_fields("command", cfg->argv[0], "hostname",

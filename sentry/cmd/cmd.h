@@ -5,6 +5,7 @@
  * OCI runtime verbs (runc's command line, docs/oci.md) use runc's: 0, or 1
  * for any error, reported as one log record. */
 #pragma once
+#include <stdbool.h>
 int command_run(int argc, char **argv);
 int command_syscalls(int argc, char **argv);
 int command_trace(int argc, char **argv);
@@ -31,6 +32,11 @@ int command_ps(int argc, char **argv);
 int command_spec(int argc, char **argv);
 int command_features(int argc, char **argv);
 int command_exec(int argc, char **argv);
+int command_pause(int argc, char **argv);
+int command_resume(int argc, char **argv);
+int command_events(int argc, char **argv);
+/* pause and resume share their checks (pause.c). */
+int oci_pause_verb(const char *verb, int argc, char **argv, bool pause);
 /* `moat run` in its OCI form (run.c decides: see there). */
 int command_run_oci(int argc, char **argv);
 /* Parse an OCI verb's operands: exactly `want` (or at least, if min).

@@ -63,10 +63,13 @@ int command_delete(int argc, char **argv)
 	if (dfd >= 0)
 		(void)flock(dfd, LOCK_EX);
 	enum oci_status s = oci_state_status(&st);
-	if (s == OCI_RUNNING && !force) {
+	if ((s == OCI_RUNNING || s == OCI_PAUSED) && !force) {
 		oci_state_free(&st);
-		return oci_fail("cannot delete container %s that is not stopped: running", id);
+		return oci_fail("cannot delete container %s that is not stopped: %s", id, oci_status_name(s));
 	}
+	/* A v1 freezer holds a SIGKILL until the thaw: resume first, as runc. */
+	if (s == OCI_PAUSED)
+		(void)oci_container_pause(&st, false);
 	/* --force kills even a stopped one's leftovers, as runc does. */
 	if (s != OCI_STOPPED || force)
 		r = oci_container_kill_wait(&st);

@@ -39,6 +39,7 @@
 #include "common/util.h"
 #include "sentry/kernel/pidwalk.h"
 #include "sentry/oci/spec.h"
+#include "sentry/sandbox/cgroup.h"
 #include "sentry/sandbox/sandbox.h"
 
 /* What D tells P once the sandbox is ready. */
@@ -483,4 +484,59 @@ int oci_container_kill_wait(const struct oci_state *st)
 		close(fds[i]);
 	}
 	return r;
+}
+
+/* ---- pause and resume --------------------------------------------------------- */
+
+static int write_state_file(const char *id, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	int r = oci_path(path, sizeof(path), id, name);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return neg_errno();
+	return write_all(fd, text, strlen(text));
+}
+
+int oci_container_pause(const struct oci_state *st, bool pause)
+{
+	struct walk w;
+	int r = walk_container(st, &w);
+	if (r < 0)
+		return r;
+	char path[PATH_MAX];
+	_cleanup_free_ char *mech = NULL;
+	if (!pause && oci_path(path, sizeof(path), st->id, "paused") == 0)
+		(void)read_file_at(AT_FDCWD, path, &mech, 64);
+	_cleanup_free_ char *dir = NULL;
+	if (pause || (mech && strcmp(mech, "signals")))
+		r = cgroup_freeze(st->init.pid, st->sentry.pid, w.v, w.n, pause, &dir);
+	else
+		r = -ENOENT;
+	const char *how = "freezer";
+	if (r == -ENOENT) {
+		/* No freezer: stop every process, pid 1 first so that it reaps
+		 * nothing meanwhile (from outside its namespace, SIGSTOP
+		 * reaches it). A guest waiting with WUNTRACED sees its
+		 * children stop and continue: docs/oci.md. */
+		how = "signals";
+		int sig = pause ? SIGSTOP : SIGCONT;
+		r = 0;
+		_cleanup_close_ int pfd = proc_pidfd(&st->init);
+		if (pfd >= 0)
+			(void)syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+		for (size_t i = 0; i < w.n; i++)
+			(void)kill(w.v[i], sig);
+	}
+	free(w.v);
+	if (r < 0)
+		return r;
+	if (!pause)
+		return oci_path(path, sizeof(path), st->id, "paused") == 0 && unlink(path) < 0 &&
+				       errno != ENOENT ? neg_errno() : 0;
+	if (dir && strstr(dir, "/freezer/") && (r = write_state_file(st->id, "freezer", dir)) < 0)
+		return r;
+	return write_state_file(st->id, "paused", how);
 }

@@ -241,6 +241,9 @@ enum oci_status oci_state_status(const struct oci_state *st)
 	struct stat s;
 	if (oci_path(fifo, sizeof(fifo), st->id, "exec.fifo") == 0 && lstat(fifo, &s) == 0)
 		return OCI_CREATED;
+	/* `moat pause` keeps this file while the container is paused. */
+	if (oci_path(fifo, sizeof(fifo), st->id, "paused") == 0 && lstat(fifo, &s) == 0)
+		return OCI_PAUSED;
 	return OCI_RUNNING;
 }
 
@@ -295,7 +298,14 @@ int oci_state_remove(const char *id)
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : neg_errno();
-	/* Only files live there (state.json, its temporary, exec.fifo). */
+	/* A v1 freezer cgroup `moat pause` made (container.c): empty once
+	 * the container is gone. */
+	_cleanup_free_ char *freezer = NULL;
+	if (read_file_at(dfd, "freezer", &freezer, PATH_MAX) > 0 &&
+	    !strncmp(freezer, "/sys/fs/cgroup/", 15) && !strstr(freezer, "/../"))
+		(void)rmdir(freezer);
+	/* Only files live there (state.json, its temporary, exec.fifo,
+	 * exec.sock, paused, freezer). */
 	_cleanup_(closedirp) DIR *d = fdopendir(dfd);
 	if (!d)
 		return neg_errno();

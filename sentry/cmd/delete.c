@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "sentry/cmd/cmd.h"
 #include "sentry/oci/container.h"
+#include "sentry/oci/hooks.h"
 
 int command_delete(int argc, char **argv)
 {
@@ -73,10 +74,16 @@ int command_delete(int argc, char **argv)
 	/* --force kills even a stopped one's leftovers, as runc does. */
 	if (s != OCI_STOPPED || force)
 		r = oci_container_kill_wait(&st);
-	oci_state_free(&st);
-	if (r < 0)
+	if (r < 0) {
+		oci_state_free(&st);
 		return oci_fail("container init still running");
-	if ((r = oci_state_remove(id)) < 0)
+	}
+	if ((r = oci_state_remove(id)) < 0) {
+		oci_state_free(&st);
 		return oci_fail("remove %s: %s", dir, strerror(-r));
+	}
+	/* Once it is deleted, before delete returns (runtime-spec). */
+	oci_hooks_poststop(st.hooks, &st);
+	oci_state_free(&st);
 	return 0;
 }

@@ -38,6 +38,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "sentry/kernel/pidwalk.h"
+#include "sentry/oci/hooks.h"
 #include "sentry/oci/spec.h"
 #include "sentry/sandbox/cgroup.h"
 #include "sentry/sandbox/sandbox.h"
@@ -220,7 +221,8 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 		return oci_fail("moat %s failed: the sandbox did not start (status %d)", l->verb, st);
 	}
 	struct oci_state st = { .id = (char *)l->id, .version = spec->version, .bundle = spec->bundle,
-				.rootfs = spec->rootfs, .annotations = spec->annotations };
+				.rootfs = spec->rootfs, .annotations = spec->annotations,
+				.hooks = spec->hooks };
 	char created[64];
 	oci_time_now(created, sizeof(created));
 	st.created = created;
@@ -233,6 +235,24 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 		kill(d, SIGKILL);
 		(void)wait_status(d);
 		return oci_fail("moat %s failed: the sandbox ended during its setup", l->verb);
+	}
+	/* The runtime-spec's create-time hooks, the sandbox's namespaces made
+	 * and nothing of the container's run yet (its command waits for our
+	 * answer, or the start). A failure stops the container, and the
+	 * lifecycle goes on to its deletion: poststop. */
+	static const char *const create_hooks[] = { "prestart", "createRuntime", "createContainer",
+						    "startContainer" };
+	char err[PATH_MAX + 256];
+	size_t nhooks = l->mode == OCI_MODE_CREATE ? 3 : 4;
+	for (size_t i = 0; i < nhooks; i++) {
+		r = oci_hooks_run(spec->hooks, create_hooks[i], &st, i < 3 ? "creating" : "created", d,
+				  m.init_pid, err, sizeof(err));
+		if (r < 0) {
+			kill(d, SIGKILL);
+			(void)wait_status(d);
+			oci_hooks_poststop(spec->hooks, &st);
+			return oci_fail("moat %s failed: %s", l->verb, err);
+		}
 	}
 	if ((r = oci_state_save(&st)) < 0) {
 		kill(d, SIGKILL);
@@ -250,6 +270,8 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 			(void)unlink(l->pid_file);
 		return oci_fail("moat %s failed: the sandbox ended during its setup", l->verb);
 	}
+	if (l->mode != OCI_MODE_CREATE)
+		oci_hooks_poststart(spec->hooks, &st);
 	return 0;
 }
 
@@ -321,8 +343,12 @@ int oci_container_launch(const struct oci_launch *l)
 		goto out;
 	if (l->mode == OCI_MODE_RUN) {
 		status = run_foreground(d);
-		if (!l->keep)
+		if (!l->keep) {
 			(void)oci_state_remove(l->id);
+			struct oci_state st = { .id = (char *)l->id, .version = spec.version,
+						.bundle = spec.bundle, .annotations = spec.annotations };
+			oci_hooks_poststop(spec.hooks, &st);
+		}
 	}
 	oci_spec_free(&spec);
 	return status;

@@ -626,6 +626,49 @@ static int parse_identity(struct parse *p, struct json_object *root)
 	return 0;
 }
 
+/* hooks: each kind an array of {path (absolute), args, env, timeout > 0},
+ * kept as given for the lifecycle to run (sentry/oci/hooks.c). */
+static int parse_hooks(struct parse *p, struct json_object *root)
+{
+	static const char *const kinds[] = { "prestart", "createRuntime", "createContainer",
+					     "startContainer", "poststart", "poststop" };
+	struct json_object *h;
+	int r = field(p, root, "", "hooks", json_type_object, &h);
+	if (r <= 0)
+		return r;
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct json_object *a;
+		char where[64];
+		snprintf(where, sizeof(where), "hooks");
+		if ((r = field(p, h, where, kinds[k], json_type_array, &a)) < 0)
+			return r;
+		for (size_t i = 0; r > 0 && i < json_object_array_length(a); i++) {
+			struct json_object *e = json_object_array_get_idx(a, i), *v;
+			snprintf(where, sizeof(where), "hooks.%s[%zu]", kinds[k], i);
+			if (json_object_get_type(e) != json_type_object)
+				return fail(p, "config.json: %s: expected an object", where);
+			const char *path = NULL;
+			if ((r = field_string(p, e, where, "path", &path)) < 0)
+				return r;
+			if (!path || path[0] != '/')
+				return fail(p, "config.json: %s.path: must be an absolute path", where);
+			if ((r = field(p, e, where, "args", json_type_array, &v)) < 0 ||
+			    (r > 0 && (r = strings_only(p, v, where)) < 0))
+				return r;
+			if ((r = field(p, e, where, "env", json_type_array, &v)) < 0 ||
+			    (r > 0 && (r = strings_only(p, v, where)) < 0))
+				return r;
+			if (json_object_object_get_ex(e, "timeout", &v) &&
+			    (json_object_get_type(v) != json_type_int || json_object_get_int64(v) <= 0))
+				return fail(p, "config.json: %s.timeout: must be a number of seconds above 0",
+					    where);
+			r = 1;
+		}
+	}
+	p->s->hooks = json_object_get(h);
+	return 0;
+}
+
 static int parse_config(struct parse *p, const char *text, size_t len)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -676,6 +719,8 @@ static int parse_config(struct parse *p, const char *text, size_t len)
 		r = parse_linux(p, root);
 	if (r >= 0)
 		r = parse_resources(p, root);
+	if (r >= 0)
+		r = parse_hooks(p, root);
 	/* hooks, the rest of linux.resources, linux.seccomp, sysctl,
 	 * maskedPaths, readonlyPaths, devices, uid/gid mappings: later
 	 * issues; accepted and not applied (docs/oci.md). */
@@ -775,5 +820,6 @@ void oci_spec_free(struct oci_spec *s)
 	free(s->bundle);
 	free(s->rootfs);
 	json_object_put(s->annotations);
+	json_object_put(s->hooks);
 	*s = (struct oci_spec){ 0 };
 }

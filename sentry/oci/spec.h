@@ -17,6 +17,7 @@ struct oci_spec {
 	char *bundle;              /* absolute */
 	char *rootfs;              /* absolute */
 	struct json_object *annotations; /* an object, possibly empty */
+	struct json_object *hooks;       /* config.json's hooks, checked; or NULL */
 };
 
 /* Read BUNDLE/config.json. On error, a one-line reason in err (phrased for

@@ -185,6 +185,8 @@ int oci_state_load(const char *id, struct oci_state *ret)
 					 json_object_get_type(a) == json_type_object
 				 ? json_object_get(a)
 				 : json_object_new_object();
+	if (json_object_object_get_ex(o, "hooks", &a) && json_object_get_type(a) == json_type_object)
+		st.hooks = json_object_get(a);
 	json_object_put(o);
 	*ret = st;
 	return 0;
@@ -207,6 +209,8 @@ int oci_state_save(const struct oci_state *st)
 	json_object_object_add(o, "init", proc_json(&st->init));
 	json_object_object_add(o, "gofer", proc_json(&st->gofer));
 	json_object_object_add(o, "annotations", json_object_get(st->annotations));
+	if (st->hooks)
+		json_object_object_add(o, "hooks", json_object_get(st->hooks));
 	const char *text = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -230,6 +234,7 @@ void oci_state_free(struct oci_state *st)
 	free(st->rootfs);
 	free(st->created);
 	json_object_put(st->annotations);
+	json_object_put(st->hooks);
 	*st = (struct oci_state){ 0 };
 }
 

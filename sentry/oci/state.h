@@ -55,6 +55,7 @@ struct oci_state {
 	struct oci_proc init;   /* the sandbox's pid 1 */
 	struct oci_proc gofer;
 	struct json_object *annotations; /* an object */
+	struct json_object *hooks;       /* config.json's hooks (checked), or NULL */
 };
 
 enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED, OCI_PAUSED };

@@ -19,6 +19,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "sentry/sandbox/limits.h"
+#include "syscalls/profile.h"
 
 /* config.json is small; a bound keeps a hostile bundle from costing memory. */
 #define CONFIG_MAX (4 << 20)
@@ -511,6 +512,54 @@ static int parse_linux(struct parse *p, struct json_object *root)
 	return 0;
 }
 
+/* linux.seccomp: the profile reader of `moat run --seccomp-profile`
+ * (syscalls/profile.c), so both accept and refuse the same things, compiled
+ * into the filter the command stacks on the table's right before its exec
+ * (after `start`'s byte). An unknown syscall name where leaving it out
+ * would allow more is an error naming it; it never makes a weaker filter. */
+static int parse_seccomp(struct parse *p, struct json_object *root)
+{
+	static const char *const flags_known[] = {
+		/* TSYNC: the command is single-threaded when it installs the
+		 * filter; LOG: logging only; SPEC_ALLOW would weaken the
+		 * kernel's speculation mitigations, so it is left off (stricter);
+		 * WAIT_KILLABLE_RECV is about notifications, which moat refuses. */
+		"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+		"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+	};
+	struct json_object *lx, *sc, *flags;
+	int r = field(p, root, "", "linux", json_type_object, &lx);
+	if (r <= 0)
+		return r;
+	if ((r = field(p, lx, "linux", "seccomp", json_type_object, &sc)) <= 0)
+		return r;
+	if ((r = field(p, sc, "linux.seccomp", "flags", json_type_array, &flags)) < 0)
+		return r;
+	for (size_t i = 0; r > 0 && i < json_object_array_length(flags); i++) {
+		const char *f = json_object_get_string(json_object_array_get_idx(flags, i));
+		bool ok = false;
+		for (size_t k = 0; f && k < ARRAY_SIZE(flags_known); k++)
+			ok |= !strcmp(f, flags_known[k]);
+		if (!ok)
+			return fail(p, "config.json: linux.seccomp.flags[%zu]: unknown flag \"%s\"", i,
+				    f ? f : "");
+	}
+	struct seccomp_profile prof;
+	char err[512];
+	if ((r = profile_parse_json(sc, "linux.seccomp", &prof, err, sizeof(err), stderr)) < 0)
+		return r == -ENOMEM ? r : fail(p, "config.json: %s", err);
+	struct sock_filter *prog;
+	unsigned short len;
+	r = profile_compile(&prof, &prog, &len);
+	profile_free(&prof);
+	if (r < 0)
+		return fail(p, "config.json: linux.seccomp: cannot make a filter of it: %s", strerror(-r));
+	p->s->seccomp = prog;
+	p->s->cfg.profile_filter = prog;
+	p->s->cfg.profile_filter_len = len;
+	return 0;
+}
+
 /* A signed number (OCI's int64 resources, where -1 means no limit). */
 static int field_int(struct parse *p, struct json_object *obj, const char *where, const char *key,
 		     int64_t *ret)
@@ -721,7 +770,9 @@ static int parse_config(struct parse *p, const char *text, size_t len)
 		r = parse_resources(p, root);
 	if (r >= 0)
 		r = parse_hooks(p, root);
-	/* hooks, the rest of linux.resources, linux.seccomp, sysctl,
+	if (r >= 0)
+		r = parse_seccomp(p, root);
+	/* the rest of linux.resources, sysctl,
 	 * maskedPaths, readonlyPaths, devices, uid/gid mappings: later
 	 * issues; accepted and not applied (docs/oci.md). */
 	json_object_put(root);
@@ -821,5 +872,6 @@ void oci_spec_free(struct oci_spec *s)
 	free(s->rootfs);
 	json_object_put(s->annotations);
 	json_object_put(s->hooks);
+	free(s->seccomp);
 	*s = (struct oci_spec){ 0 };
 }

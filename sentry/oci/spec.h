@@ -18,6 +18,7 @@ struct oci_spec {
 	char *rootfs;              /* absolute */
 	struct json_object *annotations; /* an object, possibly empty */
 	struct json_object *hooks;       /* config.json's hooks, checked; or NULL */
+	struct sock_filter *seccomp;     /* linux.seccomp compiled (cfg.profile_filter), or NULL */
 };
 
 /* Read BUNDLE/config.json. On error, a one-line reason in err (phrased for

@@ -18,6 +18,9 @@ int command_profile(int argc, char **argv);
 struct sandbox_config;
 int run_sandbox(const char *verb, int argc, char **argv,
 		int (*prepare)(struct sandbox_config *cfg, void *ctx), void *ctx);
+/* Whether run_sandbox() puts the runtime options (runtime_opts.c) before
+ * the command line's; returns the previous setting. */
+bool run_sandbox_presets(bool on);
 /* run's long options that take a value (NULL-terminated). */
 extern const char *const run_options_with_arg[];
 

@@ -491,14 +491,33 @@ int command_exec(int argc, char **argv)
 	 * exit first): signals then never reach a reused pid. */
 	_cleanup_close_ int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 	oci_state_free(&st);
-	if (o.pid_file && (r = oci_write_pid_file(o.pid_file, pid)) < 0)
-		return oci_fail("exec failed: --pid-file %s: %s", o.pid_file, strerror(-r));
 	if (mfd >= 0 && o.console_socket) {
 		r = console_send_master(o.console_socket, mfd);
 		mfd = safe_close(mfd);
 		if (r < 0)
 			return oci_fail("exec failed: --console-socket %s: %s", o.console_socket, strerror(-r));
 	}
+	if (o.detach) {
+		/* An engine waits for the pid of --pid-file as its child
+		 * (conmon and containerd's shim are subreapers): the process,
+		 * a grandchild of the sandbox's pid 1, never can be. A waiter
+		 * forked here is, once we exit: it gets the status from the
+		 * sentry, forwards signals, and exits with the status, as the
+		 * container's sentry does for its command (docs/oci.md). */
+		fflush(NULL);
+		pid_t w = fork();
+		if (w < 0)
+			return oci_fail("exec failed: fork: %m");
+		if (w == 0) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+			for (int fd = 0; null >= 0 && fd < 3; fd++)
+				(void)dup2(null, fd);
+			_exit(foreground(sock, pidfd, -1));
+		}
+		pid = w;
+	}
+	if (o.pid_file && (r = oci_write_pid_file(o.pid_file, pid)) < 0)
+		return oci_fail("exec failed: --pid-file %s: %s", o.pid_file, strerror(-r));
 	if (o.detach)
 		return 0;
 	return foreground(sock, pidfd, mfd);

@@ -25,6 +25,8 @@
 #define CONFIG_MAX (4 << 20)
 #define ANNOT_BIND_OWNER "moat.bind-owner"
 
+int (*oci_spec_preset)(struct sandbox_config *cfg, char *err, size_t errlen);
+
 struct parse {
 	struct oci_spec *s;
 	char *err;
@@ -356,10 +358,13 @@ static int parse_root(struct parse *p, struct json_object *root)
 }
 
 /* Files moat makes for every sandbox itself (its own identity); an
- * engine's bind of its version is not needed. */
+ * engine's bind of its version is not needed. podman's marker
+ * /run/.containerenv (empty unless the container is privileged) is left
+ * out: moat binds directories only (docs/oci.md). */
 static bool moat_provides_file(const char *dst)
 {
-	static const char *const own[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf" };
+	static const char *const own[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
+					   "/run/.containerenv" };
 	for (size_t i = 0; i < ARRAY_SIZE(own); i++)
 		if (!strcmp(dst, own[i]))
 			return true;
@@ -424,6 +429,10 @@ static int parse_mount(struct parse *p, struct json_object *m, size_t i)
 	if (!strcmp(type, "bind") || has_option(opts, "bind") || has_option(opts, "rbind")) {
 		if (!*src)
 			return fail(p, "config.json: %s: a bind mount needs a source", where);
+		/* An engine's per-container /dev/shm (podman binds a tmpfs of
+		 * its own): moat's shm is already the sandbox's alone. */
+		if (!strcmp(abs_dst, "/dev/shm"))
+			return 0;
 		return add_bind(p, where, src, abs_dst, opts);
 	}
 	if (!strcmp(type, "tmpfs")) {
@@ -503,7 +512,10 @@ static int parse_linux(struct parse *p, struct json_object *root)
 		if (!ok)
 			return fail(p, "config.json: %s: unknown namespace type \"%s\"", where,
 				    type ? type : "");
-		if (path && *path)
+		/* An engine's network namespace (podman's, a pod's) is not
+		 * joined: the container has moat's network, chosen by moat's
+		 * own --net (docs/oci.md). */
+		if (path && *path && strcmp(type, "network"))
 			return fail(p,
 				    "config.json: %s: joining the %s namespace at %s is not supported "
 				    "(every moat container is a sandbox of its own)",
@@ -809,6 +821,8 @@ int oci_spec_load(const char *bundle, struct oci_spec *ret, char *err, size_t er
 	} else if ((size_t)n >= CONFIG_MAX) {
 		snprintf(err, errlen, "%s/config.json: larger than %d bytes", s.bundle, CONFIG_MAX);
 		r = -EFBIG;
+	} else if (oci_spec_preset && (r = oci_spec_preset(&s.cfg, err, errlen)) < 0) {
+		/* err says why */
 	} else {
 		r = parse_config(&p, text, (size_t)n);
 	}

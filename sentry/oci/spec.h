@@ -21,6 +21,10 @@ struct oci_spec {
 	struct sock_filter *seccomp;     /* linux.seccomp compiled (cfg.profile_filter), or NULL */
 };
 
+/* If set, fills a container's config before config.json is read (moat's
+ * runtime options: sentry/cmd/runtime_opts.c); 0 or -errno with err. */
+extern int (*oci_spec_preset)(struct sandbox_config *cfg, char *err, size_t errlen);
+
 /* Read BUNDLE/config.json. On error, a one-line reason in err (phrased for
  * the user: which field, what is wrong) and -errno. */
 int oci_spec_load(const char *bundle, struct oci_spec *ret, char *err, size_t errlen);

@@ -267,12 +267,27 @@ static void apply_profile(const struct sandbox_config *c)
 	}
 }
 
+/* A container's rlimit, set by the command itself without privilege:
+ * above the hard limit it has (the sandbox's own --nofile or pids
+ * fallback, or what the sentry could raise it to: sandbox.c), that one
+ * stays the ceiling, as no unprivileged process can go past it. */
+static int set_rlimit_capped(int resource, struct rlimit lim)
+{
+	struct rlimit cur;
+	if (getrlimit(resource, &cur) == 0 && lim.rlim_max > cur.rlim_max) {
+		lim.rlim_max = cur.rlim_max;
+		if (lim.rlim_cur > lim.rlim_max)
+			lim.rlim_cur = lim.rlim_max;
+	}
+	return setrlimit(resource, &lim);
+}
+
 static void before_exec(struct setup *s)
 {
 	const struct sandbox_config *c = s->cfg;
 	apply_limits(c);
 	for (size_t i = 0; i < c->nrlimits; i++)
-		if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
+		if (set_rlimit_capped(c->rlimits[i].resource, c->rlimits[i].lim) < 0)
 			child_fail("apply the container's rlimits");
 	if (s->start_fd < 0)
 		return;
@@ -367,7 +382,7 @@ static _Noreturn void spawn_child(struct setup *s, const struct spawn_req *q, ch
 	apply_limits(s->cfg);
 	for (uint32_t i = 0; i < q->nrlimits; i++) {
 		struct rlimit rl = { q->rlimits[i].soft, q->rlimits[i].hard };
-		if (setrlimit(q->rlimits[i].resource, &rl) < 0)
+		if (set_rlimit_capped(q->rlimits[i].resource, rl) < 0)
 			child_fail("exec: apply the rlimits");
 	}
 	apply_profile(s->cfg);

@@ -285,6 +285,25 @@ static struct json_object *limits_json(const struct sandbox_config *cfg,
 	return o;
 }
 
+/* A container's rlimits (config.json) are set by the command itself,
+ * which has no privilege on the host: a hard limit above the one it
+ * inherits would fail. Raise the sentry's hard limits (never its soft
+ * ones, which bind it) to what the container asks, as root here, so the
+ * command can; the sandbox's own limits (--nofile, the pids fallback) are
+ * applied first in the command and stay a ceiling (guest.c). */
+static void raise_hard_limits(const struct sandbox_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nrlimits; i++) {
+		struct rlimit cur;
+		int res = cfg->rlimits[i].resource;
+		if (getrlimit(res, &cur) < 0 || cfg->rlimits[i].lim.rlim_max <= cur.rlim_max)
+			continue;
+		cur.rlim_max = cfg->rlimits[i].lim.rlim_max;
+		if (setrlimit(res, &cur) < 0)
+			log_debug("raise the hard limit of rlimit %d: %m", res);
+	}
+}
+
 int sandbox_run(struct sandbox_config *cfg)
 {
 	return sandbox_run_hooks(cfg, NULL);
@@ -361,6 +380,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		if (r < 0)
 			return log_error_errno(r, "start the network helper"), 125;
 	}
+	raise_hard_limits(cfg);
 	struct guest g;
 	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, cg.clone_fd,
 			tty, net_mine, &g);

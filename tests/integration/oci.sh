@@ -307,8 +307,12 @@ B7=$(bundle b7 'c["ociVersion"] = "1.3.0"')
 check "an unsupported ociVersion: exit 1, one line, no state" t_bad_bundle 'unsupported ociVersion' c15 -b "$B7"
 B8=$(bundle b8 'c["process"]["terminal"] = True')
 check "terminal: true without --console-socket: exit 1, one line, no state" t_bad_bundle 'console-socket' c16 -b "$B8"
-B9=$(bundle b9 'c["linux"]["namespaces"].append({"type": "network", "path": "/proc/1/ns/net"})')
-check "a namespace path: exit 1, one line, no state" t_bad_bundle 'not supported' c17 -b "$B9"
+B9=$(bundle b9 'c["linux"]["namespaces"].append({"type": "ipc", "path": "/proc/1/ns/ipc"})')
+check "an ipc namespace path: exit 1, one line, no state" t_bad_bundle 'not supported' c17 -b "$B9"
+B9n=$(bundle b9n 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + [{"type": "network", "path": "/proc/1/ns/net"}]
+c["process"]["args"] = ["sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d \" \""]')
+check_output "a network namespace path (an engine's) is not joined: moat's own network, lo only" lo \
+	oci run -b "$B9n" c17n
 B10=$(bundle b10 'c["root"]["path"] = "nowhere"')
 check "a missing rootfs: exit 1, one line, no state" t_bad_bundle 'invalid rootfs' c18 -b "$B10"
 B11=$(bundle b11 'c["process"]["args"] = "sh"')

@@ -187,9 +187,19 @@ static int make_state_dir(const char *id)
 	int r = oci_path(dir, sizeof(dir), id, NULL);
 	if (r < 0)
 		return r;
-	/* The root is private to root, as runc's. */
-	if (mkdir(oci_globals.root, 0700) < 0 && errno != EEXIST)
-		return neg_errno();
+	/* The root is private to root, as runc's; its parents are made as
+	 * runc makes them (containerd gives /run/containerd/runc/<ns>). */
+	char root[PATH_MAX];
+	snprintf(root, sizeof(root), "%s", oci_globals.root);
+	for (char *sl = strchr(root + 1, '/');; sl = strchr(sl + 1, '/')) {
+		if (sl)
+			*sl = 0;
+		if (mkdir(root, sl ? 0711 : 0700) < 0 && errno != EEXIST)
+			return neg_errno();
+		if (!sl)
+			break;
+		*sl = '/';
+	}
 	return mkdir(dir, 0711) < 0 ? neg_errno() : 0;
 }
 

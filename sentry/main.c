@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sentry/cmd/cmd.h"
+#include "sentry/cmd/runtime_opts.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "sentry/oci/spec.h"
@@ -24,6 +25,10 @@ static const struct {
 	{ "syscalls", command_syscalls, "print the syscall table (what passes, is emulated, denied)" },
 	{ "create", command_create, "OCI: create a container from a bundle (it waits for start)" },
 	{ "start", command_start, "OCI: start a created container's process" },
+	{ "exec", command_exec, "OCI: run a new process in a running container" },
+	{ "pause", command_pause, "OCI: suspend every process of a container" },
+	{ "resume", command_resume, "OCI: resume a paused container" },
+	{ "events", command_events, "OCI: a container's statistics (memory, pids, cpu), once or every interval" },
 	{ "state", command_state, "OCI: print a container's state as JSON" },
 	{ "kill", command_kill, "OCI: send a signal to a container's process" },
 	{ "delete", command_delete, "OCI: delete a stopped (or, with --force, any) container" },
@@ -49,6 +54,16 @@ static void usage(FILE *f)
 		   "  --debug               log at debug level\n"
 		   "  --systemd-cgroup, --rootless VALUE\n"
 		   "                        accepted, no effect yet\n"
+		   "\nmoat's own options for engines (`podman --runtime-flag net=sandbox`):\n"
+		   "  --config FILE         runtime options as JSON, keys = long option names\n"
+		   "                        (default " RUNTIME_CONFIG_DEFAULT ", if it exists)\n"
+		   "  --OPTION[=VALUE]      any of `moat run`'s long options; for a container\n"
+		   "                        those config.json does not cover: --net, --allow-net,\n"
+		   "                        --deny-net, --allow-host, --allow-all-egress,\n"
+		   "                        --publish, --dns, --audit-log, --bind-owner,\n"
+		   "                        --host-uid-range, --disk, --timeout\n"
+		   "                        (precedence: run's own flag > global flag > config\n"
+		   "                        file > default)\n"
 		   "\n`moat run` is moat's own form (`moat run [OPTIONS] -- CMD`) unless it has no\n"
 		   "`--` and either an OCI run option (--bundle/-b, --detach/-d, --pid-file, ...),\n"
 		   "a global option above, or a single container id with a config.json in the\n"
@@ -113,6 +128,7 @@ int main(int argc, char **argv)
 	 * (a fixed threshold also stops glibc raising it on its own). */
 	mallopt(M_TRIM_THRESHOLD, 4 << 20);
 	log_init("moat", 0);
+	oci_spec_preset = runtime_opts_container;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i], *v;
@@ -147,7 +163,12 @@ int main(int argc, char **argv)
 		} else if ((v = opt_value(argc, argv, &i, "--rootless", &missing))) {
 			oci_globals.given = true; /* cgroup permission errors: no cgroups yet */
 		} else {
-			return global_error(missing ? "option needs a value: " : "unknown global option ", a);
+			char err[256];
+			int r = runtime_opts_flag(argc, argv, &i, err, sizeof(err));
+			if (r < 0)
+				return global_error(err, "");
+			if (r == 0)
+				return global_error(missing ? "option needs a value: " : "unknown global option ", a);
 		}
 		if (missing)
 			return global_error("option needs a value: ", a);

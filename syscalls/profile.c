@@ -445,10 +445,15 @@ int profile_parse(const char *path, struct seccomp_profile *ret, char *err, size
 			return -EINVAL;
 		}
 
+	return profile_parse_json(root, path, ret, err, errlen, warn);
+}
+
+int profile_parse_json(json_object *root, const char *path, struct seccomp_profile *ret, char *err,
+		       size_t errlen, FILE *warn)
+{
+	int r;
 	struct seccomp_profile p = { 0 };
 	json_object *o;
-	char where[PATH_MAX + 16];
-	snprintf(where, sizeof(where), "%s", path);
 	if (!json_object_is_type(root, json_type_object)) {
 		snprintf(err, errlen, "%s: a profile is a JSON object", path);
 		return -EINVAL;

@@ -71,6 +71,11 @@ struct seccomp_profile {
  * it stricter. */
 int profile_parse(const char *path, struct seccomp_profile *ret, char *err, size_t errlen,
 		  FILE *warn);
+/* The same for a profile already parsed (config.json's linux.seccomp);
+ * path names it in the errors. */
+struct json_object;
+int profile_parse_json(struct json_object *root, const char *path, struct seccomp_profile *ret,
+		       char *err, size_t errlen, FILE *warn);
 void profile_free(struct seccomp_profile *p);
 /* The profile as a filter for the guest to stack on the table's. */
 int profile_compile(const struct seccomp_profile *p, struct sock_filter **ret_prog,

@@ -5,6 +5,7 @@
  * OCI runtime verbs (runc's command line, docs/oci.md) use runc's: 0, or 1
  * for any error, reported as one log record. */
 #pragma once
+#include <stdbool.h>
 int command_run(int argc, char **argv);
 int command_syscalls(int argc, char **argv);
 int command_trace(int argc, char **argv);
@@ -17,6 +18,9 @@ int command_profile(int argc, char **argv);
 struct sandbox_config;
 int run_sandbox(const char *verb, int argc, char **argv,
 		int (*prepare)(struct sandbox_config *cfg, void *ctx), void *ctx);
+/* Whether run_sandbox() puts the runtime options (runtime_opts.c) before
+ * the command line's; returns the previous setting. */
+bool run_sandbox_presets(bool on);
 /* run's long options that take a value (NULL-terminated). */
 extern const char *const run_options_with_arg[];
 
@@ -30,6 +34,12 @@ int command_list(int argc, char **argv);
 int command_ps(int argc, char **argv);
 int command_spec(int argc, char **argv);
 int command_features(int argc, char **argv);
+int command_exec(int argc, char **argv);
+int command_pause(int argc, char **argv);
+int command_resume(int argc, char **argv);
+int command_events(int argc, char **argv);
+/* pause and resume share their checks (pause.c). */
+int oci_pause_verb(const char *verb, int argc, char **argv, bool pause);
 /* `moat run` in its OCI form (run.c decides: see there). */
 int command_run_oci(int argc, char **argv);
 /* Parse an OCI verb's operands: exactly `want` (or at least, if min).

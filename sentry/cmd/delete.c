@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "sentry/cmd/cmd.h"
 #include "sentry/oci/container.h"
+#include "sentry/oci/hooks.h"
 
 int command_delete(int argc, char **argv)
 {
@@ -63,17 +64,26 @@ int command_delete(int argc, char **argv)
 	if (dfd >= 0)
 		(void)flock(dfd, LOCK_EX);
 	enum oci_status s = oci_state_status(&st);
-	if (s == OCI_RUNNING && !force) {
+	if ((s == OCI_RUNNING || s == OCI_PAUSED) && !force) {
 		oci_state_free(&st);
-		return oci_fail("cannot delete container %s that is not stopped: running", id);
+		return oci_fail("cannot delete container %s that is not stopped: %s", id, oci_status_name(s));
 	}
+	/* A v1 freezer holds a SIGKILL until the thaw: resume first, as runc. */
+	if (s == OCI_PAUSED)
+		(void)oci_container_pause(&st, false);
 	/* --force kills even a stopped one's leftovers, as runc does. */
 	if (s != OCI_STOPPED || force)
 		r = oci_container_kill_wait(&st);
-	oci_state_free(&st);
-	if (r < 0)
+	if (r < 0) {
+		oci_state_free(&st);
 		return oci_fail("container init still running");
-	if ((r = oci_state_remove(id)) < 0)
+	}
+	if ((r = oci_state_remove(id)) < 0) {
+		oci_state_free(&st);
 		return oci_fail("remove %s: %s", dir, strerror(-r));
+	}
+	/* Once it is deleted, before delete returns (runtime-spec). */
+	oci_hooks_poststop(st.hooks, &st);
+	oci_state_free(&st);
 	return 0;
 }

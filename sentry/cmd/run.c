@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sentry/cmd/cmd.h"
+#include "sentry/cmd/runtime_opts.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "sentry/sandbox/config.h"
@@ -220,6 +221,16 @@ int command_run(int argc, char **argv)
 	return run_sandbox("run", argc, argv, NULL, NULL);
 }
 
+/* Off while runtime_opts.c runs the runtime options alone through here. */
+static bool use_presets = true;
+
+bool run_sandbox_presets(bool on)
+{
+	bool was = use_presets;
+	use_presets = on;
+	return was;
+}
+
 int run_sandbox(const char *verb_name, int argc, char **argv,
 		int (*prepare)(struct sandbox_config *cfg, void *ctx), void *ctx)
 {
@@ -229,6 +240,16 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	       O_ALLOWALL, O_PUBLISH, O_DNS, O_STOPTIMEOUT };
 	_cleanup_free_ char *user = NULL;
 	verb = verb_name;
+	/* The config file's and the global options first, so the command
+	 * line's own come later and win. */
+	_cleanup_free_ char **all = NULL;
+	if (use_presets) {
+		char err[PATH_MAX + 128];
+		int r = runtime_opts_argv(argc, argv, &argc, &all, err, sizeof(err));
+		if (r < 0)
+			return bad_input("%s", r == -ENOMEM ? strerror(ENOMEM) : err);
+		argv = all;
+	}
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
 		{ "read-only", no_argument, NULL, O_READONLY },

@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "sentry/cmd/cmd.h"
 #include "sentry/oci/container.h"
+#include "sentry/oci/hooks.h"
 
 int command_start(int argc, char **argv)
 {
@@ -41,20 +42,35 @@ int command_start(int argc, char **argv)
 		return oci_fail(s == OCI_STOPPED ? "cannot start a container that has stopped"
 						 : "cannot start an already running container");
 	}
-	oci_state_free(&st);
+	/* startContainer, before the command runs; its failure stops the
+	 * container (runtime-spec). */
+	char err[PATH_MAX + 256];
+	if (oci_hooks_run(st.hooks, "startContainer", &st, "created", st.sentry.pid, st.init.pid, err,
+			  sizeof(err)) < 0) {
+		(void)oci_container_kill_wait(&st);
+		oci_state_free(&st);
+		return oci_fail("%s", err);
+	}
 	/* Non-blocking: with nobody reading (the command died meanwhile)
 	 * this fails with ENXIO instead of waiting. */
 	_cleanup_close_ int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
+		oci_state_free(&st);
 		(void)unlink(fifo);
 		if (e == ENXIO)
 			return oci_fail("cannot start a container that has stopped");
 		return oci_fail("exec.fifo: %s", strerror(e));
 	}
-	if (write(fd, "0", 1) != 1)
+	if (write(fd, "0", 1) != 1) {
+		oci_state_free(&st);
 		return oci_fail("exec.fifo: %m");
-	if (unlink(fifo) < 0)
+	}
+	if (unlink(fifo) < 0) {
+		oci_state_free(&st);
 		return oci_fail("remove exec.fifo: %m");
+	}
+	oci_hooks_poststart(st.hooks, &st);
+	oci_state_free(&st);
 	return 0;
 }

@@ -72,6 +72,10 @@ const struct host_rule sentry_host_rules[] = {
 	{ "ioctl", "FIONREAD: the placeholder watch's queue", 1, { A(1, SCMP_CMP_EQ, FIONREAD) } },
 	{ "ioctl", "TIOCGPTN: the index of a pty the guest opened /dev/ptmx for (its pts/N node)", 1,
 	  { A(1, SCMP_CMP_EQ, TIOCGPTN) } },
+	{ "ioctl", "moat exec --tty: a new pty of the sandbox's devpts (unlock, open its slave, size it)", 1,
+	  { A(1, SCMP_CMP_EQ, TIOCSPTLCK) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, TIOCGPTPEER) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, TIOCSWINSZ) } },
 	{ "process_vm_readv", "reading guest arguments, each pointer once" },
 	{ "process_vm_writev", "writing guest results" },
 	{ "pidfd_open", "watching guest tasks for exit" },
@@ -144,7 +148,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "getrandom", "boot id, machine id" },
 	{ "sysinfo", "memory and uptime for /proc and sysinfo" },
 	{ "sched_getaffinity", "the sandbox's CPUs for /proc" },
-	{ "sendmsg", "the gofer socket" },
+	{ "sendmsg", "the gofer socket; moat exec's answers and its requests to pid 1 (execsrv.c)" },
+	{ "accept4", "moat exec's control socket, bound and listening before confinement (execsrv.c)" },
 	/* path AF_UNIX sockets (syscalls/sys_unix.c), on its copies of the
 	 * guest's sockets, which live in the guest's netns; it makes none */
 	{ "bind", "a guest socket to the abstract name behind a socket file" },
@@ -153,7 +158,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "getsockname", "a guest socket's address, for getsockname and bind" },
 	{ "getpeername", "a guest socket's peer, for getpeername" },
 	{ "getsockopt", "SO_DOMAIN of a guest socket" },
-	{ "recvmsg", "the gofer socket" },
+	{ "recvmsg", "the gofer socket; moat exec's requests (with stdio) and pid 1's answers" },
 	{ "setsockopt", "SO_BINDTODEVICE on its copy of a guest socket, to a name it checked", 2,
 	  { A(1, SCMP_CMP_EQ, SOL_SOCKET), A(2, SCMP_CMP_EQ, SO_BINDTODEVICE) } },
 	/* memory, never executable */

@@ -59,7 +59,7 @@ static _Thread_local bool waiting;
  * bounded by the sandbox's pids limit. */
 #define MAX_WORKERS 1024
 
-enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4 };
+enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4, EV_SOURCE = 5 };
 enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6,
        CTL_STOP = 7 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
@@ -225,6 +225,18 @@ int sentry_init_events(void)
 	return 0;
 }
 
+int sentry_watch(struct sentry_source *src)
+{
+	_Static_assert(_Alignof(struct sentry_source) >= 8, "the event's low bits are its kind");
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(uintptr_t)src | EV_SOURCE };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0 ? neg_errno() : 0;
+}
+
+void sentry_unwatch(struct sentry_source *src)
+{
+	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL);
+}
+
 static int watch_ctl(int fd, int what)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_CTL, what) };
@@ -311,6 +323,11 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 					(void)epoll_ctl(epfd, EPOLL_CTL_DEL, pfd, NULL);
 				}
 				sentry_unlock();
+				break;
+			}
+			case EV_SOURCE: {
+				struct sentry_source *src = (struct sentry_source *)(uintptr_t)(d & ~7ULL);
+				src->fn(src, evs[i].events);
 				break;
 			}
 			case EV_DIRCLOSE:

@@ -70,6 +70,17 @@ struct sentry_state {
 };
 extern struct sentry_state sentry;
 
+/* Another event source for the control thread (`moat exec`'s control
+ * socket and its connections: sentry/sandbox/execsrv.c): fn runs on the
+ * control thread, without the sentry lock, whenever fd is readable or
+ * hung up. The struct must live until sentry_unwatch(). */
+struct sentry_source {
+	int fd;
+	void (*fn)(struct sentry_source *src, uint32_t events);
+};
+int sentry_watch(struct sentry_source *src);
+void sentry_unwatch(struct sentry_source *src);
+
 /* Set up the control thread's event set; then sentry_run() until pid 1
  * reports the command's status on status_fd or exits (0), or the sandbox had
  * to be killed (-errno). */

@@ -64,6 +64,8 @@ static struct proc *proc_tab[TASK_BUCKETS];   /* linked procs by host tgid */
 static struct proc *vpid_tab[TASK_BUCKETS];   /* linked procs by sandbox pid */
 static struct fs_state *initial_fs;
 static struct cred *initial_cred;
+static struct fs_state *spawn_fs;   /* task_set_spawn */
+static struct cred *spawn_cred;
 static int (*watch_hook)(struct task *t);
 static bool init_seen;              /* the sandbox's pid 1 has its task */
 static struct task *exec_list;      /* task_exec_begin .. task_exec_end */
@@ -403,7 +405,19 @@ int task_register_child(struct task *creator, pid_t tid, uint64_t flags)
 		return r;
 	struct fs_state *fs = (flags & CLONE_FS) ? fs_state_ref(creator->fs)
 						 : fs_state_copy(creator->fs);
+	struct cred *cred = creator->cred;
 	struct proc *p = creator->proc;
+	bool spawned = false;
+	/* A process pid 1 forks for `moat exec`: the identity and
+	 * directories the exec asked for, never pid 1's. Taken once. */
+	if (spawn_fs && !(flags & (CLONE_THREAD | CLONE_FS | CLONE_VM)) && p->vpid == 1) {
+		fs_state_unref(fs);
+		fs = fs_state_copy(spawn_fs);
+		cred = spawn_cred;
+		spawned = true;
+		if (!fs)
+			return -ENOMEM;
+	}
 	if (flags & CLONE_THREAD) {
 		if (!p->linked || ids.tgid != p->tgid) {
 			fs_state_unref(fs);
@@ -418,10 +432,26 @@ int task_register_child(struct task *creator, pid_t tid, uint64_t flags)
 		p->mm_shared = flags & CLONE_VM;
 		p->refcnt++; /* held across task_new */
 	}
-	struct task *t = task_new(tid, ids.nspid, p, fs, creator->cred);
+	struct task *t = task_new(tid, ids.nspid, p, fs, cred);
+	if (spawned) {
+		fs_state_unref(spawn_fs);
+		cred_unref(spawn_cred);
+		spawn_fs = NULL;
+		spawn_cred = NULL;
+	}
 	if (!(flags & CLONE_THREAD))
 		proc_unref(p);
 	return t ? 0 : -ESRCH;
+}
+
+void task_set_spawn(struct fs_state *fs, struct cred *cred)
+{
+	if (spawn_fs)
+		fs_state_unref(spawn_fs);
+	if (spawn_cred)
+		cred_unref(spawn_cred);
+	spawn_fs = fs ? fs_state_ref(fs) : NULL;
+	spawn_cred = cred ? cred_ref(cred) : NULL;
 }
 
 void task_exec_begin(struct task *t)

@@ -130,3 +130,8 @@ static inline bool cred_is_root(const struct cred *c) { return c->fsuid == 0; }
 
 /* The initial state for the sandbox's first task (from the config). */
 void task_set_initial(struct fs_state *fs, struct cred *cred);
+/* `moat exec` (sentry/sandbox/execsrv.c): the next process the sandbox's
+ * pid 1 creates takes fs and cred (references taken) instead of pid 1's
+ * own. One at a time: set before asking pid 1 to fork, cleared (NULL,
+ * NULL) once it answered, whether or not its fork consumed it. */
+void task_set_spawn(struct fs_state *fs, struct cred *cred);

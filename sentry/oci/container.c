@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,7 +38,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "sentry/kernel/pidwalk.h"
+#include "sentry/oci/hooks.h"
 #include "sentry/oci/spec.h"
+#include "sentry/sandbox/cgroup.h"
 #include "sentry/sandbox/sandbox.h"
 
 /* What D tells P once the sandbox is ready. */
@@ -60,6 +63,36 @@ int oci_container_get(const char *id, struct oci_state *ret)
 	return 0;
 }
 
+int oci_exec_socket(const char *id, bool listen_)
+{
+	char dir[PATH_MAX];
+	int r = oci_path(dir, sizeof(dir), id, NULL);
+	if (r < 0)
+		return r;
+	/* Through the directory's fd: a --root of any length fits sun_path. */
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return neg_errno();
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/exec.sock", dfd);
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return neg_errno();
+	if (listen_) {
+		mode_t old = umask(0077);
+		r = bind(s, (struct sockaddr *)&sa, sizeof(sa));
+		umask(old);
+		if (r < 0 || listen(s, 16) < 0)
+			return neg_errno();
+		/* accept4 in the sentry never waits on an empty queue. */
+		if (fcntl(s, F_SETFL, O_NONBLOCK) < 0)
+			return neg_errno();
+	} else if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		return neg_errno();
+	}
+	return TAKE_FD(s);
+}
+
 /* ---- the daemon (D) ---------------------------------------------------------- */
 
 /* D's side of the handshake, called with the sentry's filter on: sendmsg,
@@ -78,7 +111,7 @@ static int ready_cb(void *ctx, pid_t init_pid, pid_t gofer_pid)
 	return ok ? 0 : -1;
 }
 
-static _Noreturn void daemon_main(struct oci_spec *spec, int sock, int start_fd)
+static _Noreturn void daemon_main(struct oci_spec *spec, int sock, int start_fd, int exec_sock)
 {
 	/* Its own session: no terminal, no process group shared with the
 	 * engine or shell that ran `moat create`. stdio stays: it is the
@@ -86,14 +119,15 @@ static _Noreturn void daemon_main(struct oci_spec *spec, int sock, int start_fd)
 	(void)setsid();
 	if (chdir("/") < 0)
 		_exit(125);
-	struct sandbox_hooks hooks = { .start_fd = start_fd, .ready = ready_cb, .ctx = &sock };
+	struct sandbox_hooks hooks = { .start_fd = start_fd, .ready = ready_cb, .ctx = &sock,
+				       .exec_sock = exec_sock };
 	int status = sandbox_run_hooks(&spec->cfg, &hooks);
 	exit(status);
 }
 
 /* ---- the command (P) ------------------------------------------------------------ */
 
-static int write_pid_file(const char *path, pid_t pid)
+int oci_write_pid_file(const char *path, pid_t pid)
 {
 	/* runc's way: a hidden temporary beside it, renamed over it. */
 	_cleanup_free_ char *copy = strdup(path), *tmp = NULL;
@@ -153,9 +187,19 @@ static int make_state_dir(const char *id)
 	int r = oci_path(dir, sizeof(dir), id, NULL);
 	if (r < 0)
 		return r;
-	/* The root is private to root, as runc's. */
-	if (mkdir(oci_globals.root, 0700) < 0 && errno != EEXIST)
-		return neg_errno();
+	/* The root is private to root, as runc's; its parents are made as
+	 * runc makes them (containerd gives /run/containerd/runc/<ns>). */
+	char root[PATH_MAX];
+	snprintf(root, sizeof(root), "%s", oci_globals.root);
+	for (char *sl = strchr(root + 1, '/');; sl = strchr(sl + 1, '/')) {
+		if (sl)
+			*sl = 0;
+		if (mkdir(root, sl ? 0711 : 0700) < 0 && errno != EEXIST)
+			return neg_errno();
+		if (!sl)
+			break;
+		*sl = '/';
+	}
 	return mkdir(dir, 0711) < 0 ? neg_errno() : 0;
 }
 
@@ -187,7 +231,8 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 		return oci_fail("moat %s failed: the sandbox did not start (status %d)", l->verb, st);
 	}
 	struct oci_state st = { .id = (char *)l->id, .version = spec->version, .bundle = spec->bundle,
-				.rootfs = spec->rootfs, .annotations = spec->annotations };
+				.rootfs = spec->rootfs, .annotations = spec->annotations,
+				.hooks = spec->hooks };
 	char created[64];
 	oci_time_now(created, sizeof(created));
 	st.created = created;
@@ -201,12 +246,30 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 		(void)wait_status(d);
 		return oci_fail("moat %s failed: the sandbox ended during its setup", l->verb);
 	}
+	/* The runtime-spec's create-time hooks, the sandbox's namespaces made
+	 * and nothing of the container's run yet (its command waits for our
+	 * answer, or the start). A failure stops the container, and the
+	 * lifecycle goes on to its deletion: poststop. */
+	static const char *const create_hooks[] = { "prestart", "createRuntime", "createContainer",
+						    "startContainer" };
+	char err[PATH_MAX + 256];
+	size_t nhooks = l->mode == OCI_MODE_CREATE ? 3 : 4;
+	for (size_t i = 0; i < nhooks; i++) {
+		r = oci_hooks_run(spec->hooks, create_hooks[i], &st, i < 3 ? "creating" : "created", d,
+				  m.init_pid, err, sizeof(err));
+		if (r < 0) {
+			kill(d, SIGKILL);
+			(void)wait_status(d);
+			oci_hooks_poststop(spec->hooks, &st);
+			return oci_fail("moat %s failed: %s", l->verb, err);
+		}
+	}
 	if ((r = oci_state_save(&st)) < 0) {
 		kill(d, SIGKILL);
 		(void)wait_status(d);
 		return oci_fail("moat %s failed: write state.json: %s", l->verb, strerror(-r));
 	}
-	if (l->pid_file && (r = write_pid_file(l->pid_file, d)) < 0) {
+	if (l->pid_file && (r = oci_write_pid_file(l->pid_file, d)) < 0) {
 		kill(d, SIGKILL);
 		(void)wait_status(d);
 		return oci_fail("moat %s failed: --pid-file %s: %s", l->verb, l->pid_file, strerror(-r));
@@ -217,6 +280,8 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 			(void)unlink(l->pid_file);
 		return oci_fail("moat %s failed: the sandbox ended during its setup", l->verb);
 	}
+	if (l->mode != OCI_MODE_CREATE)
+		oci_hooks_poststart(spec->hooks, &st);
 	return 0;
 }
 
@@ -255,8 +320,12 @@ int oci_container_launch(const struct oci_launch *l)
 		return oci_fail("moat %s failed: %s/%s: %s", l->verb, oci_globals.root, l->id, strerror(-r));
 	}
 	int status = 1;
-	_cleanup_close_ int fifo = -1;
+	_cleanup_close_ int fifo = -1, exec_sock = -1;
 	int sv[2] = { -1, -1 };
+	if ((exec_sock = oci_exec_socket(l->id, true)) < 0) {
+		status = oci_fail("moat %s failed: exec.sock: %s", l->verb, strerror(-exec_sock));
+		goto out;
+	}
 	if (l->mode == OCI_MODE_CREATE && (fifo = make_fifo(l->id)) < 0) {
 		status = oci_fail("moat %s failed: exec.fifo: %s", l->verb, strerror(-fifo));
 		goto out;
@@ -273,9 +342,10 @@ int oci_container_launch(const struct oci_launch *l)
 	}
 	if (d == 0) {
 		close(sv[0]);
-		daemon_main(&spec, sv[1], fifo);
+		daemon_main(&spec, sv[1], fifo, exec_sock);
 	}
 	safe_close(sv[1]);
+	exec_sock = safe_close(exec_sock);
 	fifo = safe_close(fifo);
 	status = record(l, &spec, d, sv[0]);
 	safe_close(sv[0]);
@@ -283,8 +353,12 @@ int oci_container_launch(const struct oci_launch *l)
 		goto out;
 	if (l->mode == OCI_MODE_RUN) {
 		status = run_foreground(d);
-		if (!l->keep)
+		if (!l->keep) {
 			(void)oci_state_remove(l->id);
+			struct oci_state st = { .id = (char *)l->id, .version = spec.version,
+						.bundle = spec.bundle, .annotations = spec.annotations };
+			oci_hooks_poststop(spec.hooks, &st);
+		}
 	}
 	oci_spec_free(&spec);
 	return status;
@@ -446,4 +520,59 @@ int oci_container_kill_wait(const struct oci_state *st)
 		close(fds[i]);
 	}
 	return r;
+}
+
+/* ---- pause and resume --------------------------------------------------------- */
+
+static int write_state_file(const char *id, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	int r = oci_path(path, sizeof(path), id, name);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return neg_errno();
+	return write_all(fd, text, strlen(text));
+}
+
+int oci_container_pause(const struct oci_state *st, bool pause)
+{
+	struct walk w;
+	int r = walk_container(st, &w);
+	if (r < 0)
+		return r;
+	char path[PATH_MAX];
+	_cleanup_free_ char *mech = NULL;
+	if (!pause && oci_path(path, sizeof(path), st->id, "paused") == 0)
+		(void)read_file_at(AT_FDCWD, path, &mech, 64);
+	_cleanup_free_ char *dir = NULL;
+	if (pause || (mech && strcmp(mech, "signals")))
+		r = cgroup_freeze(st->init.pid, st->sentry.pid, w.v, w.n, pause, &dir);
+	else
+		r = -ENOENT;
+	const char *how = "freezer";
+	if (r == -ENOENT) {
+		/* No freezer: stop every process, pid 1 first so that it reaps
+		 * nothing meanwhile (from outside its namespace, SIGSTOP
+		 * reaches it). A guest waiting with WUNTRACED sees its
+		 * children stop and continue: docs/oci.md. */
+		how = "signals";
+		int sig = pause ? SIGSTOP : SIGCONT;
+		r = 0;
+		_cleanup_close_ int pfd = proc_pidfd(&st->init);
+		if (pfd >= 0)
+			(void)syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+		for (size_t i = 0; i < w.n; i++)
+			(void)kill(w.v[i], sig);
+	}
+	free(w.v);
+	if (r < 0)
+		return r;
+	if (!pause)
+		return oci_path(path, sizeof(path), st->id, "paused") == 0 && unlink(path) < 0 &&
+				       errno != ENOENT ? neg_errno() : 0;
+	if (dir && strstr(dir, "/freezer/") && (r = write_state_file(st->id, "freezer", dir)) < 0)
+		return r;
+	return write_state_file(st->id, "paused", how);
 }

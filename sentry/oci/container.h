@@ -40,6 +40,21 @@ int oci_container_kill_wait(const struct oci_state *st);
 /* The host pids of the container's processes (not moat's pid 1), in the
  * order of a walk from pid 1; *ret is malloc'd. */
 int oci_container_pids(const struct oci_state *st, pid_t **ret, size_t *n);
+/* pause (true) or resume the container: the cgroup freezer where it has a
+ * cgroup of its own (v2) or a v1 freezer hierarchy exists (a freezer
+ * cgroup is made for it), else SIGSTOP/SIGCONT to every process of the
+ * sandbox, moat's pid 1 included. While paused, <root>/<id>/paused names
+ * the mechanism; the status then reads "paused". */
+int oci_container_pause(const struct oci_state *st, bool pause);
+
+/* --pid-file, as runc writes it: a hidden temporary beside it, renamed. */
+int oci_write_pid_file(const char *path, pid_t pid);
+
+/* <root>/<id>/exec.sock, where the container's sentry serves `moat exec`
+ * (sentry/sandbox/execsrv.c): bound and listening (create), or connected
+ * (exec). SOCK_SEQPACKET, O_CLOEXEC; root's only. Returns the fd or -errno. */
+int oci_exec_socket(const char *id, bool listen);
+
 /* Load a container's state, reporting runc's errors: an invalid id, "container
  * does not exist". Returns 0 or the exit status to return. */
 int oci_container_get(const char *id, struct oci_state *ret);

@@ -19,10 +19,13 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "sentry/sandbox/limits.h"
+#include "syscalls/profile.h"
 
 /* config.json is small; a bound keeps a hostile bundle from costing memory. */
 #define CONFIG_MAX (4 << 20)
 #define ANNOT_BIND_OWNER "moat.bind-owner"
+
+int (*oci_spec_preset)(struct sandbox_config *cfg, char *err, size_t errlen);
 
 struct parse {
 	struct oci_spec *s;
@@ -355,10 +358,13 @@ static int parse_root(struct parse *p, struct json_object *root)
 }
 
 /* Files moat makes for every sandbox itself (its own identity); an
- * engine's bind of its version is not needed. */
+ * engine's bind of its version is not needed. podman's marker
+ * /run/.containerenv (empty unless the container is privileged) is left
+ * out: moat binds directories only (docs/oci.md). */
 static bool moat_provides_file(const char *dst)
 {
-	static const char *const own[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf" };
+	static const char *const own[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
+					   "/run/.containerenv" };
 	for (size_t i = 0; i < ARRAY_SIZE(own); i++)
 		if (!strcmp(dst, own[i]))
 			return true;
@@ -423,6 +429,10 @@ static int parse_mount(struct parse *p, struct json_object *m, size_t i)
 	if (!strcmp(type, "bind") || has_option(opts, "bind") || has_option(opts, "rbind")) {
 		if (!*src)
 			return fail(p, "config.json: %s: a bind mount needs a source", where);
+		/* An engine's per-container /dev/shm (podman binds a tmpfs of
+		 * its own): moat's shm is already the sandbox's alone. */
+		if (!strcmp(abs_dst, "/dev/shm"))
+			return 0;
 		return add_bind(p, where, src, abs_dst, opts);
 	}
 	if (!strcmp(type, "tmpfs")) {
@@ -502,12 +512,63 @@ static int parse_linux(struct parse *p, struct json_object *root)
 		if (!ok)
 			return fail(p, "config.json: %s: unknown namespace type \"%s\"", where,
 				    type ? type : "");
-		if (path && *path)
+		/* An engine's network namespace (podman's, a pod's) is not
+		 * joined: the container has moat's network, chosen by moat's
+		 * own --net (docs/oci.md). */
+		if (path && *path && strcmp(type, "network"))
 			return fail(p,
 				    "config.json: %s: joining the %s namespace at %s is not supported "
 				    "(every moat container is a sandbox of its own)",
 				    where, type, path);
 	}
+	return 0;
+}
+
+/* linux.seccomp: the profile reader of `moat run --seccomp-profile`
+ * (syscalls/profile.c), so both accept and refuse the same things, compiled
+ * into the filter the command stacks on the table's right before its exec
+ * (after `start`'s byte). An unknown syscall name where leaving it out
+ * would allow more is an error naming it; it never makes a weaker filter. */
+static int parse_seccomp(struct parse *p, struct json_object *root)
+{
+	static const char *const flags_known[] = {
+		/* TSYNC: the command is single-threaded when it installs the
+		 * filter; LOG: logging only; SPEC_ALLOW would weaken the
+		 * kernel's speculation mitigations, so it is left off (stricter);
+		 * WAIT_KILLABLE_RECV is about notifications, which moat refuses. */
+		"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+		"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+	};
+	struct json_object *lx, *sc, *flags;
+	int r = field(p, root, "", "linux", json_type_object, &lx);
+	if (r <= 0)
+		return r;
+	if ((r = field(p, lx, "linux", "seccomp", json_type_object, &sc)) <= 0)
+		return r;
+	if ((r = field(p, sc, "linux.seccomp", "flags", json_type_array, &flags)) < 0)
+		return r;
+	for (size_t i = 0; r > 0 && i < json_object_array_length(flags); i++) {
+		const char *f = json_object_get_string(json_object_array_get_idx(flags, i));
+		bool ok = false;
+		for (size_t k = 0; f && k < ARRAY_SIZE(flags_known); k++)
+			ok |= !strcmp(f, flags_known[k]);
+		if (!ok)
+			return fail(p, "config.json: linux.seccomp.flags[%zu]: unknown flag \"%s\"", i,
+				    f ? f : "");
+	}
+	struct seccomp_profile prof;
+	char err[512];
+	if ((r = profile_parse_json(sc, "linux.seccomp", &prof, err, sizeof(err), stderr)) < 0)
+		return r == -ENOMEM ? r : fail(p, "config.json: %s", err);
+	struct sock_filter *prog;
+	unsigned short len;
+	r = profile_compile(&prof, &prog, &len);
+	profile_free(&prof);
+	if (r < 0)
+		return fail(p, "config.json: linux.seccomp: cannot make a filter of it: %s", strerror(-r));
+	p->s->seccomp = prog;
+	p->s->cfg.profile_filter = prog;
+	p->s->cfg.profile_filter_len = len;
 	return 0;
 }
 
@@ -626,6 +687,49 @@ static int parse_identity(struct parse *p, struct json_object *root)
 	return 0;
 }
 
+/* hooks: each kind an array of {path (absolute), args, env, timeout > 0},
+ * kept as given for the lifecycle to run (sentry/oci/hooks.c). */
+static int parse_hooks(struct parse *p, struct json_object *root)
+{
+	static const char *const kinds[] = { "prestart", "createRuntime", "createContainer",
+					     "startContainer", "poststart", "poststop" };
+	struct json_object *h;
+	int r = field(p, root, "", "hooks", json_type_object, &h);
+	if (r <= 0)
+		return r;
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct json_object *a;
+		char where[64];
+		snprintf(where, sizeof(where), "hooks");
+		if ((r = field(p, h, where, kinds[k], json_type_array, &a)) < 0)
+			return r;
+		for (size_t i = 0; r > 0 && i < json_object_array_length(a); i++) {
+			struct json_object *e = json_object_array_get_idx(a, i), *v;
+			snprintf(where, sizeof(where), "hooks.%s[%zu]", kinds[k], i);
+			if (json_object_get_type(e) != json_type_object)
+				return fail(p, "config.json: %s: expected an object", where);
+			const char *path = NULL;
+			if ((r = field_string(p, e, where, "path", &path)) < 0)
+				return r;
+			if (!path || path[0] != '/')
+				return fail(p, "config.json: %s.path: must be an absolute path", where);
+			if ((r = field(p, e, where, "args", json_type_array, &v)) < 0 ||
+			    (r > 0 && (r = strings_only(p, v, where)) < 0))
+				return r;
+			if ((r = field(p, e, where, "env", json_type_array, &v)) < 0 ||
+			    (r > 0 && (r = strings_only(p, v, where)) < 0))
+				return r;
+			if (json_object_object_get_ex(e, "timeout", &v) &&
+			    (json_object_get_type(v) != json_type_int || json_object_get_int64(v) <= 0))
+				return fail(p, "config.json: %s.timeout: must be a number of seconds above 0",
+					    where);
+			r = 1;
+		}
+	}
+	p->s->hooks = json_object_get(h);
+	return 0;
+}
+
 static int parse_config(struct parse *p, const char *text, size_t len)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -676,7 +780,11 @@ static int parse_config(struct parse *p, const char *text, size_t len)
 		r = parse_linux(p, root);
 	if (r >= 0)
 		r = parse_resources(p, root);
-	/* hooks, the rest of linux.resources, linux.seccomp, sysctl,
+	if (r >= 0)
+		r = parse_hooks(p, root);
+	if (r >= 0)
+		r = parse_seccomp(p, root);
+	/* the rest of linux.resources, sysctl,
 	 * maskedPaths, readonlyPaths, devices, uid/gid mappings: later
 	 * issues; accepted and not applied (docs/oci.md). */
 	json_object_put(root);
@@ -713,6 +821,8 @@ int oci_spec_load(const char *bundle, struct oci_spec *ret, char *err, size_t er
 	} else if ((size_t)n >= CONFIG_MAX) {
 		snprintf(err, errlen, "%s/config.json: larger than %d bytes", s.bundle, CONFIG_MAX);
 		r = -EFBIG;
+	} else if (oci_spec_preset && (r = oci_spec_preset(&s.cfg, err, errlen)) < 0) {
+		/* err says why */
 	} else {
 		r = parse_config(&p, text, (size_t)n);
 	}
@@ -724,6 +834,38 @@ int oci_spec_load(const char *bundle, struct oci_spec *ret, char *err, size_t er
 	if (r < 0) {
 		if (!err[0])
 			snprintf(err, errlen, "config.json: %s", strerror(-r));
+		oci_spec_free(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int oci_process_load(const char *path, struct oci_spec *ret, char *err, size_t errlen)
+{
+	struct oci_spec s = { 0 };
+	struct parse p = { .s = &s, .err = err, .errlen = errlen };
+	err[0] = 0;
+	_cleanup_free_ char *text = NULL;
+	ssize_t n = read_file_at(AT_FDCWD, path, &text, CONFIG_MAX);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror((int)-n));
+		return (int)n;
+	}
+	struct json_object *proc = json_tokener_parse(text);
+	if (!proc || json_object_get_type(proc) != json_type_object) {
+		json_object_put(proc);
+		snprintf(err, errlen, "%s: expected a JSON object", path);
+		return -EINVAL;
+	}
+	/* Parsed as config.json's process, so the errors name its fields. */
+	struct json_object *root = json_object_new_object();
+	json_object_object_add(root, "process", proc);
+	int r = parse_process(&p, root);
+	json_object_put(root);
+	if (r < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		oci_spec_free(&s);
 		return r;
 	}
@@ -743,5 +885,7 @@ void oci_spec_free(struct oci_spec *s)
 	free(s->bundle);
 	free(s->rootfs);
 	json_object_put(s->annotations);
+	json_object_put(s->hooks);
+	free(s->seccomp);
 	*s = (struct oci_spec){ 0 };
 }

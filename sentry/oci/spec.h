@@ -17,12 +17,21 @@ struct oci_spec {
 	char *bundle;              /* absolute */
 	char *rootfs;              /* absolute */
 	struct json_object *annotations; /* an object, possibly empty */
+	struct json_object *hooks;       /* config.json's hooks, checked; or NULL */
+	struct sock_filter *seccomp;     /* linux.seccomp compiled (cfg.profile_filter), or NULL */
 };
+
+/* If set, fills a container's config before config.json is read (moat's
+ * runtime options: sentry/cmd/runtime_opts.c); 0 or -errno with err. */
+extern int (*oci_spec_preset)(struct sandbox_config *cfg, char *err, size_t errlen);
 
 /* Read BUNDLE/config.json. On error, a one-line reason in err (phrased for
  * the user: which field, what is wrong) and -errno. */
 int oci_spec_load(const char *bundle, struct oci_spec *ret, char *err, size_t errlen);
 void oci_spec_free(struct oci_spec *s);
+/* `moat exec --process FILE`: a process object as config.json's, into
+ * s->cfg (argv, env, cwd, user, terminal, consoleSize, rlimits). */
+int oci_process_load(const char *path, struct oci_spec *ret, char *err, size_t errlen);
 
 /* The config.json `runc spec` writes (runtime-spec 1.2.0: sh with a
  * terminal, a read-only rootfs/, runc's mounts and namespaces), or its

@@ -185,6 +185,8 @@ int oci_state_load(const char *id, struct oci_state *ret)
 					 json_object_get_type(a) == json_type_object
 				 ? json_object_get(a)
 				 : json_object_new_object();
+	if (json_object_object_get_ex(o, "hooks", &a) && json_object_get_type(a) == json_type_object)
+		st.hooks = json_object_get(a);
 	json_object_put(o);
 	*ret = st;
 	return 0;
@@ -207,6 +209,8 @@ int oci_state_save(const struct oci_state *st)
 	json_object_object_add(o, "init", proc_json(&st->init));
 	json_object_object_add(o, "gofer", proc_json(&st->gofer));
 	json_object_object_add(o, "annotations", json_object_get(st->annotations));
+	if (st->hooks)
+		json_object_object_add(o, "hooks", json_object_get(st->hooks));
 	const char *text = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -230,6 +234,7 @@ void oci_state_free(struct oci_state *st)
 	free(st->rootfs);
 	free(st->created);
 	json_object_put(st->annotations);
+	json_object_put(st->hooks);
 	*st = (struct oci_state){ 0 };
 }
 
@@ -241,12 +246,15 @@ enum oci_status oci_state_status(const struct oci_state *st)
 	struct stat s;
 	if (oci_path(fifo, sizeof(fifo), st->id, "exec.fifo") == 0 && lstat(fifo, &s) == 0)
 		return OCI_CREATED;
+	/* `moat pause` keeps this file while the container is paused. */
+	if (oci_path(fifo, sizeof(fifo), st->id, "paused") == 0 && lstat(fifo, &s) == 0)
+		return OCI_PAUSED;
 	return OCI_RUNNING;
 }
 
 const char *oci_status_name(enum oci_status s)
 {
-	return s == OCI_CREATED ? "created" : s == OCI_RUNNING ? "running" : "stopped";
+	return s == OCI_CREATED ? "created" : s == OCI_RUNNING ? "running" : s == OCI_PAUSED ? "paused" : "stopped";
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -295,7 +303,14 @@ int oci_state_remove(const char *id)
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : neg_errno();
-	/* Only files live there (state.json, its temporary, exec.fifo). */
+	/* A v1 freezer cgroup `moat pause` made (container.c): empty once
+	 * the container is gone. */
+	_cleanup_free_ char *freezer = NULL;
+	if (read_file_at(dfd, "freezer", &freezer, PATH_MAX) > 0 &&
+	    !strncmp(freezer, "/sys/fs/cgroup/", 15) && !strstr(freezer, "/../"))
+		(void)rmdir(freezer);
+	/* Only files live there (state.json, its temporary, exec.fifo,
+	 * exec.sock, paused, freezer). */
 	_cleanup_(closedirp) DIR *d = fdopendir(dfd);
 	if (!d)
 		return neg_errno();

@@ -55,9 +55,10 @@ struct oci_state {
 	struct oci_proc init;   /* the sandbox's pid 1 */
 	struct oci_proc gofer;
 	struct json_object *annotations; /* an object */
+	struct json_object *hooks;       /* config.json's hooks (checked), or NULL */
 };
 
-enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
+enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED, OCI_PAUSED };
 
 /* runc's rule: ASCII letters, digits, _ + - . and not "." or "..". */
 bool oci_id_valid(const char *id);

@@ -41,6 +41,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -652,7 +653,7 @@ void cgroup_finish(struct sandbox_cgroup *cg)
 	release(cg);
 }
 
-int cgroup_stats_of(pid_t pid, struct cgroup_stats *ret)
+int cgroup_stats_of(pid_t pid, pid_t sentry_pid, struct cgroup_stats *ret)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/cgroup", pid);
@@ -660,24 +661,36 @@ int cgroup_stats_of(pid_t pid, struct cgroup_stats *ret)
 	if (read_file_at(AT_FDCWD, p, &self, 1 << 16) < 0 ||
 	    read_file_at(AT_FDCWD, "/proc/self/mounts", &mounts, 1 << 20) < 0)
 		return -ENOENT;
+	char own[32];
+	snprintf(own, sizeof(own), "/moat-%d", sentry_pid);
 	struct cgroup_stats st = { 0 };
 	static const struct {
-		const char *ctl, *v2file, *v1file;
-		size_t off_val, off_has;
+		const char *ctl, *v2file, *v1file, *v2max, *v1max;
+		size_t off_val, off_max, off_has;
 	} files[] = {
-		{ "memory", "memory.current", "memory.usage_in_bytes",
-		  offsetof(struct cgroup_stats, memory_current), offsetof(struct cgroup_stats, has_memory) },
-		{ "pids", "pids.current", "pids.current",
-		  offsetof(struct cgroup_stats, pids_current), offsetof(struct cgroup_stats, has_pids) },
+		{ "memory", "memory.current", "memory.usage_in_bytes", "memory.max", "memory.limit_in_bytes",
+		  offsetof(struct cgroup_stats, memory_current), offsetof(struct cgroup_stats, memory_max),
+		  offsetof(struct cgroup_stats, has_memory) },
+		{ "pids", "pids.current", "pids.current", "pids.max", "pids.max",
+		  offsetof(struct cgroup_stats, pids_current), offsetof(struct cgroup_stats, pids_max),
+		  offsetof(struct cgroup_stats, has_pids) },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		for (int v2 = 1; v2 >= 0; v2--) {
 			_cleanup_free_ char *mnt = cgroup_mount_of(mounts, v2 ? NULL : files[i].ctl);
 			_cleanup_free_ char *path = cgroup_path_of(self, v2 ? NULL : files[i].ctl);
-			_cleanup_free_ char *dir = mnt && path ? join(mnt, path, NULL) : NULL;
+			/* Only the sandbox's own cgroup: a parent's figures
+			 * would count other processes. */
+			size_t pl = path ? strlen(path) : 0, ol = strlen(own);
+			if (!path || pl < ol || strcmp(path + pl - ol, own))
+				continue;
+			_cleanup_free_ char *dir = mnt ? join(mnt, path, NULL) : NULL;
 			_cleanup_free_ char *val = dir ? cg_read(dir, v2 ? files[i].v2file : files[i].v1file) : NULL;
 			if (val) {
+				_cleanup_free_ char *max = cg_read(dir, v2 ? files[i].v2max : files[i].v1max);
 				*(uint64_t *)((char *)&st + files[i].off_val) = strtoull(val, NULL, 10);
+				*(uint64_t *)((char *)&st + files[i].off_max) =
+					max && strncmp(max, "max", 3) ? strtoull(max, NULL, 10) : 0;
 				*(bool *)((char *)&st + files[i].off_has) = true;
 				break;
 			}
@@ -687,4 +700,87 @@ int cgroup_stats_of(pid_t pid, struct cgroup_stats *ret)
 		return -ENOENT;
 	*ret = st;
 	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The freezer, from outside (`moat pause`/`resume`) */
+
+/* The sandbox's own v2 cgroup: pid 1's, when it is moat-<sentry pid>. */
+static char *own_v2_dir(const char *self, const char *mounts, pid_t sentry_pid)
+{
+	_cleanup_free_ char *mnt = cgroup_mount_of(mounts, NULL);
+	_cleanup_free_ char *path = cgroup_path_of(self, NULL);
+	char name[32];
+	snprintf(name, sizeof(name), "/moat-%d", sentry_pid);
+	size_t pl = path ? strlen(path) : 0, nl = strlen(name);
+	if (!mnt || !path || pl < nl || strcmp(path + pl - nl, name))
+		return NULL;
+	return join(mnt, path, NULL);
+}
+
+static int wait_value(const char *dir, const char *file, const char *key, const char *want)
+{
+	for (int i = 0; i < 1000; i++) {
+		_cleanup_free_ char *v = cg_read(dir, file);
+		if (!v)
+			return -ENOENT;
+		if (key ? keyed(v, key) == (uint64_t)atoi(want) : !strncmp(v, want, strlen(want)))
+			return 0;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+int cgroup_freeze(pid_t init, pid_t sentry_pid, const pid_t *pids, size_t npids, bool freeze,
+		  char **ret_dir)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", init);
+	_cleanup_free_ char *self = NULL, *mounts = NULL;
+	if (read_file_at(AT_FDCWD, p, &self, 1 << 16) < 0 ||
+	    read_file_at(AT_FDCWD, "/proc/self/mounts", &mounts, 1 << 20) < 0)
+		return -ENOENT;
+	_cleanup_free_ char *v2 = own_v2_dir(self, mounts, sentry_pid);
+	if (v2 && access(v2, F_OK) == 0) {
+		_cleanup_free_ char *f = join(v2, "cgroup.freeze", NULL);
+		if (f && access(f, F_OK) == 0) {
+			int r = cg_write(v2, "cgroup.freeze", freeze ? "1" : "0");
+			if (r == 0)
+				r = wait_value(v2, "cgroup.events", "frozen", freeze ? "1" : "0");
+			if (r == 0 && ret_dir)
+				*ret_dir = TAKE_PTR(v2);
+			return r;
+		}
+	}
+	/* v1: a freezer cgroup of the sandbox's name, made for it at its
+	 * first pause, with every process of the sandbox moved in (what they
+	 * fork afterwards starts in it). */
+	_cleanup_free_ char *mnt = cgroup_mount_of(mounts, "freezer");
+	_cleanup_free_ char *path = cgroup_path_of(self, "freezer");
+	if (!mnt || !path)
+		return -ENOENT;
+	char name[32];
+	snprintf(name, sizeof(name), "moat-%d", sentry_pid);
+	const char *base = strrchr(path, '/');
+	_cleanup_free_ char *dir = base && !strcmp(base + 1, name) ? join(mnt, path, NULL)
+								     : join(mnt, path, name);
+	if (!dir)
+		return -ENOMEM;
+	if (freeze) {
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return neg_errno();
+		int r = cg_writeu(dir, "cgroup.procs", (uint64_t)init);
+		for (size_t i = 0; r == 0 && i < npids; i++)
+			if ((r = cg_writeu(dir, "cgroup.procs", (uint64_t)pids[i])) == -ESRCH)
+				r = 0; /* gone meanwhile */
+		if (r < 0)
+			return r;
+	}
+	int r = cg_write(dir, "freezer.state", freeze ? "FROZEN" : "THAWED");
+	if (r == 0)
+		r = wait_value(dir, "freezer.state", NULL, freeze ? "FROZEN" : "THAWED");
+	if (r == 0 && ret_dir)
+		*ret_dir = TAKE_PTR(dir);
+	return r;
 }

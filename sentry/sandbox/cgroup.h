@@ -63,15 +63,26 @@ int cgroup_read_events(const struct sandbox_cgroup *cg, struct cgroup_events *re
  * confined. */
 void cgroup_finish(struct sandbox_cgroup *cg);
 
-/* For `moat events --stats` (issue 11): the memory in use (bytes) and the
- * number of tasks in the cgroup of host process pid (a sandbox's pid 1),
- * read from outside. -ENOENT when it has none. */
+/* For `moat events` (issue 11): the memory in use (bytes) and the number
+ * of tasks in the cgroup of host process pid (a sandbox's pid 1), and
+ * their limits (0: none), read from outside; only from the sandbox's own
+ * cgroups (moat-<sentry_pid>). -ENOENT when it has none. */
 struct cgroup_stats {
-	uint64_t memory_current;
-	uint64_t pids_current;
+	uint64_t memory_current, memory_max;
+	uint64_t pids_current, pids_max;
 	bool has_memory, has_pids;
 };
-int cgroup_stats_of(pid_t pid, struct cgroup_stats *ret);
+int cgroup_stats_of(pid_t pid, pid_t sentry_pid, struct cgroup_stats *ret);
+
+/* `moat pause`/`resume`: freeze or thaw, from outside, the sandbox whose
+ * pid 1 is init and whose sentry is sentry_pid, and wait until the kernel
+ * says it is done: cgroup.freeze of its own v2 cgroup (moat-<sentry
+ * pid>), else a v1 freezer cgroup of that name, made at the first pause
+ * with init and pids (the sandbox's other processes) moved into it. The
+ * cgroup's directory in *ret_dir (malloc'd; may be NULL). -ENOENT: no
+ * freezer here (the caller stops the processes with signals). */
+int cgroup_freeze(pid_t init, pid_t sentry_pid, const pid_t *pids, size_t npids, bool freeze,
+		  char **ret_dir);
 
 /* Exposed for tests/unit/test_cgroup.c: the mount point of a controller
  * ("memory"...; NULL: the cgroup2 mount) in /proc/self/mounts text, and a

@@ -128,6 +128,9 @@ struct sandbox_hooks {
 	 * close on fds it has). Nonzero: tear the sandbox down (status 125). */
 	int (*ready)(void *ctx, pid_t init_pid, pid_t gofer_pid);
 	void *ctx;
+	/* A listening unix socket (SOCK_SEQPACKET) on which the sentry
+	 * serves `moat exec` (sentry/sandbox/execsrv.c); taken. -1: none. */
+	int exec_sock;
 };
 
 /* Host directories the default view serves read-only (when they are real

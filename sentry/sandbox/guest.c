@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -44,6 +45,7 @@
 #include "common/log.h"
 #include "net/net.h"
 #include "sentry/sandbox/limits.h"
+#include "sentry/sandbox/spawn.h"
 #include "syscalls/table.h"
 
 static const char *const interp_candidates[] = {
@@ -235,17 +237,57 @@ static void forward_signal(int sig)
  * (runc's exec.fifo). The command is already the container's process, so
  * a signal sent to a created container reaches it with its default
  * action, as in runc. */
-static void before_exec(struct setup *s)
+static void apply_limits(const struct sandbox_config *c)
 {
-	const struct sandbox_config *c = s->cfg;
 	/* The sandbox's limits first, so a container's own rlimits win. */
 	int r = limits_apply(&c->limits, c->limits.fallback);
 	if (r < 0) {
 		errno = -r;
 		child_fail("apply the sandbox's limits");
 	}
+}
+
+/* --seccomp-profile (or config.json's linux.seccomp): stacked on the
+ * table's filter, so the kernel applies the stricter of the two verdicts
+ * (an ERRNO or KILL of the profile beats the table's notification; its
+ * ALLOW leaves the table's verdict). Only the command's and exec'd
+ * processes are under it: pid 1 is moat's own. */
+static void apply_profile(const struct sandbox_config *c)
+{
+	if (!c->profile_filter)
+		return;
+	struct sock_fprog fp = {
+		.len = c->profile_filter_len,
+		.filter = (struct sock_filter *)c->profile_filter,
+	};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) {
+		int e = errno;
+		dprintf(2, "moat: install the seccomp profile: %s\n", strerror(e));
+		_exit(125);
+	}
+}
+
+/* A container's rlimit, set by the command itself without privilege:
+ * above the hard limit it has (the sandbox's own --nofile or pids
+ * fallback, or what the sentry could raise it to: sandbox.c), that one
+ * stays the ceiling, as no unprivileged process can go past it. */
+static int set_rlimit_capped(int resource, struct rlimit lim)
+{
+	struct rlimit cur;
+	if (getrlimit(resource, &cur) == 0 && lim.rlim_max > cur.rlim_max) {
+		lim.rlim_max = cur.rlim_max;
+		if (lim.rlim_cur > lim.rlim_max)
+			lim.rlim_cur = lim.rlim_max;
+	}
+	return setrlimit(resource, &lim);
+}
+
+static void before_exec(struct setup *s)
+{
+	const struct sandbox_config *c = s->cfg;
+	apply_limits(c);
 	for (size_t i = 0; i < c->nrlimits; i++)
-		if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
+		if (set_rlimit_capped(c->rlimits[i].resource, c->rlimits[i].lim) < 0)
 			child_fail("apply the container's rlimits");
 	if (s->start_fd < 0)
 		return;
@@ -288,26 +330,147 @@ static _Noreturn void run_command(struct setup *s)
 		child_fail("setpgid");
 	}
 	before_exec(s);
-	/* --seccomp-profile: stacked on the table's filter, so the kernel
-	 * applies the stricter of the two verdicts (an ERRNO or KILL of the
-	 * profile beats the table's notification; its ALLOW leaves the table's
-	 * verdict). Only the command's process tree is under it: pid 1 is
-	 * moat's own. */
-	if (s->cfg->profile_filter) {
-		struct sock_fprog fp = {
-			.len = s->cfg->profile_filter_len,
-			.filter = (struct sock_filter *)s->cfg->profile_filter,
-		};
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) {
-			int e = errno;
-			dprintf(2, "moat: install the seccomp profile: %s\n", strerror(e));
-			_exit(125);
-		}
-	}
+	apply_profile(s->cfg);
 	execvpe(argv[0], argv, s->envp);
 	int e = errno;
 	dprintf(2, "moat: %s: %s\n", argv[0], strerror(e));
 	_exit(e == ENOENT ? 127 : 126);
+}
+
+static void nop_handler(int sig)
+{
+	(void)sig;
+}
+
+/* The processes `moat exec` asked for, by pid: their exits go back to the
+ * sentry (the others pid 1 reaps are orphans). */
+#define MAX_EXECS 256
+static pid_t exec_pids[MAX_EXECS];
+
+static void exec_exited(struct setup *s, pid_t p, int st)
+{
+	for (size_t i = 0; i < MAX_EXECS; i++)
+		if (exec_pids[i] == p) {
+			exec_pids[i] = 0;
+			struct spawn_msg m = { .type = SPAWN_EXITED, .vpid = p, .status = st };
+			if (s->sock >= 0)
+				(void)send(s->sock, &m, sizeof(m), MSG_NOSIGNAL);
+			return;
+		}
+}
+
+/* The exec'd process, between pid 1's fork and its exec: the request's
+ * stdio, session, limits and the seccomp profile, as the command has. */
+static _Noreturn void spawn_child(struct setup *s, const struct spawn_req *q, char **argv,
+				  char **envp, const int *fds)
+{
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			child_fail("exec: stdio");
+	syscall(SYS_close_range, 3, ~0U, 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		signal(fwd[i], SIG_DFL);
+	if (q->flags & SPAWN_TTY) {
+		if (setsid() < 0 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+			child_fail("exec: take the terminal");
+	} else if (setpgid(0, 0) < 0) {
+		child_fail("exec: setpgid");
+	}
+	apply_limits(s->cfg);
+	for (uint32_t i = 0; i < q->nrlimits; i++) {
+		struct rlimit rl = { q->rlimits[i].soft, q->rlimits[i].hard };
+		if (set_rlimit_capped(q->rlimits[i].resource, rl) < 0)
+			child_fail("exec: apply the rlimits");
+	}
+	apply_profile(s->cfg);
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char **e = envp; *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	setenv("PATH", path, 1);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvpe(argv[0], argv, envp);
+	int e = errno;
+	dprintf(2, "moat: exec failed: %s: %s\n", argv[0], strerror(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+/* One request from the sentry: fork the process, answer with its pid. */
+static void serve_spawn(struct setup *s)
+{
+	static char buf[SPAWN_MAX_MSG];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(3 * sizeof(int))];
+	} u;
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			      .msg_controllen = sizeof(u.b) };
+	ssize_t n = recvmsg(s->sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* The sentry closed its end: no more execs. */
+		close(s->sock);
+		s->sock = -1;
+		return;
+	}
+	if (n < 0)
+		return;
+	int fds[3] = { -1, -1, -1 };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(3 * sizeof(int)))
+		memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	else if (cm && cm->cmsg_type == SCM_RIGHTS)
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+			close(((int *)CMSG_DATA(cm))[i]);
+	struct spawn_req *q = (struct spawn_req *)buf;
+	struct spawn_msg m = { .type = SPAWN_STARTED, .vpid = -EINVAL };
+	char **argv = NULL, **envp = NULL;
+	if ((size_t)n < sizeof(*q) || q->magic != SPAWN_MAGIC || fds[2] < 0 || q->argc == 0 ||
+	    q->argc > SPAWN_MAX_MSG / 2 || q->envc > SPAWN_MAX_MSG / 2 ||
+	    q->nrlimits > SPAWN_MAX_RLIMITS)
+		goto reply;
+	m.id = q->id;
+	buf[n] = 0;
+	argv = calloc(q->argc + 1, sizeof(char *));
+	envp = calloc(q->envc + 1, sizeof(char *));
+	if (!argv || !envp) {
+		m.vpid = -ENOMEM;
+		goto reply;
+	}
+	char *p = buf + sizeof(*q), *end = buf + n;
+	for (uint32_t i = 0; i < q->argc + q->envc; i++) {
+		if (p >= end)
+			goto reply;
+		if (i < q->argc)
+			argv[i] = p;
+		else
+			envp[i - q->argc] = p;
+		p += strlen(p) + 1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(s->sock);
+		close(s->status);
+		spawn_child(s, q, argv, envp, fds);
+	}
+	m.vpid = pid < 0 ? -errno : pid;
+	for (size_t i = 0; pid > 0 && i < MAX_EXECS; i++)
+		if (!exec_pids[i]) {
+			exec_pids[i] = pid;
+			break;
+		}
+reply:
+	free(argv);
+	free(envp);
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	(void)send(s->sock, &m, sizeof(m), MSG_NOSIGNAL);
 }
 
 static _Noreturn void pid1_main(struct setup *s)
@@ -377,7 +540,6 @@ static _Noreturn void pid1_main(struct setup *s)
 	close(listener);
 	for (int i = 0; i < s->ninterp; i++)
 		close(s->interp_fd[i]);
-	close(s->sock);
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
@@ -386,6 +548,7 @@ static _Noreturn void pid1_main(struct setup *s)
 		child_fail("fork");
 	if (pid == 0) {
 		close(s->status);
+		close(s->sock);
 		sigprocmask(SIG_UNBLOCK, &all, NULL);
 		run_command(s);
 	}
@@ -398,16 +561,35 @@ static _Noreturn void pid1_main(struct setup *s)
 	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
 	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 		sigaction(fwd[i], &sa, NULL);
-	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	/* SIGCHLD only interrupts the ppoll below (a handler: ignored, the
+	 * kernel would reap the children itself). */
+	struct sigaction chld = { .sa_handler = nop_handler };
+	sigaction(SIGCHLD, &chld, NULL);
+	sigset_t waitmask = all;
+	sigdelset(&waitmask, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigdelset(&waitmask, fwd[i]);
+	sigset_t run = waitmask;
+	sigaddset(&run, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &run, NULL);
 	for (;;) {
-		int st;
-		pid_t p = waitpid(-1, &st, 0);
-		if (p < 0 && errno == EINTR)
-			continue;
-		if (p == pid || p < 0) {
+		int st = 0;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (p == pid) {
+				(void)write(s->status, &st, sizeof(st));
+				_exit(0);
+			}
+			exec_exited(s, p, st);
+		}
+		if (p < 0 && errno == ECHILD) {
 			(void)write(s->status, &st, sizeof(st));
 			_exit(0);
 		}
+		struct pollfd pfd = { .fd = s->sock, .events = POLLIN };
+		int n = ppoll(&pfd, s->sock >= 0 ? 1 : 0, NULL, &waitmask);
+		if (n > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			serve_spawn(s);
 	}
 }
 
@@ -476,8 +658,6 @@ int guest_wait_ready(struct guest *g, struct guest_ready *ret)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
 	ssize_t n = recvmsg(g->sock, &msg, MSG_CMSG_CLOEXEC);
-	safe_close(g->sock);
-	g->sock = -1;
 	if (n < 1 || data[0] != 'R' || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
 		return -EPIPE;
 	data[n] = 0;

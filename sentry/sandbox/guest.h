@@ -10,7 +10,8 @@
 struct guest {
 	pid_t pid;   /* host pid of the sandbox's pid 1 */
 	int pidfd;
-	int sock;    /* pid 1 reports readiness here */
+	int sock;    /* pid 1 reports readiness here, then serves `moat exec`'s
+		      * requests on it (spawn.h) until the sentry closes it */
 	int status;  /* pid 1 writes the command's wait status here */
 };
 

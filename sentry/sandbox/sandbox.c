@@ -38,6 +38,7 @@
 #include "sentry/sandbox/cgroup.h"
 #include "sentry/sandbox/confine.h"
 #include "sentry/sandbox/console.h"
+#include "sentry/sandbox/execsrv.h"
 #include "sentry/sandbox/guest.h"
 #include "sentry/sandbox/hostuid.h"
 #include "sentry/sandbox/limits.h"
@@ -304,6 +305,25 @@ static struct json_object *limits_json(const struct sandbox_config *cfg,
 	return o;
 }
 
+/* A container's rlimits (config.json) are set by the command itself,
+ * which has no privilege on the host: a hard limit above the one it
+ * inherits would fail. Raise the sentry's hard limits (never its soft
+ * ones, which bind it) to what the container asks, as root here, so the
+ * command can; the sandbox's own limits (--nofile, the pids fallback) are
+ * applied first in the command and stay a ceiling (guest.c). */
+static void raise_hard_limits(const struct sandbox_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nrlimits; i++) {
+		struct rlimit cur;
+		int res = cfg->rlimits[i].resource;
+		if (getrlimit(res, &cur) < 0 || cfg->rlimits[i].lim.rlim_max <= cur.rlim_max)
+			continue;
+		cur.rlim_max = cfg->rlimits[i].lim.rlim_max;
+		if (setrlimit(res, &cur) < 0)
+			log_debug("raise the hard limit of rlimit %d: %m", res);
+	}
+}
+
 int sandbox_run(struct sandbox_config *cfg)
 {
 	return sandbox_run_hooks(cfg, NULL);
@@ -381,6 +401,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		if (r < 0)
 			return log_error_errno(r, "start the network helper"), 125;
 	}
+	raise_hard_limits(cfg);
 	struct guest g;
 	r = guest_start(cfg, envp, sentry.ident.hostname, &ids, hooks ? hooks->start_fd : -1, cg.clone_fd,
 			tty, net_mine, &g);
@@ -487,6 +508,17 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		goto fail;
 	if (notify_set_sync_wakeup(gr.listener) < 0)
 		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
+	/* pid 1 keeps its socket to serve `moat exec`; without a control
+	 * socket it is closed, and pid 1 sees that. */
+	if (hooks && hooks->exec_sock >= 0) {
+		r = execsrv_start(hooks->exec_sock, g.sock, devpts);
+		if (r < 0) {
+			log_error_errno(r, "serve exec");
+			goto fail;
+		}
+	} else {
+		g.sock = safe_close(g.sock);
+	}
 	if (hooks && hooks->ready && hooks->ready(hooks->ctx, g.pid, gofer_pid) != 0)
 		goto fail;
 	struct json_object *start = audit_fields("command", cfg->argv[0], "hostname",

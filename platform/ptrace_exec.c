@@ -99,7 +99,7 @@ static bool argv_matches(pid_t tid, const struct exec_image *img)
 /* Is the program the tracee now runs the one the sentry chose, with its
  * argv? Checked at the exec event, when no other thread of it is left and
  * the new program has not run an instruction. */
-static bool exec_matches(const struct tracee *tr, const struct exec_image *img)
+bool exec_matches(const struct tracee *tr, const struct exec_image *img)
 {
 	if (tr->tid != img->tgid) {
 		log_debug("exec: event on %d, expected %d", tr->tid, img->tgid);
@@ -261,8 +261,8 @@ static uint64_t image_in_arena(pid_t tid, struct exec_image *img, int *slot)
  * in that other process after the exec, so it goes below the red zone of the
  * stack it runs on, which the exec leaves behind. Guest memory: only the
  * check at the exec event guards it. */
-static int image_on_stack(struct tracee *tr, const struct user_regs_struct *saved,
-			  const struct exec_image *img, uint64_t *ret_base)
+int exec_image_on_stack(struct tracee *tr, const struct user_regs_struct *saved,
+			const struct exec_image *img, uint64_t *ret_base)
 {
 	size_t len;
 	uint64_t base = (saved->rsp - 256 - image_len(img)) & ~15ULL;
@@ -297,9 +297,9 @@ static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_bas
 	 * from here on every way out answers it, waits for that stop and
 	 * undoes what the guest got there. */
 	int mfd = mem >= 0 ? notify_addfd(r, mem, true) : -EBADF;
-	int gfd = mfd < 0 && mem >= 0 ? mfd : req_reply_fd(r, img->hostfd, true);
+	int gfd = mfd < 0 && mem >= 0 ? mfd : notify_reply_fd(r, img->hostfd, true);
 	if (gfd < 0) {
-		if (gfd == -ENOENT || req_reply(r, gfd) < 0)
+		if (gfd == -ENOENT || notify_reply(r, gfd) < 0)
 			return tracee_gone(&tr); /* the task was killed */
 		rc = gfd;
 	}
@@ -322,7 +322,7 @@ static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_bas
 	uint64_t base = arena_base, mapped = 0;
 	long v;
 	if (rc == 0 && !base && img->mm_shared)
-		rc = image_on_stack(&tr, &saved, img, &base);
+		rc = exec_image_on_stack(&tr, &saved, img, &base);
 	else if (rc == 0 && !base && (rc = image_map(&tr, &saved, img, mfd, want, len, &mapped)) == -ESRCH)
 		return rc;
 	if (mapped)
@@ -378,7 +378,7 @@ static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_bas
 	return rc;
 }
 
-int req_exec(struct sysreq *r, struct exec_image *img)
+int notify_exec(struct sysreq *r, struct exec_image *img)
 {
 	int slot = -1;
 	uint64_t base = img->arena ? image_in_arena(r->tid, img, &slot) : 0;

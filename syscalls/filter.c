@@ -509,3 +509,35 @@ int sys_filter_install(const struct sock_filter *prog, unsigned short len)
 		return neg_errno();
 	return (int)fd;
 }
+
+int sys_filter_trace_variant(const struct sock_filter *prog, unsigned short len,
+			     struct sock_filter **ret_prog, unsigned short *ret_len)
+{
+	if (!prog || !len)
+		return -EINVAL;
+	_cleanup_free_ struct sock_filter *out = malloc(len * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, prog, len * sizeof(*out));
+	/* Only the return statements' constants: a jump's k is an offset or a
+	 * compared value, never a verdict. */
+	for (unsigned pc = 0; pc < len; pc++)
+		if (out[pc].code == (BPF_RET | BPF_K) &&
+		    (out[pc].k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF)
+			out[pc].k = SECCOMP_RET_TRACE;
+	*ret_len = len;
+	*ret_prog = TAKE_PTR(out);
+	return 0;
+}
+
+int sys_filter_install_traced(const struct sock_filter *prog, unsigned short len)
+{
+	if (!prog || len == 0 || len > BPF_MAXINSNS)
+		return -EINVAL;
+	struct sock_fprog fprog = { .len = len, .filter = (struct sock_filter *)prog };
+	/* No listener: a TRACE verdict stops the task for its tracer, and
+	 * without one the call fails with ENOSYS (fail closed). */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
+		return neg_errno();
+	return 0;
+}

@@ -76,7 +76,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "process_vm_writev", "writing guest results" },
 	{ "pidfd_open", "watching guest tasks for exit" },
 	{ "pidfd_getfd", "the guest's open files: placeholder positions, fstat" },
-	{ "ptrace", "completing execs (and clones): guest threads only, same host uid" },
+	{ "ptrace", "completing execs (and clones): guest threads only, same host uid; the ptrace platform traces every guest task" },
 	{ "wait4", "the ptrace stops of the guest thread being traced" },
 	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
 	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group" },
@@ -84,7 +84,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "kcmp", "file locks: is an open file description holding locks still a guest's (KCMP_FILE only)", 1,
 	  { A(2, SCMP_CMP_EQ, KCMP_FILE) } },
 	{ "flock", "file locks: the guest's flock on a sandbox-only file (memfd, pipe, socket), on its own copy of the guest's file" },
-	{ "tgkill", "waking a worker blocked on behalf of a guest thread" },
+	{ "tgkill", "waking a worker blocked on behalf of a guest thread; waking the ptrace platform's tracer" },
+	{ "rt_sigtimedwait", "the ptrace platform's tracer waits for SIGCHLD (a stop, or a worker's command)" },
 	{ "getpid", "tgkill's own pid" },
 	{ "gettid", "" },
 	/* files: relative to fds it holds, or in its own mount namespace */

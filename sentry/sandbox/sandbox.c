@@ -456,6 +456,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	accept_interpreters(v.root, &gr);
 	sentry_unlock();
 	sentry.listener = gr.listener;
+	notify_set_listener(gr.listener);
 	if (kfeatures_probe_listener(gr.listener) < 0)
 		goto fail;
 	if (notify_set_sync_wakeup(gr.listener) < 0)

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* Installing a host fd in a stopped tracee without seccomp's ADDFD
+ * (ptrace_install_fd). ptrace cannot add an fd to another process's table;
+ * only the process itself can, and SCM_RIGHTS is the way a process
+ * receives one. So the tracee is made to run, as injected calls:
+ *   socketpair(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC) -> a, b
+ *   (the sentry takes a copy of b with pidfd_getfd and sends the fd on it)
+ *   recvmsg(a, MSG_DONTWAIT [|MSG_CMSG_CLOEXEC]) -> the fd, numbered by the
+ *   kernel as any new fd
+ *   close(a), close(b)
+ * Its scratch (the pair's numbers, the msghdr, the control buffer) lies
+ * below the red zone of its stack, with every blockable signal blocked, so
+ * nothing of the guest's runs meanwhile on this thread. A sibling thread
+ * could meddle with the scratch or the pair's numbers: then the fd lands
+ * elsewhere in the guest's own table or nowhere, and the check at the end
+ * (kcmp: the guest's fd must be the very file the sentry sent) turns any
+ * difference into -EIO. Nothing the guest does makes the kernel act on a
+ * path or send the fd outside the guest's reach.
+ * Cost: four injected calls (a stop each) and four calls of the sentry's;
+ * bench/README.md compares it with ADDFD. */
+#include "platform/ptrace_platform.h"
+
+#include <errno.h>
+#include <linux/kcmp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+/* The scratch, as the guest sees it (one write, one read back). */
+struct scratch {
+	int sv[2];
+	struct msghdr msg;
+	struct iovec iov;
+	char byte;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+};
+
+static int guest_write(pid_t tid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	return process_vm_writev(tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static int guest_read(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* Send fd on the guest's socket number b (a copy taken through a pidfd). */
+static int send_fd(pid_t tgid, pid_t tid, int b, int fd)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	if (pidfd < 0)
+		return errno == ESRCH ? -ESRCH : neg_errno();
+	_cleanup_close_ int mine = (int)syscall(SYS_pidfd_getfd, pidfd, b, 0);
+	if (mine < 0)
+		return neg_errno();
+	(void)tid;
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(mine, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : neg_errno();
+}
+
+int ptrace_install_fd(struct tracee *tr, const struct user_regs_struct *saved, int fd, bool cloexec)
+{
+	uint64_t base = (saved->rsp - 256 - sizeof(struct scratch)) & ~15ULL;
+	long v;
+	int rc = tracee_inject_call(tr, saved, SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+				    base + offsetof(struct scratch, sv), 0, &v);
+	if (rc < 0)
+		return rc;
+	if (v < 0)
+		return (int)v; /* EMFILE, ENFILE: the guest's own limits */
+	struct scratch s = { .sv = { -1, -1 } };
+	if ((rc = guest_read(tr->tid, base, &s.sv, sizeof(s.sv))) == 0)
+		rc = send_fd(tr->tgid, tr->tid, s.sv[1], fd);
+	if (rc == 0) {
+		memset(&s.msg, 0, sizeof(s.msg) + sizeof(s.iov) + 1 + sizeof(s.ctl));
+		s.iov = (struct iovec){ (void *)(uintptr_t)(base + offsetof(struct scratch, byte)), 1 };
+		s.msg.msg_iov = (void *)(uintptr_t)(base + offsetof(struct scratch, iov));
+		s.msg.msg_iovlen = 1;
+		s.msg.msg_control = (void *)(uintptr_t)(base + offsetof(struct scratch, ctl));
+		s.msg.msg_controllen = sizeof(s.ctl.buf);
+		rc = guest_write(tr->tid, base, &s, sizeof(s));
+	}
+	int got = -EIO;
+	if (rc == 0) {
+		int flags = MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0);
+		if ((rc = tracee_inject_call(tr, saved, SYS_recvmsg, (uint64_t)s.sv[0],
+					     base + offsetof(struct scratch, msg), (uint64_t)flags, 0, 0,
+					     &v)) < 0)
+			return rc;
+		struct scratch back;
+		if (v == 1 && guest_read(tr->tid, base, &back, sizeof(back)) == 0 &&
+		    back.ctl.h.cmsg_level == SOL_SOCKET && back.ctl.h.cmsg_type == SCM_RIGHTS &&
+		    back.ctl.h.cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&got, CMSG_DATA(&back.ctl.h), sizeof(int));
+	}
+	for (int i = 0; i < 2; i++)
+		if (s.sv[i] >= 0 && (rc = tracee_inject_call(tr, saved, SYS_close, (uint64_t)s.sv[i], 0, 0, 0, 0, &v)) < 0)
+			return rc;
+	if (got < 0)
+		return -EIO;
+	/* The very file the sentry sent, whatever a sibling did meanwhile. */
+	if (syscall(SYS_kcmp, getpid(), tr->tid, KCMP_FILE, fd, got) != 0)
+		return -EIO;
+	return got;
+}

@@ -10,7 +10,9 @@ const struct platform_ops *platform = &notify_platform_ops;
 
 int platform_parse(const char *name, enum platform_kind *ret)
 {
-	if (!strcmp(name, "seccomp"))
+	if (!strcmp(name, "auto"))
+		*ret = PLATFORM_AUTO;
+	else if (!strcmp(name, "seccomp") || !strcmp(name, "seccomp-unotify"))
 		*ret = PLATFORM_SECCOMP;
 	else if (!strcmp(name, "ptrace"))
 		*ret = PLATFORM_PTRACE;

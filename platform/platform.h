@@ -168,7 +168,9 @@ int notify_addfd(struct sysreq *r, int fd, bool cloexec);
 int notify_set_sync_wakeup(int listener);
 
 /* The platform the sandbox runs on: set once before the first request. */
-enum platform_kind { PLATFORM_SECCOMP, PLATFORM_PTRACE };
+/* AUTO: seccomp user notification where the kernel has it, else ptrace
+ * (sentry/sandbox/sandbox.c, platform_choose). */
+enum platform_kind { PLATFORM_AUTO, PLATFORM_SECCOMP, PLATFORM_PTRACE };
 struct platform_ops {
 	enum platform_kind kind;
 	const char *name;
@@ -187,7 +189,8 @@ struct platform_ops {
 };
 extern const struct platform_ops *platform;
 extern const struct platform_ops notify_platform_ops, ptrace_platform_ops;
-/* Parse "seccomp" or "ptrace"; -EINVAL otherwise. */
+/* Parse "seccomp" (also "seccomp-unotify"), "ptrace" or "auto"; -EINVAL
+ * otherwise. */
 int platform_parse(const char *name, enum platform_kind *ret);
 void platform_set(enum platform_kind kind);
 

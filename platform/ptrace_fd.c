@@ -5,9 +5,10 @@
  * receives one. So the tracee is made to run, as injected calls:
  *   socketpair(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC) -> a, b
  *   (the sentry takes a copy of b with pidfd_getfd and sends the fd on it)
+ *   close(b)  (so that the fd needs one free number, not two, as ADDFD)
  *   recvmsg(a, MSG_DONTWAIT [|MSG_CMSG_CLOEXEC]) -> the fd, numbered by the
- *   kernel as any new fd
- *   close(a), close(b)
+ *   kernel as any new fd (MSG_CTRUNC with none free: EMFILE)
+ *   close(a)
  * Its scratch (the pair's numbers, the msghdr, the control buffer) lies
  * below the red zone of its stack, with every blockable signal blocked, so
  * nothing of the guest's runs meanwhile on this thread. A sibling thread
@@ -65,6 +66,15 @@ static int send_fd(pid_t tgid, pid_t tid, int b, int fd)
 	if (mine < 0)
 		return neg_errno();
 	(void)tid;
+	/* The number came back through guest memory: a sibling may have
+	 * swapped it. Whatever socket it names is the guest's own, but only
+	 * a unix datagram socket (no stream to a service, no network) gets
+	 * the fd; the check at the end catches the rest. */
+	int dom = 0, type = 0;
+	socklen_t l1 = sizeof(dom), l2 = sizeof(type);
+	if (getsockopt(mine, SOL_SOCKET, SO_DOMAIN, &dom, &l1) < 0 ||
+	    getsockopt(mine, SOL_SOCKET, SO_TYPE, &type, &l2) < 0 || dom != AF_UNIX || type != SOCK_DGRAM)
+		return -EIO;
 	char byte = 0;
 	struct iovec iov = { &byte, 1 };
 	union {
@@ -86,7 +96,7 @@ int ptrace_install_fd(struct tracee *tr, const struct user_regs_struct *saved, i
 {
 	uint64_t base = (saved->rsp - 256 - sizeof(struct scratch)) & ~15ULL;
 	long v;
-	int rc = tracee_inject_call(tr, saved, SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+	int rc2, rc = tracee_inject_call(tr, saved, SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
 				    base + offsetof(struct scratch, sv), 0, &v);
 	if (rc < 0)
 		return rc;
@@ -105,6 +115,9 @@ int ptrace_install_fd(struct tracee *tr, const struct user_regs_struct *saved, i
 		rc = guest_write(tr->tid, base, &s, sizeof(s));
 	}
 	int got = -EIO;
+	if (s.sv[1] >= 0 && (rc2 = tracee_inject_call(tr, saved, SYS_close, (uint64_t)s.sv[1], 0, 0, 0, 0, &v)) < 0)
+		return rc2;
+	s.sv[1] = -1;
 	if (rc == 0) {
 		int flags = MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0);
 		if ((rc = tracee_inject_call(tr, saved, SYS_recvmsg, (uint64_t)s.sv[0],
@@ -112,16 +125,19 @@ int ptrace_install_fd(struct tracee *tr, const struct user_regs_struct *saved, i
 					     &v)) < 0)
 			return rc;
 		struct scratch back;
-		if (v == 1 && guest_read(tr->tid, base, &back, sizeof(back)) == 0 &&
-		    back.ctl.h.cmsg_level == SOL_SOCKET && back.ctl.h.cmsg_type == SCM_RIGHTS &&
-		    back.ctl.h.cmsg_len == CMSG_LEN(sizeof(int)))
+		if (v != 1 || guest_read(tr->tid, base, &back, sizeof(back)) < 0)
+			; /* -EIO */
+		else if (back.msg.msg_flags & MSG_CTRUNC)
+			got = -EMFILE; /* no free fd number: the kernel dropped it */
+		else if (back.ctl.h.cmsg_level == SOL_SOCKET && back.ctl.h.cmsg_type == SCM_RIGHTS &&
+			 back.ctl.h.cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(&got, CMSG_DATA(&back.ctl.h), sizeof(int));
 	}
 	for (int i = 0; i < 2; i++)
 		if (s.sv[i] >= 0 && (rc = tracee_inject_call(tr, saved, SYS_close, (uint64_t)s.sv[i], 0, 0, 0, 0, &v)) < 0)
 			return rc;
 	if (got < 0)
-		return -EIO;
+		return got;
 	/* The very file the sentry sent, whatever a sibling did meanwhile. */
 	if (syscall(SYS_kcmp, getpid(), tr->tid, KCMP_FILE, fd, got) != 0)
 		return -EIO;

@@ -22,6 +22,7 @@
 #include "platform/ptrace_platform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kcmp.h>
 #include <stddef.h>
 #include <string.h>
@@ -31,6 +32,11 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "platform/kfeatures.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 
 /* The scratch, as the guest sees it (one write, one read back). */
 struct scratch {
@@ -56,16 +62,20 @@ static int guest_read(pid_t tid, uint64_t addr, void *buf, size_t len)
 	return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
 }
 
-/* Send fd on the guest's socket number b (a copy taken through a pidfd). */
+/* Send fd on the guest's socket number b (a copy taken through a pidfd:
+ * the thread's own where the kernel has thread pidfds, 6.9, else its
+ * process's, whose files are out of reach once the leader has exited, the
+ * limit the notify platform has for fstat and listings too: -EIO). */
 static int send_fd(pid_t tgid, pid_t tid, int b, int fd)
 {
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	_cleanup_close_ int pidfd = kfeature_has(KF_PIDFD_THREAD)
+					    ? (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD)
+					    : (int)syscall(SYS_pidfd_open, tgid, 0);
 	if (pidfd < 0)
 		return errno == ESRCH ? -ESRCH : neg_errno();
 	_cleanup_close_ int mine = (int)syscall(SYS_pidfd_getfd, pidfd, b, 0);
 	if (mine < 0)
-		return neg_errno();
-	(void)tid;
+		return -EIO;
 	/* The number came back through guest memory: a sibling may have
 	 * swapped it. Whatever socket it names is the guest's own, but only
 	 * a unix datagram socket (no stream to a service, no network) gets

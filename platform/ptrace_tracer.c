@@ -376,20 +376,44 @@ static void on_stop(pid_t pid, int st)
 	}
 }
 
+static bool is_mine(const struct tracee *tr, pid_t p, int st)
+{
+	if (p == tr->tid)
+		return true;
+	if (WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_EXEC && p == tr->tgid) {
+		/* An exec from a non-leader thread completes on the leader's
+		 * tid; the message is the thread's former one. */
+		unsigned long former = 0;
+		return ptrace(PTRACE_GETEVENTMSG, p, 0, &former) == 0 && (pid_t)former == tr->tid;
+	}
+	return false;
+}
+
 pid_t ptrace_wait_for(struct tracee *tr, int *status)
 {
+	/* Its stop or end may have been collected already, while the tracer
+	 * waited for another task's: the kernel reports each only once. */
+	for (struct stashed **pp = &stash_head; *pp; pp = &(*pp)->next) {
+		struct stashed *s = *pp;
+		if (!is_mine(tr, s->pid, s->status))
+			continue;
+		*status = s->status;
+		pid_t p = s->pid;
+		/* An end stays stashed for the main loop, which forgets it. */
+		if (!WIFEXITED(s->status) && !WIFSIGNALED(s->status)) {
+			*pp = s->next;
+			if (!*pp)
+				stash_tail = pp;
+			free(s);
+		}
+		return p;
+	}
 	for (;;) {
 		int st;
 		pid_t p = waitpid(-1, &st, __WALL | __WNOTHREAD);
 		if (p < 0)
 			return p;
-		bool mine = p == tr->tid;
-		if (!mine && WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_EXEC && p == tr->tgid) {
-			/* An exec from a non-leader thread completes on the
-			 * leader's tid; the message is the thread's former one. */
-			unsigned long former = 0;
-			mine = ptrace(PTRACE_GETEVENTMSG, p, 0, &former) == 0 && (pid_t)former == tr->tid;
-		}
+		bool mine = is_mine(tr, p, st);
 		if (mine) {
 			*status = st;
 			/* Its end is also the main loop's, which forgets it. */

@@ -75,7 +75,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "process_vm_readv", "reading guest arguments, each pointer once" },
 	{ "process_vm_writev", "writing guest results" },
 	{ "pidfd_open", "watching guest tasks for exit" },
-	{ "pidfd_getfd", "the guest's open files: placeholder positions, fstat" },
+	{ "pidfd_getfd", "the guest's open files: placeholder positions, fstat; the ptrace platform's fd installs" },
 	{ "ptrace", "completing execs (and clones): guest threads only, same host uid; the ptrace platform traces every guest task" },
 	{ "wait4", "the ptrace stops of the guest thread being traced" },
 	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
@@ -145,7 +145,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "getrandom", "boot id, machine id" },
 	{ "sysinfo", "memory and uptime for /proc and sysinfo" },
 	{ "sched_getaffinity", "the sandbox's CPUs for /proc" },
-	{ "sendmsg", "the gofer socket" },
+	{ "sendmsg", "the gofer socket; on the ptrace platform an fd to a guest socket it made to receive it" },
 	/* path AF_UNIX sockets (syscalls/sys_unix.c), on its copies of the
 	 * guest's sockets, which live in the guest's netns; it makes none */
 	{ "bind", "a guest socket to the abstract name behind a socket file" },
@@ -153,7 +153,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "sendto", "a guest datagram to a socket file's abstract name" },
 	{ "getsockname", "a guest socket's address, for getsockname and bind" },
 	{ "getpeername", "a guest socket's peer, for getpeername" },
-	{ "getsockopt", "SO_DOMAIN of a guest socket" },
+	{ "getsockopt", "SO_DOMAIN of a guest socket (and SO_TYPE: the ptrace platform's fd installs)" },
 	{ "recvmsg", "the gofer socket" },
 	{ "setsockopt", "SO_BINDTODEVICE on its copy of a guest socket, to a name it checked", 2,
 	  { A(1, SCMP_CMP_EQ, SOL_SOCKET), A(2, SCMP_CMP_EQ, SO_BINDTODEVICE) } },

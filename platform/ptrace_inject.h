@@ -57,6 +57,16 @@ struct exec_image;
 /* ptrace_exec.c, for both platforms. Is the program the tracee (stopped
  * at its exec event) runs the one the sentry chose, with its argv? */
 bool exec_matches(const struct tracee *tr, const struct exec_image *img);
+/* The image's size ("" at 0, argv's pointers at 8, then the strings). */
+size_t exec_image_len(const struct exec_image *img);
+/* A sealed memfd holding the image laid out for guest address base. */
+int exec_image_memfd(const struct exec_image *img, uint64_t base, size_t *ret_len);
+/* Map it (the guest's fd mfd) at want in the tracee, or where that is
+ * taken, private memory written by the sentry; the address in *ret_base
+ * (to unmap on failure). 0 or -errno (-ESRCH: gone). */
+int exec_image_map(struct tracee *tr, const struct user_regs_struct *saved,
+		   const struct exec_image *img, int mfd, uint64_t want, size_t len,
+		   uint64_t *ret_base);
 /* Write img's "" and argv below the red zone of the stack in saved. */
 int exec_image_on_stack(struct tracee *tr, const struct user_regs_struct *saved,
 			const struct exec_image *img, uint64_t *ret_base);

@@ -31,6 +31,8 @@
 #include <sys/wait.h>
 
 #include "common/log.h"
+#include "common/util.h"
+#include "platform/exec_arena.h"
 
 #define ERESTARTSYS 512
 #define ERESTARTNOINTR 513
@@ -200,6 +202,9 @@ int ptrace_op_follow_clone(struct sysreq *r, const struct clone_follow *f)
 
 struct exec_arg {
 	struct exec_image *img;
+	int mem;        /* a sealed memfd with the image for want, or -1 */
+	uint64_t want;
+	size_t len;
 	uint64_t mask;
 	pid_t tid;      /* where the task is now (the leader's after an exec) */
 	int result;
@@ -221,14 +226,24 @@ static int do_exec_run(struct ptracee *t, void *arg)
 	const struct user_regs_struct saved = t->regs;
 	if (ptrace_skip_call(t, &tr, &a->mask) < 0)
 		return -ESRCH;
-	int gfd = ptrace_install_fd(&tr, &saved, img->hostfd, true);
+	/* The image as on the notify platform (docs/architecture.md, "Exec"):
+	 * a sealed memfd mapped read-only at a random address, or, for a
+	 * process that shares its memory (vfork), below the stack. */
+	int mfd = -EBADF;
+	if (a->mem >= 0 && (mfd = ptrace_install_fd(&tr, &saved, a->mem, true)) == -ESRCH)
+		return -ESRCH;
+	int gfd = mfd < 0 && a->mem >= 0 ? mfd : ptrace_install_fd(&tr, &saved, img->hostfd, true);
 	if (gfd == -ESRCH)
 		return -ESRCH;
 	int rc = gfd < 0 ? gfd : 0, st;
 	long v;
-	uint64_t base = 0;
-	if (rc == 0)
+	uint64_t base = 0, mapped = 0;
+	if (rc == 0 && a->mem < 0)
 		rc = exec_image_on_stack(&tr, &saved, img, &base);
+	else if (rc == 0 && (rc = exec_image_map(&tr, &saved, img, mfd, a->want, a->len, &mapped)) == -ESRCH)
+		return rc;
+	if (mapped)
+		base = mapped;
 	if (rc == 0) {
 		struct user_regs_struct regs = saved;
 		regs.rax = SYS_execveat;
@@ -255,8 +270,12 @@ static int do_exec_run(struct ptracee *t, void *arg)
 		if (-rc >= ERESTARTSYS && -rc <= ERESTART_RESTARTBLOCK)
 			rc = -ERESTARTNOINTR;
 	}
-	/* The exec did not happen: close what the guest got, and give every
+	/* The exec did not happen: undo what the guest got, and give every
 	 * register back with the error as the execve's result. */
+	if (mapped && (st = tracee_inject_call(&tr, &saved, SYS_munmap, mapped, a->len, 0, 0, 0, &v)) < 0)
+		return st;
+	if (mfd >= 0 && (st = tracee_inject_call(&tr, &saved, SYS_close, (uint64_t)mfd, 0, 0, 0, 0, &v)) < 0)
+		return st;
 	if (gfd >= 0 && (st = tracee_inject_call(&tr, &saved, SYS_close, (uint64_t)gfd, 0, 0, 0, 0, &v)) < 0)
 		return st;
 	struct user_regs_struct regs = saved;
@@ -282,8 +301,15 @@ static int do_exec_resume(struct ptracee *t, void *arg)
 
 int ptrace_op_exec(struct sysreq *r, struct exec_image *img)
 {
-	struct exec_arg a = { .img = img, .tid = r->tid };
+	struct exec_arg a = { .img = img, .mem = -1, .tid = r->tid };
+	/* No exec arena on this platform (nothing maps one at a fork). */
+	if (!img->mm_shared) {
+		a.want = exec_image_address(exec_image_len(img));
+		if ((a.mem = exec_image_memfd(img, a.want, &a.len)) < 0)
+			return a.mem == -ESRCH ? -EIO : a.mem;
+	}
 	int rc = ptrace_call(r, do_exec_run, &a);
+	safe_close(a.mem);
 	if (rc == -ENOENT)
 		return -ESRCH; /* gone before anything was done */
 	r->replied = true;

@@ -45,6 +45,7 @@
 #include "net/net.h"
 #include "platform/kfeatures.h"
 #include "platform/platform.h"
+#include "syscalls/table.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
@@ -309,6 +310,16 @@ static int platform_choose(struct sandbox_config *cfg)
 	}
 	platform_set(cfg->platform);
 	log_debug("platform: %s", platform->name);
+	if (cfg->platform == PLATFORM_PTRACE && cfg->profile_filter) {
+		/* Lives as long as the sandbox (cfg does not own it). */
+		static struct sock_filter *prog;
+		unsigned short len;
+		int r = sys_filter_profile_for_ptrace(cfg->profile_filter, cfg->profile_filter_len, &prog, &len);
+		if (r < 0)
+			return log_error_errno(r, "--seccomp-profile on the ptrace platform");
+		cfg->profile_filter = prog;
+		cfg->profile_filter_len = len;
+	}
 	return 0;
 }
 

@@ -41,6 +41,9 @@ struct ptrace_follow {
  * returns fn's result, or -ENOENT if the task has left that stop (killed).
  * fn may resume the task: it then clears t->id. */
 int ptrace_call(struct sysreq *r, int (*fn)(struct ptracee *t, void *arg), void *arg);
+/* The same without waiting for it (an answer whose outcome nobody needs):
+ * fn gets a pointer to a copy of val. 0, or -ENOENT if the guest is gone. */
+int ptrace_post(struct sysreq *r, int (*fn)(struct ptracee *t, void *arg), long val);
 /* The same by tid; id 0 runs fn whatever the task does (t may then be
  * NULL: the task is gone). */
 int ptrace_call_tid(pid_t tid, uint64_t id, int (*fn)(struct ptracee *t, void *arg), void *arg);
@@ -70,3 +73,9 @@ int ptrace_skip_call(struct ptracee *t, struct tracee *tr, uint64_t *ret_mask);
  * number or -errno (-ESRCH: gone). */
 int ptrace_install_fd(struct tracee *tr, const struct user_regs_struct *saved, int fd,
 		      bool cloexec);
+/* The same from t's seccomp stop: the trapped call is replaced by the
+ * first of the installing calls, with every blockable signal blocked (the
+ * guest's mask in *ret_mask); afterwards t is stopped right after the call,
+ * as after ptrace_skip_call. */
+int ptrace_install_fd_at_entry(struct ptracee *t, struct tracee *tr, uint64_t *ret_mask, int fd,
+			       bool cloexec);

@@ -9,8 +9,8 @@
  *    TRACE verdict on that re-check means ALLOW, so the call runs. It re-reads
  *    guest memory like the notify platform's CONTINUE: the same rule applies
  *    (registers-only decisions);
- *  - an fd: the call is skipped, the fd installed with injected calls
- *    (ptrace_fd.c), and its number made the result;
+ *  - an fd: the call is replaced by the first of the calls that install
+ *    the fd (ptrace_fd.c), and its number made the result;
  *  - a cancelled wait: -ERESTARTSYS set at the call's exit stop with the
  *    call's number back in orig_rax, plus PTRACE_INTERRUPT so that the thread
  *    passes through the kernel's signal path: Linux's EINTR or restart;
@@ -54,10 +54,12 @@ static int do_reply(struct ptracee *t, void *arg)
 	return resume_with(t, &regs, *(long *)arg);
 }
 
+/* Posted: the worker goes back to its queue while the tracer resumes the
+ * task (the dispatcher never looks at the outcome). */
 int ptrace_op_reply(struct sysreq *r, long val)
 {
 	r->replied = true;
-	return ptrace_call(r, do_reply, &val);
+	return ptrace_post(r, do_reply, val);
 }
 
 static int do_continue(struct ptracee *t, void *arg)
@@ -70,7 +72,7 @@ static int do_continue(struct ptracee *t, void *arg)
 int ptrace_op_continue(struct sysreq *r)
 {
 	r->replied = true;
-	return ptrace_call(r, do_continue, NULL);
+	return ptrace_post(r, do_continue, 0);
 }
 
 static struct tracee tracee_of(struct ptracee *t)
@@ -88,9 +90,7 @@ static int do_reply_fd(struct ptracee *t, void *arg)
 	struct fd_arg *a = arg;
 	struct tracee tr = tracee_of(t);
 	uint64_t mask;
-	if (ptrace_skip_call(t, &tr, &mask) < 0)
-		return -ENOENT;
-	int n = ptrace_install_fd(&tr, &t->regs, a->fd, a->cloexec);
+	int n = ptrace_install_fd_at_entry(t, &tr, &mask, a->fd, a->cloexec);
 	if (n == -ESRCH)
 		return -ENOENT;
 	struct user_regs_struct regs = t->regs;

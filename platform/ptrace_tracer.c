@@ -54,6 +54,9 @@ struct cmd {
 	void *arg;
 	int result;
 	bool done;
+	/* Posted (ptrace_post): nobody waits; the tracer frees it. */
+	bool detached;
+	long val;               /* a posted command's argument (arg = &val) */
 	struct cmd *next;
 };
 
@@ -207,6 +210,26 @@ static void wake_tracer(void)
 int ptrace_call(struct sysreq *r, int (*fn)(struct ptracee *t, void *arg), void *arg)
 {
 	return ptrace_call_tid(r->tid, r->id, fn, arg);
+}
+
+int ptrace_post(struct sysreq *r, int (*fn)(struct ptracee *t, void *arg), long val)
+{
+	struct cmd *c = calloc(1, sizeof(*c));
+	if (!c)
+		return ptrace_call(r, fn, &val);
+	*c = (struct cmd){ .id = r->id, .tid = r->tid, .fn = fn, .detached = true, .val = val };
+	c->arg = &c->val;
+	pthread_mutex_lock(&tlock);
+	if (ended) {
+		pthread_mutex_unlock(&tlock);
+		free(c);
+		return -ENOENT;
+	}
+	*cmd_tail = c;
+	cmd_tail = &c->next;
+	pthread_mutex_unlock(&tlock);
+	wake_tracer();
+	return 0;
 }
 
 int ptrace_call_tid(pid_t tid, uint64_t id, int (*fn)(struct ptracee *t, void *arg), void *arg)
@@ -463,6 +486,10 @@ static void run_commands(void)
 		if (!c)
 			return;
 		int result = ok ? c->fn(t, c->arg) : -ENOENT;
+		if (c->detached) {
+			free(c);
+			continue;
+		}
 		pthread_mutex_lock(&tlock);
 		c->result = result;
 		c->done = true;
@@ -545,7 +572,9 @@ static void *tracer_main(void *arg)
 		struct cmd *c = cmd_head;
 		if (c)
 			cmd_head = c->next;
-		if (c) {
+		if (c && c->detached) {
+			free(c);
+		} else if (c) {
 			c->result = -ENOENT;
 			c->done = true;
 			pthread_cond_broadcast(&done_cond);

@@ -117,7 +117,7 @@ int sys_filter_trace_variant(const struct sock_filter *prog, unsigned short len,
 			     struct sock_filter **ret_prog, unsigned short *ret_len);
 /* A --seccomp-profile's program for the ptrace platform: prog behind a
  * prefix that allows the calls the platform injects to install an fd
- * (socketpair(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC), recvmsg with
+ * (socket(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC), recvmsg with
  * MSG_DONTWAIT[|MSG_CMSG_CLOEXEC]), as profiles allow moat's execveat. */
 int sys_filter_profile_for_ptrace(const struct sock_filter *prog, unsigned short len,
 				  struct sock_filter **ret_prog, unsigned short *ret_len);

@@ -198,3 +198,6 @@ void platform_set(enum platform_kind kind);
  * seizes pid 1 (stopped, about to install its filter) with every option
  * that follows its descendants from birth. 0 or -errno. */
 int ptrace_platform_start(pid_t init_pid);
+/* Is the task in a group-stop (procfs: the host shows every traced stop as
+ * 't', the guest must see T there and S while a call waits)? */
+bool ptrace_task_group_stopped(pid_t tid);

@@ -45,6 +45,9 @@ int tracee_next_stop(struct tracee *tr, int resume_req, enum stop_kind kind)
 		/* A group-stop (run on: detaching puts the thread back into it),
 		 * or a signal-delivery-stop. With every blockable signal blocked
 		 * that is SIGSTOP or a synchronous signal: deliver it. */
+		if (event == PTRACE_EVENT_STOP &&
+		    (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+			tr->group_stopped = true;
 		if (event)
 			sig = 0;
 		if (ptrace(resume_req, tr->tid, 0, sig) < 0)

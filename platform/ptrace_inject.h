@@ -16,6 +16,10 @@ struct tracee {
 	 * __WNOTHREAD); the ptrace platform's tracer traces every task and
 	 * sets aside the others' stops meanwhile. Returns like waitpid. */
 	pid_t (*wait)(struct tracee *tr, int *status);
+	/* A group-stop came while calls were injected (and was run through):
+	 * the ptrace platform stops the thread again once it is done
+	 * (ptrace_reply.c); the notify platform's detach does that itself. */
+	bool group_stopped;
 };
 
 /* What tracee_next_stop() waits for, beside the exec event. */

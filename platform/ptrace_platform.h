@@ -25,6 +25,8 @@ struct ptracee {
 	/* A new task: kept in its first stop until its creator's handler
 	 * registered it (released). */
 	bool held, released, start_seen;
+	/* In a group-stop, held there with PTRACE_LISTEN (tlock). */
+	bool listening;
 	/* Its clone, fork or vfork runs with the tracer watching: the
 	 * handler waits in follow for the new tid or the call's end. */
 	struct ptrace_follow *follow;

@@ -38,6 +38,15 @@
 #define ERESTARTNOINTR 513
 #define ERESTART_RESTARTBLOCK 516
 
+/* After injected calls during which the group stopped: an interrupt, whose
+ * stop reports the group-stop again if it still holds (the main loop then
+ * leaves the thread in it with PTRACE_LISTEN), else SIGTRAP (resumed). */
+static void restop(const struct tracee *tr)
+{
+	if (tr->group_stopped)
+		(void)ptrace(PTRACE_INTERRUPT, tr->tid, 0, 0);
+}
+
 static int resume_with(struct ptracee *t, struct user_regs_struct *regs, long val)
 {
 	regs->orig_rax = (uint64_t)-1;
@@ -97,6 +106,7 @@ static int do_reply_fd(struct ptracee *t, void *arg)
 	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask) < 0)
 		return -ENOENT;
 	int rc = resume_with(t, &regs, n);
+	restop(&tr);
 	return rc < 0 ? rc : n;
 }
 
@@ -208,6 +218,7 @@ struct exec_arg {
 	uint64_t mask;
 	pid_t tid;      /* where the task is now (the leader's after an exec) */
 	int result;
+	bool group_stopped;
 };
 
 /* Kill the task before it runs another instruction and wait for its end. */
@@ -261,6 +272,7 @@ static int do_exec_run(struct ptracee *t, void *arg)
 			if (!exec_matches(&tr, img))
 				return exec_kill(&tr, a);
 			a->result = 0;
+			a->group_stopped = tr.group_stopped;
 			return 0; /* held at the event until the handler is done */
 		}
 		if ((st = tracee_result(&tr, &v)) < 0)
@@ -284,6 +296,7 @@ static int do_exec_run(struct ptracee *t, void *arg)
 		return -ESRCH;
 	a->tid = tr.tid;
 	a->result = rc;
+	a->group_stopped = tr.group_stopped;
 	return 0;
 }
 
@@ -296,6 +309,8 @@ static int do_exec_resume(struct ptracee *t, void *arg)
 	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(a->mask), &a->mask) < 0 ||
 	    ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
 		return -ESRCH;
+	if (a->group_stopped)
+		(void)ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
 	return 0;
 }
 

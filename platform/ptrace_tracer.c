@@ -259,6 +259,15 @@ void ptrace_follow_wait(struct ptrace_follow *f)
 	pthread_mutex_unlock(&tlock);
 }
 
+bool ptrace_task_group_stopped(pid_t tid)
+{
+	pthread_mutex_lock(&tlock);
+	struct ptracee *t = ptracee_find(tid);
+	bool r = t && t->listening;
+	pthread_mutex_unlock(&tlock);
+	return r;
+}
+
 static int ptrace_id_valid(struct sysreq *r)
 {
 	pthread_mutex_lock(&tlock);
@@ -311,12 +320,12 @@ static void start_request(struct ptracee *t)
 	pthread_mutex_unlock(&tlock);
 }
 
-static bool is_group_stop(pid_t tid, int sig)
+/* Under PTRACE_SEIZE a group-stop is a PTRACE_EVENT_STOP with the stop
+ * signal (an interrupt's has SIGTRAP, or the stop signal while the group
+ * is stopped: a group-stop too). */
+static bool is_group_stop(int sig)
 {
-	if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
-		return false;
-	siginfo_t si;
-	return ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0 && errno == EINVAL;
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
 static void on_event(struct ptracee *t, int event)
@@ -355,6 +364,11 @@ static void on_stop(pid_t pid, int st)
 		return;
 	}
 	int sig = WSTOPSIG(st), event = st >> 16;
+	if (t->listening) {
+		pthread_mutex_lock(&tlock);
+		t->listening = false;
+		pthread_mutex_unlock(&tlock);
+	}
 	switch (event) {
 	case PTRACE_EVENT_SECCOMP:
 		start_request(t);
@@ -371,7 +385,10 @@ static void on_stop(pid_t pid, int st)
 			if (t->held && !t->released)
 				return;
 			t->held = false;
-		} else if (is_group_stop(pid, sig)) {
+		} else if (is_group_stop(sig)) {
+			pthread_mutex_lock(&tlock);
+			t->listening = true;
+			pthread_mutex_unlock(&tlock);
 			(void)ptrace(PTRACE_LISTEN, pid, 0, 0);
 			return;
 		}

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# bench/run.sh - per-call latency natively, under moat and under gVisor, in one
-# run, and the start time of `moat run -- /bin/true`. See bench/README.md.
+# bench/run.sh - per-call latency natively, under moat (on its default
+# seccomp-unotify platform and on --platform=ptrace) and under gVisor
+# (--platform=ptrace), in one run, and the start time of
+# `moat run -- /bin/true`. See bench/README.md.
 #
 #   bench/run.sh [-q]      -q: a quick run (a fifth of the iterations)
 #
@@ -63,9 +65,13 @@ mkdir -p "$out/rw" "$out/repo"
 # Owned by nobody: an rw bind's files are never root's on the host.
 chown 65534:65534 "$out/rw"
 MICRO_RW_DIR="$out/rw" "$out/micro" -s "$scale" >"$out/native.txt" || echo "native run failed" >&2
-"$MOAT" run --bind "$out:/bench:ro" --bind "$out/rw:/rw:rw" --bind-owner 65534:65534 --env MICRO_RW_DIR=/rw -- \
-	/bench/micro -s "$scale" >"$out/moat.txt" 2>"$out/moat.err" ||
-	echo "moat run failed ($?): $(head -c 300 "$out/moat.err")" >&2
+for p in seccomp ptrace; do
+	f=moat
+	[ $p = ptrace ] && f=ptrace
+	"$MOAT" run --platform=$p --bind "$out:/bench:ro" --bind "$out/rw:/rw:rw" --bind-owner 65534:65534 \
+		--env MICRO_RW_DIR=/rw -- /bench/micro -s "$scale" >"$out/$f.txt" 2>"$out/$f.err" ||
+		echo "moat --platform=$p run failed ($?): $(head -c 300 "$out/$f.err")" >&2
+done
 if [ "$gvisor" = yes ]; then
 	(cd "$out" && MICRO_RW_DIR="$out/rw" runsc_do ./micro -s "$scale") >"$out/gvisor.txt" 2>"$out/gvisor.err" ||
 		echo "runsc failed: $(head -c 300 "$out/gvisor.err")" >&2
@@ -92,11 +98,14 @@ WL_GIT='cd "$0/repo" && git -c safe.directory="*" status --porcelain >/dev/null'
 workload()
 {
 	local name=$1 script=$3 f
-	for f in native moat gvisor; do
+	for f in native moat ptrace gvisor; do
 		local cmd=()
 		case $f in
 		native) cmd=(/bin/sh -c "$script" "$out") ;;
-		moat) cmd=("$MOAT" run --bind "$out:/bench:ro" --bind "$out/repo:/bench/repo:rw" --bind-owner 65534:65534 -- /bin/sh -c "$script" /bench) ;;
+		moat | ptrace)
+			local plat=seccomp
+			[ $f = ptrace ] && plat=ptrace
+			cmd=("$MOAT" run --platform=$plat --bind "$out:/bench:ro" --bind "$out/repo:/bench/repo:rw" --bind-owner 65534:65534 -- /bin/sh -c "$script" /bench) ;;
 		gvisor) [ "$gvisor" = yes ] || continue
 			cmd=("$RUNSC" --platform=ptrace --network=none "do" /bin/sh -c "$script" "$out") ;;
 		esac
@@ -123,12 +132,13 @@ start_time()
 }
 start_time native "$spawn_n" /bin/true >"$out/start-native.txt"
 start_time moat "$spawn_n" "$MOAT" run -- /bin/true >"$out/start-moat.txt"
+start_time ptrace "$spawn_n" "$MOAT" run --platform=ptrace -- /bin/true >"$out/start-ptrace.txt"
 if [ "$gvisor" = yes ]; then
 	start_time gvisor "$runsc_n" "$RUNSC" --platform=ptrace --network=none "do" /bin/true >"$out/start-gvisor.txt"
 else
 	: >"$out/start-gvisor.txt"
 fi
-for f in native moat gvisor; do
+for f in native moat ptrace gvisor; do
 	sed 's/^spawn/start/' "$out/start-$f.txt" >>"$out/$f.txt"
 done
 
@@ -144,14 +154,14 @@ FNR == 1 { f = FILENAME; sub(/.*\//, "", f); sub(/\.txt$/, "", f) }
 $2 ~ /^[0-9]+$/ { med[f, $1] = $2; p90[f, $1] = $3; if (!seen[$1]++) ops[n++] = $1 }
 $2 == "-" { med[f, $1] = "-"; if (!seen[$1]++) ops[n++] = $1; err[f, $1] = $0 }
 END {
-	printf "%-15s %20s %20s %20s %12s %13s\n", "us per call", "native med (p90)", "moat med (p90)", "gvisor med (p90)", "moat/native", "gvisor/native"
+	printf "%-15s %18s %18s %18s %18s %8s %8s %8s\n", "us per call", "native med (p90)", "moat med (p90)", "ptrace med (p90)", "gvisor med (p90)", "moat/n", "ptrace/n", "gvisor/n"
 	for (i = 0; i < n; i++) {
 		op = ops[i]
 		name = op == "start" ? "start /bin/true" : op
-		printf "%-15s %20s %20s %20s %12s %13s\n", name, cell(op, "native"), cell(op, "moat"), cell(op, "gvisor"), ratio(op, "moat"), ratio(op, "gvisor")
+		printf "%-15s %18s %18s %18s %18s %8s %8s %8s\n", name, cell(op, "native"), cell(op, "moat"), cell(op, "ptrace"), cell(op, "gvisor"), ratio(op, "moat"), ratio(op, "ptrace"), ratio(op, "gvisor")
 	}
 	for (k in err) { split(k, kk, SUBSEP); printf "%s: %s\n", kk[1], err[k] }
 	if (gv != "yes") printf "gVisor skipped (%s)\n", gv
-}' "$out/native.txt" "$out/moat.txt" "$out/gvisor.txt"
+}' "$out/native.txt" "$out/moat.txt" "$out/ptrace.txt" "$out/gvisor.txt"
 echo
 echo "raw results: $out"

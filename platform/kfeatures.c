@@ -40,10 +40,11 @@
 #endif
 
 static const struct kfeature_info infos[KF__MAX] = {
-	[KF_SECCOMP_LISTENER] = { "seccomp_listener", "SECCOMP_FILTER_FLAG_NEW_LISTENER", "5.0", true },
+	[KF_SECCOMP_LISTENER] = { "seccomp_listener", "SECCOMP_FILTER_FLAG_NEW_LISTENER", "5.0", true,
+				  true },
 	[KF_WAIT_KILLABLE_RECV] = { "wait_killable_recv", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-				    "5.19", true },
-	[KF_ADDFD_SEND] = { "addfd_send", "SECCOMP_ADDFD_FLAG_SEND", "5.14", true },
+				    "5.19", true, true },
+	[KF_ADDFD_SEND] = { "addfd_send", "SECCOMP_ADDFD_FLAG_SEND", "5.14", true, true },
 	[KF_PIDFD] = { "pidfd", "pidfd_open", "5.3", true },
 	[KF_PIDFD_GETFD] = { "pidfd_getfd", "pidfd_getfd", "5.6", true },
 	[KF_OPENAT2] = { "openat2", "openat2", "5.6", true },
@@ -156,10 +157,10 @@ static bool probe_clone_into_cgroup(void)
 	return r < 0 && errno == EBADF;
 }
 
-static int refuse_missing(void)
+static int refuse_missing(bool notify_too)
 {
 	for (int f = 0; f < KF__MAX; f++)
-		if (infos[f].required && !kfeature_has(f)) {
+		if (infos[f].required && (notify_too || !infos[f].notify) && !kfeature_has(f)) {
 			log_warnx("this kernel lacks %s (Linux %s or newer needed)", infos[f].what,
 				  infos[f].since);
 			return -EOPNOTSUPP;
@@ -194,7 +195,20 @@ int kfeatures_probe(void)
 		if (!kfeature_has(f))
 			log_debug("kernel feature %s (%s, Linux %s): %s", infos[f].name, infos[f].what,
 				  infos[f].since, present[f] ? "forced off by MOAT_TEST_FORCE_FALLBACK" : "missing");
-	return refuse_missing();
+	return refuse_missing(false);
+}
+
+bool kfeatures_notify_ok(void)
+{
+	for (int f = 0; f < KF__MAX; f++)
+		if (infos[f].notify && !kfeature_has(f))
+			return false;
+	return true;
+}
+
+int kfeatures_require_notify(void)
+{
+	return refuse_missing(true);
 }
 
 int kfeatures_probe_listener(int listener)
@@ -204,5 +218,5 @@ int kfeatures_probe_listener(int listener)
 	struct seccomp_notif_addfd a = { .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (__u32)-1 };
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && (errno == EINVAL || errno == ENOTTY))
 		present[KF_ADDFD_SEND] = false;
-	return refuse_missing();
+	return refuse_missing(true);
 }

@@ -13,10 +13,12 @@
 #include <stdbool.h>
 
 enum kfeature {
-	/* required: no safe way without them */
+	/* required by the seccomp-unotify platform; without them moat runs
+	 * on the ptrace platform instead (platform.h, "notify" below) */
 	KF_SECCOMP_LISTENER,    /* SECCOMP_FILTER_FLAG_NEW_LISTENER, 5.0 */
 	KF_WAIT_KILLABLE_RECV,  /* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, 5.19 */
 	KF_ADDFD_SEND,          /* SECCOMP_IOCTL_NOTIF_ADDFD + ADDFD_FLAG_SEND, 5.14 */
+	/* required: no safe way without them */
 	KF_PIDFD,               /* pidfd_open, pollable, 5.3 */
 	KF_PIDFD_GETFD,         /* pidfd_getfd, 5.6 */
 	KF_OPENAT2,             /* openat2 with RESOLVE_*, 5.6 */
@@ -45,6 +47,9 @@ struct kfeature_info {
 	const char *what;     /* as the kernel names it, for the refusal */
 	const char *since;    /* first Linux release that has it */
 	bool required;
+	/* Required only by the seccomp-unotify platform: kfeatures_probe()
+	 * does not refuse without it, kfeatures_notify_ok() says false. */
+	bool notify;
 };
 
 const struct kfeature_info *kfeature_info(enum kfeature f);
@@ -56,6 +61,11 @@ const struct kfeature_info *kfeature_info(enum kfeature f);
 int kfeatures_probe(void);
 /* The same for what needs the sandbox's seccomp listener (ADDFD|SEND). */
 int kfeatures_probe_listener(int listener);
+/* Has the kernel (as far as probed, and nothing forced off) what the
+ * seccomp-unotify platform needs? */
+bool kfeatures_notify_ok(void);
+/* Refuse (the one line, -EOPNOTSUPP) if it has not; else 0. */
+int kfeatures_require_notify(void);
 
 /* Does the kernel have f (and is it not forced off)? Features used only
  * where they are tried anyway (io_uring in the gofer, SYNC_WAKE_UP) answer

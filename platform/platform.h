@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* How a trapped syscall arrives and is answered. Handlers in syscalls/ and
  * sentry/ see only struct sysreq and the req_* helpers below; they never call
- * a platform directly. The seccomp user-notification platform is the main
- * path (seccomp_notify.c); ptrace is used briefly to complete execs
- * (ptrace_exec.c). */
+ * a platform directly. Two platforms implement them (struct platform_ops):
+ * seccomp user notification, the default (seccomp_notify.c; ptrace is used
+ * briefly to complete execs and follow clones, ptrace_exec.c and
+ * ptrace_clone.c), and ptrace, where every trapped call is a
+ * PTRACE_EVENT_SECCOMP stop of a task the sentry traces from birth
+ * (ptrace_platform.c; docs/architecture.md, "Platforms"). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,7 +17,7 @@ struct task;
 struct sys_entry;
 
 struct sysreq {
-	uint64_t id;            /* notification cookie */
+	uint64_t id;            /* notification cookie (ptrace: the stop's number) */
 	pid_t tid;              /* host tid of the calling thread */
 	int nr;                 /* x86-64 syscall number */
 	uint32_t arch;          /* AUDIT_ARCH_* the call came in with */
@@ -23,7 +26,7 @@ struct sysreq {
 	struct task *task;      /* filled in by the sentry before dispatch */
 	const struct sys_entry *entry;
 	bool replied;           /* set once a reply (value, fd, continue) was sent */
-	int listener;           /* seccomp listener fd */
+	int listener;           /* seccomp listener fd (-1 under ptrace) */
 	/* With SYSRET_FD: the host fd to install in the guest (owned by the
 	 * request; the dispatcher installs it after dropping the sentry lock,
 	 * so the woken guest never finds the lock held). */
@@ -139,7 +142,18 @@ struct exec_image {
  * that dies on the way gives -ESRCH. */
 int req_exec(struct sysreq *r, struct exec_image *img);
 
-/* The seccomp notify platform. */
+/* The seccomp notify platform. Its halves of the req_* calls, for the code
+ * of platform/ that is the notify platform's own (the exec and clone
+ * completions). */
+int notify_id_valid(struct sysreq *r);
+int notify_reply(struct sysreq *r, long val);
+int notify_reply_continue(struct sysreq *r);
+int notify_reply_fd(struct sysreq *r, int fd, bool cloexec);
+int notify_reply_restart(struct sysreq *r);
+int notify_follow_clone(struct sysreq *r, const struct clone_follow *f);
+int notify_exec(struct sysreq *r, struct exec_image *img);
+/* The listener notify_platform_ops.receive reads from. */
+void notify_set_listener(int listener);
 struct notify_sizes {
 	size_t notif, resp, data;
 };
@@ -152,3 +166,38 @@ int notify_receive(int listener, struct sysreq *r);
 int notify_addfd(struct sysreq *r, int fd, bool cloexec);
 /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it (6.6+). */
 int notify_set_sync_wakeup(int listener);
+
+/* The platform the sandbox runs on: set once before the first request. */
+/* AUTO: seccomp user notification where the kernel has it, else ptrace
+ * (sentry/sandbox/sandbox.c, platform_choose). */
+enum platform_kind { PLATFORM_AUTO, PLATFORM_SECCOMP, PLATFORM_PTRACE };
+struct platform_ops {
+	enum platform_kind kind;
+	const char *name;
+	/* Block for the next trapped call; fills r. 0, -EINTR/-ENOENT to
+	 * retry, another -errno once no guest task is left. */
+	int (*receive)(struct sysreq *r);
+	int (*id_valid)(struct sysreq *r);
+	int (*reply)(struct sysreq *r, long val);
+	int (*reply_continue)(struct sysreq *r);
+	int (*reply_fd)(struct sysreq *r, int fd, bool cloexec);
+	int (*reply_restart)(struct sysreq *r);
+	int (*follow_clone)(struct sysreq *r, const struct clone_follow *f);
+	int (*exec)(struct sysreq *r, struct exec_image *img);
+	/* After the dispatcher is done with r (replied or not). */
+	void (*done)(struct sysreq *r);
+};
+extern const struct platform_ops *platform;
+extern const struct platform_ops notify_platform_ops, ptrace_platform_ops;
+/* Parse "seccomp" (also "seccomp-unotify"), "ptrace" or "auto"; -EINVAL
+ * otherwise. */
+int platform_parse(const char *name, enum platform_kind *ret);
+void platform_set(enum platform_kind kind);
+
+/* The ptrace platform (ptrace_platform.c). Start the tracer thread, which
+ * seizes pid 1 (stopped, about to install its filter) with every option
+ * that follows its descendants from birth. 0 or -errno. */
+int ptrace_platform_start(pid_t init_pid);
+/* Is the task in a group-stop (procfs: the host shows every traced stop as
+ * 't', the guest must see T there and S while a call waits)? */
+bool ptrace_task_group_stopped(pid_t tid);

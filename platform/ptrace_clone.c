@@ -143,7 +143,7 @@ static int map_arena(pid_t tid, const struct clone_follow *f, int gfd)
 	return 0;
 }
 
-int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
+int notify_follow_clone(struct sysreq *r, const struct clone_follow *f)
 {
 	pid_t tid = r->tid;
 	if (ptrace(PTRACE_SEIZE, tid, 0,
@@ -161,7 +161,7 @@ int req_follow_clone(struct sysreq *r, const struct clone_follow *f)
 		afd = notify_addfd(r, exec_arena_fd(f->arena), true);
 		exec_arena_drop_fd(f->arena);
 	}
-	int rc = req_reply(r, -ERESTARTNOINTR);
+	int rc = notify_reply(r, -ERESTARTNOINTR);
 	if (rc < 0) {
 		/* The notification is gone: the thread is being killed. */
 		tracee_release(tid, 0);

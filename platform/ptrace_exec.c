@@ -99,7 +99,7 @@ static bool argv_matches(pid_t tid, const struct exec_image *img)
 /* Is the program the tracee now runs the one the sentry chose, with its
  * argv? Checked at the exec event, when no other thread of it is left and
  * the new program has not run an instruction. */
-static bool exec_matches(const struct tracee *tr, const struct exec_image *img)
+bool exec_matches(const struct tracee *tr, const struct exec_image *img)
 {
 	if (tr->tid != img->tgid) {
 		log_debug("exec: event on %d, expected %d", tr->tid, img->tgid);
@@ -136,7 +136,7 @@ static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 
 /* The image for guest address base: "" at 0, argv's pointers at 8, then
  * the strings. */
-static size_t image_len(const struct exec_image *img)
+size_t exec_image_len(const struct exec_image *img)
 {
 	return 8 + (img->argc + 1) * 8 + img->args_len;
 }
@@ -156,7 +156,7 @@ static void image_write(const struct exec_image *img, uint64_t base, char *buf)
 
 static char *image_build(const struct exec_image *img, uint64_t base, size_t *ret_len)
 {
-	size_t len = image_len(img);
+	size_t len = exec_image_len(img);
 	char *buf = malloc(len);
 	if (!buf)
 		return NULL;
@@ -177,7 +177,7 @@ static int memfd_new(void)
 
 /* A sealed memfd holding the image for base: nobody can change it, and a
  * shared mapping of it can never be made writable. */
-static int image_memfd(const struct exec_image *img, uint64_t base, size_t *ret_len)
+int exec_image_memfd(const struct exec_image *img, uint64_t base, size_t *ret_len)
 {
 	size_t len;
 	_cleanup_free_ char *buf = image_build(img, base, &len);
@@ -200,9 +200,9 @@ static int image_memfd(const struct exec_image *img, uint64_t base, size_t *ret_
  * the sentry, which the guest could change: the check at the exec event
  * decides either way. Returns 0 with the address in *ret_base, or -errno
  * (-ESRCH: the task is gone). */
-static int image_map(struct tracee *tr, const struct user_regs_struct *saved,
-		     const struct exec_image *img, int mfd, uint64_t want, size_t len,
-		     uint64_t *ret_base)
+int exec_image_map(struct tracee *tr, const struct user_regs_struct *saved,
+		   const struct exec_image *img, int mfd, uint64_t want, size_t len,
+		   uint64_t *ret_base)
 {
 	long v;
 	int st = tracee_inject_call(tr, saved, SYS_mmap, want, len, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
@@ -238,7 +238,7 @@ static int image_map(struct tracee *tr, const struct user_regs_struct *saved,
  * it), and then it goes the per-exec way and the sentry forgets the arena. */
 static uint64_t image_in_arena(pid_t tid, struct exec_image *img, int *slot)
 {
-	size_t len = image_len(img);
+	size_t len = exec_image_len(img);
 	uint64_t base;
 	char *mem;
 	if ((*slot = exec_arena_slot_get(img->arena, len, &base, &mem)) < 0)
@@ -261,11 +261,11 @@ static uint64_t image_in_arena(pid_t tid, struct exec_image *img, int *slot)
  * in that other process after the exec, so it goes below the red zone of the
  * stack it runs on, which the exec leaves behind. Guest memory: only the
  * check at the exec event guards it. */
-static int image_on_stack(struct tracee *tr, const struct user_regs_struct *saved,
-			  const struct exec_image *img, uint64_t *ret_base)
+int exec_image_on_stack(struct tracee *tr, const struct user_regs_struct *saved,
+			const struct exec_image *img, uint64_t *ret_base)
 {
 	size_t len;
-	uint64_t base = (saved->rsp - 256 - image_len(img)) & ~15ULL;
+	uint64_t base = (saved->rsp - 256 - exec_image_len(img)) & ~15ULL;
 	_cleanup_free_ char *buf = image_build(img, base, &len);
 	if (!buf)
 		return -ENOMEM;
@@ -296,12 +296,12 @@ static int image_on_stack(struct tracee *tr, const struct user_regs_struct *save
 
 static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_base)
 {
-	size_t len = image_len(img);
+	size_t len = exec_image_len(img);
 	uint64_t want = 0;
 	_cleanup_close_ int mem = -1;
 	if (!arena_base && !img->mm_shared) {
 		want = exec_image_address(len);
-		if ((mem = image_memfd(img, want, &len)) < 0)
+		if ((mem = exec_image_memfd(img, want, &len)) < 0)
 			return mem;
 	}
 	int rc = 0;
@@ -315,9 +315,9 @@ static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_bas
 	 * from here on every way out answers it, waits for that stop and
 	 * undoes what the guest got there. */
 	int mfd = mem >= 0 ? notify_addfd(r, mem, true) : -EBADF;
-	int gfd = mfd < 0 && mem >= 0 ? mfd : req_reply_fd(r, img->hostfd, true);
+	int gfd = mfd < 0 && mem >= 0 ? mfd : notify_reply_fd(r, img->hostfd, true);
 	if (gfd < 0) {
-		if (gfd == -ENOENT || req_reply(r, gfd) < 0)
+		if (gfd == -ENOENT || notify_reply(r, gfd) < 0)
 			return tracee_gone(&tr); /* the task was killed */
 		rc = gfd;
 	}
@@ -340,8 +340,8 @@ static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_bas
 	uint64_t base = arena_base, mapped = 0;
 	long v;
 	if (rc == 0 && !base && img->mm_shared)
-		rc = image_on_stack(&tr, &saved, img, &base);
-	else if (rc == 0 && !base && (rc = image_map(&tr, &saved, img, mfd, want, len, &mapped)) == -ESRCH)
+		rc = exec_image_on_stack(&tr, &saved, img, &base);
+	else if (rc == 0 && !base && (rc = exec_image_map(&tr, &saved, img, mfd, want, len, &mapped)) == -ESRCH)
 		return rc;
 	if (mapped)
 		base = mapped;
@@ -396,7 +396,7 @@ static int exec_run(struct sysreq *r, struct exec_image *img, uint64_t arena_bas
 	return rc;
 }
 
-int req_exec(struct sysreq *r, struct exec_image *img)
+int notify_exec(struct sysreq *r, struct exec_image *img)
 {
 	int slot = -1;
 	uint64_t base = img->arena ? image_in_arena(r->tid, img, &slot) : 0;

@@ -21,7 +21,7 @@ int tracee_next_stop(struct tracee *tr, int resume_req, enum stop_kind kind)
 		 * (__WNOTHREAD), so any event is our tracee's. Waiting by tid would
 		 * hang on an exec from a non-leader thread, which takes over the
 		 * leader's tid in the middle of the exec. */
-		pid_t p = waitpid(-1, &st, __WALL | __WNOTHREAD);
+		pid_t p = tr->wait ? tr->wait(tr, &st) : waitpid(-1, &st, __WALL | __WNOTHREAD);
 		if (p < 0) {
 			if (errno == EINTR)
 				continue;
@@ -45,6 +45,9 @@ int tracee_next_stop(struct tracee *tr, int resume_req, enum stop_kind kind)
 		/* A group-stop (run on: detaching puts the thread back into it),
 		 * or a signal-delivery-stop. With every blockable signal blocked
 		 * that is SIGSTOP or a synchronous signal: deliver it. */
+		if (event == PTRACE_EVENT_STOP &&
+		    (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+			tr->group_stopped = true;
 		if (event)
 			sig = 0;
 		if (ptrace(resume_req, tr->tid, 0, sig) < 0)

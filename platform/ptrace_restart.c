@@ -26,16 +26,16 @@
 #define ERESTARTSYS 512
 #endif
 
-int req_reply_restart(struct sysreq *r)
+int notify_reply_restart(struct sysreq *r)
 {
 	pid_t tid = r->tid;
 	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
-		return req_reply(r, -EINTR);
+		return notify_reply(r, -EINTR);
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
 		tracee_release(tid, 0);
-		return req_reply(r, -EINTR);
+		return notify_reply(r, -EINTR);
 	}
-	int rc = req_reply(r, -ERESTARTSYS);
+	int rc = notify_reply(r, -ERESTARTSYS);
 	for (;;) {
 		int st;
 		/* __WNOTHREAD: this worker traces exactly this one thread. */

@@ -118,7 +118,7 @@ ssize_t req_write(struct sysreq *r, uint64_t addr, const void *buf, size_t len)
 	return (size_t)n < len ? -EFAULT : n;
 }
 
-int req_id_valid(struct sysreq *r)
+int notify_id_valid(struct sysreq *r)
 {
 	uint64_t id = r->id;
 	return ioctl(r->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -ENOENT : 0;
@@ -133,14 +133,14 @@ static int send_resp(struct sysreq *r, int64_t val, int32_t err, uint32_t flags)
 	return 0;
 }
 
-int req_reply(struct sysreq *r, long val)
+int notify_reply(struct sysreq *r, long val)
 {
 	if (val < 0)
 		return send_resp(r, 0, (int32_t)val, 0);
 	return send_resp(r, val, 0, 0);
 }
 
-int req_reply_continue(struct sysreq *r)
+int notify_reply_continue(struct sysreq *r)
 {
 	return send_resp(r, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
@@ -158,7 +158,7 @@ static int addfd(struct sysreq *r, int fd, bool cloexec, uint32_t flags)
 	return n < 0 ? neg_errno() : n;
 }
 
-int req_reply_fd(struct sysreq *r, int fd, bool cloexec)
+int notify_reply_fd(struct sysreq *r, int fd, bool cloexec)
 {
 	int n = addfd(r, fd, cloexec, SECCOMP_ADDFD_FLAG_SEND);
 	if (n >= 0)
@@ -170,3 +170,28 @@ int notify_addfd(struct sysreq *r, int fd, bool cloexec)
 {
 	return addfd(r, fd, cloexec, 0);
 }
+
+static int notify_listener = -1;
+
+void notify_set_listener(int listener)
+{
+	notify_listener = listener;
+}
+
+static int notify_receive_one(struct sysreq *r)
+{
+	return notify_receive(notify_listener, r);
+}
+
+const struct platform_ops notify_platform_ops = {
+	.kind = PLATFORM_SECCOMP,
+	.name = "seccomp",
+	.receive = notify_receive_one,
+	.id_valid = notify_id_valid,
+	.reply = notify_reply,
+	.reply_continue = notify_reply_continue,
+	.reply_fd = notify_reply_fd,
+	.reply_restart = notify_reply_restart,
+	.follow_clone = notify_follow_clone,
+	.exec = notify_exec,
+};

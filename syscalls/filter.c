@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -508,4 +509,75 @@ int sys_filter_install(const struct sock_filter *prog, unsigned short len)
 	if (fd < 0)
 		return neg_errno();
 	return (int)fd;
+}
+
+int sys_filter_trace_variant(const struct sock_filter *prog, unsigned short len,
+			     struct sock_filter **ret_prog, unsigned short *ret_len)
+{
+	if (!prog || !len)
+		return -EINVAL;
+	_cleanup_free_ struct sock_filter *out = malloc(len * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, prog, len * sizeof(*out));
+	/* Only the return statements' constants: a jump's k is an offset or a
+	 * compared value, never a verdict. */
+	for (unsigned pc = 0; pc < len; pc++)
+		if (out[pc].code == (BPF_RET | BPF_K) &&
+		    (out[pc].k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF)
+			out[pc].k = SECCOMP_RET_TRACE;
+	*ret_len = len;
+	*ret_prog = TAKE_PTR(out);
+	return 0;
+}
+
+int sys_filter_install_traced(const struct sock_filter *prog, unsigned short len)
+{
+	if (!prog || len == 0 || len > BPF_MAXINSNS)
+		return -EINVAL;
+	struct sock_fprog fprog = { .len = len, .filter = (struct sock_filter *)prog };
+	/* No listener: a TRACE verdict stops the task for its tracer, and
+	 * without one the call fails with ENOSYS (fail closed). */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
+		return neg_errno();
+	return 0;
+}
+
+int sys_filter_profile_for_ptrace(const struct sock_filter *prog, unsigned short len,
+				  struct sock_filter **ret_prog, unsigned short *ret_len)
+{
+	/* Allowed ahead of the profile's own program, which follows
+	 * unchanged (its jumps are relative): what ptrace_fd.c injects to
+	 * install an fd, with exactly its arguments. Anything else, and any
+	 * other architecture, falls through to the profile. */
+	/* Jump offsets count from the next instruction: 13 is the ALLOW,
+	 * 14 the profile's first instruction. */
+	const struct sock_filter pre[] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 12),
+		/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 4),
+		/* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 8),
+		/* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM | SOCK_CLOEXEC, 5, 6),
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_recvmsg, 0, 5),
+		/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MSG_DONTWAIT, 2, 0),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, 1, 0),
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
+		/* 13 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	_Static_assert(ARRAY_SIZE(pre) == 14, "the offsets above count 14 instructions");
+	if (!prog || !len || len + ARRAY_SIZE(pre) > BPF_MAXINSNS)
+		return -EINVAL;
+	size_t n = ARRAY_SIZE(pre) + len;
+	struct sock_filter *out = malloc(n * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, pre, sizeof(pre));
+	memcpy(out + ARRAY_SIZE(pre), prog, len * sizeof(*out));
+	*ret_prog = out;
+	*ret_len = (unsigned short)n;
+	return 0;
 }

@@ -109,3 +109,17 @@ int sys_filter_export(void *scmp_ctx, struct sock_filter **ret_prog, unsigned sh
  * WAIT_KILLABLE_RECV; returns the listener fd or -errno. Caller must have
  * set no_new_privs. */
 int sys_filter_install(const struct sock_filter *prog, unsigned short len);
+/* The ptrace platform (docs/architecture.md, "Platforms"): a copy of prog
+ * in which every SECCOMP_RET_USER_NOTIF is SECCOMP_RET_TRACE, so each call
+ * the sentry would be notified of is a PTRACE_EVENT_SECCOMP stop instead;
+ * every other verdict is the table's. */
+int sys_filter_trace_variant(const struct sock_filter *prog, unsigned short len,
+			     struct sock_filter **ret_prog, unsigned short *ret_len);
+/* A --seccomp-profile's program for the ptrace platform: prog behind a
+ * prefix that allows the calls the platform injects to install an fd
+ * (socket(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC), recvmsg with
+ * MSG_DONTWAIT[|MSG_CMSG_CLOEXEC]), as profiles allow moat's execveat. */
+int sys_filter_profile_for_ptrace(const struct sock_filter *prog, unsigned short len,
+				  struct sock_filter **ret_prog, unsigned short *ret_len);
+/* Install prog without a listener (the ptrace platform): 0 or -errno. */
+int sys_filter_install_traced(const struct sock_filter *prog, unsigned short len);

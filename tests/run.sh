@@ -3,7 +3,8 @@
 # tests/run.sh - set up, build and run all of moat's tests (make check) in
 # build/, then the integration suite once more with the fallbacks for older
 # kernels forced (MOAT_TEST_FORCE_FALLBACK=all, README "Kernel support"),
-# then make check again in a second tree built with AddressSanitizer and
+# once more on the ptrace platform (MOAT_PLATFORM=ptrace, `make
+# check-ptrace`; MOAT_PTRACE=0 skips it), then make check again in a second tree built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (build-asan/, or $MOAT_SAN_BUILD_DIR;
 # MOAT_SANITIZERS=0 skips it). Safe to run again. Ends with exactly one line,
 # summing every run:
@@ -77,6 +78,9 @@ fi
 run_check "all tests" "$build"
 run_check "integration tests, kernel fallbacks forced" "$build" \
 	MOAT_TEST_FORCE_FALLBACK=all -- check-integration
+if [ "${MOAT_PTRACE:-1}" = 1 ]; then
+	run_check "integration tests, ptrace platform" "$build" MOAT_PLATFORM=ptrace -- check-integration
+fi
 
 # The same suite with sanitizers: any report aborts the process it is in
 # (the sentry, the gofer or the sandbox's pid 1), which fails the test.

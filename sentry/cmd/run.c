@@ -73,6 +73,10 @@ static void usage(FILE *f)
 	      "                        give the sandbox a host uid (and gid) of its own from\n"
 	      "                        START..START+COUNT-1 (default 2147418112:65536)\n"
 	      "  --audit-log FILE      append JSON-lines audit records to FILE\n"
+	      "  --platform NAME       how guest calls reach moat: seccomp (user notification,\n"
+	      "                        the default), ptrace (for kernels without it, or to\n"
+	      "                        compare) or auto (seccomp where the kernel has it);\n"
+	      "                        also MOAT_PLATFORM\n"
 	      "  --timeout SECONDS     kill the sandbox after that much wall-clock time (the\n"
 	      "                        command's start to its end; fractions allowed)\n"
 	      "  --stop-timeout SECONDS\n"
@@ -211,7 +215,7 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 const char *const run_options_with_arg[] = {
 	"rootfs", "upper", "bind", "bind-socket", "tmpfs", "env", "cwd", "hostname", "host-uid-range",
 	"audit-log", "seccomp-profile", "bind-owner", "timeout", "stop-timeout", "disk", "memory", "pids", "cpus",
-	"nofile", "user", "net", "allow-net", "allow-host", "deny-net", "publish", "dns", NULL,
+	"nofile", "user", "net", "allow-net", "allow-host", "deny-net", "publish", "dns", "platform", NULL,
 };
 
 int command_run(int argc, char **argv)
@@ -237,7 +241,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
 	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK, O_MEMORY, O_PIDS,
 	       O_CPUS, O_NOFILE, O_UPPER, O_BINDSOCK, O_NET, O_ALLOWNET, O_ALLOWHOST, O_DENYNET,
-	       O_ALLOWALL, O_PUBLISH, O_DNS, O_STOPTIMEOUT };
+	       O_ALLOWALL, O_PUBLISH, O_DNS, O_STOPTIMEOUT, O_PLATFORM };
 	_cleanup_free_ char *user = NULL;
 	verb = verb_name;
 	/* The config file's and the global options first, so the command
@@ -282,6 +286,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "publish", required_argument, NULL, O_PUBLISH },
 		{ "dns", required_argument, NULL, O_DNS },
 		{ "debug", no_argument, NULL, O_DEBUG },
+		{ "platform", required_argument, NULL, O_PLATFORM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -470,6 +475,10 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 			break;
 		case O_DEBUG:
 			cfg.debug = true;
+			break;
+		case O_PLATFORM:
+			if (platform_parse(optarg, &cfg.platform) < 0)
+				return usage_error("--platform %s: expected seccomp, ptrace or auto", optarg);
 			break;
 		case 't':
 			cfg.tty = true;

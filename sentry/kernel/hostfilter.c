@@ -79,8 +79,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "process_vm_readv", "reading guest arguments, each pointer once" },
 	{ "process_vm_writev", "writing guest results" },
 	{ "pidfd_open", "watching guest tasks for exit" },
-	{ "pidfd_getfd", "the guest's open files: placeholder positions, fstat" },
-	{ "ptrace", "completing execs (and clones): guest threads only, same host uid" },
+	{ "pidfd_getfd", "the guest's open files: placeholder positions, fstat; the ptrace platform's fd installs" },
+	{ "ptrace", "completing execs (and clones): guest threads only, same host uid; the ptrace platform traces every guest task" },
 	{ "wait4", "the ptrace stops of the guest thread being traced" },
 	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
 	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group" },
@@ -88,7 +88,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "kcmp", "file locks: is an open file description holding locks still a guest's (KCMP_FILE only)", 1,
 	  { A(2, SCMP_CMP_EQ, KCMP_FILE) } },
 	{ "flock", "file locks: the guest's flock on a sandbox-only file (memfd, pipe, socket), on its own copy of the guest's file" },
-	{ "tgkill", "waking a worker blocked on behalf of a guest thread" },
+	{ "tgkill", "waking a worker blocked on behalf of a guest thread; waking the ptrace platform's tracer" },
+	{ "rt_sigtimedwait", "the ptrace platform's tracer waits for SIGCHLD (a stop, or a worker's command)" },
 	{ "getpid", "tgkill's own pid" },
 	{ "gettid", "" },
 	/* files: relative to fds it holds, or in its own mount namespace */
@@ -148,7 +149,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "getrandom", "boot id, machine id" },
 	{ "sysinfo", "memory and uptime for /proc and sysinfo" },
 	{ "sched_getaffinity", "the sandbox's CPUs for /proc" },
-	{ "sendmsg", "the gofer socket; moat exec's answers and its requests to pid 1 (execsrv.c)" },
+	{ "sendmsg", "the gofer socket; moat exec's answers and its requests to pid 1 (execsrv.c); on the ptrace platform an fd to a guest socket it made to receive it" },
 	{ "accept4", "moat exec's control socket, bound and listening before confinement (execsrv.c)" },
 	/* path AF_UNIX sockets (syscalls/sys_unix.c), on its copies of the
 	 * guest's sockets, which live in the guest's netns; it makes none */
@@ -157,7 +158,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "sendto", "a guest datagram to a socket file's abstract name" },
 	{ "getsockname", "a guest socket's address, for getsockname and bind" },
 	{ "getpeername", "a guest socket's peer, for getpeername" },
-	{ "getsockopt", "SO_DOMAIN of a guest socket" },
+	{ "getsockopt", "SO_DOMAIN, SO_PEERCRED of a guest socket (and SO_TYPE: the ptrace platform's fd installs)" },
 	{ "recvmsg", "the gofer socket; moat exec's requests (with stdio) and pid 1's answers" },
 	{ "setsockopt", "SO_BINDTODEVICE on its copy of a guest socket, to a name it checked", 2,
 	  { A(1, SCMP_CMP_EQ, SOL_SOCKET), A(2, SCMP_CMP_EQ, SO_BINDTODEVICE) } },

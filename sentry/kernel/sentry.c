@@ -2,8 +2,9 @@
 /* The sentry's threads.
  *
  * Workers block in SECCOMP_IOCTL_NOTIF_RECV on the one listener (the kernel
- * hands each notification to one of them) and run the handler under the
- * sentry lock. A handler that must wait drops the lock (sentry_unlock); if
+ * hands each notification to one of them), or on the ptrace platform's queue
+ * its tracer thread fills (platform/ptrace_tracer.c), and run the handler
+ * under the sentry lock. A handler that must wait drops the lock (sentry_unlock); if
  * that leaves no worker waiting for notifications, another is started, so one
  * waiting guest call never stalls the others.
  *
@@ -172,7 +173,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		struct sysreq r;
 		atomic_fetch_add(&idle_workers, 1);
-		int rc = notify_receive(sentry.listener, &r);
+		int rc = platform->receive(&r);
 		atomic_fetch_sub(&idle_workers, 1);
 		if (rc == -EINTR || rc == -ENOENT)
 			continue;
@@ -181,6 +182,8 @@ static void *worker_main(void *arg)
 			break;
 		}
 		sys_dispatch(&r);
+		if (platform->done)
+			platform->done(&r);
 		/* Workers are started whenever a handler is about to wait with
 		 * none listening, which a worker still sending its answer makes
 		 * look so: without this, a single-threaded guest's opens grew

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "net/net.h"
+#include "platform/platform.h"
 
 struct sock_filter;
 
@@ -72,6 +73,9 @@ struct sandbox_config {
 	uid_t bind_uid;
 	gid_t bind_gid;
 	bool debug;
+	/* How guest calls reach the sentry (--platform, MOAT_PLATFORM;
+	 * docs/architecture.md, "Platforms"). AUTO until sandbox.c chose. */
+	enum platform_kind platform;
 	/* Terminals (console.c, docs/terminals.md). tty: the command's stdio
 	 * is a pty of the sandbox's devpts; its master goes to console_socket
 	 * (runc's --console-socket) if set, else `moat run` relays it to its

@@ -191,34 +191,38 @@ static void keep_fds(struct setup *s)
 }
 
 /* One message: the interpreters' paths, NUL-separated, with the listener and
- * the interpreters' O_PATH fds attached. */
+ * the interpreters' O_PATH fds attached. On the ptrace platform there is no
+ * listener (listener < 0): the message starts with 'P' instead of 'R'. */
 static int report_ready(struct setup *s, int listener)
 {
 	char data[GUEST_MAX_INTERP * PATH_MAX + 1];
 	size_t len = 0;
-	data[len++] = 'R';
+	data[len++] = listener >= 0 ? 'R' : 'P';
 	for (int i = 0; i < s->ninterp; i++) {
 		size_t l = strlen(s->interp[i]) + 1;
 		memcpy(data + len, s->interp[i], l);
 		len += l;
 	}
 	int fds[1 + GUEST_MAX_INTERP];
-	fds[0] = listener;
+	size_t nfds = 0;
+	if (listener >= 0)
+		fds[nfds++] = listener;
 	for (int i = 0; i < s->ninterp; i++)
-		fds[1 + i] = s->interp_fd[i];
-	size_t nfds = 1 + (size_t)s->ninterp;
+		fds[nfds++] = s->interp_fd[i];
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(fds))];
 	} u = { 0 };
 	struct iovec iov = { data, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = nfds ? u.buf : NULL,
+			      .msg_controllen = nfds ? CMSG_SPACE(nfds * sizeof(int)) : 0 };
+	if (nfds) {
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
 	/* The raw call: sendmsg ignores registers 4 to 6, where the tag goes
 	 * (zero unless traced; syscalls/filter.c, sys_filter_notify_all). */
 	const uint64_t *tag = s->cfg->report_tag;
@@ -530,14 +534,33 @@ static _Noreturn void pid1_main(struct setup *s)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail("no_new_privs");
 	keep_fds(s);
-	int listener = sys_filter_install(prog, prog_len);
-	if (listener < 0) {
+	int listener = -1;
+	if (s->cfg->platform == PLATFORM_PTRACE) {
+		/* The sentry's tracer must hold pid 1 before the filter is in
+		 * place: a TRACE verdict with no tracer fails the call with
+		 * ENOSYS. Now that pid 1 runs as the sandbox's uid and is
+		 * dumpable, the sentry (the same uid) may seize it; it says so
+		 * with one byte. */
+		char go;
+		if (send(s->sock, "T", 1, MSG_NOSIGNAL) != 1 || recv(s->sock, &go, 1, 0) != 1 || go != 'G')
+			child_fail("wait for the sentry's tracer");
+		_cleanup_free_ struct sock_filter *traced = NULL;
+		unsigned short traced_len = 0;
+		int r = sys_filter_trace_variant(prog, prog_len, &traced, &traced_len);
+		if (r == 0)
+			r = sys_filter_install_traced(traced, traced_len);
+		if (r < 0) {
+			errno = -r;
+			child_fail("install the seccomp filter");
+		}
+	} else if ((listener = sys_filter_install(prog, prog_len)) < 0) {
 		errno = -listener;
 		child_fail("install the seccomp filter");
 	}
 	if (report_ready(s, listener) < 0)
 		child_fail("report to the sentry");
-	close(listener);
+	if (listener >= 0)
+		close(listener);
 	for (int i = 0; i < s->ninterp; i++)
 		close(s->interp_fd[i]);
 	sigset_t all;
@@ -658,18 +681,23 @@ int guest_wait_ready(struct guest *g, struct guest_ready *ret)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
 	ssize_t n = recvmsg(g->sock, &msg, MSG_CMSG_CLOEXEC);
-	if (n < 1 || data[0] != 'R' || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+	if (n < 1 || (data[0] != 'R' && data[0] != 'P') || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
 		return -EPIPE;
 	data[n] = 0;
+	bool has_listener = data[0] == 'R';
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+	if (cm && cm->cmsg_type != SCM_RIGHTS)
 		return -EPROTO;
-	int nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	if (!cm && has_listener)
+		return -EPROTO;
+	int nfds = cm ? (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int)) : 0;
 	int fds[1 + GUEST_MAX_INTERP];
-	memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
-	*ret = (struct guest_ready){ .listener = fds[0] };
+	if (nfds)
+		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
+	int first = has_listener ? 1 : 0;
+	*ret = (struct guest_ready){ .listener = has_listener ? fds[0] : -1 };
 	const char *p = data + 1;
-	for (int i = 1; i < nfds; i++) {
+	for (int i = first; i < nfds; i++) {
 		if (p >= data + n) {
 			close(fds[i]);
 			continue;
@@ -684,4 +712,17 @@ int guest_wait_ready(struct guest *g, struct guest_ready *ret)
 		p += l + 1;
 	}
 	return 0;
+}
+
+int guest_wait_traceable(struct guest *g)
+{
+	char c;
+	/* read/write: what the sentry's allowlist has for its sockets. */
+	ssize_t n = read(g->sock, &c, 1);
+	return n == 1 && c == 'T' ? 0 : -EPIPE;
+}
+
+int guest_release_to_tracer(struct guest *g)
+{
+	return write(g->sock, "G", 1) == 1 ? 0 : neg_errno();
 }

@@ -15,7 +15,8 @@ struct guest {
 	int status;  /* pid 1 writes the command's wait status here */
 };
 
-/* What pid 1 reports once it is confined: the seccomp listener, and the ELF
+/* What pid 1 reports once it is confined: the seccomp listener (-1 on the
+ * ptrace platform), and the ELF
  * interpreters it bound in the guest's root (paths and O_PATH fds of the
  * host files, so the sentry can check they are the files its view shows). */
 struct guest_ready {
@@ -50,5 +51,11 @@ int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostn
  * its end, and with cgroup_fd >= 0 CLONE_INTO_CGROUP. For guest_start and
  * tests/unit/test_limits.c. */
 long guest_clone(unsigned long flags, int cgroup_fd, int *pidfd);
+/* The ptrace platform: wait until pid 1 can be seized (it runs as the
+ * sandbox's uid, dumpable, and waits before installing its filter), and,
+ * once the tracer holds it, let it install the filter. -EPIPE: pid 1
+ * failed (and said why on stderr). */
+int guest_wait_traceable(struct guest *g);
+int guest_release_to_tracer(struct guest *g);
 /* Wait for pid 1's report. -EPIPE: it failed (and said why on stderr). */
 int guest_wait_ready(struct guest *g, struct guest_ready *ret);

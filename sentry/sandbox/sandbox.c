@@ -46,6 +46,7 @@
 #include "net/net.h"
 #include "platform/kfeatures.h"
 #include "platform/platform.h"
+#include "syscalls/table.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
@@ -329,11 +330,46 @@ int sandbox_run(struct sandbox_config *cfg)
 	return sandbox_run_hooks(cfg, NULL);
 }
 
+/* --platform, else MOAT_PLATFORM, else seccomp-unotify where the kernel
+ * has it (kfeatures.c) and ptrace where not, said in one line. */
+static int platform_choose(struct sandbox_config *cfg)
+{
+	const char *env = getenv("MOAT_PLATFORM");
+	if (cfg->platform == PLATFORM_AUTO && env && *env &&
+	    platform_parse(env, &cfg->platform) < 0) {
+		log_warnx("MOAT_PLATFORM=%s: expected seccomp, ptrace or auto", env);
+		return -EINVAL;
+	}
+	if (cfg->platform == PLATFORM_AUTO) {
+		cfg->platform = kfeatures_notify_ok() ? PLATFORM_SECCOMP : PLATFORM_PTRACE;
+		if (cfg->platform == PLATFORM_PTRACE)
+			log_warnx("no usable seccomp user notification on this kernel: using the "
+				  "ptrace platform");
+	} else if (cfg->platform == PLATFORM_SECCOMP && kfeatures_require_notify() < 0) {
+		return -EOPNOTSUPP;
+	}
+	platform_set(cfg->platform);
+	log_debug("platform: %s", platform->name);
+	if (cfg->platform == PLATFORM_PTRACE && cfg->profile_filter) {
+		/* Lives as long as the sandbox (cfg does not own it). */
+		static struct sock_filter *prog;
+		unsigned short len;
+		int r = sys_filter_profile_for_ptrace(cfg->profile_filter, cfg->profile_filter_len, &prog, &len);
+		if (r < 0)
+			return log_error_errno(r, "--seccomp-profile on the ptrace platform");
+		cfg->profile_filter = prog;
+		cfg->profile_filter_len = len;
+	}
+	return 0;
+}
+
 int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *hooks)
 {
 	int r;
 	if (kfeatures_probe() < 0)
 		return 125; /* it said which feature is missing */
+	if (platform_choose(cfg) < 0)
+		return 125;
 	identity_init(cfg);
 	if (cfg->audit_log && (r = audit_open(cfg->audit_log)) < 0)
 		return log_error_errno(r, "audit log %s", cfg->audit_log), 125;
@@ -497,6 +533,17 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		log_error_errno(r, "install the sentry's seccomp allowlist");
 		goto fail;
 	}
+	/* The ptrace platform: the tracer thread (confined like every
+	 * sentry thread, it is started after the allowlist) seizes pid 1
+	 * before pid 1 installs its filter. */
+	if (cfg->platform == PLATFORM_PTRACE) {
+		if (guest_wait_traceable(&g) < 0)
+			goto fail; /* pid 1 said why on stderr */
+		if ((r = ptrace_platform_start(g.pid)) < 0 || (r = guest_release_to_tracer(&g)) < 0) {
+			log_error_errno(r, "trace the sandbox's pid 1");
+			goto fail;
+		}
+	}
 	struct guest_ready gr;
 	if (guest_wait_ready(&g, &gr) < 0)
 		goto fail; /* pid 1 said why on stderr */
@@ -504,10 +551,15 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	accept_interpreters(v.root, &gr);
 	sentry_unlock();
 	sentry.listener = gr.listener;
-	if (kfeatures_probe_listener(gr.listener) < 0)
+	if (gr.listener >= 0) {
+		notify_set_listener(gr.listener);
+		if (kfeatures_probe_listener(gr.listener) < 0)
+			goto fail;
+		if (notify_set_sync_wakeup(gr.listener) < 0)
+			log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
+	} else if (cfg->platform != PLATFORM_PTRACE) {
 		goto fail;
-	if (notify_set_sync_wakeup(gr.listener) < 0)
-		log_debug("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on this kernel");
+	}
 	/* pid 1 keeps its socket to serve `moat exec`; without a control
 	 * socket it is closed, and pid 1 sees that. */
 	if (hooks && hooks->exec_sock >= 0) {

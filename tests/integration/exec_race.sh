@@ -94,6 +94,9 @@ t_arena()
 if [[ ",${MOAT_TEST_FORCE_FALLBACK:-}," =~ ,(all|seal_future_write), ]]; then
 	skip "exec arena: read-only, and execs work after a process lost it" \
 		"MOAT_TEST_FORCE_FALLBACK: no exec arenas without F_SEAL_FUTURE_WRITE"
+elif [ "${MOAT_PLATFORM:-}" = ptrace ]; then
+	skip "exec arena: read-only, and execs work after a process lost it" \
+		"the ptrace platform maps no exec arenas (every exec its own sealed memfd; docs/architecture.md, Platforms)"
 else
 	check "exec arena: read-only, and execs work after a process lost it" t_arena
 fi

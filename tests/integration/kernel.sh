@@ -10,13 +10,16 @@
 require_moat
 
 # Features without a safe fallback (platform/kfeatures.c).
-REQUIRED="seccomp_listener wait_killable_recv addfd_send pidfd pidfd_getfd openat2 close_range mount_setattr"
+REQUIRED="pidfd pidfd_getfd openat2 close_range mount_setattr"
+# Required by the seccomp-unotify platform only: without them moat runs on
+# the ptrace platform, saying so in one line, and --platform=seccomp refuses.
+NOTIFY="seccomp_listener wait_killable_recv addfd_send"
 FALLBACKS="pidfd_thread sync_wake_up memfd_noexec_seal io_uring io_uring_defer_taskrun"
 
 refuses()
 {
 	local out rc
-	out=$(MOAT_TEST_FORCE_FALLBACK=$1 mrun -- /bin/echo ran 2>&1)
+	out=$(MOAT_TEST_FORCE_FALLBACK=$1 mrun $2 -- /bin/echo ran 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
 	[ "$rc" = 125 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
@@ -25,6 +28,42 @@ refuses()
 for f in $REQUIRED; do
 	check "without $f: one line naming it, exit 125" refuses "$f"
 done
+falls_back()
+{
+	local out
+	out=$(env -u MOAT_PLATFORM MOAT_TEST_FORCE_FALLBACK=$1 "$MOAT" run -- /bin/sh -c \
+		'echo ran; cat /proc/self/status' 2>&1 </dev/null) || return 1
+	printf '%s\n' "$out" | head -3
+	[ "$(printf '%s\n' "$out" | sed -n 1p)" = "moat: no usable seccomp user notification on this kernel: using the ptrace platform" ] &&
+		[ "$(printf '%s\n' "$out" | sed -n 2p)" = ran ]
+}
+# From outside: the guest's process is traced by the sentry.
+traced_from_outside()
+{
+	local pid t tag=3.$$
+	env -u MOAT_PLATFORM MOAT_TEST_FORCE_FALLBACK=$1 timeout 20 "$MOAT" run -- /bin/sleep "$tag" \
+		</dev/null >/dev/null 2>&1 &
+	local moat=$!
+	for _ in $(seq 50); do
+		pid=$(pgrep -n -x -f "/bin/sleep $tag")
+		[ -n "$pid" ] && break
+		sleep 0.1
+	done
+	t=$(sed -n 's/^TracerPid:[[:space:]]*//p' /proc/"$pid"/status 2>/dev/null)
+	kill "$moat" 2>/dev/null
+	wait "$moat" 2>/dev/null
+	echo "sleep $pid traced by ${t:-?}"
+	[ -n "$t" ] && [ "$t" != 0 ]
+}
+for f in $NOTIFY; do
+	check "without $f: moat says it uses the ptrace platform, and runs" falls_back "$f"
+	check "without $f: --platform=seccomp refuses in one line naming it, exit 125" \
+		refuses "$f" --platform=seccomp
+done
+check "without seccomp_listener: the guest runs traced by the sentry (seen from outside)" \
+	traced_from_outside seccomp_listener
+check_status "--platform=bogus is a usage error" 2 "$MOAT" run --platform=bogus -- /bin/true
+check_status "MOAT_PLATFORM=bogus is refused" 125 env MOAT_PLATFORM=bogus "$MOAT" run -- /bin/true
 check_status "an unknown name in MOAT_TEST_FORCE_FALLBACK is refused" 125 \
 	env MOAT_TEST_FORCE_FALLBACK=no_such_feature "$MOAT" run -- /bin/true
 
@@ -82,6 +121,13 @@ time.sleep(30)'
 # A thread outlives its main thread: it keeps working; without
 # PIDFD_THREAD its directory listings are out of reach (EIO, README), never
 # another error or another file.
+# On the ptrace platform a new fd reaches a process through a pidfd of the
+# calling thread (platform/ptrace_fd.c); without PIDFD_THREAD only its
+# process's, whose files are out of reach once the leader has exited.
+if [ "${MOAT_PLATFORM:-seccomp}" = ptrace ]; then
+	skip "with pidfd_thread forced: a thread outliving its main thread" \
+		"ptrace platform: no fd can be installed in a process whose leader exited without PIDFD_THREAD (docs/architecture.md, Platforms)"
+else
 check_output "with pidfd_thread forced: a thread outliving its main thread" "moat listdir ok" \
 	env MOAT_TEST_FORCE_FALLBACK=pidfd_thread "$MOAT" run -- python3 -c '
 import ctypes, errno, os, threading, time
@@ -97,6 +143,7 @@ def t():
     os._exit(0)
 threading.Thread(target=t).start()
 ctypes.CDLL(None).syscall(60, 0)  # exit the main thread only'
+fi
 
 # From outside, once the guest above has run and sits idle: the sentry
 # holds pidfds of processes only (like Linux 6.1, no PIDFD_THREAD), and

@@ -416,4 +416,48 @@ t_one_uid()
 check "a uid is not handed out twice, and is handed out again once its sandbox is gone" t_one_uid
 check_status "--host-uid-range refuses uid 0" 2 mrun --host-uid-range 0:10 -- /bin/true
 
+# A stopped process makes no progress and shows T; SIGCONT resumes it. On
+# the ptrace platform the tracer must leave a group-stop in place
+# (PTRACE_LISTEN) and the host's 't' must read as the guest's T.
+STOP_PY='
+import os, signal, time
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(r)
+    i = 0
+    while True:
+        i += 1
+        if i % 100000 == 0:
+            os.write(w, b".")
+os.close(w)
+os.set_blocking(r, False)
+def drain():
+    n = 0
+    try:
+        while True:
+            b = os.read(r, 65536)
+            if not b:
+                break
+            n += len(b)
+    except BlockingIOError:
+        pass
+    return n
+time.sleep(0.3)
+os.kill(pid, signal.SIGSTOP)
+time.sleep(0.2)
+drain()
+time.sleep(0.5)
+stopped = drain()
+st = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
+os.kill(pid, signal.SIGCONT)
+time.sleep(0.3)
+resumed = drain()
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
+print("stopped", stopped, st, "resumed", resumed > 0)
+'
+check_output "SIGSTOP stops a busy process (no progress, state T), SIGCONT resumes it" "stopped 0 T resumed True" \
+	mrun -- python3 -c "$STOP_PY"
+
 done_testing

@@ -1010,3 +1010,64 @@ TEST(install_rejects_bad_program)
 	EXPECT_EQ(sys_filter_install(&allow, 0), -EINVAL);
 	EXPECT_EQ(sys_filter_build(NULL, NULL), -EINVAL);
 }
+
+/* The ptrace platform's filter: every notification a TRACE stop, every
+ * other verdict the table's, for every number with plain arguments. */
+TEST(trace_variant_turns_only_notifications_into_trace)
+{
+	t_build();
+	struct sock_filter *tp = NULL;
+	unsigned short tlen = 0;
+	ASSERT_EQ(sys_filter_trace_variant(t_prog, t_prog_len, &tp, &tlen), 0);
+	ASSERT_EQ(tlen, t_prog_len);
+	int notified = 0;
+	for (int nr = 0; nr < 460; nr++) {
+		const uint64_t args[6] = { 0 };
+		struct seccomp_data d = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
+		memcpy(d.args, args, sizeof(d.args));
+		uint32_t a = t_bpf_run(t_prog, t_prog_len, &d), b = t_bpf_run(tp, tlen, &d);
+		if ((a & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF) {
+			EXPECT_EQ(b, SECCOMP_RET_TRACE);
+			notified++;
+		} else {
+			EXPECT_EQ(b, a);
+		}
+	}
+	EXPECT_TRUE(notified > 50);
+	free(tp);
+}
+
+/* A --seccomp-profile on the ptrace platform: exactly the installing calls
+ * are allowed ahead of it, everything else is the profile's verdict. */
+TEST(profile_prefix_allows_only_the_fd_install_calls)
+{
+	const struct sock_filter deny[] = {
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_filter *p = NULL;
+	unsigned short len = 0;
+	ASSERT_EQ(sys_filter_profile_for_ptrace(deny, 1, &p, &len), 0);
+	struct {
+		uint32_t arch;
+		int nr;
+		uint64_t a0, a1, a2;
+		bool allowed;
+	} cases[] = {
+		{ AUDIT_ARCH_X86_64, __NR_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, true },
+		{ AUDIT_ARCH_X86_64, __NR_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, false },
+		{ AUDIT_ARCH_X86_64, __NR_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0, false },
+		{ AUDIT_ARCH_X86_64, __NR_recvmsg, 3, 0, MSG_DONTWAIT, true },
+		{ AUDIT_ARCH_X86_64, __NR_recvmsg, 3, 0, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, true },
+		{ AUDIT_ARCH_X86_64, __NR_recvmsg, 3, 0, 0, false },
+		{ AUDIT_ARCH_X86_64, __NR_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, false },
+		{ AUDIT_ARCH_X86_64, __NR_getpid, 0, 0, 0, false },
+		{ AUDIT_ARCH_I386, __NR_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct seccomp_data d = { .nr = cases[i].nr, .arch = cases[i].arch,
+					  .args = { cases[i].a0, cases[i].a1, cases[i].a2 } };
+		uint32_t got = t_bpf_run(p, len, &d);
+		EXPECT_EQ(got, cases[i].allowed ? SECCOMP_RET_ALLOW : (SECCOMP_RET_ERRNO | EPERM));
+	}
+	free(p);
+}

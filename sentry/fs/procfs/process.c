@@ -2,6 +2,8 @@
 /* procfs: per-process files and links (see internal.h for the design). */
 #include "sentry/fs/procfs/internal.h"
 
+#include "platform/platform.h"
+
 /* ---- per-process files --------------------------------------------------- */
 
 /* The guest's own bytes (cmdline, environ, comm, statm, limits): nothing
@@ -107,12 +109,31 @@ static int st_id(const struct status_info *si, const struct status_rule *rule, c
 	return sb_printf(sb, "%s:\t%d\n", rule->key, si_id(si, rule->arg));
 }
 
+/* On the ptrace platform the host shows every guest task that waits for
+ * the sentry, or that the tracer holds in a group-stop, as 't' (tracing
+ * stop); without a tracer the kernel would show S (as for a notification)
+ * or T. */
+static char guest_state(const struct pctx *c, char host)
+{
+	if (host != 't' || platform->kind != PLATFORM_PTRACE)
+		return host;
+	return c->task && ptrace_task_group_stopped(c->task->tid) ? 'T' : 'S';
+}
+
 static int st_state(const struct status_info *si, const struct status_rule *rule, const char *line,
 		    size_t len, struct strbuf *sb)
 {
 	/* The host sees the reader waiting for our answer; the kernel shows a
 	 * task reading its own status running. */
-	return si->self ? sb_puts(sb, "State:\tR (running)\n") : sb_append(sb, line, len);
+	if (si->self)
+		return sb_puts(sb, "State:\tR (running)\n");
+	const char *v = memchr(line, '\t', len);
+	if (v && v + 1 < line + len && v[1] == 't') {
+		char s = guest_state(si->c, 't');
+		if (s != 't')
+			return sb_puts(sb, s == 'T' ? "State:\tT (stopped)\n" : "State:\tS (sleeping)\n");
+	}
+	return sb_append(sb, line, len);
 }
 
 static int st_umask(const struct status_info *si, const struct status_rule *rule, const char *line,
@@ -263,7 +284,12 @@ int gen_pid_stat(const struct pctx *c, struct strbuf *sb)
 		long long v = strtoll(tok, NULL, 10);
 		switch (field) {
 		case 3:
-			r = sb_printf(sb, " %s", si.self ? "R" : tok);
+			if (si.self)
+				r = sb_puts(sb, " R");
+			else if (tok[0] == 't' && !tok[1])
+				r = sb_printf(sb, " %c", guest_state(c, 't'));
+			else
+				r = sb_printf(sb, " %s", tok);
 			break;
 		case 4:
 			r = sb_printf(sb, " %d", si.vppid);

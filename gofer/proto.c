@@ -398,8 +398,10 @@ static int decode_walk(const uint8_t *p, size_t len, struct gofer_request *r)
 	uint32_t off = get32(b + 8), nlen = get32(b + 12);
 	if (!range_ok(off, nlen, GOFER_WALK_REQ_FIXED, len))
 		return -EBADMSG;
-	/* No slack: every byte of a request is accounted for. */
-	if ((size_t)off + nlen != len)
+	/* No slack: every byte of a request is accounted for, the name
+	 * right after the fixed part (a gap before it was accepted, and
+	 * the fuzzer's round trip through the encoder caught it). */
+	if (off != GOFER_WALK_REQ_FIXED || (size_t)off + nlen != len)
 		return -EBADMSG;
 	const char *name = (const char *)p + off;
 	if (!gofer_name_valid(name, nlen))

@@ -277,6 +277,13 @@ start_guest()
 
 # require_moat: the first test of every file. Without a working
 # `moat run -- /bin/true` nothing else can be tested: report it and stop.
+# Whether --cpus can be enforced here, with this environment (no cpu
+# controller, or MOAT_TEST_FORCE_FALLBACK turning cgroups off, refuse it).
+can_limit_cpus()
+{
+	"$MOAT" run --cpus 1 -- /bin/true >/dev/null 2>&1
+}
+
 require_moat()
 {
 	if [ ! -x "$MOAT" ]; then

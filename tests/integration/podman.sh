@@ -21,9 +21,20 @@ fi
 
 W=$(host_tmpdir) || bail_out "no temporary directory"
 IMG=localhost/moat-test-bb:1
+# podman starts the runtime with an environment of its own: a sanitizer
+# build (tests/run.sh) gets its options through a wrapper, or LeakSanitizer
+# runs at the exit of the sandbox's pid 1 and its set-up calls are refused
+# by the guest's filter there (SIGSYS).
+RT=$MOAT
+if [ -n "${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-}" ]; then
+	RT=$W/moat-runtime
+	printf '#!/bin/sh\nexport ASAN_OPTIONS='"'%s'"' UBSAN_OPTIONS='"'%s'"'\nexec '"'%s'"' "$@"\n' \
+		"${ASAN_OPTIONS:-}" "${UBSAN_OPTIONS:-}" "$MOAT" >"$RT"
+	chmod 755 "$RT"
+fi
 P=(timeout -k 5 "$MOAT_TIMEOUT" podman --root "$W/storage" --runroot "$W/run" --tmpdir "$W/libpod"
 	--storage-driver vfs --cgroup-manager cgroupfs --events-backend file
-	--runtime "$MOAT")
+	--runtime "$RT")
 # moat's state is under its default --root: podman's cleanup after a
 # container exits (`podman container cleanup`, run by conmon) is given
 # --runtime but not the --runtime-flag's, so a root of the test's own would
@@ -31,7 +42,7 @@ P=(timeout -k 5 "$MOAT_TIMEOUT" podman --root "$W/storage" --runroot "$W/run" --
 STATE=/run/moat
 IDS=$W/ids   # every container id podman made (its events), to look for leftovers
 pm() { "${P[@]}" "$@" </dev/null; }
-at_exit "timeout 60 podman --root '$W/storage' --runroot '$W/run' --tmpdir '$W/libpod' --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime '$MOAT' rm -af -t 0"
+at_exit "timeout 60 podman --root '$W/storage' --runroot '$W/run' --tmpdir '$W/libpod' --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime '$RT' rm -af -t 0"
 
 # --- the image ---------------------------------------------------------------------
 t_import()

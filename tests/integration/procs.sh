@@ -180,10 +180,10 @@ t_cpu_count()
 	echo "default $a (host $(nproc)), --cpus 1: $b" >&2
 	[ "$a" = "$(nproc)" ] && [ "$b" = 1 ]
 }
-if [ -e /sys/fs/cgroup/cpu ] || grep -q cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+if can_limit_cpus; then
 	check "os.cpu_count() is the CPUs the sandbox may use; --cpus 1 makes it 1" t_cpu_count
 else
-	skip "os.cpu_count() follows --cpus" "no cpu cgroup controller on this host"
+	skip "os.cpu_count() follows --cpus" "--cpus cannot be enforced here (no cpu cgroup controller, or cgroups forced off)"
 fi
 
 # --- bad input ---------------------------------------------------------------

@@ -16,7 +16,7 @@
 # docs/profiles.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 MOAT=${MOAT:-$top/build/moat}
 OUT=${OUT:-$top/docs/profiles}
@@ -68,9 +68,12 @@ for w in "${workloads[@]}"; do
 	if [ $check_only = no ]; then
 		"$MOAT" trace "${bind[@]}" --format json -o "$work/$name.jsonl" -- "$@" >"$work/$name.out" </dev/null ||
 			{ echo "make-profiles: $name: the traced run failed ($?)" >&2; failed=1; continue; }
-		"$MOAT" profile --from "$work/$name.jsonl" -o "$prof" &&
-			"$MOAT" profile --from "$work/$name.jsonl" --format moat -o "$work/$name.moat" ||
-			{ echo "make-profiles: $name: moat profile failed" >&2; failed=1; continue; }
+		if ! "$MOAT" profile --from "$work/$name.jsonl" -o "$prof" ||
+			! "$MOAT" profile --from "$work/$name.jsonl" --format moat -o "$work/$name.moat"; then
+			echo "make-profiles: $name: moat profile failed" >&2
+			failed=1
+			continue
+		fi
 	else
 		"$MOAT" run "${bind[@]}" -- "$@" >"$work/$name.out" </dev/null ||
 			{ echo "make-profiles: $name: the unconfined run failed ($?)" >&2; failed=1; continue; }

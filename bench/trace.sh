@@ -84,7 +84,7 @@ for c in "${cols[@]}"; do
 done
 # Per row and column: the median of the rounds' medians, in us per call;
 # ratios of each column to `moat run` (bases: run / base, so >1 means the
-# current binary is slower).
+# current binary is slower), and of each later base to the first.
 awk -v cols="${cols[*]}" '
 function us(ns) { return sprintf("%.2f", ns / 1000) }
 function median(c, op,   n, i, j, t, a) {
@@ -102,12 +102,14 @@ END {
 	printf "%-20s", "us per call (median)"
 	for (k = 1; k <= nc; k++) printf " %9s", col[k]
 	for (k = 1; k <= nc; k++) if (col[k] != "run" && col[k] != "text" && col[k] != "json") printf " %12s", "run/" col[k]
+	for (k = 2; k <= nc - 3; k++) printf " %12s", col[k] "/" col[1]
 	printf " %9s %9s\n", "text/run", "json/run"
 	for (i = 0; i < n; i++) {
 		op = ops[i]
 		printf "%-20s", op
 		for (k = 1; k <= nc; k++) { m[col[k]] = median(col[k], op); printf " %9s", m[col[k]] == "" ? "n/a" : us(m[col[k]]) }
 		for (k = 1; k <= nc; k++) if (col[k] != "run" && col[k] != "text" && col[k] != "json") printf " %12s", op == "timer" ? "-" : ratio(m["run"], m[col[k]])
+		for (k = 2; k <= nc - 3; k++) printf " %12s", op == "timer" ? "-" : ratio(m[col[k]], m[col[1]])
 		printf " %9s %9s\n", op == "timer" ? "-" : ratio(m["text"], m["run"]), op == "timer" ? "-" : ratio(m["json"], m["run"])
 	}
 }' "${files[@]}"

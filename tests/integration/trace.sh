@@ -228,4 +228,34 @@ t_surface_doc()
 }
 check "docs/syscall-surface.md has the default table's current numbers" t_surface_doc
 
+t_workload_profiles()
+{
+	# Two of docs/profiles' workloads (scripts/make-profiles.sh): each
+	# profile, made from one run, lets the workload run again with the same
+	# result, and refuses what it did not use.
+	local d
+	d=$(host_tmpdir) || return 1
+	tar -czf "$d/a.tgz" -C /usr/include linux || return 1
+	chmod -R a+rX "$d"
+	mprofile -o "$T_TMP/pass.json" -- python3 -c pass || return 1
+	mrun --seccomp-profile "$T_TMP/pass.json" -- python3 -c pass || { echo "python3 -c pass fails under its profile" >&2; return 1; }
+	# tar extracts into a host directory, counted from outside.
+	mkdir "$d/out" && chown 65534:65534 "$d/out" || return 1
+	local b=(--bind "$d:/w:ro" --bind "$d/out:/out:rw" --bind-owner 65534:65534)
+	mprofile "${b[@]}" -o "$T_TMP/tar.json" -- tar xzf /w/a.tgz -C /out || return 1
+	rm -rf "$d/out/linux"
+	mrun "${b[@]}" --seccomp-profile "$T_TMP/tar.json" -- tar xzf /w/a.tgz -C /out || { echo "tar fails under its profile" >&2; return 1; }
+	local want got
+	want=$(tar -tzf "$d/a.tgz" | grep -c '\.h$')
+	got=$(find "$d/out/linux" -name '*.h' | wc -l)
+	[ "$got" -gt 100 ] && [ "$got" = "$want" ] || { echo "extracted $got headers of $want" >&2; return 1; }
+	# python's profile is not tar's: tar needs calls python never made
+	# (mkdirat, and clone and wait4 for its gzip).
+	rm -rf "$d/out/linux"
+	mrun "${b[@]}" --seccomp-profile "$T_TMP/pass.json" -- tar xzf /w/a.tgz -C /out 2>/dev/null &&
+		{ echo "tar ran under python3 -c pass's profile" >&2; return 1; }
+	return 0
+}
+check "profiles of python3 -c pass and tar xzf let each run again, and not the other" t_workload_profiles
+
 done_testing

@@ -8,10 +8,11 @@
  *   micro --spawn N -- CMD [ARG...]  start CMD N times (after 2 warm-up runs)
  *                                    and report the wall time of each start
  *
- * Each sample times a batch of BATCH calls (one for fork+exec+wait) with
- * CLOCK_MONOTONIC and is divided by the batch size, so the clock's own cost
- * weighs little even where it is trapped (gVisor's ptrace platform); the
- * "timer" row is an empty batch. After a warm-up of a tenth of the samples,
+ * Each sample times a batch of BATCH calls (one for the fork, thread and
+ * other long rows) with CLOCK_MONOTONIC and is divided by the batch size,
+ * so the clock's own cost weighs little even where it is trapped (gVisor's
+ * ptrace platform); the "timer" row is an empty batch. The round-trip rows
+ * (signals, pipes) talk to one partner process forked for the row. After a warm-up of a tenth of the samples,
  * prints one line per operation: name, median ns per call, p90 ns per call,
  * samples.
  * Operations that fail print "name - - error: reason" and the run goes on.
@@ -22,10 +23,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -319,6 +323,165 @@ static int op_fork_exec_wait(void)
 	return spawn_wait(argv, 0);
 }
 
+/* Processes and threads (issue 8). */
+static int wait_ok(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+}
+
+static int op_fork_exit_wait(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(0);
+	return wait_ok(pid);
+}
+
+static void *thread_main(void *arg)
+{
+	return arg;
+}
+
+static int op_thread(void)
+{
+	pthread_t t;
+	int r = pthread_create(&t, NULL, thread_main, NULL);
+
+	if (r)
+		return -r;
+	return -pthread_join(t, NULL);
+}
+
+/* The round trips: a partner process forked once per row answers each
+ * ping, so a sample is two wake-ups across processes and no fork. */
+static pid_t partner = -1, partner_parent;
+static int ping[2] = { -1, -1 }, pong[2] = { -1, -1 };
+static sigset_t usr1, usr2;
+
+static void on_usr(int sig)
+{
+	(void)sig;
+}
+
+static void partner_signals(void)
+{
+	for (;;)
+		if (sigwaitinfo(&usr1, NULL) == SIGUSR1)
+			kill(partner_parent, SIGUSR2);
+}
+
+static void partner_pipes(void)
+{
+	char c;
+
+	while (read(ping[0], &c, 1) == 1)
+		if (write(pong[1], &c, 1) != 1)
+			break;
+}
+
+static int partner_start(void (*loop)(void))
+{
+	partner_parent = getpid();
+	partner = fork();
+	if (partner < 0)
+		return -errno;
+	if (partner == 0) {
+		/* A benchmark killed half-way leaves no partner behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != partner_parent)
+			_exit(0);
+		loop();
+		_exit(0);
+	}
+	return 0;
+}
+
+static void partner_stop(void)
+{
+	if (partner > 0) {
+		kill(partner, SIGKILL);
+		waitpid(partner, NULL, 0);
+	}
+	partner = -1;
+}
+
+/* Signals are blocked and taken with sigwaitinfo on both sides, so no
+ * handler runs and none is lost. A partner that stops answering fails the
+ * row after a second instead of hanging the run. */
+static int op_signal_rt(void)
+{
+	static const struct timespec limit = { 1, 0 };
+
+	if (kill(partner, SIGUSR1) < 0)
+		return -errno;
+	return sigtimedwait(&usr2, NULL, &limit) == SIGUSR2 ? 0 : -errno;
+}
+
+static int op_pipe_rt(void)
+{
+	char c = 'x';
+
+	if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+		return -EIO;
+	return 0;
+}
+
+static void process_rows(double scale)
+{
+	measure("fork+exit+wait", op_fork_exit_wait, (long)(300 * scale), 1);
+	measure("thread-create+join", op_thread, (long)(2000 * scale), 1);
+
+	sigset_t both, old;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigemptyset(&both);
+	sigaddset(&both, SIGUSR1);
+	sigaddset(&both, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &both, &old);
+	/* A handler, though it never runs: a process waiting in sigwaitinfo
+	 * has the awaited signals unblocked for the wait (SigBlk in
+	 * /proc/PID/status), and with the default action moat's kill takes
+	 * such a signal for fatal and waits up to 100 ms for the target to
+	 * die (sys_signal.c, kill_and_wait): 100 ms a round trip. */
+	struct sigaction sa = { .sa_handler = on_usr }, old1, old2;
+	sigaction(SIGUSR1, &sa, &old1);
+	sigaction(SIGUSR2, &sa, &old2);
+	int r = partner_start(partner_signals);
+	if (r == 0)
+		measure("signal-roundtrip", op_signal_rt, (long)(1000 * scale), BATCH);
+	else
+		printf("signal-roundtrip - - error: fork: %s\n", strerror(-r));
+	partner_stop();
+	sigaction(SIGUSR1, &old1, NULL);
+	sigaction(SIGUSR2, &old2, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	if (pipe2(ping, O_CLOEXEC) < 0 || pipe2(pong, O_CLOEXEC) < 0) {
+		printf("pipe-pingpong - - error: pipe: %s\n", strerror(errno));
+		return;
+	}
+	r = partner_start(partner_pipes);
+	if (r == 0)
+		measure("pipe-pingpong", op_pipe_rt, (long)(1000 * scale), BATCH);
+	else
+		printf("pipe-pingpong - - error: fork: %s\n", strerror(-r));
+	partner_stop();
+	for (int i = 0; i < 2; i++) {
+		close(ping[i]);
+		close(pong[i]);
+	}
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -449,5 +612,6 @@ int main(int argc, char **argv)
 	}
 	fs_cleanup();
 	measure("fork+exec+wait", op_fork_exec_wait, (long)(300 * scale), 1);
+	process_rows(scale);
 	return 0;
 }

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # bench/run.sh - per-call latency natively, under moat (on its default
 # seccomp-unotify platform and on --platform=ptrace) and under gVisor
-# (--platform=ptrace), in one run, and the start time of
-# `moat run -- /bin/true`. See bench/README.md.
+# (--platform=ptrace), in one run; whole workloads (an archive, find, git,
+# a shell loop of 500 execs); the start of `python3 -c pass` inside each;
+# and the start time of `moat run -- /bin/true`. See bench/README.md.
 #
 #   bench/run.sh [-q]      -q: a quick run (a fifth of the iterations)
 #
@@ -37,7 +38,7 @@ mkdir -p "$out"
 if [ -n "${MICRO:-}" ]; then
 	cp "$MICRO" "$out/micro"
 else
-	${CC:-cc} -O2 -o "$out/micro" "$here/micro.c" || exit 1
+	${CC:-cc} -O2 -pthread -o "$out/micro" "$here/micro.c" || exit 1
 fi
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -93,6 +94,8 @@ fi
 WL_TAR='rm -rf /tmp/x && mkdir /tmp/x && tar xzf "$0/inc.tgz" -C /tmp/x'
 WL_FIND='find /usr -type f | wc -l >/dev/null'
 WL_GIT='cd "$0/repo" && git -c safe.directory="*" status --porcelain >/dev/null'
+# Issue 8: 500 fork+execs from a shell, each of an external /bin/true.
+WL_LOOP='i=0; while [ $i -lt 500 ]; do /bin/true; i=$((i+1)); done'
 # workload NAME WHERE SCRIPT: median ns of wl_n runs of `sh -c SCRIPT WHERE`
 # natively, in moat and in gVisor; appends "NAME med p90 n" lines.
 workload()
@@ -115,6 +118,34 @@ workload()
 workload "tar-xzf-include" "$out" "$WL_TAR"
 workload "find-usr-f" "$out" "$WL_FIND"
 have git && workload "git-status-5000" "$out" "$WL_GIT"
+workload "sh-loop-500-exec" "$out" "$WL_LOOP"
+
+# python3 -c pass started from inside each sandbox (micro --spawn there):
+# the interpreter's own start as a guest process, without the sandbox's.
+# /usr/bin/python3 rather than PATH's: a pyenv shim is a shell script, and
+# moat's default view holds /usr.
+PY=${PYTHON:-/usr/bin/python3}
+inside_spawn()
+{
+	local name=$1 n=$2 f
+	shift 2
+	for f in native moat ptrace gvisor; do
+		case $f in
+		native) "$out/micro" --spawn "$n" -- "$@" ;;
+		moat | ptrace)
+			local plat=seccomp
+			[ $f = ptrace ] && plat=ptrace
+			"$MOAT" run --platform=$plat --bind "$out:/bench:ro" -- /bench/micro --spawn "$n" -- "$@" ;;
+		gvisor) [ "$gvisor" = yes ] || continue
+			(cd "$out" && runsc_do ./micro --spawn "$n" -- "$@") ;;
+		esac 2>>"$out/$f.err" | sed "s/^spawn/$name/" >>"$out/$f.txt"
+	done
+}
+if [ -x "$PY" ]; then
+	inside_spawn "python3-c-pass" "$spawn_n" "$PY" -c pass
+else
+	echo "bench: no $PY: python rows skipped (set PYTHON)" >&2
+fi
 
 # Start time: hyperfine when installed, else micro --spawn (median of N).
 start_time()
@@ -138,14 +169,31 @@ if [ "$gvisor" = yes ]; then
 else
 	: >"$out/start-gvisor.txt"
 fi
+# The same from outside, the sandbox's start included.
+if [ -x "$PY" ]; then
+	start_time py-native "$spawn_n" "$PY" -c pass >"$out/startpy-native.txt"
+	start_time py-moat "$spawn_n" "$MOAT" run -- "$PY" -c pass >"$out/startpy-moat.txt"
+	start_time py-ptrace "$spawn_n" "$MOAT" run --platform=ptrace -- "$PY" -c pass >"$out/startpy-ptrace.txt"
+	if [ "$gvisor" = yes ]; then
+		start_time py-gvisor "$runsc_n" "$RUNSC" --platform=ptrace --network=none "do" "$PY" -c pass >"$out/startpy-gvisor.txt"
+	else
+		: >"$out/startpy-gvisor.txt"
+	fi
+fi
 for f in native moat ptrace gvisor; do
 	sed 's/^spawn/start/' "$out/start-$f.txt" >>"$out/$f.txt"
+	[ -f "$out/startpy-$f.txt" ] && sed 's/^spawn/start-python3/' "$out/startpy-$f.txt" >>"$out/$f.txt"
 done
 
 # One table: median (p90) per call, and the ratios of the medians.
 awk -v gv="$gvisor" '
 function us(ns) { return ns == "" || ns == "-" ? "-" : sprintf("%.2f", ns / 1000) }
 function cell(op, f) { return med[f, op] == "" ? "n/a" : us(med[f, op]) " (" us(p90[f, op]) ")" }
+function goal(op, kind, bound, what,   v) {
+	if (med["moat", op] !~ /^[0-9]+$/ || (kind == "ratio" && med["native", op] + 0 <= 0)) { printf "goal: %s: no data\n", what; return }
+	v = kind == "ratio" ? med["moat", op] / med["native", op] : med["moat", op] / 1000
+	printf "goal: %s: %s (%s)\n", what, kind == "ratio" ? sprintf("%.2fx", v) : sprintf("%.1f ms", v / 1000), v <= bound ? "met" : "not met"
+}
 function ratio(op, f) {
 	if (op == "timer" || med[f, op] == "" || med[f, op] == "-" || med["native", op] + 0 <= 0) return "-"
 	return sprintf("%.1fx", med[f, op] / med["native", op])
@@ -154,11 +202,28 @@ FNR == 1 { f = FILENAME; sub(/.*\//, "", f); sub(/\.txt$/, "", f) }
 $2 ~ /^[0-9]+$/ { med[f, $1] = $2; p90[f, $1] = $3; if (!seen[$1]++) ops[n++] = $1 }
 $2 == "-" { med[f, $1] = "-"; if (!seen[$1]++) ops[n++] = $1; err[f, $1] = $0 }
 END {
-	printf "%-15s %18s %18s %18s %18s %8s %8s %8s\n", "us per call", "native med (p90)", "moat med (p90)", "ptrace med (p90)", "gvisor med (p90)", "moat/n", "ptrace/n", "gvisor/n"
+	printf "%-22s %18s %18s %18s %18s %8s %8s %8s\n", "us per call", "native med (p90)", "moat med (p90)", "ptrace med (p90)", "gvisor med (p90)", "moat/n", "ptrace/n", "gvisor/n"
 	for (i = 0; i < n; i++) {
 		op = ops[i]
-		name = op == "start" ? "start /bin/true" : op
-		printf "%-15s %18s %18s %18s %18s %8s %8s %8s\n", name, cell(op, "native"), cell(op, "moat"), cell(op, "ptrace"), cell(op, "gvisor"), ratio(op, "moat"), ratio(op, "ptrace"), ratio(op, "gvisor")
+		name = op == "start" ? "start /bin/true" : op == "start-python3" ? "start python3 -c pass" : op
+		printf "%-22s %18s %18s %18s %18s %8s %8s %8s\n", name, cell(op, "native"), cell(op, "moat"), cell(op, "ptrace"), cell(op, "gvisor"), ratio(op, "moat"), ratio(op, "ptrace"), ratio(op, "gvisor")
+	}
+	# Issue 8 goals, on the default (seccomp) platform.
+	print ""
+	goal("fork+exec+wait", "ratio", 2.0, "fork+exec+wait within 2x native")
+	goal("sh-loop-500-exec", "ratio", 1.5, "shell loop of 500 execs within 1.5x native")
+	goal("start", "us", 15000, "moat run -- /bin/true within 15 ms")
+	goal("python3-c-pass", "ratio", 1.3, "python3 -c pass (inside) within 1.3x native")
+	for (pi = 0; pi < 2; pi++) {
+		pf = pi ? "ptrace" : "moat"
+		behind = ""
+		for (i = 0; i < n; i++) {
+			op = ops[i]
+			if (op == "timer" || med[pf, op] !~ /^[0-9]+$/ || med["gvisor", op] !~ /^[0-9]+$/) continue
+			if (med[pf, op] + 0 >= med["gvisor", op] + 0) behind = behind " " op
+		}
+		if (gv == "yes")
+			printf "goal: %s ahead of gVisor on every row: %s\n", pf, behind == "" ? "met" : "not met, behind on" behind
 	}
 	for (k in err) { split(k, kk, SUBSEP); printf "%s: %s\n", kk[1], err[k] }
 	if (gv != "yes") printf "gVisor skipped (%s)\n", gv

@@ -63,6 +63,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -96,6 +97,7 @@ struct target {
 	pid_t htid, htgid;          /* host ids */
 	pid_t vtid, vtgid, vpgid, vsid; /* ids in the sandbox (0: not visible there) */
 	uint64_t caught, ignored, blocked; /* SigCgt, SigIgn, SigBlk */
+	uint64_t pending;                  /* SigPnd | ShdPnd */
 };
 
 /* The first number of "key:" in a /proc status text, or with last the
@@ -154,7 +156,8 @@ static int target_read(int dirfd, struct target *ret)
 		return -ESRCH;
 	*ret = (struct target){ (pid_t)htid, (pid_t)htgid, (pid_t)vtid, (pid_t)vtgid,
 				(pid_t)vpgid, (pid_t)vsid, status_mask(buf, "SigCgt"),
-				status_mask(buf, "SigIgn"), status_mask(buf, "SigBlk") };
+				status_mask(buf, "SigIgn"), status_mask(buf, "SigBlk"),
+				status_mask(buf, "SigPnd") | status_mask(buf, "ShdPnd") };
 	return 0;
 }
 
@@ -392,8 +395,25 @@ static long kill_and_wait(const struct target *t, int sig)
 	if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
 		return neg_errno();
 	sentry_unlock();
+	/* Until the process is gone, but not for a signal it took instead: one
+	 * it was waiting for in sigwaitinfo (/proc shows a signal unblocked
+	 * while it is waited for, so sig_fatal took it for fatal) leaves the
+	 * pending sets at once, where a fatal one stays in the shared set, with
+	 * SIGKILL queued to each thread, until the process has exited. Waiting
+	 * the whole FATAL_WAIT_MS for such a kill made a sigwaitinfo round
+	 * trip cost 100 ms. */
+	uint64_t bits = 1ULL << (sig - 1) | 1ULL << (SIGKILL - 1);
 	struct pollfd p = { .fd = pfd, .events = POLLIN };
-	(void)poll(&p, 1, FATAL_WAIT_MS);
+	for (long us = 0, step; us < FATAL_WAIT_MS * 1000L; us += step) {
+		if (poll(&p, 1, 0) != 0)
+			break;
+		if (target_read_host(t->htgid, &again) < 0 || !(again.pending & bits))
+			break;
+		/* Fine steps first: a waiter takes its signal within microseconds. */
+		step = us < 1000 ? 50 : 1000;
+		struct timespec ts = { .tv_nsec = step * 1000 };
+		(void)clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	}
 	sentry_lock();
 	return 0;
 }

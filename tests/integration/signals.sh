@@ -460,4 +460,29 @@ print("stopped", stopped, st, "resumed", resumed > 0)
 check_output "SIGSTOP stops a busy process (no progress, state T), SIGCONT resumes it" "stopped 0 T resumed True" \
 	mrun -- python3 -c "$STOP_PY"
 
+# A signal another process waits for in sigwaitinfo is not a fatal one
+# (while it waits, /proc shows it unblocked): the sender's kill returned
+# only after the sentry's 100 ms wait for a death that never came. Fifty
+# round trips took 5 s; they take milliseconds natively. The bound is far
+# from both: it catches the stall, not a speed.
+SIGWAIT_PY='
+import os, signal, time
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1, signal.SIGUSR2])
+pid = os.fork()
+if pid == 0:
+    for i in range(50):
+        signal.sigwaitinfo([signal.SIGUSR1])
+        os.kill(os.getppid(), signal.SIGUSR2)
+    os._exit(0)
+t = time.monotonic()
+for i in range(50):
+    os.kill(pid, signal.SIGUSR1)
+    signal.sigwaitinfo([signal.SIGUSR2])
+took = time.monotonic() - t
+_, st = os.waitpid(pid, 0)
+print("done", st, "slow" if took > 2.5 else "")
+'
+check_output "kill of a process waiting for the signal in sigwaitinfo returns at once" "done 0 " \
+	mrun -- python3 -c "$SIGWAIT_PY"
+
 done_testing

@@ -154,8 +154,16 @@ if [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically
 	check_output "--rootfs DIR (static busybox root) runs its own /bin/sh" "hi
 root-of-busybox
 no-usr" mrun --rootfs "$ROOT" -- /bin/sh -c 'echo hi; cat /etc/marker; test -e /usr/bin/python3 && echo has-usr || echo no-usr'
-	check_output "--rootfs DIR: / lists the rootfs" "bin etc" \
-		mrun --rootfs "$ROOT" -- /bin/sh -c 'ls / | grep -E "^(bin|etc)$" | tr "\n" " " | sed "s/ $//"'
+	# One process inside (ls), the filtering outside: a pipeline of quick
+	# commands in busybox sh meets the fork EINTR window (docs/architecture.md,
+	# "Known limits"), which is not what this checks.
+	t_ls_root()
+	{
+		local out
+		out=$(mrun --rootfs "$ROOT" -- /bin/ls /) || return $?
+		grep -E "^(bin|etc)$" <<<"$out" | tr "\n" " " | sed "s/ $//"
+	}
+	check_output "--rootfs DIR: / lists the rootfs" "bin etc" t_ls_root
 else
 	skip "--rootfs DIR (static busybox root) runs its own /bin/sh" "busybox-static is not installed"
 	skip "--rootfs DIR: / lists the rootfs" "busybox-static is not installed"

@@ -81,3 +81,12 @@ int ptrace_install_fd(struct tracee *tr, const struct user_regs_struct *saved, i
  * as after ptrace_skip_call. */
 int ptrace_install_fd_at_entry(struct ptracee *t, struct tracee *tr, uint64_t *ret_mask, int fd,
 			       bool cloexec);
+/* The platform ops that answer a request (ptrace_reply.c); the table that
+ * names them is ptrace_tracer.c's. */
+int ptrace_op_reply(struct sysreq *r, long val);
+int ptrace_op_continue(struct sysreq *r);
+int ptrace_op_reply_fd(struct sysreq *r, int fd, bool cloexec);
+int ptrace_op_restart(struct sysreq *r);
+int ptrace_op_follow_clone(struct sysreq *r, const struct clone_follow *f);
+int ptrace_op_exec(struct sysreq *r, struct exec_image *img);
+void ptrace_op_done(struct sysreq *r);

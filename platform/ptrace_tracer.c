@@ -623,15 +623,6 @@ int ptrace_platform_start(pid_t init_pid)
 	return r;
 }
 
-/* The rest of the ops: ptrace_reply.c. */
-int ptrace_op_reply(struct sysreq *r, long val);
-int ptrace_op_continue(struct sysreq *r);
-int ptrace_op_reply_fd(struct sysreq *r, int fd, bool cloexec);
-int ptrace_op_restart(struct sysreq *r);
-int ptrace_op_follow_clone(struct sysreq *r, const struct clone_follow *f);
-int ptrace_op_exec(struct sysreq *r, struct exec_image *img);
-void ptrace_op_done(struct sysreq *r);
-
 const struct platform_ops ptrace_platform_ops = {
 	.kind = PLATFORM_PTRACE,
 	.name = "ptrace",

@@ -88,8 +88,8 @@ struct gnode {
 	char *relpath;     /* directories: from the export root, "" for the root */
 	char *link;        /* symlinks: target, once read */
 	struct stat st;    /* host lstat */
-	int fd;            /* directories: donated fd, -1 until walked */
-	uint64_t id;       /* directories: gofer id, 0 until walked */
+	int fd;            /* directories: donated or own fd; -1 once removed */
+	uint64_t id;       /* directories of writable exports: gofer id */
 	/* directories: the listing, kept after the first read. Exports are
 	 * read-only, so like the cached attributes it changes only when the
 	 * host changes underneath (not seen, as for attributes). */
@@ -271,8 +271,8 @@ static bool dir_is_opaque(int fd)
 	return fgetxattr(fd, OVL_XATTR_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y';
 }
 
-/* A vnode for `name` in dir. For a directory, fd/id may be -1/0 (walked
- * later); they are owned by the vnode on success. */
+/* A vnode for `name` in dir. A directory comes with its fd (and, on a
+ * writable export, its gofer id); both are owned by the vnode on success. */
 static int gnode_new(struct vnode *dir, const char *name, const struct stat *st, int fd, uint64_t id,
 		     struct vnode **ret)
 {
@@ -326,59 +326,17 @@ static int gofs_open_dir(const struct gnode *d, const char *name, int *ret_fd, s
 }
 
 /**
- * gnode_dirfd() - make sure directory @vn has its donated fd, walking it
- * (and its ancestors) if it has none. Since listings no longer make vnodes
- * (they did from the gofer's READDIR), every directory vnode gets its fd
- * from the lookup or attach that made it, so the walk is not reached today.
- *
- * Drops the sentry lock while waiting for the gofer (vfs_block_begin); the
- * caller must hold a reference on @vn, which keeps its ancestors too.
+ * gnode_dirfd() - directory @vn's donated fd, checked to be there. Every
+ * directory vnode gets its fd from the lookup or attach that made it
+ * (listings make no vnodes), so only a removed directory, whose fd went
+ * with its rmdir, has none.
  */
 static int gnode_dirfd(struct vnode *vn)
 {
 	struct gnode *g = vn->priv;
 	if (g->fd >= 0)
 		return 0;
-	/* Removed: a walk by its name would find another directory. */
-	if (vn->unlinked)
-		return -ENOENT;
-	if (!g->dir || vn->type != VDIR)
-		return -EIO;
-	int r = gnode_dirfd(g->dir);
-	if (r < 0)
-		return r;
-	struct gnode *p = g->dir->priv;
-	if (g->fs->rdonly) {
-		int fd;
-		struct stat st;
-		if ((r = gofs_open_dir(p, g->name, &fd, &st)) < 0)
-			return r == -ELOOP ? -ENOTDIR : r;
-		g->fd = fd;
-		g->st = st;
-		return 0;
-	}
-	struct gofer_node n;
-	uint64_t parent_id = p->id;
-	vfs_block_begin();
-	r = gofer_walk(g->fs->gc, parent_id, g->name, &n);
-	vfs_block_end();
-	if (r < 0)
-		return r;
-	if (n.fd < 0) {
-		/* No longer a directory on the host. */
-		node_drop(g->fs->gc, &n);
-		return -ENOTDIR;
-	}
-	if (g->fd >= 0) {
-		node_drop(g->fs->gc, &n); /* another thread walked it meanwhile */
-		return 0;
-	}
-	g->fd = n.fd;
-	g->id = n.id;
-	g->st = n.st;
-	if (g->fs->upper)
-		g->opaque = dir_is_opaque(g->fd);
-	return 0;
+	return vn->unlinked ? -ENOENT : -EIO;
 }
 
 /* ---- operations ----------------------------------------------------------- */
@@ -386,8 +344,8 @@ static int gnode_dirfd(struct vnode *vn)
 /**
  * gofs_lookup() - fs_ops.lookup.
  *
- * Drops the sentry lock while waiting for the gofer (a directory's WALK, or
- * through gnode_dirfd); the caller must hold a reference on @dir. A dentry
+ * Drops the sentry lock while waiting for the gofer (a writable export's
+ * directory WALK); the caller must hold a reference on @dir. A dentry
  * another thread added meanwhile wins over ours.
  */
 static int gofs_lookup(struct vnode *dir, const char *name, struct vnode **ret)
@@ -449,8 +407,7 @@ static int gofs_lookup(struct vnode *dir, const char *name, struct vnode **ret)
 /**
  * gofs_getattr() - fs_ops.getattr.
  *
- * On a writable export, drops the sentry lock if the parent must be walked
- * first (gnode_dirfd); the caller must hold a reference on @vn.
+ * The caller must hold a reference on @vn.
  */
 static int gofs_getattr(struct vnode *vn, struct stat *st)
 {
@@ -485,8 +442,7 @@ void gofer_fs_fresh_attrs(struct vnode *vn, const struct stat *st)
 /**
  * gofs_readlink() - fs_ops.readlink.
  *
- * Drops the sentry lock if the parent must be walked first (gnode_dirfd);
- * the caller must hold a reference on @vn.
+ * The caller must hold a reference on @vn.
  */
 static ssize_t gofs_readlink(struct vnode *vn, char *buf, size_t len)
 {
@@ -533,8 +489,7 @@ static int gofs_mutate(struct gofs *fs, uint16_t op, const struct gofer_mut *m, 
 	return r;
 }
 
-/* The gofer id of directory @dir, walked if it came from a listing. Drops
- * the sentry lock then (gnode_dirfd); the caller holds a reference. */
+/* The gofer id of directory @dir; the caller holds a reference. */
 static int gofs_dir_id(struct vnode *dir, uint64_t *ret)
 {
 	if (dir->ops != &gofer_ops || dir->type != VDIR)
@@ -906,8 +861,7 @@ static int gofs_setattr(struct vnode *vn, const struct setattr *sa)
 /* ---- extended attributes (rw binds: user.* only) ---------------------------- */
 
 /* A read-only fd of vn for the *xattr calls: a directory's own fd (a copy),
- * else an open by the sentry beside it. Drops the sentry lock if something
- * must be walked first (gnode_dirfd). */
+ * else an open by the sentry beside it. */
 static int gofs_attr_fd(struct vnode *vn)
 {
 	struct gnode *g = vn->priv;
@@ -1044,7 +998,7 @@ static int gofs_revalidate(struct vnode *dir, const char *name, struct vnode *vn
 	if (d->fs->rdonly)
 		return 1;
 	if (d->fd < 0)
-		return 0; /* not walked yet: a real lookup will */
+		return 0; /* removed: a real lookup will say so */
 	struct stat st;
 	if (fstatat(d->fd, name, &st, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) < 0)
 		return errno == ENOENT ? (vn ? 0 : 1) : 1;
@@ -1061,8 +1015,8 @@ static int gofs_revalidate(struct vnode *dir, const char *name, struct vnode *vn
 /**
  * gofs_open() - fs_ops.open.
  *
- * Drops the sentry lock while the parent is walked (gnode_dirfd) and while
- * a blocking FIFO open waits for its other end; the caller must hold a
+ * Drops the sentry lock while a blocking FIFO open waits for its other
+ * end; the caller must hold a
  * reference on @vn (which keeps the parent and its fd).
  */
 static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
@@ -1154,8 +1108,7 @@ static unsigned char listed_type(int dirfd, const struct dirent64 *e)
  * glob never needs it; a later lookup stats just the entry it wants.
  * The sentry lock is held throughout: the host reads a directory whose
  * dentries it just had (the walk that donated the fd) without waiting for
- * the gofer. Drops it only in gnode_dirfd; the caller holds a reference
- * on @dir.
+ * the gofer. The caller holds a reference on @dir.
  */
 static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 {
@@ -1230,8 +1183,7 @@ static void gofs_release(struct vnode *vn)
  * read-only exports have none (a watch there would show the host's own
  * activity on its system files), nor do symlinks.
  *
- * Drops the sentry lock if a directory must be walked first
- * (gnode_dirfd); the caller holds a reference on @vn.
+ * The caller holds a reference on @vn.
  */
 static int gofs_notify_host(struct vnode *vn)
 {

@@ -18,6 +18,17 @@ int command_profile(int argc, char **argv);
 struct sandbox_config;
 int run_sandbox(const char *verb, int argc, char **argv,
 		int (*prepare)(struct sandbox_config *cfg, void *ctx), void *ctx);
+/* `moat run --name NAME [-d] [--rm]` (run_named.c): the sandbox as a
+ * container of moat's state root, for `moat exec NAME`, `moat ps`, `moat
+ * kill NAME`, `moat cp`. Takes cfg (frees it). */
+struct run_named {
+	const char *name;
+	bool detach; /* return once it runs (no command: it idles) */
+	bool rm;     /* detached: remove its state once it ends */
+};
+int run_named(const struct run_named *n, struct sandbox_config *cfg);
+int command_cp(int argc, char **argv);
+
 /* Whether run_sandbox() puts the runtime options (runtime_opts.c) before
  * the command line's; returns the previous setting. */
 bool run_sandbox_presets(bool on);

@@ -93,7 +93,14 @@ static int make_process(const struct oci_state *st, const struct exec_opts *o, c
 		if ((r = oci_process_load(o->process, ret, err, sizeof(err))) < 0)
 			return oci_fail("exec failed: %s", err);
 	} else {
-		if ((r = oci_spec_load(st->bundle, ret, err, sizeof(err))) < 0)
+		/* A named sandbox (run_named.c) keeps its process's defaults
+		 * beside its state; a container's are in its bundle. */
+		char named[PATH_MAX];
+		if (oci_path(named, sizeof(named), st->id, "process.json") == 0 && access(named, F_OK) == 0)
+			r = oci_process_load(named, ret, err, sizeof(err));
+		else
+			r = oci_spec_load(st->bundle, ret, err, sizeof(err));
+		if (r < 0)
 			return oci_fail("exec failed: the container's %s", err);
 		size_t n = 0;
 		while (argv[n])
@@ -512,7 +519,15 @@ int command_exec(int argc, char **argv)
 			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 			for (int fd = 0; null >= 0 && fd < 3; fd++)
 				(void)dup2(null, fd);
-			_exit(foreground(sock, pidfd, -1));
+			/* It outlives us: holding the caller's other fds
+			 * (a pipe a shell waits on to end) would keep
+			 * them open as long as the process runs. */
+			int s2 = fcntl(sock, F_DUPFD_CLOEXEC, 10);
+			int p2 = pidfd >= 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 10) : -1;
+			if (s2 < 0 || dup2(s2, 3) < 0 || (p2 >= 0 && dup2(p2, 4) < 0))
+				_exit(125);
+			syscall(SYS_close_range, 5, ~0U, 0);
+			_exit(foreground(3, p2 >= 0 ? 4 : -1, -1));
 		}
 		pid = w;
 	}

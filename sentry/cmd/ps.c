@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* `moat ps [--format table|json] ID [PS-ARGS...]`: runc's ps. The
- * container's processes are its sandbox's, found by walking the tree under
- * its pid 1 (which adopts orphans), not a cgroup; moat's own pid 1 is not
- * listed. json: an array of host pids; table: ps's output (default `ps
- * -ef`) cut to those pids. */
+/* `moat ps [--format table|json] ID [PS-ARGS...]`: runc's ps (without an
+ * id: moat list). The container's processes are its sandbox's, found by
+ * walking the tree under its pid 1 (which adopts orphans), not a cgroup;
+ * moat's own pid 1 is not listed. json: an array of host pids; table: ps's
+ * output (default `ps -ef`) cut to those pids. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -102,12 +102,17 @@ int command_ps(int argc, char **argv)
 			format = optarg;
 		} else if (c == 'h') {
 			puts("Usage: moat ps [--format table|json] CONTAINER-ID [PS-ARGS...]\n"
-			     "List the container's processes (ps -ef by default).");
+			     "       moat ps [--format table|json]\n"
+			     "List the container's processes (ps -ef by default); without an id, the\n"
+			     "containers and named sandboxes, as moat list.");
 			return 0;
 		} else {
 			return oci_fail("ps: flag provided but not defined: %s", argv[optind - 1]);
 		}
 	}
+	/* No id: the sandboxes themselves (docker ps), not runc's error. */
+	if (argc == optind)
+		return command_list(argc, argv);
 	int r = oci_check_args("ps", argc - optind, 1, OCI_ARGS_MIN);
 	if (r)
 		return r;

@@ -30,6 +30,7 @@ static void usage(FILE *f)
 	char mem[32];
 	limits_default(&def);
 	fprintf(f, "Usage: moat run [OPTIONS] [--] CMD [ARGS...]\n"
+	      "       moat run --name NAME -d [OPTIONS] [[--] CMD [ARGS...]]\n"
 	      "Run CMD in a new sandbox and exit with its status (128+N if killed by signal N).\n"
 	      "\n"
 	      "By default the sandbox sees the host's system directories (/usr, /bin, /sbin,\n"
@@ -130,6 +131,11 @@ static void usage(FILE *f)
 	      "                        127.0.0.1) to GUESTPORT inside (repeatable)\n"
 	      "  --dns IP              --net=sandbox: forward the sandbox's DNS to IP (IPv4;\n"
 	      "                        default: the host's first IPv4 nameserver)\n"
+	      "  --name NAME           keep the sandbox under NAME while it runs (moat exec NAME\n"
+	      "                        CMD, moat ps, moat kill NAME, moat cp; in --root)\n"
+	      "  -d, --detach          with --name: return once it runs (stdin /dev/null);\n"
+	      "                        without CMD it idles, warm for moat exec, until killed\n"
+	      "  --rm                  with -d: remove its state once it ends (else moat delete)\n"
 	      "  --debug               log the sentry's decisions to stderr\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
@@ -174,7 +180,9 @@ static bool is_oci_form(int argc, char **argv)
 						"--no-new-keyring", "--preserve-fds", "--pidfd-socket" };
 	bool oci_opt = false;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
+		/* --name: a named sandbox of moat's own (run_named.c), whose
+		 * -d is not runc's. */
+		if (!strcmp(argv[i], "--") || !strcmp(argv[i], "--name") || !strncmp(argv[i], "--name=", 7))
 			return false;
 		for (size_t k = 0; k < ARRAY_SIZE(oci_opts); k++) {
 			size_t n = strlen(oci_opts[k]);
@@ -215,7 +223,7 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 const char *const run_options_with_arg[] = {
 	"rootfs", "upper", "bind", "bind-socket", "tmpfs", "env", "cwd", "hostname", "host-uid-range",
 	"audit-log", "seccomp-profile", "bind-owner", "timeout", "stop-timeout", "disk", "memory", "pids", "cpus",
-	"nofile", "user", "net", "allow-net", "allow-host", "deny-net", "publish", "dns", "platform", NULL,
+	"nofile", "user", "name", "net", "allow-net", "allow-host", "deny-net", "publish", "dns", "platform", NULL,
 };
 
 int command_run(int argc, char **argv)
@@ -241,7 +249,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
 	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK, O_MEMORY, O_PIDS,
 	       O_CPUS, O_NOFILE, O_UPPER, O_BINDSOCK, O_NET, O_ALLOWNET, O_ALLOWHOST, O_DENYNET,
-	       O_ALLOWALL, O_PUBLISH, O_DNS, O_STOPTIMEOUT, O_PLATFORM };
+	       O_ALLOWALL, O_PUBLISH, O_DNS, O_STOPTIMEOUT, O_PLATFORM, O_NAME, O_RM };
 	_cleanup_free_ char *user = NULL;
 	verb = verb_name;
 	/* The config file's and the global options first, so the command
@@ -287,11 +295,15 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "dns", required_argument, NULL, O_DNS },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "platform", required_argument, NULL, O_PLATFORM },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "rm", no_argument, NULL, O_RM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sandbox_config cfg = { 0 };
 	_cleanup_free_ char *profile_path = NULL;
+	struct run_named named = { 0 };
 	bool net_opts = false;
 	int c;
 	/* Safe for untrusted code without flags (docs/limits.md); a
@@ -299,7 +311,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	limits_default(&cfg.limits);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+htiu:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+htiu:d", opts, NULL)) != -1) {
 		switch (c) {
 		case O_ROOTFS: {
 			struct stat st;
@@ -483,6 +495,18 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		case 't':
 			cfg.tty = true;
 			break;
+		case O_NAME:
+			if (!oci_id_valid(optarg))
+				return bad_input("--name %s: letters, digits, '_', '+', '-' and '.', not . or ..",
+						 optarg);
+			named.name = optarg;
+			break;
+		case 'd':
+			named.detach = true;
+			break;
+		case O_RM:
+			named.rm = true;
+			break;
 		case 'i':
 			cfg.interactive = true;
 			break;
@@ -499,7 +523,16 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
+	if (named.name && strcmp(verb, "run"))
+		return usage_error("%s", "--name is for moat run");
+	if ((named.detach || named.rm) && !named.name)
+		return usage_error("%s", "-d and --rm are for named sandboxes: give --name NAME");
+	if (named.detach && cfg.tty)
+		return usage_error("%s", "-t with -d: a detached sandbox has no terminal to relay (use "
+					 "moat exec -t NAME)");
+	/* A warm sandbox may start with nothing to run: it waits for `moat
+	 * exec` (run_named.c). */
+	if (optind >= argc && !named.detach)
 		return usage_error("%s", "no command given");
 	char why[PATH_MAX + 256];
 	if (config_check_binds(&cfg, why, sizeof(why)) < 0 || config_check_upper(&cfg, why, sizeof(why)) < 0)
@@ -521,10 +554,12 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		return bad_input("%s", "-ti: stdin is not a terminal (use -t alone, or -i alone for a pipe)");
 	if (user && user_resolve(&cfg, user, why, sizeof(why)) < 0)
 		return bad_input("%s", why);
-	cfg.argv = argv + optind;
+	cfg.argv = optind < argc ? argv + optind : NULL;
 	log_init("moat", cfg.debug || oci_globals.debug ? 2 : 0);
 	if (prepare && (r = prepare(&cfg, ctx)) != 0)
 		return r;
+	if (named.name)
+		return run_named(&named, &cfg);
 	int status = sandbox_run(&cfg);
 	config_free(&cfg);
 	return status;

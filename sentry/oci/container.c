@@ -296,9 +296,13 @@ int oci_container_launch(const struct oci_launch *l)
 				l->verb);
 	struct oci_spec spec;
 	char err[PATH_MAX + 512];
-	int r = oci_spec_load(l->bundle ? l->bundle : ".", &spec, err, sizeof(err));
-	if (r < 0)
+	int r = 0;
+	if (l->spec) {
+		spec = *l->spec;
+		*l->spec = (struct oci_spec){ 0 };
+	} else if ((r = oci_spec_load(l->bundle ? l->bundle : ".", &spec, err, sizeof(err))) < 0) {
 		return oci_fail("moat %s failed: %s", l->verb, err);
+	}
 	/* runc's rule: a detached container's terminal must go to the
 	 * engine; a foreground run relays it to moat's own stdio. Without a
 	 * terminal the socket is not used. */
@@ -322,6 +326,10 @@ int oci_container_launch(const struct oci_launch *l)
 	int status = 1;
 	_cleanup_close_ int fifo = -1, exec_sock = -1;
 	int sv[2] = { -1, -1 };
+	if (l->spec && (r = oci_process_save(l->id, &spec.cfg)) < 0) {
+		status = oci_fail("moat %s failed: process.json: %s", l->verb, strerror(-r));
+		goto out;
+	}
 	if ((exec_sock = oci_exec_socket(l->id, true)) < 0) {
 		status = oci_fail("moat %s failed: exec.sock: %s", l->verb, strerror(-exec_sock));
 		goto out;
@@ -351,6 +359,8 @@ int oci_container_launch(const struct oci_launch *l)
 	safe_close(sv[0]);
 	if (status != 0)
 		goto out;
+	if (l->started)
+		*l->started = true;
 	if (l->mode == OCI_MODE_RUN) {
 		status = run_foreground(d);
 		if (!l->keep) {

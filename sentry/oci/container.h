@@ -9,6 +9,8 @@
 
 #include "sentry/oci/state.h"
 
+struct oci_spec;
+
 enum oci_mode {
 	OCI_MODE_CREATE,       /* set up, the command waits for `moat start` */
 	OCI_MODE_RUN,          /* create + start, wait for it, remove it */
@@ -23,6 +25,15 @@ struct oci_launch {
 	const char *pid_file; /* or NULL */
 	bool keep;            /* run: keep the stopped container's state */
 	const char *console_socket; /* where the terminal's master goes, or NULL */
+	/* A sandbox of `moat run --name` (sentry/cmd/run_named.c): its spec
+	 * made from moat run's options, taken (freed) by the launch; its
+	 * process's defaults, for `moat exec`, kept as <root>/<id>/process.json
+	 * and the state directory standing for its bundle. NULL: read the
+	 * bundle's config.json. */
+	struct oci_spec *spec;
+	/* If set: made true once the container runs, so a caller can tell
+	 * the command's status from the launch's failure. */
+	bool *started;
 };
 
 /* Returns the process exit status: 0 once created (or started, detached),

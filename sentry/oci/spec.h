@@ -33,6 +33,11 @@ void oci_spec_free(struct oci_spec *s);
  * s->cfg (argv, env, cwd, user, terminal, consoleSize, rlimits). */
 int oci_process_load(const char *path, struct oci_spec *ret, char *err, size_t errlen);
 
+/* Keep a named sandbox's process defaults for `moat exec` (process.c):
+ * <root>/<id>/process.json, the command's environment, cwd and identity
+ * in config.json's "process" shape. 0 or -errno. */
+int oci_process_save(const char *id, const struct sandbox_config *cfg);
+
 /* The config.json `runc spec` writes (runtime-spec 1.2.0: sh with a
  * terminal, a read-only rootfs/, runc's mounts and namespaces), or its
  * rootless variant. */

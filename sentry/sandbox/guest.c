@@ -341,6 +341,30 @@ static _Noreturn void run_command(struct setup *s)
 	_exit(e == ENOENT ? 127 : 126);
 }
 
+/* A named sandbox started without a command (`moat run --name N -d`):
+ * pid 2 is this, a fork of pid 1 that waits to be signalled, so the
+ * sandbox stays warm for `moat exec` and ends as any other when its
+ * command does (`moat kill N`: SIGTERM, the default action). It runs
+ * moat's code, which the guest's /proc shows as such (procfs
+ * is_moat_code). */
+static _Noreturn void idle_command(struct setup *s)
+{
+	if (setpgid(0, 0) < 0)
+		child_fail("setpgid");
+	before_exec(s);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; null >= 0 && fd < 3; fd++)
+		(void)dup2(null, fd);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (;;)
+		pause();
+}
+
 static void nop_handler(int sig)
 {
 	(void)sig;
@@ -572,6 +596,8 @@ static _Noreturn void pid1_main(struct setup *s)
 	if (pid == 0) {
 		close(s->status);
 		close(s->sock);
+		if (!s->cfg->argv)
+			idle_command(s);
 		sigprocmask(SIG_UNBLOCK, &all, NULL);
 		run_command(s);
 	}

@@ -57,7 +57,7 @@
 /* `moat run`: PATH, HOME and TERM, then --env. A container: its own
  * environment, plus HOME when it has none (as runc does; moat has no user
  * database to look it up in, so root's /root, else /). */
-static char **build_env(struct sandbox_config *cfg)
+char **sandbox_env(const struct sandbox_config *cfg)
 {
 	struct sandbox_config tmp = { 0 };
 	char buf[PATH_MAX];
@@ -377,7 +377,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	(void)setrlimit(RLIMIT_NOFILE, &nofile);
 	struct view v = { 0 };
 	struct gofer_config gcfg = { .debug = cfg->debug };
-	char **envp = build_env(cfg);
+	char **envp = sandbox_env(cfg);
 	if (!envp || view_exports(cfg, &v, &gcfg) < 0)
 		return 125;
 
@@ -573,7 +573,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	}
 	if (hooks && hooks->ready && hooks->ready(hooks->ctx, g.pid, gofer_pid) != 0)
 		goto fail;
-	struct json_object *start = audit_fields("command", cfg->argv[0], "hostname",
+	struct json_object *start = audit_fields("command", cfg->argv ? cfg->argv[0] : "(idle)", "hostname",
 						 sentry.ident.hostname, NULL);
 	json_object_object_add(start, "limits", limits_json(cfg, &cg));
 	audit_event("start", start);

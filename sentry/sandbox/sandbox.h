@@ -17,3 +17,7 @@
 int sandbox_run(struct sandbox_config *cfg);
 /* The same, held or watched by its caller (the OCI lifecycle). */
 int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *hooks);
+/* The command's environment: moat run's PATH, HOME and TERM, then --env;
+ * or a container's own, plus HOME when it has none. NULL-terminated,
+ * malloc'd (each string too); NULL if out of memory. */
+char **sandbox_env(const struct sandbox_config *cfg);

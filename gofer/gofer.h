@@ -24,6 +24,11 @@ struct gofer_export {
 	 * become empty and unreadable, directories empty. */
 	char **masks;
 	size_t nmasks;
+	/* A single-file bind: host_path is a regular file, served as the one
+	 * entry, so named, of a directory of the gofer's own (read-only: no
+	 * sibling can be made, none of the host's is seen). NULL: host_path
+	 * is the served directory. */
+	char *file_name;
 };
 
 struct gofer_config {

@@ -58,6 +58,13 @@ static int clone_export(const struct gofer_export *ex, int *ret_tree)
 	};
 	if (mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return neg_errno();
+	/* What the sentry checked may have been swapped since: the export is
+	 * what was cloned. */
+	struct stat st;
+	if (fstat(t, &st) < 0)
+		return neg_errno();
+	if (ex->file_name ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode))
+		return ex->file_name ? -EISDIR : -ENOTDIR;
 	*ret_tree = TAKE_FD(t);
 	return 0;
 }
@@ -68,7 +75,8 @@ static int make_root(size_t nexports)
 {
 	static const char *const spots[] = { "/tmp", "/mnt", "/dev" };
 	char opts[64];
-	snprintf(opts, sizeof(opts), "size=16k,nr_inodes=%zu,mode=0755", nexports + 8);
+	/* Two inodes an export at most: a file bind's directory and file. */
+	snprintf(opts, sizeof(opts), "size=16k,nr_inodes=%zu,mode=0755", 2 * nexports + 8);
 	const char *where = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(spots) && !where; i++)
 		if (mount("moat-gofer", spots[i], "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) == 0)
@@ -130,19 +138,39 @@ static int apply_mask(int root, const char *mask)
 	return 0;
 }
 
+static int attach_file(const char *dir, const char *name, int tree)
+{
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	_cleanup_close_ int f = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (f < 0 || move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return neg_errno();
+	return 0;
+}
+
 static int attach_exports(struct srv *s, const struct gofer_config *cfg, int *trees)
 {
 	for (size_t i = 0; i < cfg->nexports; i++) {
 		char path[32];
 		snprintf(path, sizeof(path), "/%zu", i);
-		if (mkdir(path, 0755) < 0 ||
-		    move_mount(trees[i], "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		const struct gofer_export *ex = &cfg->exports[i];
+		if (mkdir(path, 0755) < 0)
 			return neg_errno();
+		if (ex->file_name) {
+			/* The file over an empty one in a directory of ours,
+			 * which the read-only root below keeps as it is. */
+			int r = attach_file(path, ex->file_name, trees[i]);
+			if (r < 0)
+				return r;
+		} else if (move_mount(trees[i], "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+			return neg_errno();
+		}
 		trees[i] = safe_close(trees[i]);
 		_cleanup_close_ int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (root < 0)
 			return neg_errno();
-		const struct gofer_export *ex = &cfg->exports[i];
 		for (size_t m = 0; m < ex->nmasks; m++) {
 			int r = apply_mask(root, ex->masks[m]);
 			if (r < 0)

@@ -43,7 +43,7 @@
 #define DEVFS_BLOCK 4096
 #define TTY_GID 5             /* "tty", as Linux shows /dev/tty */
 
-enum devfs_kind { DEV_HOST, DEV_TTY, DEV_LINK, DEV_DIR, DEV_PTMX, DEV_PTS, DEV_PTY };
+enum devfs_kind { DEV_HOST, DEV_TTY, DEV_LINK, DEV_DIR, DEV_PTMX, DEV_PTS, DEV_PTY, DEV_SPOT };
 
 /* pts/N nodes devfs keeps (the devpts instance's own max is lower). */
 #define DEVFS_MAX_PTYS 256
@@ -99,6 +99,12 @@ struct devfs_node {
 	struct vnode *children[DEVFS_NENTS]; /* the root only */
 	unsigned index;        /* pts/N: N */
 	struct vnode **ptys;   /* pts: its nodes by index, made on first lookup */
+	/* The root only: empty files made at setup for a file to be mounted
+	 * on (a container's /dev/termination-log), as runc makes them in its
+	 * /dev tmpfs. */
+	struct devfs_ent **spots; /* each its own allocation: nodes point at them */
+	struct vnode **spot_vn;
+	size_t nspots;
 };
 
 static const struct fs_ops devfs_ops;
@@ -186,15 +192,19 @@ static int devfs_lookup(struct vnode *dir, const char *name, struct vnode **ret)
 	}
 	if (!is_root(dir))
 		return -ENOENT; /* shm is empty */
-	for (size_t i = 0; i < DEVFS_NENTS; i++)
-		if (!strcmp(devfs_ents[i].name, name)) {
-			struct vnode *vn = D(dir)->children[i];
-			if (!vn->mnt) /* made before the mount existed */
-				vn->mnt = dir->mnt;
-			*ret = vn_ref(vn);
-			return 0;
-		}
-	return -ENOENT;
+	struct vnode *vn = NULL;
+	for (size_t i = 0; i < DEVFS_NENTS && !vn; i++)
+		if (!strcmp(devfs_ents[i].name, name))
+			vn = D(dir)->children[i];
+	for (size_t i = 0; i < D(dir)->nspots && !vn; i++)
+		if (!strcmp(D(dir)->spots[i]->name, name))
+			vn = D(dir)->spot_vn[i];
+	if (!vn)
+		return -ENOENT;
+	if (!vn->mnt) /* made before the mount existed */
+		vn->mnt = dir->mnt;
+	*ret = vn_ref(vn);
+	return 0;
 }
 
 static int devfs_readdir(struct vnode *dir, struct dirent_list *out)
@@ -217,6 +227,11 @@ static int devfs_readdir(struct vnode *dir, struct dirent_list *out)
 	for (size_t i = 0; i < DEVFS_NENTS; i++) {
 		struct vnode *vn = D(dir)->children[i];
 		int r = dirent_list_add(out, vn->ino, vtype_to_dt(vn->type), devfs_ents[i].name);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < D(dir)->nspots; i++) {
+		int r = dirent_list_add(out, D(dir)->spot_vn[i]->ino, DT_REG, D(dir)->spots[i]->name);
 		if (r < 0)
 			return r;
 	}
@@ -266,6 +281,8 @@ static int devfs_getattr(struct vnode *vn, struct stat *st)
 		break;
 	case DEV_LINK:
 		st->st_size = (off_t)strlen(e->target);
+		break;
+	case DEV_SPOT:
 		break;
 	case DEV_DIR: {
 		size_t subdirs = 0, nents = 0;
@@ -435,6 +452,8 @@ static int devfs_open(struct vnode *vn, int flags, int *ret_fd)
 		return -EISDIR;
 	case DEV_LINK:
 		return -ELOOP;
+	case DEV_SPOT:
+		return -ENXIO; /* always under what is mounted on it */
 	case DEV_TTY:
 		return tty_open(oflags, ret_fd);
 	case DEV_HOST:
@@ -537,5 +556,43 @@ int devfs_new(struct vnode **ret_root)
 			(void)pty_node(vn, k, &pty);
 	}
 	*ret_root = root;
+	return 0;
+}
+
+int devfs_add_spot(struct vnode *root, const char *name, struct vnode **ret)
+{
+	if (root->ops != &devfs_ops || !is_root(root))
+		return -EINVAL;
+	struct devfs_node *d = D(root);
+	struct vnode *have;
+	if (devfs_lookup(root, name, &have) == 0) {
+		vn_unref(have);
+		return -EEXIST;
+	}
+	/* Setup only, a handful at most: each keeps its own entry. */
+	struct devfs_ent **ents = realloc(d->spots, (d->nspots + 1) * sizeof(*ents));
+	if (!ents)
+		return -ENOMEM;
+	d->spots = ents;
+	struct vnode **vns = realloc(d->spot_vn, (d->nspots + 1) * sizeof(*vns));
+	if (!vns)
+		return -ENOMEM;
+	d->spot_vn = vns;
+	struct devfs_ent *e = calloc(1, sizeof(*e));
+	char *copy = strdup(name);
+	struct vnode *vn = NULL;
+	if (e && copy) {
+		*e = (struct devfs_ent){ .name = copy, .kind = DEV_SPOT, .mode = S_IFREG | 0644 };
+		vn = devfs_node_new(e, root, d->time);
+	}
+	if (!vn) {
+		free(copy);
+		free(e);
+		return -ENOMEM;
+	}
+	vn->mnt = root->mnt;
+	ents[d->nspots] = e;
+	vns[d->nspots++] = vn;
+	*ret = vn_ref(vn);
 	return 0;
 }

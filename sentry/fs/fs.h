@@ -17,6 +17,9 @@ int gofer_fs_new(struct gofer_client *gc, uint32_t idx, const char *const *masks
 /* Show only these names (a static, NULL-terminated list) at the root of a
  * gofer fs; the rest are absent, as masked paths are. Before any lookup. */
 int gofer_fs_set_allow(struct vnode *root, const char *const *names);
+/* A single-file bind's export (gofer/setup.c): its root is the gofer's
+ * read-only directory holding the file, writable if rw. */
+int gofer_fs_set_file_bind(struct vnode *root, bool rw);
 /* An rw bind: the gofer creates as uid:gid on the host, which the guest
  * sees as its root (gofer.c, gofs_map_ids). Before any lookup. */
 int gofer_fs_set_owner(struct vnode *root, uid_t uid, gid_t gid);
@@ -129,6 +132,9 @@ bool overlay_is(const struct vnode *vn);
  * stdout, stderr symlinks; pts (the sandbox's devpts instance); an empty
  * shm directory (a tmpfs is mounted there by the setup code). */
 int devfs_new(struct vnode **ret_root);
+/* An empty file NAME at the root, for a file to be mounted on (setup
+ * only); *ret a new reference. -EEXIST if the name is taken. */
+int devfs_add_spot(struct vnode *root, const char *name, struct vnode **ret);
 /* The sandbox's devpts instance (sentry/sandbox/console.c), behind ptmx and
  * pts; -1: none (ptmx gives ENOENT, pts is empty). Set before any guest
  * task runs; not owned. */

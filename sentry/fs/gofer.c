@@ -1235,6 +1235,7 @@ static const struct fs_ops gofer_ops = {
 	.setxattr = gofs_setxattr,
 	.removexattr = gofs_removexattr,
 	.notify_host = gofs_notify_host,
+	.shadow = gofer_fs_shadow,
 	.release = gofs_release,
 	.cache_lookups = true,
 };
@@ -1308,6 +1309,17 @@ int gofer_fs_set_allow(struct vnode *root, const char *const *names)
 		return -EINVAL;
 	struct gnode *g = root->priv;
 	g->fs->allow = names;
+	return 0;
+}
+
+int gofer_fs_set_file_bind(struct vnode *root, bool rw)
+{
+	if (root->ops != &gofer_ops)
+		return -EINVAL;
+	struct gnode *g = root->priv;
+	/* The root is the gofer's own directory, on its read-only root: the
+	 * file it serves there is what says whether writes reach the host. */
+	g->fs->rdonly = !rw;
 	return 0;
 }
 

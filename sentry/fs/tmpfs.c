@@ -1377,6 +1377,7 @@ static const struct fs_ops tmpfs_ops = {
 	.rename = tmpfs_rename,
 	.setattr = tmpfs_setattr,
 	.statfs = tmpfs_statfs,
+	.shadow = tmpfs_shadow,
 	.release = tmpfs_release,
 	.notify_host = tmpfs_notify_host,
 	.cache_lookups = false,

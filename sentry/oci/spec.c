@@ -360,7 +360,7 @@ static int parse_root(struct parse *p, struct json_object *root)
 /* Files moat makes for every sandbox itself (its own identity); an
  * engine's bind of its version is not needed. podman's marker
  * /run/.containerenv (empty unless the container is privileged) is left
- * out: moat binds directories only (docs/oci.md). */
+ * out (docs/oci.md). */
 static bool moat_provides_file(const char *dst)
 {
 	static const char *const own[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
@@ -381,16 +381,16 @@ static int add_bind(struct parse *p, const char *where, const char *src, const c
 	struct stat st;
 	if (stat(full, &st) < 0)
 		return fail(p, "config.json: %s: bind source %s: %s", where, full, strerror(errno));
-	if (!S_ISDIR(st.st_mode)) {
-		if (moat_provides_file(dst))
-			return 0;
-		return fail(p, "config.json: %s: bind source %s is not a directory (moat binds directories only)",
+	if (!S_ISDIR(st.st_mode) && moat_provides_file(dst))
+		return 0;
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return fail(p, "config.json: %s: bind source %s is neither a directory nor a regular file",
 			    where, full);
-	}
 	/* OCI binds are read-write unless "ro" (moat's --bind is the other
-	 * way round). */
+	 * way round). Nothing is ever made through a file's
+	 * (config_check_binds), so its owner does not matter. */
 	bool ro = has_option(opts, "ro");
-	if (!ro && st.st_uid == 0 && !c->bind_owner_set)
+	if (!ro && S_ISDIR(st.st_mode) && st.st_uid == 0 && !c->bind_owner_set)
 		return fail(p,
 			    "config.json: %s: read-write bind of %s, which root owns; moat never creates "
 			    "files as root: give an owner with the annotation \"" ANNOT_BIND_OWNER

@@ -273,16 +273,27 @@ int config_check_binds(struct sandbox_config *c, char *buf, size_t len)
 			snprintf(buf, len, "--bind %s: %s", m->src, strerror(err));
 			return -err;
 		}
-		if (!S_ISDIR(st.st_mode)) {
-			snprintf(buf, len, "--bind %s: not a directory (only directories can be bound)",
-				 m->src);
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+			snprintf(buf, len, "--bind %s: neither a directory nor a regular file", m->src);
 			return -ENOTDIR;
+		}
+		m->file = S_ISREG(st.st_mode);
+		if (m->file && !strcmp(m->dst, "/")) {
+			snprintf(buf, len, "--bind %s:/: a file cannot be the root", m->src);
+			return -EISDIR;
 		}
 		if (m->ro)
 			continue;
 		if (c->bind_owner_set) {
 			m->owner_uid = c->bind_uid;
 			m->owner_gid = c->bind_gid;
+			continue;
+		}
+		/* Through a file bind nothing is ever made (the gofer serves
+		 * it alone, in a read-only directory of its own): an owner
+		 * for the rule's sake, never used. */
+		if (m->file && (st.st_uid == 0 || st.st_gid == 0)) {
+			m->owner_uid = m->owner_gid = 65534;
 			continue;
 		}
 		if (st.st_uid == 0) {

@@ -21,6 +21,7 @@ struct mount_spec {
 	char *src;  /* host path (bind) */
 	char *dst;  /* absolute sandbox path */
 	bool ro;    /* binds: read-only unless ":rw" */
+	bool file;  /* binds: src is a regular file, mounted on a file at dst */
 	uid_t owner_uid; /* rw binds: host owner of what the guest creates */
 	gid_t owner_gid;
 	uint64_t size;   /* tmpfs: its own size in bytes; 0: a share of --disk */

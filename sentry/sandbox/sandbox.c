@@ -184,7 +184,7 @@ static int build_fs(struct sandbox_config *cfg, struct view *v)
 	r = view_mount(cfg, v, sentry.gofer);
 	if (r < 0) {
 		sentry_unlock();
-		return log_error_errno(r, "build the sandbox's filesystem");
+		return r == VIEW_REPORTED ? r : log_error_errno(r, "build the sandbox's filesystem");
 	}
 	struct vnode *cwd = v->root;
 	struct nameidata nd = { .hostfd = -1 };

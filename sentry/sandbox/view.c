@@ -193,6 +193,87 @@ static int mountpoint_get(struct vnode *root, const char *dst, struct vnode **re
 	return 0;
 }
 
+/* The name a file bind's file has in the gofer's directory for it. */
+#define FILE_BIND_NAME "file"
+
+/* A file at dst to mount a file on: there already (not a directory), or
+ * made empty in its parent where the tree is ours to change. */
+static int file_mountpoint(struct vnode *root, const char *dst, struct vnode **ret)
+{
+	struct nameidata nd;
+	int r = namei_at(root, root, dst, LOOKUP_FOLLOW, &nd);
+	if (r == 0) {
+		bool dir = nd.vn->type == VDIR;
+		if (!dir)
+			*ret = vn_ref(nd.vn);
+		nd_release(&nd);
+		return dir ? -EISDIR : 0;
+	}
+	if (r != -ENOENT)
+		return r;
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", dst);
+	char *slash = strrchr(parent, '/');
+	const char *name = slash + 1;
+	if (!is_single_component(name))
+		return -EINVAL;
+	*slash = 0;
+	struct vnode *dir;
+	if ((r = mountpoint_get(root, parent[0] ? parent : "/", &dir)) < 0)
+		return r;
+	struct vnode *made = NULL;
+	if (dir->mnt && dir->mnt->root == dir && !strcmp(dir->ops->name, "devfs"))
+		r = devfs_add_spot(dir, name, ret); /* /dev/termination-log */
+	else if (!dir->ops->create || (dir->mnt->flags & MNT_RDONLY))
+		r = -EROFS;
+	else if ((r = dir->ops->create(dir, name, S_IFREG | 0644, NULL, &made)) == 0)
+		/* Found again as a lookup finds it: in the tree, with its
+		 * parent (what create gives need not be). */
+		r = vfs_lookup_one(root, dir, name, ret);
+	if (made)
+		vn_unref(made);
+	/* Kept for the sandbox's life, as the mount is: an overlay's upper
+	 * file shows its overlay directory in paths only while that
+	 * directory's vnode lives (fs_ops.shadow is weak). */
+	if (r < 0)
+		vn_unref(dir);
+	return r;
+}
+
+/* A single-file bind: the gofer serves the file alone in a directory of its
+ * own (gofer/setup.c), kept detached; the file is mounted on a file at
+ * dst, as runc binds a file on a file. */
+static int mount_file_bind(struct gofer_client *gc, int idx, const struct mount_spec *m,
+			   struct vnode *root)
+{
+	struct vnode *dir, *f = NULL, *mp;
+	int r = gofer_fs_new(gc, (uint32_t)idx, NULL, 0, &dir);
+	if (r < 0)
+		return r;
+	if ((r = gofer_fs_set_file_bind(dir, !m->ro)) < 0 ||
+	    (!m->ro && (r = gofer_fs_set_owner(dir, m->owner_uid, m->owner_gid)) < 0)) {
+		vn_unref(dir);
+		return r;
+	}
+	unsigned flags = MNT_NOSUID | MNT_NODEV | (m->ro ? MNT_RDONLY : 0);
+	if ((r = vfs_mount(dir, NULL, flags | MNT_DETACHED, m->src, "gofer", NULL)) < 0) {
+		vn_unref(dir);
+		return r;
+	}
+	if ((r = vfs_lookup_one(dir, dir, FILE_BIND_NAME, &f)) < 0)
+		return r;
+	if (f->type != VREG)
+		r = -EISDIR;
+	else if ((r = file_mountpoint(root, m->dst, &mp)) == 0) {
+		r = vfs_mount(f, mp, flags, m->src, "gofer", NULL);
+		vn_unref(mp);
+		if (r == 0)
+			return 0;
+	}
+	vn_unref(f);
+	return r;
+}
+
 static int add_file(struct vnode *dir, const char *name, const char *content)
 {
 	struct vnode *vn;
@@ -264,6 +345,10 @@ static int mount_identity_files(struct vnode *root, const char *hostname, const 
 		struct nameidata nd;
 		if (namei_at(root, root, path, 0, &nd) < 0)
 			continue; /* the view has no such file: nothing to hide */
+		if (nd.vn->mnt && nd.vn->mnt->root == nd.vn) {
+			nd_release(&nd);
+			continue; /* the user bound a file of theirs there */
+		}
 		struct vnode *f;
 		if (vfs_lookup_one(store, store, files[i].name, &f) == 0) {
 			if (vfs_mount(f, nd.vn, MNT_RDONLY, "moat", "tmpfs", NULL) < 0)
@@ -409,12 +494,14 @@ int view_exports(struct sandbox_config *cfg, struct view *v, struct gofer_config
 		if (m->kind != MOUNT_BIND)
 			continue;
 		struct stat st;
-		if (stat(m->src, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			log_warnx("--bind %s: not a directory", m->src);
-			return -ENOTDIR;
+		if (stat(m->src, &st) < 0 || (m->file ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode))) {
+			log_warnx("--bind %s: no longer a %s", m->src, m->file ? "file" : "directory");
+			return m->file ? -EISDIR : -ENOTDIR;
 		}
 		if ((r = exports_add(&v->ex, m->src, !m->ro, NULL)) < 0)
 			return r;
+		if (m->file && !(v->ex.v[r].file_name = strdup(FILE_BIND_NAME)))
+			return -ENOMEM;
 		v->ex.v[r].owner_uid = m->owner_uid;
 		v->ex.v[r].owner_gid = m->owner_gid;
 	}
@@ -472,6 +559,26 @@ static int bind_host_socket(struct vnode *root, const struct mount_spec *m)
 	if (r < 0)
 		close(fd);
 	return r;
+}
+
+/* One line for a user's mount that cannot be made: which, and why. */
+static int bind_failed(const struct mount_spec *m, int r)
+{
+	const char *opt = m->kind == MOUNT_TMPFS ? "--tmpfs" : "--bind";
+	if (m->kind == MOUNT_TMPFS)
+		log_errorx("%s %s: %s", opt, m->dst, strerror(-r));
+	else if (r == -EISDIR && m->file)
+		log_errorx("%s %s:%s: %s is a directory in the sandbox; a file binds on a file", opt,
+			  m->src, m->dst, m->dst);
+	else if (r == -ENOTDIR || r == -EISDIR)
+		log_errorx("%s %s:%s: %s is a file in the sandbox; a directory binds on a directory",
+			  opt, m->src, m->dst, m->dst);
+	else if (r == -EROFS || r == -ENOENT)
+		log_errorx("%s %s:%s: %s cannot be made in the sandbox's view (%s)", opt, m->src, m->dst,
+			  m->dst, strerror(-r));
+	else
+		log_errorx("%s %s:%s: %s", opt, m->src, m->dst, strerror(-r));
+	return VIEW_REPORTED;
 }
 
 int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc)
@@ -541,8 +648,13 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 				return log_error_errno(r, "--bind-socket %s:%s", m->src, m->dst);
 			continue;
 		}
+		if (m->kind == MOUNT_BIND && m->file) {
+			if ((r = mount_file_bind(gc, (int)bind_idx++, m, v->root)) < 0)
+				return bind_failed(m, r);
+			continue;
+		}
 		if ((r = mountpoint_get(v->root, m->dst, &mp)) < 0)
-			return log_error_errno(r, "mountpoint %s", m->dst);
+			return bind_failed(m, r);
 		if (m->kind == MOUNT_TMPFS)
 			r = mount_new_tmpfs(mp, m->mode, MNT_NOSUID | MNT_NODEV | m->flags, "tmpfs",
 					    m->size);
@@ -550,7 +662,7 @@ int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *
 			r = mount_bind(gc, (int)bind_idx++, m, mp);
 		vn_unref(mp);
 		if (r < 0)
-			return log_error_errno(r, "mount %s", m->dst);
+			return bind_failed(m, r);
 	}
 	return mount_identity_files(v->root, sentry.ident.hostname, &cfg->net);
 }

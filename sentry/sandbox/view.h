@@ -25,7 +25,10 @@ int view_exports(struct sandbox_config *cfg, struct view *v, struct gofer_config
  * stores of their own). Before view_mount; the sandbox's host uid known.
  * -EINVAL (said why) when the sizes do not fit. */
 int view_disk_init(const struct sandbox_config *cfg);
-/* Build the sentry's mount tree over the running gofer. Sentry lock held. */
+/* Build the sentry's mount tree over the running gofer. Sentry lock held.
+ * A mount of the user's that cannot be made is said in one line, which
+ * names it, and gives VIEW_REPORTED. */
+#define VIEW_REPORTED (-ECANCELED)
 int view_mount(struct sandbox_config *cfg, struct view *v, struct gofer_client *gc);
 /* Does the view serve host files with ordinary permissions (a container
  * --rootfs, a --bind), which the sentry, an unprivileged host uid, can only

@@ -76,7 +76,7 @@ static int splice_link(char *buf, size_t bufsz, const char *target, const char *
 }
 
 /* Is vn at or below top? Defence in depth after the walk. */
-static bool is_beneath(struct vnode *vn, struct vnode *top)
+bool vfs_is_beneath(struct vnode *vn, struct vnode *top)
 {
 	for (struct vnode *cur = vn; cur;) {
 		if (cur == top)
@@ -84,7 +84,7 @@ static bool is_beneath(struct vnode *vn, struct vnode *top)
 		if (cur->mnt && cur == cur->mnt->root)
 			cur = cur->mnt->mountpoint;
 		else
-			cur = cur->parent;
+			cur = vfs_path_parent(cur);
 	}
 	return false;
 }
@@ -241,7 +241,7 @@ static int walk(struct vnode *root, struct vnode *start, const char *path, unsig
 		r = -ENOTDIR;
 		goto out;
 	}
-	if (!is_beneath(cur, nd->root) && cur->mnt && cur->mnt->mountpoint) {
+	if (!vfs_is_beneath(cur, nd->root) && cur->mnt && cur->mnt->mountpoint) {
 		r = -EXDEV;
 		goto out;
 	}

@@ -272,6 +272,13 @@ int vfs_lookup_one(struct vnode *root, struct vnode *dir, const char *name, stru
 	return 0;
 }
 
+struct vnode *vfs_path_parent(const struct vnode *vn)
+{
+	struct vnode *p = vn->parent;
+	struct vnode *s = p && p->ops->shadow ? p->ops->shadow(p) : NULL;
+	return s ? s : p;
+}
+
 ssize_t vfs_path(struct vnode *root, struct vnode *vn, char *buf, size_t len, bool deleted_suffix)
 {
 	if (len < 2)
@@ -296,7 +303,7 @@ ssize_t vfs_path(struct vnode *root, struct vnode *vn, char *buf, size_t len, bo
 		pos -= n;
 		memcpy(buf + pos, cur->name, n);
 		buf[--pos] = '/';
-		cur = cur->parent;
+		cur = vfs_path_parent(cur);
 	}
 	if (pos == len - 1)
 		buf[--pos] = '/';

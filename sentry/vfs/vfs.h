@@ -168,6 +168,11 @@ struct fs_ops {
 	 * -EOPNOTSUPP when there is none: the vnode then gets a stand-in.
 	 * May drop the sentry lock (a gofer walk). NULL: none. */
 	int (*notify_host)(struct vnode *vn);
+	/* For a directory of an overlay's upper layer: the overlay's vnode for
+	 * it (weak; NULL if none now). The overlay hands its upper files out
+	 * as themselves, so their parent is such a directory: a path shows
+	 * the overlay's instead (vfs_path_parent). NULL: never one. */
+	struct vnode *(*shadow)(const struct vnode *dir);
 	/* Last reference dropped: free fs-private state. */
 	void (*release)(struct vnode *vn);
 	/* Do lookups go through the dentry cache? (false for procfs, whose
@@ -265,6 +270,13 @@ int vfs_getattr(struct vnode *vn, struct stat *st);
 /* The path of vn as seen from root, into buf. Returns length or -errno
  * (-ENAMETOOLONG). Appends " (deleted)" for unlinked vnodes when asked. */
 ssize_t vfs_path(struct vnode *root, struct vnode *vn, char *buf, size_t len, bool deleted_suffix);
+/* The parent vn shows in a path: vn->parent, or for an upper file an
+ * overlay hands out as itself (its parent an upper directory), the
+ * overlay's directory (fs_ops.shadow). */
+struct vnode *vfs_path_parent(const struct vnode *vn);
+/* Is vn in the tree under top (through mounts, up to their mountpoints)?
+ * (namei.c) */
+bool vfs_is_beneath(struct vnode *vn, struct vnode *top);
 
 /* Host (dev, ino) -> vnode, for translating host answers (fstat, maps,
  * /proc/self/fd) about fds moat handed out. The map holds a reference.

@@ -210,6 +210,15 @@ t_root_owned()
 		[ "$(stat -c %u "$W/vroot/f")" = 65534 ]
 }
 check "-v rw of a root-owned dir: refused unless the annotation moat.bind-owner names an owner" t_root_owned
+t_file_volume()
+{
+	echo conf-v1 >"$W/app.conf"
+	: >"$W/termlog"
+	pm run --rm -v "$W/app.conf:/etc/app.conf:ro" -v "$W/termlog:/dev/termination-log" "$IMG" \
+		sh -c 'cat /etc/app.conf; echo bye > /dev/termination-log' >"$W/f.out" || return 1
+	grep -qx conf-v1 "$W/f.out" && [ "$(cat "$W/termlog")" = bye ]
+}
+check "-v of single files: one read in /etc, one written in /dev (kubelet's termination log)" t_file_volume
 
 # --- network and moat's own options ---------------------------------------------------
 # One process in the container, the parsing here: a pipeline of quick

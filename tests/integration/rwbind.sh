@@ -319,7 +319,8 @@ t_bad()
 FILE=$(host_tmpdir)/plain
 echo x >"$FILE"
 check "a missing --bind source" t_bad --bind /nonexistent/moat-src:/b:rw
-check "a --bind of a file that is not a directory" t_bad --bind "$FILE:/b:rw"
+check "a --bind of a directory over a file in the view" t_bad --bind "$H:/etc/passwd:rw"
+check "a --bind of a file over a directory in the view" t_bad --bind "$FILE:/etc:rw"
 check "a bad :mode" t_bad --bind "$H:/b:rx"
 check "a bind spec without a destination" t_bad --bind "$H"
 for owner in abc 0 0:5 5:0 -1 4294967295 "" 12:x 1:2:3; do

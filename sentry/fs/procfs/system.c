@@ -399,12 +399,7 @@ static struct vnode *pctx_root(const struct pctx *c)
 /* Path of mount m as seen from root; -ENOENT for mounts outside it. */
 static int mount_path(struct vnode *root, const struct mount *m, char *buf, size_t len)
 {
-	bool under = false;
-	for (struct vnode *cur = m->root; cur && !under;) {
-		under = cur == root;
-		cur = cur->mnt && cur == cur->mnt->root ? cur->mnt->mountpoint : cur->parent;
-	}
-	if (!under)
+	if (!vfs_is_beneath(m->root, root))
 		return -ENOENT;
 	ssize_t n = vfs_path(root, m->root, buf, len, false);
 	return n < 0 ? (int)n : 0;

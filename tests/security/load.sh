@@ -5,8 +5,8 @@
 # (/bin/true with the defaults: the fast start, no cgroup move), then moat
 # must have left nothing behind: no process of its own or of a guest, no
 # new fd in the invoking shell, no cgroup of any of those runs, no mount,
-# no file in the run and temporary directories, and the host's available
-# and shared memory back where they were (within a tolerance). Other tests
+# file of the names moat makes, and the host's shared memory and
+# unreclaimable slab back where they were (within a tolerance). Other tests
 # may run moat beside this one (make check -j), so what is "ours" is told
 # by a tag: in moat's environment (which its own processes keep) and in the
 # guest's command line.
@@ -38,13 +38,16 @@ ours()
 		fi
 	done
 }
-# (/run/moat-uids is the host uid registry, bounded by design: below;
-# /run/moat is the OCI verbs' state, which moat run never touches and
-# other tests' containers use meanwhile.)
+# What moat run could leave in the host's shared directories: the names it
+# makes (moat-fifo.*, moat-notify.*, normally in the sentry's private
+# /tmp) anywhere, and anything new in /dev/shm. (/run/moat-uids is the
+# host uid registry, bounded by design: below. Other tests and programs
+# on the host make their own moat-* names meanwhile: /run/moat, the OCI
+# verbs' state; bench's moat-netbench.*.)
 files()
 {
-	find /run /dev/shm /tmp /var/tmp -maxdepth 1 -newer "$D/stamp" -name '*moat*' \
-		! -name 'moat-test.*' ! -name moat-uids ! -path /run/moat 2>/dev/null | sort
+	find /run /tmp /var/tmp -maxdepth 1 -newer "$D/stamp" \( -name 'moat-fifo.*' -o -name 'moat-notify.*' \) 2>/dev/null
+	find /dev/shm -mindepth 1 -maxdepth 1 -newer "$D/stamp" -name '*moat*' 2>/dev/null
 }
 
 touch "$D/stamp"
@@ -54,6 +57,7 @@ CG0=$(cgroups)
 MNT0=$(grep -c . /proc/self/mountinfo)
 AVAIL0=$(meminfo MemAvailable)
 SHMEM0=$(meminfo Shmem)
+SUNR0=$(meminfo SUnreclaim)
 
 # --- 20 in parallel -----------------------------------------------------------
 t_parallel()
@@ -94,6 +98,11 @@ t_sequence()
 		[ "$rc" = 0 ] || { echo "run $i: status $rc" >&2; return 1; }
 	done
 }
+# The defaults never move pid 1 into a cgroup (docs/limits.md "Start
+# time"; failclosed.sh checks it): say what enforces them here.
+"$MOAT" run --audit-log "$D/mech" -- /bin/true </dev/null
+diag "the sequential runs' limits: $(python3 -c 'import json, sys
+print([json.loads(l) for l in open(sys.argv[1])][0]["limits"]["mechanism"])' "$D/mech" 2>&1)"
 start=$(date +%s%N)
 check "$SEQ sandboxes in sequence (/bin/true) all exit 0" t_sequence
 diag "$SEQ in sequence: $((($(date +%s%N) - start) / 1000000)) ms"
@@ -147,7 +156,7 @@ t_files()
 	f=$(files)
 	[ -z "$f" ] || { echo "new: $f" >&2; return 1; }
 }
-check "no file named after moat is left in /run, /dev/shm, /tmp, /var/tmp" t_files
+check "no file moat makes is left in /run, /tmp, /var/tmp, /dev/shm" t_files
 # One file per uid in use, and the allocator clears the one 256 places
 # behind (sentry/sandbox/hostuid.c): after 1,020 sandboxes, about 256 files
 # plus those of sandboxes still running (other tests'), never 1,020.
@@ -161,16 +170,20 @@ t_uids()
 check "the host uid registry stays bounded (at most 256 released uids' files, plus running sandboxes')" t_uids
 t_memory()
 {
-	local avail shmem
-	avail=$(meminfo MemAvailable)
+	local shmem sunr avail
 	shmem=$(meminfo Shmem)
-	echo "MemAvailable $AVAIL0 -> $avail kB, Shmem $SHMEM0 -> $shmem kB" >&2
-	echo "MemAvailable $AVAIL0 -> $avail kB, Shmem $SHMEM0 -> $shmem kB" >"$D/mem"
-	# 1,020 sandboxes leaking a MiB each would be a GiB; tests beside
-	# this one come and go by a few hundred MiB at most.
-	[ $(((AVAIL0 - avail) / 1024)) -lt 256 ] && [ $(((shmem - SHMEM0) / 1024)) -lt 64 ]
+	sunr=$(meminfo SUnreclaim)
+	avail=$(meminfo MemAvailable)
+	echo "Shmem $SHMEM0 -> $shmem kB, SUnreclaim $SUNR0 -> $sunr kB, MemAvailable $AVAIL0 -> $avail kB" |
+		tee "$D/mem" >&2
+	# What the kernel cannot give back by itself (shared memory: memfds,
+	# tmpfs; unreclaimable slab: fds, inodes, namespaces) is where a
+	# sandbox's leak would stay: 1,020 sandboxes leaking 128 KiB each
+	# would be 128 MiB. MemAvailable moves with the page cache of the
+	# tests beside this one: reported, not judged.
+	[ $(((shmem - SHMEM0) / 1024)) -lt 64 ] && [ $(((sunr - SUNR0) / 1024)) -lt 128 ]
 }
-check "the host's available memory is back within 256 MiB, shared memory within 64 MiB" t_memory
+check "the host's shared memory and unreclaimable slab are back within 64 and 128 MiB" t_memory
 [ -f "$D/mem" ] && diag "$(cat "$D/mem")"
 
 done_testing

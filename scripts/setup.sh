@@ -19,7 +19,7 @@ pkgs=(build-essential autoconf automake libtool pkg-config
 	libseccomp-dev liburing-dev libxxhash-dev libjson-c-dev libslirp-dev libglib2.0-dev)
 if [ "${1:-}" = --test ]; then
 	pkgs+=(python3 gcc make git tar procps util-linux file busybox-static strace
-		libpython3.11-testsuite python3-venv sqlite3 psmisc clang libclang-rt-14-dev inotify-tools curl iproute2
+		libpython3.11-testsuite python3-venv sqlite3 psmisc sudo clang libclang-rt-14-dev inotify-tools curl iproute2
 		podman conmon crun runc containerd uidmap fuse-overlayfs slirp4netns mmdebstrap)
 fi
 

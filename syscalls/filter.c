@@ -431,6 +431,34 @@ int sys_filter_export(scmp_filter_ctx ctx, struct sock_filter **ret_prog,
 	return 0;
 }
 
+/* The vsyscall page: where the kernel emulates it (vsyscall=xonly or
+ * emulate), a call to its gettimeofday, time or getcpu reaches the filter
+ * as that syscall with the page's address (0xffffffffff600000 + 0, 0x400,
+ * 0x800) as instruction pointer. No syscall instruction of a task can have
+ * an address in the kernel's half, so the high word 0xffffffff is that
+ * page and nothing else: kill the process, as for the 32-bit entry points.
+ * A fixed-address legacy entry that no current libc uses is one less way
+ * around the table (issue 9: "vsyscall unusable"). */
+static int filter_prefix_vsyscall(struct sock_filter **prog, unsigned short *len)
+{
+	static const struct sock_filter pre[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	if (*len + ARRAY_SIZE(pre) > BPF_MAXINSNS)
+		return -E2BIG;
+	struct sock_filter *out = malloc((*len + ARRAY_SIZE(pre)) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, pre, sizeof(pre));
+	memcpy(out + ARRAY_SIZE(pre), *prog, *len * sizeof(*out));
+	free(*prog);
+	*prog = out;
+	*len = (unsigned short)(*len + ARRAY_SIZE(pre));
+	return 0;
+}
+
 int sys_filter_build(struct sock_filter **ret_prog, unsigned short *ret_len)
 {
 	if (!ret_prog || !ret_len)
@@ -478,6 +506,9 @@ int sys_filter_build(struct sock_filter **ret_prog, unsigned short *ret_len)
 	if (r < 0)
 		return r;
 	r = filter_verify(prog, len);
+	if (r < 0)
+		return r;
+	r = filter_prefix_vsyscall(&prog, &len);
 	if (r < 0)
 		return r;
 	*ret_len = len;

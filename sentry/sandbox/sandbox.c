@@ -43,6 +43,7 @@
 #include "sentry/sandbox/hostuid.h"
 #include "sentry/sandbox/limits.h"
 #include "sentry/vfs/namei.h"
+#include "sentry/vfs/ofd.h"
 #include "net/net.h"
 #include "platform/kfeatures.h"
 #include "platform/platform.h"
@@ -375,6 +376,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		return log_error_errno(r, "audit log %s", cfg->audit_log), 125;
 	struct rlimit nofile = { 1 << 20, 1 << 20 };
 	(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	ofd_limit_init();
 	struct view v = { 0 };
 	struct gofer_config gcfg = { .debug = cfg->debug };
 	char **envp = sandbox_env(cfg);
@@ -613,6 +615,9 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		kill(nh.pid, SIGKILL);
 	/* A timeout's 124 stands; the limits hit before it are still told. */
 	status = report_limits(cfg, &cg, status, got_status || sentry.timed_out);
+	sentry_lock();
+	ofd_limit_report();
+	sentry_unlock();
 	cgroup_finish(&cg);
 	audit_exit(status, wst);
 	return status;

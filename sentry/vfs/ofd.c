@@ -3,16 +3,21 @@
 #include "sentry/vfs/ofd.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "sentry/kernel/audit.h"
 #include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
 
@@ -21,6 +26,24 @@ static struct ofd *ofd_tab[OFD_BUCKETS]; /* by (dev, ino) */
 static struct ofd *wd_tab[OFD_BUCKETS];  /* by inotify watch */
 static int inofd = -1;
 static bool overflowed;
+/* Live placeholders, the most there may be (ofd_limit_init) and the opens
+ * refused at it. */
+static size_t ofd_live;
+static size_t ofd_max = OFD_MAX;
+static uint64_t ofd_refused;
+
+void ofd_limit_init(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur == RLIM_INFINITY)
+		return;
+	/* A reserve stays for tmpfs files, gofer directories and pidfds,
+	 * so that a guest holding directories makes its own opens fail,
+	 * not the sentry's. */
+	size_t lim = (size_t)r.rlim_cur, reserve = lim / 16 > 1024 ? lim / 16 : 1024;
+	size_t n = lim > reserve ? lim - reserve : 0;
+	ofd_max = n < OFD_MIN ? OFD_MIN : n < OFD_MAX ? n : OFD_MAX;
+}
 
 static unsigned ofd_bucket(dev_t dev, ino_t ino)
 {
@@ -42,10 +65,46 @@ struct ofd *ofd_find(dev_t dev, ino_t ino)
 	return NULL;
 }
 
+/* At the limit: first free what the guest closed but the control thread
+ * has not seen yet, so a guest that closes as fast as it opens is never
+ * refused; then refuse as Linux does when its file table is full. The
+ * first refusal is audited at once (a sandbox killed later still has it);
+ * the count is told at the end (ofd_limit_report). */
+static int ofd_at_limit(void)
+{
+	if (ofd_live < ofd_max)
+		return 0;
+	ofd_events();
+	if (ofd_live < ofd_max)
+		return 0;
+	if (ofd_refused++ == 0) {
+		struct json_object *f = audit_fields("limit", "open_files", NULL);
+		json_object_object_add(f, "max", json_object_new_int64((int64_t)ofd_max));
+		json_object_object_add(f, "first", json_object_new_boolean(true));
+		audit_event("limit", f);
+	}
+	return -ENFILE;
+}
+
+void ofd_limit_report(void)
+{
+	if (!ofd_refused)
+		return;
+	log_warnx("the sandbox reached moat's limit of %zu open directories and O_PATH files: "
+		  "%" PRIu64 " open%s refused (ENFILE)",
+		  ofd_max, ofd_refused, ofd_refused == 1 ? "" : "s");
+	struct json_object *f = audit_fields("limit", "open_files", NULL);
+	json_object_object_add(f, "max", json_object_new_int64((int64_t)ofd_max));
+	json_object_object_add(f, "refused", json_object_new_int64((int64_t)ofd_refused));
+	audit_event("limit", f);
+}
+
 int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd)
 {
 	int r = ofd_notify_fd();
 	if (r < 0)
+		return r;
+	if ((r = ofd_at_limit()) < 0)
 		return r;
 	_cleanup_close_ int mfd = memfd_create("moat-dir", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
@@ -86,6 +145,7 @@ int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd)
 	ofd_tab[ofd_bucket(o->dev, o->ino)] = o;
 	o->wnext = wd_tab[(unsigned)wd % OFD_BUCKETS];
 	wd_tab[(unsigned)wd % OFD_BUCKETS] = o;
+	ofd_live++;
 	*ret = o;
 	*ret_guestfd = TAKE_FD(guest);
 	return 0;
@@ -108,6 +168,7 @@ static void ofd_free(struct ofd *o)
 	dirent_list_free(&o->dents);
 	vn_unref(o->vn);
 	free(o);
+	ofd_live--;
 }
 
 /* Has the guest closed its last copy? A write lease is granted only when no

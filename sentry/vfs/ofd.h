@@ -29,9 +29,27 @@ struct ofd {
 	struct ofd *hnext, *wnext;
 };
 
+/* Live placeholders per sandbox, at most: each holds a sentry fd, an inotify
+ * watch and a memfd inode in the host kernel (about 1.5 KiB there, charged
+ * to the sentry, not to the guest's memory limit), so without a cap a guest
+ * with many processes could grow them up to the sentry's RLIMIT_NOFILE
+ * (up to 2^20) or its uid's inotify watches. The cap is OFD_MAX or the
+ * sentry's RLIMIT_NOFILE less a reserve (a sixteenth, at least 1024),
+ * whichever is lower (not below OFD_MIN). Beyond
+ * it, opening a directory (or anything with O_PATH) fails with ENFILE, as
+ * Linux's open does when its file table is full. */
+#define OFD_MAX 65536
+#define OFD_MIN 256
+/* Set the cap from the sentry's RLIMIT_NOFILE: once, before the sentry
+ * confines itself (getrlimit is not in its allowlist). */
+void ofd_limit_init(void);
+
 /* Make a placeholder for vn; *ret_guestfd is the fd to hand the guest (the
- * caller closes its copy after ADDFD). */
+ * caller closes its copy after ADDFD). -ENFILE at OFD_MAX. */
 int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd);
+/* At the sandbox's end: a line and an audit record if OFD_MAX refused any
+ * open. */
+void ofd_limit_report(void);
 struct ofd *ofd_find(dev_t dev, ino_t ino);
 /* The inotify fd the control thread watches; ofd_events() reads it. */
 int ofd_notify_fd(void);

@@ -474,6 +474,22 @@ TEST(filter_kills_other_arches)
 	EXPECT_EQ(t_sim(AUDIT_ARCH_X86_64, -1, args), SECCOMP_RET_ERRNO | ENOSYS);
 }
 
+/* The kernel's vsyscall emulation: its three calls, from the page's
+ * address, kill the process; the same calls from user space pass. */
+TEST(filter_kills_vsyscall)
+{
+	t_build();
+	static const int nrs[] = { __NR_gettimeofday, __NR_time, __NR_getcpu };
+	for (size_t i = 0; i < ARRAY_SIZE(nrs); i++)
+		for (uint64_t off = 0; off <= 0x800; off += 0x400) {
+			struct seccomp_data d = { .nr = nrs[i], .arch = AUDIT_ARCH_X86_64,
+						  .instruction_pointer = 0xffffffffff600000ULL + off };
+			EXPECT_EQ(t_bpf_run(t_prog, t_prog_len, &d), SECCOMP_RET_KILL_PROCESS);
+			d.instruction_pointer = 0x7f0000001000ULL;
+			EXPECT_EQ(t_bpf_run(t_prog, t_prog_len, &d), SECCOMP_RET_ALLOW);
+		}
+}
+
 /* ---------------------------------------------------------- real kernel */
 
 enum t_kind { T_RESULT, T_LISTENER, T_SKIP, T_SETUP_FAILED };

@@ -18,6 +18,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -31,7 +34,8 @@
  *  P mmap prot  M mmap flags  g signal      v argv (strings)
  *  F address family           t socket type C fcntl command
  *  W lseek whence             k access mode r prctl option
- *  S a short string (-s) */
+ *  S a short string (-s)
+ *  A a socket address, its length the next argument */
 static const char *const formats[SYS_TABLE_SIZE] = {
 	[__NR_read] = "fpu", [__NR_write] = "fwu", [__NR_open] = "som",
 	[__NR_close] = "f", [__NR_stat] = "sp", [__NR_fstat] = "fp", [__NR_lstat] = "sp",
@@ -44,9 +48,9 @@ static const char *const formats[SYS_TABLE_SIZE] = {
 	[__NR_msync] = "pux", [__NR_mincore] = "pup", [__NR_madvise] = "pui",
 	[__NR_dup] = "f", [__NR_dup2] = "ff", [__NR_pause] = "", [__NR_nanosleep] = "pp",
 	[__NR_getpid] = "", [__NR_sendfile] = "ffpu", [__NR_socket] = "Fti",
-	[__NR_connect] = "fpu", [__NR_accept] = "fpp", [__NR_sendto] = "fwuxpu",
+	[__NR_connect] = "fAu", [__NR_accept] = "fpp", [__NR_sendto] = "fwuxAu",
 	[__NR_recvfrom] = "fpuxpp", [__NR_sendmsg] = "fpx", [__NR_recvmsg] = "fpx",
-	[__NR_shutdown] = "fi", [__NR_bind] = "fpu", [__NR_listen] = "fi",
+	[__NR_shutdown] = "fi", [__NR_bind] = "fAu", [__NR_listen] = "fi",
 	[__NR_getsockname] = "fpp", [__NR_getpeername] = "fpp", [__NR_socketpair] = "Ftip",
 	[__NR_setsockopt] = "fiipu", [__NR_getsockopt] = "fiipp", [__NR_clone] = "cppps",
 	[__NR_fork] = "", [__NR_vfork] = "", [__NR_execve] = "svp", [__NR_exit] = "i",
@@ -257,6 +261,56 @@ static void put_argv(struct out *o, struct sysreq *r, uint64_t addr, size_t strm
 	put(o, "]");
 }
 
+/* strace's form: {sa_family=AF_INET, sin_port=htons(80),
+ * sin_addr=inet_addr("10.0.0.1")}, and the like for AF_INET6 and AF_UNIX
+ * (an abstract name with a leading '@'); other families by number. */
+static void put_sockaddr(struct out *o, struct sysreq *r, uint64_t addr, uint64_t len)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+		struct sockaddr_un un;
+	} u = { 0 };
+	size_t n = len < sizeof(u) ? (size_t)len : sizeof(u);
+	if (!addr || n < sizeof(sa_family_t) || req_read(r, addr, &u, n) < 0) {
+		put_ptr(o, addr);
+		return;
+	}
+	char text[INET6_ADDRSTRLEN];
+	switch (u.sa.sa_family) {
+	case AF_INET:
+		if (n < sizeof(u.in))
+			break;
+		put(o, "{sa_family=AF_INET, sin_port=htons(%u), sin_addr=inet_addr(\"%s\")}", ntohs(u.in.sin_port),
+		    inet_ntop(AF_INET, &u.in.sin_addr, text, sizeof(text)));
+		return;
+	case AF_INET6:
+		if (n < sizeof(u.in6))
+			break;
+		put(o, "{sa_family=AF_INET6, sin6_port=htons(%u), sin6_addr=inet_pton(\"%s\")}",
+		    ntohs(u.in6.sin6_port), inet_ntop(AF_INET6, &u.in6.sin6_addr, text, sizeof(text)));
+		return;
+	case AF_UNIX: {
+		size_t plen = n - offsetof(struct sockaddr_un, sun_path);
+		put(o, "{sa_family=AF_UNIX");
+		if (plen > 0 && u.un.sun_path[0] == 0) {
+			put(o, ", sun_path=@");
+			put_quoted(o, u.un.sun_path + 1, plen - 1, false);
+		} else if (plen > 0) {
+			put(o, ", sun_path=");
+			put_quoted(o, u.un.sun_path, strnlen(u.un.sun_path, plen), false);
+		}
+		put(o, "}");
+		return;
+	}
+	default:
+		put(o, "{sa_family=%u}", u.sa.sa_family);
+		return;
+	}
+	put_ptr(o, addr);
+}
+
 static const char *name_of(int v, const char *const *names, size_t n)
 {
 	return v >= 0 && (size_t)v < n ? names[v] : NULL;
@@ -334,6 +388,9 @@ static void decode_one(struct out *o, struct sysreq *r, char kind, unsigned i, u
 	}
 	case 'v':
 		put_argv(o, r, v, strsize);
+		return;
+	case 'A':
+		put_sockaddr(o, r, v, i < 5 ? r->args[i + 1] : 0);
 		return;
 	case 'F': {
 		static const char *const fam[] = {

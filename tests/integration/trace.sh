@@ -89,6 +89,23 @@ t_trace_class()
 }
 check "-e trace=process,NAME selects by class and by name" t_trace_class
 
+t_sockaddr()
+{
+	"$MOAT" trace -e trace=connect,bind -- python3 -c '
+import socket
+s = socket.socket(socket.AF_UNIX)
+try: s.connect("/nonexistent/sock")
+except OSError: pass
+socket.socket(socket.AF_UNIX).bind("\0moat-abstract")
+t = socket.socket()
+try: t.connect(("127.0.0.1", 9))
+except OSError: pass' </dev/null 2>"$T_TMP/sa.trace" || return 1
+	grep -F 'connect(3, {sa_family=AF_UNIX, sun_path="/nonexistent/sock"}' "$T_TMP/sa.trace" &&
+		grep -F 'bind(4, {sa_family=AF_UNIX, sun_path=@"moat-abstract"}' "$T_TMP/sa.trace" &&
+		grep -F '{sa_family=AF_INET, sin_port=htons(9), sin_addr=inet_addr("127.0.0.1")}' "$T_TMP/sa.trace"
+}
+check "connect and bind show their socket addresses, as strace does" t_sockaddr
+
 t_json_lines()
 {
 	local out="$T_TMP/trace.jsonl"

@@ -374,8 +374,14 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	identity_init(cfg);
 	if (cfg->audit_log && (r = audit_open(cfg->audit_log)) < 0)
 		return log_error_errno(r, "audit log %s", cfg->audit_log), 125;
+	/* The sentry holds an fd per open guest directory and gofer node:
+	 * as many as it may. Without CAP_SYS_RESOURCE (a hard limit below
+	 * 2^20) the soft limit still goes up to the hard one. */
 	struct rlimit nofile = { 1 << 20, 1 << 20 };
-	(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0 && getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	ofd_limit_init();
 	struct view v = { 0 };
 	struct gofer_config gcfg = { .debug = cfg->debug };

@@ -216,9 +216,23 @@ while [ $i -lt 20 ]; do
 	wait; i=$((i + 1))
 done; echo bad=$bad' 2>&1)
 	echo "$out" >&2
-	[ "$(tail -n 1 <<<"$out")" = bad=0 ]
+	[ "$(tail -n 1 <<<"$out")" = bad=0 ] && return 0
+	# A fork's own first notification still has the window (docs/
+	# architecture.md, "Known limits"): dash then says "Cannot fork" and
+	# ends. That is another check's limit, not this one's: try again.
+	grep -q 'Cannot fork' <<<"$out" && return 2
+	return 1
 }
-t_dash() { attempts t_dash_once; }
+t_dash()
+{
+	local i r
+	for i in 1 2 3 4 5 6 7 8; do
+		t_dash_once
+		r=$?
+		[ "$r" = 2 ] || return "$r"
+	done
+	return 1
+}
 check "dash kills jobs in a row, and the calls after, without EINTR" t_dash
 
 # --- (d) the guest's credentials decide ---------------------------------------------------

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -546,6 +547,21 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	if (geteuid() != 0) {
 		fprintf(stderr, "moat %s: must run as root (namespaces and seccomp supervision)\n", verb);
 		return 125;
+	}
+	/* A hard limit above moat's own needs CAP_SYS_RESOURCE (and at most
+	 * fs.nr_open): raised here, as the sentry would, or said now rather
+	 * than by the sandbox's setup. */
+	struct rlimit nof;
+	if (cfg.limits.nofile_hard && getrlimit(RLIMIT_NOFILE, &nof) == 0 &&
+	    cfg.limits.nofile_hard > nof.rlim_max) {
+		struct rlimit up = { nof.rlim_cur, (rlim_t)cfg.limits.nofile_hard };
+		if (setrlimit(RLIMIT_NOFILE, &up) < 0) {
+			char lim[160];
+			snprintf(lim, sizeof(lim), "a hard limit of %llu is above what moat may give here "
+				 "(%llu: no CAP_SYS_RESOURCE, or beyond fs.nr_open)",
+				 (unsigned long long)cfg.limits.nofile_hard, (unsigned long long)nof.rlim_max);
+			return bad_input("--nofile: %s", lim);
+		}
 	}
 	int r;
 	if (profile_path && (r = load_profile(&cfg, profile_path)) != 0)

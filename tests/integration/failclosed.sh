@@ -434,6 +434,24 @@ check_status "--memory abc is a usage error" 2 "$MOAT" run --memory abc -- /bin/
 check_status "--memory 1m is a usage error (below 4m)" 2 "$MOAT" run --memory 1m -- /bin/true
 check_status "--cpus 0.001 is a usage error" 2 "$MOAT" run --cpus 0.001 -- /bin/true
 check_status "--nofile 8 is a usage error (too few for an exec)" 2 "$MOAT" run --nofile 8 -- /bin/true
+# A hard limit above the invoker's: given where moat may raise it (root
+# with CAP_SYS_RESOURCE), else refused at once in one line, not by the
+# sandbox's setup.
+t_nofile_high()
+{
+	local cur want out
+	cur=$(ulimit -Hn)
+	[ "$cur" = unlimited ] && cur=1047576
+	want=$((cur + 1000))
+	[ "$want" -le 1048576 ] || want=1048576
+	if (ulimit -Hn "$want") 2>/dev/null; then
+		[ "$(mrun --nofile "1024:$want" -- /bin/sh -c 'ulimit -Hn')" = "$want" ]
+	else
+		out=$("$MOAT" run --nofile "1024:$want" -- /bin/true 2>&1 </dev/null)
+		[ $? = 125 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -q -- '--nofile' <<<"$out"
+	fi
+}
+check "--nofile above the invoker's hard limit: given if moat may raise it, else one line and 125" t_nofile_high
 check_output "--nofile 100:200 sets both" "100 200" \
 	mrun --nofile 100:200 -- /bin/sh -c 'echo $(ulimit -n) $(ulimit -Hn)'
 

@@ -323,9 +323,15 @@ print(" ".join(got))
 check "--publish HOSTPORT:GUESTPORT/udp: datagrams both ways" t_publish_udp
 t_publish_busy()
 {
-	python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$((PORT + 4))" &
-	local pid=$!
-	sleep 0.3
+	local ready=$T_TMP/busy.ready
+	rm -f "$ready"
+	python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); open(sys.argv[2], "w").close(); time.sleep(30)' "$((PORT + 4))" "$ready" &
+	local pid=$! i
+	# The port is taken once the file exists (python starts slowly under load).
+	for i in $(seq 200); do
+		[ -e "$ready" ] && break
+		sleep 0.05
+	done
 	mrun --net=sandbox --publish "$((PORT + 4)):80" -- /bin/true
 	local rc=$?
 	kill "$pid"

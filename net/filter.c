@@ -16,9 +16,8 @@
 
 const struct net_rule_sc net_host_rules[] = {
 	/* the tap and slirp's host sockets */
-	{ "readv", "frames from the tap, after their virtio-net header" },
-	{ "writev", "frames to the tap, after their virtio-net header" },
-	{ "write", "audit records, its error message" },
+	{ "read", "frames from the tap" },
+	{ "write", "frames to the tap, audit records, its error message" },
 	{ "recvfrom", "slirp's sockets" },
 	{ "sendto", "slirp's sockets" },
 	{ "recvmsg", "the tap's fd from pid 1" },

@@ -77,16 +77,9 @@ int net_guest_setup(int sock, gid_t gid, const char **what)
 		FAIL("open /dev/net/tun");
 	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, IFNAMSIZ, NET_IFNAME);
-	/* A virtio-net header on each frame, and the offloads it carries
-	 * (net/packet.h): the guest's TCP sends segments of up to 64 KiB as
-	 * one frame and leaves TCP and UDP checksums to the helper, which
-	 * must finish them for slirp anyway: fewer frames through the tap,
-	 * slirp and the guest's stack per byte. */
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	if (ioctl(tap, TUNSETIFF, &ifr) < 0)
 		FAIL("make the tap device");
-	if (ioctl(tap, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0)
-		FAIL("the tap's offloads");
 	/* Static addresses, set now: no duplicate detection to wait for, no
 	 * second address from slirp's router advertisements. */
 	int r;

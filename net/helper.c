@@ -41,7 +41,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <json-c/json.h>
-#include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -54,7 +53,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,15 +140,6 @@ static bool published_udp(const struct helper *h, uint16_t guest_port)
 	return false;
 }
 
-/* Frames to the guest go without offloads: slirp's checksums are whole. */
-static void tap_write(struct helper *h, const void *frame, size_t len)
-{
-	static const struct virtio_net_hdr none = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
-	struct iovec iov[2] = { { (void *)&none, sizeof(none) }, { (void *)frame, len } };
-	/* A full tap queue drops the frame, as a wire would. */
-	(void)writev(h->tap, iov, 2);
-}
-
 /* A frame slirp sends to the guest: DNS answers are learned from and get
  * 10.0.2.3 back as their source; senders to a published UDP port are
  * remembered so the guest can answer them. */
@@ -176,7 +165,8 @@ static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 			h->peers[i].guest_port = p.dport;
 		}
 	}
-	tap_write(h, out, len);
+	/* A full tap queue drops the frame, as a wire would. */
+	(void)write(h->tap, out, len);
 	return (ssize_t)len;
 }
 
@@ -318,7 +308,7 @@ static void audit_connect(const struct pkt *p, const struct net_addr *judged, st
 static void reply(struct helper *h, size_t len)
 {
 	if (len)
-		tap_write(h, h->out, len);
+		(void)write(h->tap, h->out, len);
 }
 
 static void refuse(struct helper *h, const struct pkt *p)
@@ -484,16 +474,10 @@ static _Noreturn void serve(struct helper *h)
 		if (r > 0 && (h->pfd[0].revents & POLLIN)) {
 			/* A batch, then slirp's sockets get their turn. */
 			for (int i = 0; i < 64; i++) {
-				struct virtio_net_hdr v;
-				struct iovec iov[2] = { { &v, sizeof(v) }, { h->in, sizeof(h->in) } };
-				ssize_t n = readv(h->tap, iov, 2);
+				ssize_t n = read(h->tap, h->in, sizeof(h->in));
 				if (n <= 0)
 					break;
-				if ((size_t)n < sizeof(v))
-					continue;
-				size_t len = (size_t)n - sizeof(v);
-				if (pkt_offload_finish(h->in, len, &v) == 0)
-					guest_frame(h, len);
+				guest_frame(h, (size_t)n);
 			}
 		}
 		slirp_pollfds_poll(h->slirp, r < 0, get_revents, h);
@@ -510,12 +494,8 @@ static Slirp *make_slirp(struct helper *h, char *why, size_t len)
 		.in_enabled = true,
 		.in6_enabled = true,
 		.vprefix_len = NET_PREFIXLEN6,
-		/* Larger than the guest's MTU: slirp's IPv6 input answers a
-		 * packet above its own MTU with "packet too big", and the
-		 * guest's TSO sends up to 64 KiB in one (net/guest.c). Its
-		 * segments toward the guest follow the MSS the guest offers. */
-		.if_mtu = NET_SLIRP_MTU,
-		.if_mru = NET_SLIRP_MTU,
+		.if_mtu = NET_MTU,
+		.if_mru = NET_MTU,
 		.disable_dns = true,  /* the helper forwards DNS itself */
 		.disable_dhcp = true, /* pid 1 set the addresses */
 	};

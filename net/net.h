@@ -40,8 +40,6 @@ enum net_mode { NET_NONE = 0, NET_SANDBOX, NET_HOST };
  * 1.1 GB/s up and 1.3 GB/s down; 32768 and slirp4netns's 65520: 20-40 MB/s
  * up). 16384 keeps four full segments in that window. */
 #define NET_MTU 16384
-/* slirp's own MTU (net/helper.c): libslirp's maximum. */
-#define NET_SLIRP_MTU 65521
 
 struct net_publish {
 	struct net_addr host; /* default 127.0.0.1 */

@@ -6,8 +6,6 @@
  * by address alone (policy.h, proto 0). */
 #include "net/packet.h"
 
-#include <errno.h>
-#include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,33 +20,6 @@ static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
 	if (len)
 		s += (uint32_t)p[0] << 8;
 	return s;
-}
-
-/* sum16 over a long run, a word at a time: a ones' complement sum does
- * not depend on the order of the bytes in the words summed, so native
- * words are summed and the result turned into network order. */
-static uint32_t sum_wide(const uint8_t *p, size_t len)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t s = 0;
-	for (; len >= 8; p += 8, len -= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		s += (w >> 32) + (w & 0xffffffffu);
-	}
-	for (; len >= 2; p += 2, len -= 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		s += w;
-	}
-	if (len)
-		s += p[0]; /* the low byte of a native word: the high of a network one */
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return __builtin_bswap16((uint16_t)s);
-#else
-	return sum16(p, len, 0);
-#endif
 }
 
 static uint16_t fold(uint32_t s)
@@ -268,38 +239,4 @@ void pkt_set_src(struct pkt *p, const struct net_addr *a)
 	memcpy(p->frame + p->l3 + (p->family == AF_INET ? 12 : 8), a->a, p->family == AF_INET ? 4 : 16);
 	p->src = *a;
 	fix_csums(p);
-}
-
-int pkt_offload_finish(uint8_t *frame, size_t len, const struct virtio_net_hdr *v)
-{
-	switch (v->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!(v->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-		return 0;
-	/* The sum ends where the IP packet does (a frame may be padded). */
-	uint16_t type = len >= ETH_HLEN_ ? get16(frame + 12) : 0;
-	size_t end;
-	if (type == 0x0800 && len >= ETH_HLEN_ + 20)
-		end = ETH_HLEN_ + get16(frame + ETH_HLEN_ + 2);
-	else if (type == 0x86dd && len >= ETH_HLEN_ + 40)
-		end = ETH_HLEN_ + 40 + get16(frame + ETH_HLEN_ + 4);
-	else
-		return -EINVAL;
-	size_t start = v->csum_start, at = start + v->csum_offset;
-	if (end > len || start < ETH_HLEN_ + 20 || at + 2 > end ||
-	    (v->csum_offset != 16 && v->csum_offset != 6))
-		return -EINVAL;
-	/* The field holds the pseudo header's sum (the kernel's
-	 * CHECKSUM_PARTIAL): summing from csum_start over it finishes it. */
-	uint16_t c = fold(sum_wide(frame + start, end - start));
-	if (v->csum_offset == 6 && c == 0)
-		c = 0xffff; /* UDP: 0 means "no checksum" */
-	put16(frame + at, c);
-	return 0;
 }

@@ -41,18 +41,6 @@ struct pkt {
 
 enum pkt_kind pkt_parse(uint8_t *frame, size_t len, struct pkt *ret);
 
-/* The tap puts a virtio-net header before each frame (IFF_VNET_HDR) and
- * the guest's kernel may offload to it (TUNSETOFFLOAD: TUN_F_CSUM,
- * TUN_F_TSO4, TUN_F_TSO6): a TCP or UDP checksum left for the "device"
- * to finish (NEEDS_CSUM, from csum_start to the end of the packet) and a
- * TCP segment of several MSS (TSO) with one header, its IP length the
- * whole. slirp takes such a segment as it is (it has no MTU of its own
- * on input) but checks every checksum, so the helper finishes them
- * first. Returns 0, or -EINVAL for a header that does not fit the frame
- * or an offload the tap was not offered (UDP segmentation): dropped. */
-struct virtio_net_hdr;
-int pkt_offload_finish(uint8_t *frame, size_t len, const struct virtio_net_hdr *v);
-
 /* Replies to p, written in out (PKT_MAX bytes); return their length. */
 size_t pkt_tcp_rst(const struct pkt *p, uint8_t *out);
 /* ICMP destination unreachable (IPv4: type 3) or ICMPv6 (type 1) with

@@ -280,6 +280,34 @@ t_v6()
 }
 check "IPv6: TCP and UDP to a ULA refused at once, ping6 of the gateway, ping6 of the metadata address refused" t_v6
 
+# The network helper stopped and continued (Ctrl-Z and fg stop moat's
+# whole process group; so does a tracer): its poll resumes through
+# restart_syscall, which its seccomp allowlist must hold, or the guest's
+# network dies with it.
+descendants() { local p; for p in $(pgrep -P "$1"); do echo "$p"; descendants "$p"; done; }
+t_helper_stopped()
+{
+	mrun --net=sandbox --allow-net "$PRIV/32" -- python3 -c '
+import sys, time, urllib.request
+time.sleep(2)
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().strip())
+' "http://$PRIV:$PORT/index.txt" >"$T_TMP/stopped" &
+	local pid=$! hp="" p i
+	for i in $(seq 40); do
+		for p in $(descendants "$pid"); do
+			[ "$(readlink "/proc/$p/ns/net")" = "$(readlink /proc/self/ns/net)" ] &&
+				ls -l "/proc/$p/fd" 2>/dev/null | grep -q net/tun && hp=$p
+		done
+		[ -n "$hp" ] && break
+		sleep 0.05
+	done
+	[ -n "$hp" ] && kill -STOP "$hp" && sleep 0.2 && kill -CONT "$hp"
+	wait "$pid"
+	cat "$T_TMP/stopped"
+	[ -n "$hp" ] || { echo "no helper found" >&2; return 1; }
+}
+check_output "the network helper survives a stop and continue (restart_syscall)" "hello from the host" t_helper_stopped
+
 # --- ICMP and sockets --------------------------------------------------------
 check_output "ping (ICMP datagram socket) of the gateway 10.0.2.2" "ok" guest ping 10.0.2.2 0 -- --net=sandbox
 check_output "ping of the metadata address: ENETUNREACH at once" "ENETUNREACH" guest ping 169.254.169.254 0 -- --net=sandbox

@@ -106,7 +106,7 @@ cleanup()
 	ip netns del "$NS" 2>/dev/null
 	ip link del "$IF" 2>/dev/null
 	[ -s "$out/pasta.pid" ] && kill "$(cat "$out/pasta.pid")" 2>/dev/null
-	ip netns del "$PNS" 2>/dev/null
+	[ -n "${PNS:-}" ] && ip netns del "$PNS" 2>/dev/null
 }
 trap cleanup EXIT
 ip netns add "$NS" && ip link add "$IF" type veth peer name "${IF}p" && ip link set "${IF}p" netns "$NS" &&
@@ -169,7 +169,7 @@ ingvisor()
 }
 
 echo "== moat network benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) CPUs"
-echo "== peer: 198.18.0.2 in a network namespace behind a veth pair; gVisor: $gvisor"
+echo "== peer: 198.18.0.2 in a network namespace behind a veth pair; gVisor: $gvisor; pasta: ${pasta:-no}"
 printf '%-28s %12s %12s %8s' row native moat ratio
 [ "$gvisor" = yes ] && printf ' %12s %8s' gvisor ratio
 [ -n "$pasta" ] && printf ' %12s %8s' pasta ratio

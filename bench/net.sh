@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # bench/net.sh - network rows: native vs moat --net=sandbox (vs gVisor's
-# runsc --network=sandbox when installed), one table with ratios. See
-# bench/README.md. Needs root (it makes a peer network namespace).
+# runsc --network=sandbox and passt's pasta when installed), one table
+# with ratios. See bench/README.md. Needs root (it makes a peer network
+# namespace).
 #
-#   bench/net.sh [-q]      -q: a quick run (small transfers, few connects)
+#   bench/net.sh [-q]      -q: a quick run (small transfers, few connects,
+#                          one run per cell instead of the median of 3)
 #
 # Rows: bulk TCP download and upload from a peer namespace behind a veth
 # pair (198.18.0.2, RFC 2544's benchmarking range), connects per second
@@ -15,9 +17,9 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-MIB=64 CONNS=2000 RTTS=5000
+MIB=64 CONNS=2000 RTTS=5000 REPS=3
 if [ "${1:-}" = -q ]; then
-	MIB=8 CONNS=100 RTTS=200
+	MIB=8 CONNS=100 RTTS=200 REPS=1
 fi
 if [ -z "${MOAT:-}" ]; then
 	for m in "$top/build/moat" "$top/moat"; do
@@ -92,12 +94,19 @@ else:
 PY
 
 NS=moatbench$$ IF=mbv$$
+if [ -n "$(ip route show 198.18.0.0/24)" ]; then
+	echo "bench: 198.18.0.0/24 is already routed here (another run?)" >&2
+	exit 1
+fi
 server=
 cleanup()
 {
 	[ -n "$server" ] && kill "$server" 2>/dev/null
+	[ -n "${fwd:-}" ] && echo "$fwd" >/proc/sys/net/ipv4/ip_forward
 	ip netns del "$NS" 2>/dev/null
 	ip link del "$IF" 2>/dev/null
+	[ -s "$out/pasta.pid" ] && kill "$(cat "$out/pasta.pid")" 2>/dev/null
+	[ -n "${PNS:-}" ] && ip netns del "$PNS" 2>/dev/null
 }
 trap cleanup EXIT
 ip netns add "$NS" && ip link add "$IF" type veth peer name "${IF}p" && ip link set "${IF}p" netns "$NS" &&
@@ -111,32 +120,86 @@ ip netns exec "$NS" "$PY" "$out/nb.py" serve 198.18.0.2 >/dev/null 2>&1 &
 server=$!
 sleep 0.5
 
+# runsc do --network=sandbox makes its own namespace (192.168.10.2) behind
+# a veth pair and routes through the host (it runs iptables and sets
+# net.ipv4.ip_forward): the peer needs a route back to it.
 gvisor=yes
-command -v "$RUNSC" >/dev/null 2>&1 || gvisor="no: runsc is not installed (apt-get install runsc)"
+if ! command -v "$RUNSC" >/dev/null 2>&1; then
+	gvisor="no: runsc is not installed (apt-get install runsc)"
+elif ! command -v iptables >/dev/null 2>&1; then
+	gvisor="no: runsc --network=sandbox needs iptables (apt-get install iptables)"
+else
+	ip netns exec "$NS" ip route add 192.168.10.0/24 via 198.18.0.1
+fi
+# Debian 12's runsc (20221219) takes a namespace with
+# /proc/sys/net/core/rmem_default for the host's own and refuses to run
+# there; since Linux 6.x every network namespace has that file. In a mount
+# namespace of its own, a tmpfs over /proc/sys/net hides it (the check's
+# only use of that directory); the ip_forward it writes lands in the tmpfs,
+# so the real one must already be 1 (saved and restored around the run).
+gvisor_fix=
+if [ "$gvisor" = yes ] && ip netns exec "$NS" test -e /proc/sys/net/core/rmem_default; then
+	gvisor_fix=yes
+	fwd=$(cat /proc/sys/net/ipv4/ip_forward)
+	echo 1 >/proc/sys/net/ipv4/ip_forward
+fi
+# pasta (passt's namespace mode, Debian's passt package), when installed:
+# the other user-space stack moat could use, measured as a data point
+# with no policy in front of it. It serves a namespace of its own made
+# here; as root it must be told to stay root (--runas 0) to open its tap.
+pasta=
+PNS=moatpasta$$
+if command -v pasta >/dev/null 2>&1 && ip netns add "$PNS" &&
+	pasta --config-net --runas 0 -q -t none -u none -T none -U none --netns "$PNS" \
+		-P "$out/pasta.pid" >>"$out/err" 2>&1; then
+	pasta=yes
+fi
 native() { "$PY" "$out/nb.py" "$@"; }
+inpasta() { ip netns exec "$PNS" "$PY" "$out/nb.py" "$@"; }
 inmoat() { "$MOAT" run --net=sandbox --allow-net 198.18.0.0/24 --bind "$out:/bench:ro" -- "$PY" /bench/nb.py "$@"; }
-# runsc do's sandbox network needs iptables on the host (NAT to its veth).
-ingvisor() { "$RUNSC" --network=sandbox "do" "$PY" "$out/nb.py" "$@"; }
+ingvisor()
+{
+	if [ -n "$gvisor_fix" ]; then
+		unshare -m sh -c 'mount -t tmpfs moat-bench /proc/sys/net && mkdir /proc/sys/net/ipv4 &&
+			echo 1 >/proc/sys/net/ipv4/ip_forward && exec "$@"' sh \
+			"$RUNSC" --network=sandbox "do" "$PY" "$out/nb.py" "$@"
+	else
+		"$RUNSC" --network=sandbox "do" "$PY" "$out/nb.py" "$@"
+	fi
+}
 
 echo "== moat network benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) CPUs"
-echo "== peer: 198.18.0.2 in a network namespace behind a veth pair; gVisor: $gvisor"
+echo "== peer: 198.18.0.2 in a network namespace behind a veth pair; gVisor: $gvisor; pasta: ${pasta:-no}"
 printf '%-28s %12s %12s %8s' row native moat ratio
 [ "$gvisor" = yes ] && printf ' %12s %8s' gvisor ratio
+[ -n "$pasta" ] && printf ' %12s %8s' pasta ratio
 echo
+# The median of REPS runs (the machine may be shared); a failed run
+# counts as none, all failed as "".
+median()
+{
+	local i v vs=()
+	for ((i = 0; i < REPS; i++)); do
+		v=$("$@" 2>>"$out/err") && vs+=("$v")
+	done
+	[ "${#vs[@]}" -gt 0 ] && printf '%s\n' "${vs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
 row()
 {
 	local name=$1 unit=$2 higher=$3
 	shift 3
-	local n m g=""
-	n=$(native "$@" 2>>"$out/err") || n=""
-	m=$(inmoat "$@" 2>>"$out/err") || m=""
-	[ "$gvisor" = yes ] && { g=$(ingvisor "$@" 2>>"$out/err") || g=""; }
+	local n m g="" p=""
+	n=$(median native "$@")
+	m=$(median inmoat "$@")
+	[ "$gvisor" = yes ] && g=$(median ingvisor "$@")
+	[ -n "$pasta" ] && p=$(median inpasta "$@")
 	ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v h="$higher" \
 		'BEGIN { printf "%.2fx", h ? b / a : a / b }' || echo "-"; }
 	printf '%-28s %12s %12s %8s' "$name ($unit)" "${n:--}" "${m:--}" "$(ratio "$n" "$m")"
 	[ "$gvisor" = yes ] && printf ' %12s %8s' "${g:--}" "$(ratio "$n" "$g")"
+	[ -n "$pasta" ] && printf ' %12s %8s' "${p:--}" "$(ratio "$n" "$p")"
 	echo
-	echo "$name $n $m $g" >>"$out/results.txt"
+	echo "$name $n $m $g $p" >>"$out/results.txt"
 }
 row "TCP download ${MIB} MiB" MB/s 1 download 198.18.0.2 "$MIB"
 row "TCP upload ${MIB} MiB" MB/s 1 upload 198.18.0.2 "$MIB"

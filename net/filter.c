@@ -44,6 +44,7 @@ const struct net_rule_sc net_host_rules[] = {
 	{ "futex", "" },
 	{ "clock_gettime", "slirp's clock, audit times (where the vDSO falls back)" },
 	{ "rt_sigreturn", "" },
+	{ "restart_syscall", "its poll resumed after a stop (SIGSTOP/SIGCONT, a tracer)" },
 	{ "exit", "" },
 	{ "exit_group", "" },
 #if defined(__SANITIZE_ADDRESS__)

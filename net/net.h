@@ -38,7 +38,8 @@ enum net_mode { NET_NONE = 0, NET_SANDBOX, NET_HOST };
  * and with an MSS above a third of that the guest's uploads stall on it
  * (measured with bench/net.sh: 1500: 300 MB/s up; 9000 and 16384: about
  * 1.1 GB/s up and 1.3 GB/s down; 32768 and slirp4netns's 65520: 20-40 MB/s
- * up). 16384 keeps four full segments in that window. */
+ * up; a later, noisier series did not show the stall, docs/networking.md).
+ * 16384 keeps four full segments in that window. */
 #define NET_MTU 16384
 
 struct net_publish {

@@ -202,6 +202,58 @@ t_allowed()
 }
 check "--allow-net CIDR:PORT opens a private service (HTTP GET), audited" t_allowed "$PRIV" "$PORT" --allow-net "10.211.$R.0/24:$PORT"
 check "--allow-all-egress opens even the default deny list" t_allowed "$PRIV" "$PORT" --allow-all-egress
+
+# Bulk TCP both ways over IPv4 and IPv6, checked byte for byte: full-size
+# segments through the tap, the helper and slirp's window in both
+# directions (bench/net.sh times the same path; this checks its bytes).
+BULK6=fd6d:6f61:7401::1
+BPORT=$((PORT + 3))
+ip addr add "$BULK6/128" dev "$IF" nodad
+python3 -c '
+import hashlib, os, socket, sys, threading
+def serve(fam, addr):
+    l = socket.socket(fam); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((addr, int(sys.argv[3]))); l.listen()
+    while True:
+        c, _ = l.accept()
+        if c.recv(1) == b"U":
+            h = hashlib.sha256()
+            while d := c.recv(1 << 16):
+                h.update(d)
+            c.sendall(h.hexdigest().encode())
+        else:
+            d = os.urandom(8 << 20); c.sendall(hashlib.sha256(d).hexdigest().encode() + d)
+        c.close()
+threading.Thread(target=serve, args=(socket.AF_INET6, sys.argv[2]), daemon=True).start()
+serve(socket.AF_INET, sys.argv[1])
+' "$PRIV" "$BULK6" "$BPORT" >/dev/null 2>&1 &
+at_exit "kill $!"
+t_bulk()
+{
+	mrun --net=sandbox --allow-net "$PRIV/32" --allow-net "$BULK6/128" -- python3 -c '
+import hashlib, os, socket, sys
+for host in sys.argv[1:3]:
+    for t in range(50):  # until the server listens
+        try:
+            c = socket.create_connection((host, int(sys.argv[3])), timeout=20); break
+        except ConnectionRefusedError:
+            __import__("time").sleep(0.1)
+    d = os.urandom(8 << 20); c.sendall(b"U" + d); c.shutdown(socket.SHUT_WR)
+    r = b""
+    while len(r) < 64 and (x := c.recv(64)):
+        r += x
+    up = r.decode() == hashlib.sha256(d).hexdigest()
+    c = socket.create_connection((host, int(sys.argv[3])), timeout=20); c.sendall(b"D")
+    m = b""
+    while d := c.recv(1 << 16):
+        m += d
+    down = len(m) == 64 + (8 << 20) and m[:64].decode() == hashlib.sha256(m[64:]).hexdigest()
+    print(host, "up", up, "down", down)
+' "$PRIV" "$BULK6" "$BPORT"
+}
+check_output "bulk TCP both ways, IPv4 and IPv6, arrives intact (8 MiB each)" \
+	"$PRIV up True down True
+$BULK6 up True down True" t_bulk
 check "--deny-net still refuses under --allow-all-egress" t_refused "$PRIV" "$PORT" deny-net --allow-all-egress --deny-net "$PRIV"
 AUDIT_DST=127.0.0.1 check "--allow-net 127.0.0.1:PORT opens the host's loopback through 10.0.2.2" \
 	t_allowed 10.0.2.2 "$LOPORT" --allow-net "127.0.0.1:$LOPORT"
@@ -227,6 +279,34 @@ t_v6()
 	[ "$a $b $c $d" = "ECONNREFUSED ECONNREFUSED ok EACCES" ]
 }
 check "IPv6: TCP and UDP to a ULA refused at once, ping6 of the gateway, ping6 of the metadata address refused" t_v6
+
+# The network helper stopped and continued (Ctrl-Z and fg stop moat's
+# whole process group; so does a tracer): its poll resumes through
+# restart_syscall, which its seccomp allowlist must hold, or the guest's
+# network dies with it.
+descendants() { local p; for p in $(pgrep -P "$1"); do echo "$p"; descendants "$p"; done; }
+t_helper_stopped()
+{
+	mrun --net=sandbox --allow-net "$PRIV/32" -- python3 -c '
+import sys, time, urllib.request
+time.sleep(2)
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().strip())
+' "http://$PRIV:$PORT/index.txt" >"$T_TMP/stopped" &
+	local pid=$! hp="" p i
+	for i in $(seq 40); do
+		for p in $(descendants "$pid"); do
+			[ "$(readlink "/proc/$p/ns/net")" = "$(readlink /proc/self/ns/net)" ] &&
+				ls -l "/proc/$p/fd" 2>/dev/null | grep -q net/tun && hp=$p
+		done
+		[ -n "$hp" ] && break
+		sleep 0.05
+	done
+	[ -n "$hp" ] && kill -STOP "$hp" && sleep 0.2 && kill -CONT "$hp"
+	wait "$pid"
+	cat "$T_TMP/stopped"
+	[ -n "$hp" ] || { echo "no helper found" >&2; return 1; }
+}
+check_output "the network helper survives a stop and continue (restart_syscall)" "hello from the host" t_helper_stopped
 
 # --- ICMP and sockets --------------------------------------------------------
 check_output "ping (ICMP datagram socket) of the gateway 10.0.2.2" "ok" guest ping 10.0.2.2 0 -- --net=sandbox

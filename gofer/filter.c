@@ -40,6 +40,7 @@ const struct gofer_rule gofer_host_rules[] = {
 	{ "futex", "" },
 	{ "clock_gettime", "" },
 	{ "rt_sigreturn", "" },
+	{ "restart_syscall", "a timed wait resumed after a stop (SIGSTOP/SIGCONT)" },
 	{ "exit", "" },
 	{ "exit_group", "" },
 #if defined(__SANITIZE_ADDRESS__)

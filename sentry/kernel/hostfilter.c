@@ -139,6 +139,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "rt_sigprocmask", "" },
 	{ "rt_sigaction", "" },
 	{ "rt_sigreturn", "a worker's wake-up signal (wait.c) returns" },
+	{ "restart_syscall", "a timed wait resumed after a stop (SIGSTOP/SIGCONT of moat, a tracer)" },
 	{ "clone", "worker threads only: CLONE_THREAD, no namespace flags", 1,
 	  { AM(0, CLONE_THREAD | CLONE_NS_ALL, CLONE_THREAD) } },
 	{ "set_robust_list", "new threads" },

@@ -163,6 +163,7 @@ static int walk(struct vnode *root, struct vnode *start, const char *path, unsig
 	struct vnode *cur = vn_ref(path[0] == '/' ? nd->root : start);
 	if (path[0] == '/' && (flags & LOOKUP_BENEATH)) {
 		vn_unref(cur);
+		nd_release(nd);
 		return -EXDEV;
 	}
 	nd->trailing_slash = plen > 0 && path[plen - 1] == '/';

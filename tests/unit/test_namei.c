@@ -118,7 +118,9 @@ TEST(beneath_and_in_root)
 	nd_release(&nd);
 	EXPECT_STREQ(walk(a, "b/c", F | LOOKUP_BENEATH), "/a/b/c");
 	EXPECT_STREQ(walk(a, "../a", F | LOOKUP_BENEATH), "E18");
+	uint32_t refs = root->refcnt;
 	EXPECT_STREQ(walk(a, "/a", F | LOOKUP_BENEATH), "E18");
+	EXPECT_EQ(root->refcnt, refs); /* the refused walk keeps no reference */
 	EXPECT_STREQ(walk(a, "abs", F | LOOKUP_BENEATH), "E18");
 	/* IN_ROOT: a is the root, so "/b" is a/b and ".." stays in a. */
 	EXPECT_STREQ(walk(a, "/b/../../b", F | LOOKUP_IN_ROOT), "/a/b");

@@ -107,6 +107,10 @@ static int follow(struct nameidata *nd, struct vnode *link, char *buf, size_t bu
 			return -ELOOP;
 		}
 		if (vl.kind == VLINK_VNODE) {
+			if ((flags & LOOKUP_NO_XDEV) && vl.vnode->mnt != (*cur)->mnt) {
+				vn_unref(vl.vnode);
+				return -EXDEV;
+			}
 			vn_unref(*cur);
 			*cur = vl.vnode;
 			return splice_link(buf, bufsz, "", rest) < 0 ? -ENAMETOOLONG : 1;
@@ -139,7 +143,9 @@ static int follow(struct nameidata *nd, struct vnode *link, char *buf, size_t bu
 			return sr;
 	}
 	if (buf[0] == '/') {
-		if (flags & LOOKUP_BENEATH)
+		/* RESOLVE_NO_XDEV: a jump to the root is a crossing when the
+		 * root is on another mount (an absolute path given is not). */
+		if ((flags & LOOKUP_BENEATH) || ((flags & LOOKUP_NO_XDEV) && nd->root->mnt != (*cur)->mnt))
 			return -EXDEV;
 		vn_unref(*cur);
 		*cur = vn_ref(nd->root);
@@ -208,7 +214,8 @@ static int walk(struct vnode *root, struct vnode *start, const char *path, unsig
 		struct vnode *next;
 		if ((r = vfs_lookup_one(nd->root, cur, name, &next)) < 0)
 			goto out;
-		if ((flags & LOOKUP_NO_XDEV) && next->mnt != cur->mnt && strcmp(name, "..")) {
+		/* As the kernel: ".." out of a mount's root crosses it too. */
+		if ((flags & LOOKUP_NO_XDEV) && next->mnt != cur->mnt) {
 			vn_unref(next);
 			r = -EXDEV;
 			goto out;

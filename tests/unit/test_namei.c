@@ -98,6 +98,14 @@ TEST(mounts)
 	EXPECT_STREQ(walk(root, "/mnt/x/../..", F), "/");
 	EXPECT_STREQ(walk(root, "/mnt/x/back/a", F), "/a");
 	EXPECT_STREQ(walk(root, "/mnt/x", F | LOOKUP_NO_XDEV), "E18");
+	/* RESOLVE_NO_XDEV refuses ".." out of a mount and an absolute
+	 * symlink's jump to another mount's root, as the kernel does. */
+	EXPECT_STREQ(walk(sub, "x/..", F | LOOKUP_NO_XDEV), "/mnt");
+	EXPECT_STREQ(walk(sub, "x/../..", F | LOOKUP_NO_XDEV), "E18");
+	EXPECT_STREQ(walk(sub, "x/back", F | LOOKUP_NO_XDEV), "E18");
+	ASSERT_EQ(tmpfs_add_symlink(sub, "abs", "/a"), 0);
+	EXPECT_STREQ(walk(sub, "abs", F | LOOKUP_NO_XDEV), "E18");
+	EXPECT_STREQ(walk(sub, "/a", F | LOOKUP_NO_XDEV), "/a");
 }
 
 TEST(parent_mode)

@@ -2,26 +2,55 @@
 /* procfs: rewriting host texts that hold the guest's comm (rewrite.h). */
 #include "sentry/fs/procfs/rewrite.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
 
+/* Does s start with "(<digits>, #threads: <digits>)\n"? Then the number
+ * of threads and the length of that. */
+static size_t sched_header(const char *s, long *ret_threads)
+{
+	const char *p = s;
+	if (*p++ != '(' || !isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (strncmp(p, ", #threads: ", 12))
+		return 0;
+	p += 12;
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	char *end;
+	long threads = strtol(p, &end, 10);
+	if (end[0] != ')' || end[1] != '\n')
+		return 0;
+	*ret_threads = threads;
+	return (size_t)(end + 2 - s);
+}
+
 int procfs_sched_rewrite(const char *text, pid_t vid, struct strbuf *sb)
 {
-	/* The name is the part before " (pid": the kernel's comm, set by
-	 * the guest. */
-	char *nl = strchr(text, '\n');
-	const char *p = strrchr(text, '(');
-	const char *t = strstr(text, "#threads:");
-	if (!nl || !p || !t || t > nl)
-		return 0;
-	long threads = strtol(t + 9, NULL, 10);
-	int r = sb_append(sb, text, (size_t)(p - text));
-	if (r == 0)
-		r = sb_printf(sb, "(%d, #threads: %ld)%s", vid, threads, nl);
-	return r;
+	/* The comm comes first and may hold anything, "(", "#threads:" and
+	 * newlines too, but no more than PROC_COMM_MAX bytes: the header is
+	 * the first " (" within that reach where the rest has the kernel's
+	 * shape (which is longer than any comm, so a comm cannot fake it). */
+	size_t len = strlen(text);
+	for (size_t k = 0; k <= PROC_COMM_MAX && k + 1 < len; k++) {
+		long threads;
+		size_t hl;
+		if (text[k] != ' ' || !(hl = sched_header(text + k + 1, &threads)))
+			continue;
+		int r = sb_append(sb, text, k);
+		if (r == 0)
+			r = sb_printf(sb, " (%d, #threads: %ld)\n", vid, threads);
+		if (r == 0)
+			r = sb_append(sb, text + k + 1 + hl, len - (k + 1 + hl));
+		return r;
+	}
+	return 0;
 }
 
 int procfs_stat_rewrite(char *text, const struct stat_ids *ids, struct strbuf *sb)

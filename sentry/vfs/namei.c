@@ -269,6 +269,9 @@ int namei_at(struct vnode *root, struct vnode *start, const char *path, unsigned
 
 int namei(struct task *t, int dirfd, const char *path, unsigned flags, struct nameidata *nd)
 {
+	/* Empty before any way out: callers release nd whatever the result
+	 * (do_open does), and a bad dirfd returns before walk() fills it. */
+	*nd = (struct nameidata){ .hostfd = -1 };
 	struct vnode *start = t->fs->cwd;
 	struct vnode *vn = NULL;
 	if (path[0] != '/' && dirfd != AT_FDCWD) {

@@ -17,17 +17,20 @@
  * open of a dictionary path) and prints "alive N", so the script can see
  * that the sentry kept serving; at the end it prints "done ..." and exits 0.
  *
- * Left out, because they would only end a child or the fuzzer without
- * testing moat (each listed in skip_call):
+ * Left out (skip_call), because they would only end a child without
+ * testing moat:
  *  - exit, exit_group: end the child at once;
  *  - rt_sigreturn: restores registers from garbage (a SIGSEGV);
  *  - vfork: the parent is suspended while the child scribbles on its stack;
- *  - memory calls (munmap, mremap, mprotect, pkey_mprotect, madvise, brk,
- *    shmdt, io_setup's ctx): their address is forced into a sacrificial
- *    area, or they unmap the fuzzer's own code and stack;
+ *  - brk: moves the heap the fuzzer itself uses.
+ * Aimed, not left out:
+ *  - memory calls (munmap, mremap, mprotect, pkey_mprotect, madvise, shmdt,
+ *    remap_file_pages, mlock*, mseal, map_shadow_stack, is_memory_call):
+ *    their address is forced into a sacrificial area, or they unmap the
+ *    fuzzer's own code and stack;
  *  - kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo,
- *    pidfd_send_signal, process_madvise: the target is forced to the
- *    child itself, or they would kill the fuzzer's parent;
+ *    pidfd_send_signal, process_madvise (is_signal_call): the target is
+ *    the child itself, or they would kill the fuzzer's parent;
  *  - any argument equal to the parent's pid (ptrace, process_vm_writev,
  *    prlimit64, ...) is replaced by the child's own;
  *  - the children's stdin, stdout and stderr are /dev/null;

@@ -343,6 +343,7 @@ static void exec_finish(void *ctx, int result)
 			p->arena = NULL;
 			p->arena_tries = 0;
 			p->mm_shared = false;
+			p->nondumpable = false;
 		}
 	}
 	sentry_unlock();

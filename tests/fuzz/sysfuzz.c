@@ -15,7 +15,8 @@
  * after CHILD_TIMEOUT_MS, one that dies is replaced. Once a second the
  * parent makes a call the sentry must answer (a stat of /proc/self and an
  * open of a dictionary path) and prints "alive N", so the script can see
- * that the sentry kept serving; at the end it prints "done ..." and exits 0.
+ * that the sentry kept serving; at the end it prints "done ..." and exits 0
+ * (3, after a line saying so, if a child survived SIGKILL).
  *
  * Left out (skip_call), because they would only end a child without
  * testing moat:
@@ -297,6 +298,20 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* SIGKILL a child and reap it; a child that survives that (the sentry lost
+ * sight of it) is a failure to report, not a wait forever. */
+static bool reap_killed(pid_t pid)
+{
+	int r = kill(pid, SIGKILL);
+	for (int i = 0; i < 5000; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return true;
+		usleep(1000);
+	}
+	printf("child %d survived SIGKILL (kill: %d, errno %d)\n", (int)pid, r, r < 0 ? errno : 0);
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -335,8 +350,8 @@ int main(int argc, char **argv)
 					signalled += WIFSIGNALED(st);
 					kids[k] = 0;
 				} else if (now() - born[k] > CHILD_TIMEOUT_MS / 1000.0) {
-					kill(kids[k], SIGKILL);
-					waitpid(kids[k], &st, 0);
+					if (!reap_killed(kids[k]))
+						return 3;
 					killed++;
 					kids[k] = 0;
 				}
@@ -371,10 +386,8 @@ int main(int argc, char **argv)
 		usleep(2000);
 	}
 	for (int k = 0; k < PARALLEL; k++)
-		if (kids[k]) {
-			kill(kids[k], SIGKILL);
-			waitpid(kids[k], NULL, 0);
-		}
+		if (kids[k] && !reap_killed(kids[k]))
+			return 3;
 	printf("done seed=%llu children=%lu killed=%lu signalled=%lu\n", (unsigned long long)seed,
 	       children, killed, signalled);
 	return 0;

@@ -302,13 +302,13 @@ static double now(void)
  * sight of it) is a failure to report, not a wait forever. */
 static bool reap_killed(pid_t pid)
 {
-	int r = kill(pid, SIGKILL);
+	int r = kill(pid, SIGKILL), err = r < 0 ? errno : 0;
 	for (int i = 0; i < 5000; i++) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return true;
 		usleep(1000);
 	}
-	printf("child %d survived SIGKILL (kill: %d, errno %d)\n", (int)pid, r, r < 0 ? errno : 0);
+	printf("child %d survived SIGKILL (kill: %d, errno %d)\n", (int)pid, r, err);
 	return false;
 }
 
@@ -368,9 +368,6 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		/* Reap what the children left (their forks are ours once they die). */
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
 		if (now() >= next_beat) {
 			struct stat st;
 			int fd = open(paths[beats % npaths], O_RDONLY | O_CLOEXEC);

@@ -10,8 +10,12 @@
 #  - the sentry kept serving: the guest printed a heartbeat (a stat the
 #    sentry answers) every second and its final "done";
 #  - nothing was made on the host: no file named with the run's marker
-#    (the fuzzer's paths name it, under /tmp, /etc, /root, / and more),
-#    nothing in /etc or the bound directory changed;
+#    (the fuzzer's paths name it, under /tmp, /etc, /root, / and more), none
+#    new or changed under /etc, /root, /tmp, /var/tmp or /dev/shm owned by
+#    the sandbox's host uids, the host files the fuzzer's dictionary names
+#    (/etc/passwd, /etc/shadow, /bin/true...) and the bound directory as
+#    they were. (Not all of /etc: other tests running alongside add their
+#    own files there.)
 #  - nothing is left: no process of the sandbox's host uid range (moat's
 #    own processes and the guest's run as those uids) and none with the
 #    marker (moat's --hostname) in its command line.
@@ -45,6 +49,20 @@ fi
 diag "seed $SEED, ${TIME}s, marker $MARKER, host uids from $UID_START"
 
 listing() { (cd "$1" && find . -xdev -printf '%p %s %m %T@\n' 2>/dev/null | sort); }
+# The host files the fuzzer's dictionary names (sysfuzz.c, make_paths).
+named()
+{
+	local f
+	for f in /etc/passwd /etc/shadow /etc/group /bin/true /usr/bin/true; do
+		stat -c '%n %s %a %u %Y' "$f" 2>/dev/null
+		[ -f "$f" ] && sha256sum "$f" 2>/dev/null
+	done
+}
+owned_new()
+{
+	find /etc /root /tmp /var/tmp /dev/shm -xdev -newer "$DIR/stamp" -printf '%U %p\n' 2>/dev/null |
+		awk -v lo="$UID_START" -v hi=$((UID_START + 65536)) '$1 >= lo && $1 < hi'
+}
 marked() { find /tmp /etc /root /var/tmp /dev/shm / "$DIR" -maxdepth 3 -xdev -name "*$MARKER*" 2>/dev/null; }
 sandbox_procs()
 {
@@ -54,6 +72,7 @@ sandbox_procs()
 }
 
 listing "$DIR/bin" >"$DIR/bin.before"
+named >"$DIR/named.before"
 touch "$DIR/stamp"
 sleep 0.01
 
@@ -102,17 +121,20 @@ check "no core dump left" check_no_core
 
 check_nothing_made()
 {
-	local m changed
+	local m owned
 	m=$(marked)
-	changed=$(find /etc -xdev -newer "$DIR/stamp" 2>/dev/null)
+	owned=$(owned_new)
 	listing "$DIR/bin" >"$DIR/bin.after"
-	[ -z "$m" ] && [ -z "$changed" ] && cmp -s "$DIR/bin.before" "$DIR/bin.after" && return 0
+	named >"$DIR/named.after"
+	[ -z "$m" ] && [ -z "$owned" ] && cmp -s "$DIR/bin.before" "$DIR/bin.after" &&
+		cmp -s "$DIR/named.before" "$DIR/named.after" && return 0
 	echo "made on the host: $m"
-	echo "changed in /etc: $changed"
+	echo "new, owned by the sandbox's uids: $owned"
 	diff "$DIR/bin.before" "$DIR/bin.after"
+	diff "$DIR/named.before" "$DIR/named.after"
 	return 1
 }
-check "nothing made on the host: no marked file, /etc and the bound directory unchanged" \
+check "nothing made on the host: no marked or sandbox-owned file, named files and the bound directory unchanged" \
 	check_nothing_made
 
 check_nothing_left()

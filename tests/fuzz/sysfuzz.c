@@ -16,7 +16,7 @@
  * parent makes a call the sentry must answer (a stat of /proc/self and an
  * open of a dictionary path) and prints "alive N", so the script can see
  * that the sentry kept serving; at the end it prints "done ..." and exits 0
- * (3, after a line saying so, if a child survived SIGKILL).
+ * (3, after a line saying so, if a child survived SIGKILL for a minute).
  *
  * Left out (skip_call), because they would only end a child without
  * testing moat:
@@ -291,6 +291,7 @@ static void child(uint64_t seed, pid_t parent)
 	_exit(0);
 }
 
+
 static double now(void)
 {
 	struct timespec ts;
@@ -298,15 +299,55 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* SIGKILL a child and reap it; a child that survives that (the sentry lost
- * sight of it) is a failure to report, not a wait forever. */
+static unsigned long slow_deaths, beats;
+static double next_beat;
+
+/* Once a second: calls the sentry must answer, and "alive N". */
+static bool beat(void)
+{
+	if (now() < next_beat)
+		return true;
+	struct stat st;
+	int fd = open(paths[beats % npaths], O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	if (stat("/proc/self", &st) < 0) {
+		printf("stat /proc/self failed: %d\n", errno);
+		return false;
+	}
+	printf("alive %lu\n", ++beats);
+	next_beat += 1;
+	return true;
+}
+
+/* SIGKILL a child and reap it. Dying may take a while (unmapping what it
+ * populated); one still there after SLOW_DEATH_S is counted and shown with
+ * its state, one still there after DEATH_MAX_S (the sentry lost sight of
+ * it, or it cannot die) is a failure to report, not a wait forever. */
+#define SLOW_DEATH_S 5
+#define DEATH_MAX_S 60
 static bool reap_killed(pid_t pid)
 {
 	int r = kill(pid, SIGKILL), err = r < 0 ? errno : 0;
-	for (int i = 0; i < 5000; i++) {
+	for (int ms = 0; ms < DEATH_MAX_S * 1000; ms++) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return true;
+		if (ms == SLOW_DEATH_S * 1000) {
+			char path[64], st[256] = "";
+			snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+			FILE *f = fopen(path, "re");
+			if (f) {
+				if (!fgets(st, sizeof(st), f))
+					st[0] = 0;
+				fclose(f);
+			}
+			printf("child %d alive %ds after SIGKILL (kill: %d, errno %d): %.80s\n", (int)pid,
+			       SLOW_DEATH_S, r, err, st);
+			slow_deaths++;
+		}
 		usleep(1000);
+		if (!beat())
+			return false;
 	}
 	printf("child %d survived SIGKILL (kill: %d, errno %d)\n", (int)pid, r, err);
 	return false;
@@ -336,10 +377,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	pid_t parent = getpid();
 
-	double start = now(), next_beat = start + 1;
+	double start = now();
+	next_beat = start + 1;
 	pid_t kids[PARALLEL] = { 0 };
 	double born[PARALLEL] = { 0 };
-	unsigned long children = 0, killed = 0, signalled = 0, beats = 0;
+	unsigned long children = 0, killed = 0, signalled = 0;
 	rng = seed | 1;
 	while (now() - start < secs) {
 		for (int k = 0; k < PARALLEL; k++) {
@@ -368,24 +410,14 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		if (now() >= next_beat) {
-			struct stat st;
-			int fd = open(paths[beats % npaths], O_RDONLY | O_CLOEXEC);
-			if (fd >= 0)
-				close(fd);
-			if (stat("/proc/self", &st) < 0) {
-				printf("stat /proc/self failed: %d\n", errno);
-				return 1;
-			}
-			printf("alive %lu\n", ++beats);
-			next_beat += 1;
-		}
+		if (!beat())
+			return 1;
 		usleep(2000);
 	}
 	for (int k = 0; k < PARALLEL; k++)
 		if (kids[k] && !reap_killed(kids[k]))
 			return 3;
-	printf("done seed=%llu children=%lu killed=%lu signalled=%lu\n", (unsigned long long)seed,
-	       children, killed, signalled);
+	printf("done seed=%llu children=%lu killed=%lu signalled=%lu slow_deaths=%lu\n",
+	       (unsigned long long)seed, children, killed, signalled, slow_deaths);
 	return 0;
 }

@@ -308,7 +308,9 @@ static bool beat(void)
 	if (now() < next_beat)
 		return true;
 	struct stat st;
-	int fd = open(paths[beats % npaths], O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a child may have made the path a FIFO, whose open
+	 * would wait for a writer (as natively). */
+	int fd = open(paths[beats % npaths], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0)
 		close(fd);
 	if (stat("/proc/self", &st) < 0) {
@@ -323,7 +325,8 @@ static bool beat(void)
 /* SIGKILL a child and reap it. Dying may take a while (unmapping what it
  * populated); one still there after SLOW_DEATH_S is counted and shown with
  * its state, one still there after DEATH_MAX_S (the sentry lost sight of
- * it, or it cannot die) is a failure to report, not a wait forever. */
+ * it, or it cannot die) is a failure to report, not a wait forever. The
+ * heartbeat goes on meanwhile. */
 #define SLOW_DEATH_S 5
 #define DEATH_MAX_S 60
 static bool reap_killed(pid_t pid)

@@ -216,7 +216,8 @@ static int plan_exec(struct task *t, int dirfd, const char *path, unsigned lflag
 			return r;
 		}
 		char interp[PATH_MAX], arg[PATH_MAX];
-		int kind = exec_probe(fd, interp, sizeof(interp), arg, sizeof(arg));
+		bool has_arg = false;
+		int kind = exec_probe(fd, interp, sizeof(interp), arg, sizeof(arg), &has_arg);
 		if (kind == 1) {
 			if (interp[0] && !interp_bound(interp)) {
 				log_debug("exec %s: interpreter %s is not bound", cur, interp);
@@ -237,6 +238,10 @@ static int plan_exec(struct task *t, int dirfd, const char *path, unsigned lflag
 		nd_release(&nd);
 		if (kind < 0)
 			return kind;
+		/* "#!" and nothing else names "": the kernel opens that as the
+		 * working directory, which it cannot run. */
+		if (!interp[0])
+			return -EACCES;
 		if (depth == MAX_SCRIPT_DEPTH)
 			return -ELOOP;
 		/* argv becomes: interp [arg] script argv[1..]; pushed in reverse.
@@ -244,7 +249,7 @@ static int plan_exec(struct task *t, int dirfd, const char *path, unsigned lflag
 		 * is already there in place of argv[0]. */
 		if (depth == 0)
 			memcpy(pre[npre++], shown, PATH_MAX);
-		if (arg[0])
+		if (has_arg)
 			memcpy(pre[npre++], arg, PATH_MAX);
 		memcpy(pre[npre++], interp, PATH_MAX);
 		memcpy(cur, interp, PATH_MAX);
@@ -338,6 +343,7 @@ static void exec_finish(void *ctx, int result)
 			p->arena = NULL;
 			p->arena_tries = 0;
 			p->mm_shared = false;
+			p->nondumpable = false;
 		}
 	}
 	sentry_unlock();

@@ -8,6 +8,7 @@
  * Also the audited denial used for refused syscalls. */
 #include <errno.h>
 #include <json-c/json.h>
+#include <linux/prctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -128,4 +129,20 @@ long sys_deny(struct sysreq *r)
 	json_object_object_add(f, "errno", json_object_new_int(err));
 	audit_event("deny", f);
 	return -err;
+}
+
+/* prctl(PR_GET_DUMPABLE) and prctl(PR_SET_DUMPABLE): the sandbox's flag
+ * (struct proc), the host process left dumpable (see task.h). What the
+ * flag guards inside the sandbox, another user's look at the process's
+ * private /proc files, procfs checks with it (may_inspect). */
+long sys_prctl_dumpable(struct sysreq *r)
+{
+	struct proc *p = r->task->proc;
+	if ((int)r->args[0] == PR_GET_DUMPABLE)
+		return p->nondumpable ? 0 : 1;
+	/* As the kernel: 0 or 1 (SUID_DUMP_DISABLE, SUID_DUMP_USER). */
+	if (r->args[1] > 1)
+		return -EINVAL;
+	p->nondumpable = r->args[1] == 0;
+	return 0;
 }

@@ -127,11 +127,12 @@
 
 /* prctl options that act on the caller only and cannot widen what it may
  * do. Refused among others: PR_SET_MM (rewrites the mm's layout),
- * PR_SET_PTRACER, PR_CAP_AMBIENT, PR_SET_SECUREBITS, PR_SET_KEEPCAPS. */
+ * PR_SET_PTRACER, PR_CAP_AMBIENT, PR_SET_SECUREBITS, PR_SET_KEEPCAPS.
+ * The dumpable flag is the sentry's (sys_prctl_dumpable). */
 #define PRCTL_RULES                                                            \
 	R32(0, PR_SET_NAME), R32(0, PR_GET_NAME), R32(0, PR_SET_PDEATHSIG),    \
-	R32(0, PR_GET_PDEATHSIG), R32(0, PR_GET_DUMPABLE),                     \
-	R32(0, PR_SET_DUMPABLE), R32(0, PR_SET_NO_NEW_PRIVS),                  \
+	R32(0, PR_GET_PDEATHSIG), R32_NOTIFY(0, PR_GET_DUMPABLE),              \
+	R32_NOTIFY(0, PR_SET_DUMPABLE), R32(0, PR_SET_NO_NEW_PRIVS),           \
 	R32(0, PR_GET_NO_NEW_PRIVS), R32(0, PR_GET_SECCOMP),                   \
 	R32(0, PR_SET_SECCOMP), R32(0, PR_CAPBSET_READ),                       \
 	R32(0, PR_GET_SECUREBITS), R32(0, PR_SET_CHILD_SUBREAPER),             \
@@ -351,9 +352,9 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	DENY_AUDIT(modify_ldt, EPERM, 0, "no LDT: 16/32-bit code segments are not supported"),
 	DENY_AUDIT(pivot_root, EPERM, P, "the mount table lives in the sentry"),
 	DENY(_sysctl, ENOSYS, 0, "removed from Linux"),
-	PASS_IF(prctl, 0, EINVAL,
-		"options that act on the caller alone (name, pdeathsig, dumpable, no_new_privs, seccomp, subreaper, timerslack, THP, VMA names, ...); others EINVAL",
-		PRCTL_RULES),
+	ENTRY(prctl, .disp = SYS_PASS, .err = EINVAL, .handler = sys_prctl_dumpable,
+	      .note = "options that act on the caller alone (name, pdeathsig, no_new_privs, seccomp, subreaper, timerslack, THP, VMA names, ...); others EINVAL; the dumpable flag is notified and kept by the sentry, the host process staying dumpable (else the sentry could not see it)",
+	      RULES(PRCTL_RULES)),
 	PASS(arch_prctl, 0, "FS/GS base, CPUID faulting, AMX permission of the caller"),
 	DENY_AUDIT(adjtimex, EPERM, 0, "the host clock is not the sandbox's to tune or inspect"),
 	PASS(setrlimit, 0, "raising above the hard limit fails in the kernel"),

@@ -173,8 +173,10 @@ static struct proc *proc_new(pid_t tgid, pid_t vpid, const struct proc *parent)
 		p->exe = strdup(parent->exe);
 		p->exe_vn = vn_ref(parent->exe_vn);
 	}
-	if (parent)
+	if (parent) {
 		p->arena = exec_arena_ref(parent->arena);
+		p->nondumpable = parent->nondumpable;
+	}
 	p->linked = true;
 	p->hnext = proc_tab[pid_hash(tgid)];
 	proc_tab[pid_hash(tgid)] = p;

@@ -56,6 +56,11 @@ struct proc {
 	struct exec_arena *arena;
 	uint8_t arena_tries;
 	bool mm_shared;     /* made with CLONE_VM (vfork), until its exec */
+	/* prctl(PR_SET_DUMPABLE, 0), kept here and never done on the host
+	 * process: the sentry would lose sight of it (its /proc/<pid>/ns/pid
+	 * needs ptrace access), so the guest could neither see nor signal it.
+	 * Inherited by fork, cleared by exec, as the kernel's flag. */
+	bool nondumpable;
 	struct proc *hnext;   /* tgid hash chain */
 	struct proc *vnext;   /* sandbox pid hash chain */
 };

@@ -107,6 +107,10 @@ static int follow(struct nameidata *nd, struct vnode *link, char *buf, size_t bu
 			return -ELOOP;
 		}
 		if (vl.kind == VLINK_VNODE) {
+			if ((flags & LOOKUP_NO_XDEV) && vl.vnode->mnt != (*cur)->mnt) {
+				vn_unref(vl.vnode);
+				return -EXDEV;
+			}
 			vn_unref(*cur);
 			*cur = vl.vnode;
 			return splice_link(buf, bufsz, "", rest) < 0 ? -ENAMETOOLONG : 1;
@@ -139,7 +143,9 @@ static int follow(struct nameidata *nd, struct vnode *link, char *buf, size_t bu
 			return sr;
 	}
 	if (buf[0] == '/') {
-		if (flags & LOOKUP_BENEATH)
+		/* RESOLVE_NO_XDEV: a jump to the root is a crossing when the
+		 * root is on another mount (an absolute path given is not). */
+		if ((flags & LOOKUP_BENEATH) || ((flags & LOOKUP_NO_XDEV) && nd->root->mnt != (*cur)->mnt))
 			return -EXDEV;
 		vn_unref(*cur);
 		*cur = vn_ref(nd->root);
@@ -163,6 +169,7 @@ static int walk(struct vnode *root, struct vnode *start, const char *path, unsig
 	struct vnode *cur = vn_ref(path[0] == '/' ? nd->root : start);
 	if (path[0] == '/' && (flags & LOOKUP_BENEATH)) {
 		vn_unref(cur);
+		nd_release(nd);
 		return -EXDEV;
 	}
 	nd->trailing_slash = plen > 0 && path[plen - 1] == '/';
@@ -207,7 +214,8 @@ static int walk(struct vnode *root, struct vnode *start, const char *path, unsig
 		struct vnode *next;
 		if ((r = vfs_lookup_one(nd->root, cur, name, &next)) < 0)
 			goto out;
-		if ((flags & LOOKUP_NO_XDEV) && next->mnt != cur->mnt && strcmp(name, "..")) {
+		/* As the kernel: ".." out of a mount's root crosses it too. */
+		if ((flags & LOOKUP_NO_XDEV) && next->mnt != cur->mnt) {
 			vn_unref(next);
 			r = -EXDEV;
 			goto out;
@@ -261,6 +269,9 @@ int namei_at(struct vnode *root, struct vnode *start, const char *path, unsigned
 
 int namei(struct task *t, int dirfd, const char *path, unsigned flags, struct nameidata *nd)
 {
+	/* Empty before any way out: callers release nd whatever the result
+	 * (do_open does), and a bad dirfd returns before walk() fills it. */
+	*nd = (struct nameidata){ .hostfd = -1 };
 	struct vnode *start = t->fs->cwd;
 	struct vnode *vn = NULL;
 	if (path[0] != '/' && dirfd != AT_FDCWD) {

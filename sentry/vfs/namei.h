@@ -35,7 +35,8 @@ struct nameidata {
 };
 
 /* Resolve `path` for task t, relative to dirfd (AT_FDCWD or a guest fd).
- * On success fills nd (release with nd_release). Returns 0 or -errno. */
+ * On success fills nd (release with nd_release); on failure leaves it
+ * empty (releasing it does nothing). Returns 0 or -errno. */
 int namei(struct task *t, int dirfd, const char *path, unsigned flags, struct nameidata *nd);
 /* Same with an explicit start vnode (tests, exec). */
 int namei_at(struct vnode *root, struct vnode *start, const char *path, unsigned flags,

@@ -87,6 +87,42 @@ check_output "exec of a directory: 126 from sh" 126 \
 	mrun -- /bin/sh -c '/usr 2>/dev/null; echo $?'
 check_output "#! naming a missing interpreter: 127 from sh (ENOENT)" 127 \
 	mrun -- /bin/sh -c 'printf "#!/no/such/interp\n" > /tmp/m && chmod +x /tmp/m && { /tmp/m 2>/dev/null; echo $?; }'
+# The "#!" line split as the kernel splits it, compared with the host
+# kernel's own exec of the same files (bound at the same path): '\r' and
+# blanks kept at the end of a line without '\n', an empty argument after a
+# blank and a NUL, 255 bytes of line, a NUL instead of a blank after the
+# name. os.execv: no shell falls back to running the file itself.
+SHEBANG=$(host_tmpdir)
+python3 - "$SHEBANG" <<'PYEOF'
+import os, sys
+d = sys.argv[1]
+cases = {
+    "cr": b"#!/bin/echo -x\r\n", "blank_cr": b"#!/bin/echo -x \r\n",
+    "trailing_no_nl": b"#!/bin/echo -x  ", "trailing_nl": b"#!/bin/echo -x  \n",
+    "leading": b"#!  \t/bin/echo   a  b \n", "empty_arg": b"#!/bin/echo\t\0 x\n",
+    "nul_in_arg": b"#!/bin/echo a\0b\n", "long": b"#!/bin/echo " + b"y" * 300,
+    "nl_at_256": b"#!/bin/echo " + b"y" * 244 + b"\n", "nul_long": b"#!/bin/echo\0" + b"x" * 300,
+    "bare": b"#!", "bare_nl": b"#!\n", "blanks": b"#!  \t\n",
+}
+for name, text in cases.items():
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(text)
+    os.chmod(os.path.join(d, name), 0o755)
+PYEOF
+shebang_all()
+{
+	local f
+	for f in "$SHEBANG"/*; do
+		python3 -c 'import os, sys
+try: os.execv(sys.argv[1], sys.argv[1:])
+except OSError as e: print("errno", e.errno)' "$f" 2>&1 | od -c
+		echo "$f: $?"
+	done
+}
+shebang_moat() { mrun --bind "$SHEBANG:$SHEBANG:ro" -- /bin/bash -c "SHEBANG=$SHEBANG; $(declare -f shebang_all); shebang_all"; }
+t_shebang() { diff <(shebang_all) <(shebang_moat); }
+check "#! lines split as the host kernel splits them (blanks, \\r, NULs, 255 bytes)" t_shebang
+
 # moat puts two fds in the guest for an exec; with none free (or one), the
 # exec fails with EMFILE (natively it runs) but must neither hang nor leak.
 EMFILE_PY='

@@ -456,4 +456,18 @@ print(",".join(map(str, out)))' "$a")" = "$b" ]
 }
 check "/sys/devices/system/cpu/online and cpuinfo name the same CPUs" t_sys_cpus
 
+# sched's first line names the task by comm, which the guest sets to any
+# bytes: a comm with a newline and "#threads:" once made the rewrite keep
+# the host's line, host pid and all (tests/fuzz/corpus/procfs).
+t_sched_comm()
+{
+	local out
+	out=$(mrun -- /bin/sh -c 'printf "x #threads:9\n" >/proc/self/comm
+		grep -o "([0-9]*, #threads" /proc/$$/sched; echo "pid $$"') || return 1
+	echo "$out"
+	[ "$(printf '%s\n' "$out" | grep -c threads)" = 1 ] &&
+		[ "$(printf '%s\n' "$out" | sed -n 1p)" = "($(printf '%s\n' "$out" | sed -n 's/^pid //p'), #threads" ]
+}
+check "/proc/<pid>/sched shows no host pid whatever comm the guest sets" t_sched_comm
+
 done_testing

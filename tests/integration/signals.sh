@@ -499,4 +499,32 @@ print("done", st, "slow" if took > 2.5 else "")
 check_output "kill of a process waiting for the signal in sigwaitinfo returns at once" "done 0 " \
 	mrun -- python3 -c "$SIGWAIT_PY"
 
+# prctl(PR_SET_DUMPABLE, 0) once made a process vanish from the sentry's
+# view (its host /proc/<pid>/ns/pid needs ptrace access): it was missing
+# from /proc and kill() of it gave ESRCH, so its parent could not end it
+# (found by tests/fuzz/sysfuzz.sh: the fuzzer's parent hung in waitpid).
+# The flag is the sentry's now, inherited by fork, reset by exec.
+DUMPABLE_PY='
+import ctypes, os, signal, time
+libc = ctypes.CDLL(None, use_errno=True)
+pid = os.fork()
+if pid == 0:
+    libc.prctl(4, 0, 0, 0, 0)
+    signal.pause()
+    os._exit(0)
+time.sleep(0.2)
+os.kill(pid, signal.SIGTERM)
+st = os.waitpid(pid, 0)[1]
+libc.prctl(4, 0, 0, 0, 0)
+got = libc.prctl(3, 0, 0, 0, 0)
+child = os.fork()
+if child == 0:
+    os._exit(libc.prctl(3, 0, 0, 0, 0))
+inherited = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+print(os.WTERMSIG(st), str(pid) in os.listdir("/proc") or "gone", got, inherited, libc.prctl(4, 7, 0, 0, 0))'
+check_output "a non-dumpable child is seen and killed by its parent; the flag reads back and is inherited" \
+	"15 gone 0 0 -1" mrun -- python3 -c "$DUMPABLE_PY"
+check_output "exec makes a process dumpable again" 1 \
+	mrun -- python3 -c 'import ctypes, os; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); os.execv("/usr/bin/python3", ["python3", "-c", "import ctypes; print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))"])'
+
 done_testing

@@ -98,6 +98,14 @@ TEST(mounts)
 	EXPECT_STREQ(walk(root, "/mnt/x/../..", F), "/");
 	EXPECT_STREQ(walk(root, "/mnt/x/back/a", F), "/a");
 	EXPECT_STREQ(walk(root, "/mnt/x", F | LOOKUP_NO_XDEV), "E18");
+	/* RESOLVE_NO_XDEV refuses ".." out of a mount and an absolute
+	 * symlink's jump to another mount's root, as the kernel does. */
+	EXPECT_STREQ(walk(sub, "x/..", F | LOOKUP_NO_XDEV), "/mnt");
+	EXPECT_STREQ(walk(sub, "x/../..", F | LOOKUP_NO_XDEV), "E18");
+	EXPECT_STREQ(walk(sub, "x/back", F | LOOKUP_NO_XDEV), "E18");
+	ASSERT_EQ(tmpfs_add_symlink(sub, "abs", "/a"), 0);
+	EXPECT_STREQ(walk(sub, "abs", F | LOOKUP_NO_XDEV), "E18");
+	EXPECT_STREQ(walk(sub, "/a", F | LOOKUP_NO_XDEV), "/a");
 }
 
 TEST(parent_mode)
@@ -118,7 +126,9 @@ TEST(beneath_and_in_root)
 	nd_release(&nd);
 	EXPECT_STREQ(walk(a, "b/c", F | LOOKUP_BENEATH), "/a/b/c");
 	EXPECT_STREQ(walk(a, "../a", F | LOOKUP_BENEATH), "E18");
+	uint32_t refs = root->refcnt;
 	EXPECT_STREQ(walk(a, "/a", F | LOOKUP_BENEATH), "E18");
+	EXPECT_EQ(root->refcnt, refs); /* the refused walk keeps no reference */
 	EXPECT_STREQ(walk(a, "abs", F | LOOKUP_BENEATH), "E18");
 	/* IN_ROOT: a is the root, so "/b" is a/b and ".." stays in a. */
 	EXPECT_STREQ(walk(a, "/b/../../b", F | LOOKUP_IN_ROOT), "/a/b");

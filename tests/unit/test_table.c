@@ -928,9 +928,13 @@ TEST(prctl_set_mm_einval) { t_expect_errno(&tc_pr_set_mm, EINVAL); }
 CASE(pr_keepcaps, NULL, return syscall(SYS_prctl, PR_GET_KEEPCAPS, 0, 0, 0, 0));
 TEST(prctl_unlisted_option_einval) { t_expect_errno(&tc_pr_keepcaps, EINVAL); }
 
+/* The dumpable flag is the sentry's (sys_prctl_dumpable): notified, whatever
+ * the option register's high bits (the kernel reads an int). */
 CASE(pr_dumpable_hi, NULL,
      return syscall(SYS_prctl, (1UL << 32) | PR_GET_DUMPABLE, 0, 0, 0, 0));
-TEST(prctl_get_dumpable_high_bits_passes) { t_expect_ret(&tc_pr_dumpable_hi, 0); }
+TEST(prctl_get_dumpable_high_bits_notified) { t_expect_notified(&tc_pr_dumpable_hi, __NR_prctl); }
+CASE(pr_set_dumpable, NULL, return syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0));
+TEST(prctl_set_dumpable_notified) { t_expect_notified(&tc_pr_set_dumpable, __NR_prctl); }
 
 CASE(pr_set_name, NULL, return syscall(SYS_prctl, PR_SET_NAME, "guest", 0, 0, 0));
 TEST(prctl_set_name_passes) { t_expect_ret(&tc_pr_set_name, 0); }

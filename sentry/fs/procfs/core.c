@@ -162,6 +162,9 @@ static bool may_inspect(const struct pctx *c)
 		return true;
 	if (current && c->proc && current->proc == c->proc)
 		return true;
+	/* Non-dumpable (prctl): only a reader with CAP_SYS_PTRACE, guest root. */
+	if (c->proc && c->proc->nondumpable)
+		return false;
 	const struct cred *tc = pctx_cred(c);
 	return tc->ruid == rc->fsuid && tc->euid == rc->fsuid && tc->suid == rc->fsuid &&
 	       tc->rgid == rc->fsgid && tc->egid == rc->fsgid && tc->sgid == rc->fsgid;

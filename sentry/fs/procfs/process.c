@@ -3,6 +3,7 @@
 #include "sentry/fs/procfs/internal.h"
 
 #include "platform/platform.h"
+#include "sentry/fs/procfs/rewrite.h"
 
 /* ---- per-process files --------------------------------------------------- */
 
@@ -37,7 +38,6 @@ struct status_info {
 	const struct pctx *c;
 	const struct cred *cred;
 	pid_t vpid, vtid, vppid, vpgid, vsid;
-	long host_pgrp;
 	bool self; /* the reader reads its own thread: it is running */
 	bool moat; /* moat's own init (is_moat_code) */
 };
@@ -268,50 +268,15 @@ int gen_pid_stat(const struct pctx *c, struct strbuf *sb)
 		return r;
 	if (read_file_at(c->hdir, "stat", &text, SMALL_MAX) < 0)
 		return -ESRCH;
-	/* comm may hold spaces and parentheses: it ends at the last ')'. */
-	char *lp = strchr(text, '('), *rp = strrchr(text, ')');
-	if (!lp || !rp || rp < lp || rp[1] != ' ')
-		return -EIO;
-	if ((r = sb_printf(sb, "%d (", si.vtid)) < 0 ||
-	    (r = si.moat ? sb_puts(sb, MOAT_INIT_NAME) : sb_append(sb, lp + 1, rp - lp - 1)) < 0 ||
-	    (r = sb_puts(sb, ")")) < 0)
-		return r;
-	long long start_ticks = procfs_inst.start_boot_ns / (1000000000LL / procfs_inst.hz);
-	char *save = NULL;
-	int field = 3;
-	for (char *tok = strtok_r(rp + 2, " \n", &save); r == 0 && tok;
-	     tok = strtok_r(NULL, " \n", &save), field++) {
-		long long v = strtoll(tok, NULL, 10);
-		switch (field) {
-		case 3:
-			if (si.self)
-				r = sb_puts(sb, " R");
-			else if (tok[0] == 't' && !tok[1])
-				r = sb_printf(sb, " %c", guest_state(c, 't'));
-			else
-				r = sb_printf(sb, " %s", tok);
-			break;
-		case 4:
-			r = sb_printf(sb, " %d", si.vppid);
-			break;
-		case 5:
-			si.host_pgrp = v;
-			r = sb_printf(sb, " %d", si.vpgid);
-			break;
-		case 6:
-			r = sb_printf(sb, " %d", si.vsid);
-			break;
-		case 8: /* tpgid: the terminal's foreground group */
-			r = sb_printf(sb, " %d", v < 0 ? -1 : v == si.host_pgrp ? si.vpgid : host_to_vpid(v));
-			break;
-		case 22:
-			r = sb_printf(sb, " %lld", v > start_ticks ? v - start_ticks : 0);
-			break;
-		default:
-			r = sb_printf(sb, " %s", tok);
-		}
-	}
-	return r ? r : sb_puts(sb, "\n");
+	const struct stat_ids ids = {
+		.vtid = si.vtid, .vppid = si.vppid, .vpgid = si.vpgid, .vsid = si.vsid,
+		.name = si.moat ? MOAT_INIT_NAME : NULL,
+		.state = si.self ? 'R' : 0,
+		.traced = guest_state(c, 't'),
+		.start_ticks = procfs_inst.start_boot_ns / (1000000000LL / procfs_inst.hz),
+		.to_vpid = host_to_vpid,
+	};
+	return procfs_stat_rewrite(text, &ids, sb);
 }
 
 /* The path of a mapping, as the sandbox names it; or, when that would show
@@ -408,19 +373,7 @@ int gen_sched(const struct pctx *c, struct strbuf *sb)
 	_cleanup_free_ char *text = NULL;
 	if (read_file_at(c->hdir, "sched", &text, BIG_MAX) < 0)
 		return -ESRCH;
-	char *nl = strchr(text, '\n');
-	const char *p = strrchr(text, '(');
-	const char *t = strstr(text, "#threads:");
-	if (!nl || !p || !t || t > nl)
-		return 0;
-	long threads = strtol(t + 9, NULL, 10);
-	/* The name is the part before " (pid": the kernel's comm, set by
-	 * the guest. */
-	int r = sb_append(sb, text, (size_t)(p - text));
-	if (r == 0)
-		r = sb_printf(sb, "(%d, #threads: %ld)%s", c->pn->vtid ? c->pn->vtid : c->pn->vpid,
-			      threads, nl);
-	return r;
+	return procfs_sched_rewrite(text, c->pn->vtid ? c->pn->vtid : c->pn->vpid, sb);
 }
 
 /* ns/: the sandbox's namespaces, one made-up number per kind (the host's

@@ -106,6 +106,13 @@ static int follow(struct nameidata *nd, struct vnode *link, char *buf, size_t bu
 			safe_close(vl.hostfd);
 			return -ELOOP;
 		}
+		/* A magic link jumps anywhere: a scoped walk (BENEATH,
+		 * IN_ROOT) refuses it, as Linux's nd_jump_link does. */
+		if (vl.kind != VLINK_PATH && (flags & (LOOKUP_BENEATH | LOOKUP_IN_ROOT))) {
+			vn_unref(vl.vnode);
+			safe_close(vl.hostfd);
+			return -EXDEV;
+		}
 		if (vl.kind == VLINK_VNODE) {
 			if ((flags & LOOKUP_NO_XDEV) && vl.vnode->mnt != (*cur)->mnt) {
 				vn_unref(vl.vnode);

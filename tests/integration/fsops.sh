@@ -270,6 +270,19 @@ def caps():
 a = caps(); os.setuid(1000); print(a, caps())'
 
 # --- chroot and seeking directories --------------------------------------------
+# A magic link (/proc/self/cwd, /root) jumps anywhere: openat2 with
+# RESOLVE_IN_ROOT or RESOLVE_BENEATH refuses it (EXDEV), as Linux does.
+check_same "openat2 RESOLVE_IN_ROOT/BENEATH refuse /proc's magic links, a plain walk follows them" python3 -c '
+import ctypes, os, errno
+libc = ctypes.CDLL(None, use_errno=True)
+class How(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+def oa2(dfd, path, resolve):
+    h = How(os.O_PATH, 0, resolve)
+    r = libc.syscall(437, dfd, path.encode(), ctypes.byref(h), ctypes.sizeof(h))
+    return "ok" if r >= 0 else errno.errorcode[ctypes.get_errno()]
+p = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)
+print(oa2(p, "self/cwd", 0x10), oa2(p, "self/root", 0x08), oa2(p, "self/fd/0", 0x10), oa2(p, "self/cwd", 0))'
 check_same "chroot narrows the view; a cwd left outside is (unreachable), ENOENT for libc" \
 	python3 -c "$PY_E"'
 os.makedirs("jail/inside"); os.chdir("/")

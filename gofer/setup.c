@@ -474,8 +474,15 @@ int gofer_spawn(const struct gofer_config *cfg, pid_t *ret_pid, int *ret_pidfd, 
 	int r = pidfd < 0 ? neg_errno() : wait_ready(mine);
 	if (r < 0) {
 		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		int st = 0;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
+		/* Its own death (ours is SIGKILL) says why: SIGSYS is a call
+		 * outside its allowlist. */
+		if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
+			log_errorx("the gofer was killed by SIG%s during its setup%s",
+				   sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?",
+				   WTERMSIG(st) == SIGSYS ? ": a call outside its seccomp allowlist" : "");
 		return r;
 	}
 	*ret_pid = pid;

@@ -673,7 +673,16 @@ int net_helper_wait_ready(struct net_helper *h, char *why, size_t len)
 		buf[n] = 0;
 		snprintf(why, len, "%s", buf);
 	} else {
-		snprintf(why, len, "the network helper died during its setup");
+		/* Not reaped (WNOWAIT): the sentry's exit path still waits for it. */
+		siginfo_t si = { 0 };
+		int sig = h->pidfd >= 0 && waitid(P_PIDFD, (id_t)h->pidfd, &si, WEXITED | WNOWAIT) == 0 &&
+				  si.si_code != CLD_EXITED ? si.si_status : 0;
+		if (sig)
+			snprintf(why, len, "the network helper was killed by SIG%s during its setup%s",
+				 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+				 sig == SIGSYS ? ": a call outside its seccomp allowlist" : "");
+		else
+			snprintf(why, len, "the network helper died during its setup");
 	}
 	return -EIO;
 }

@@ -605,6 +605,27 @@ t_gofer_filter()
 }
 check "the gofer runs under its own seccomp allowlist, which moat syscalls --host lists" t_gofer_filter
 
+# A call outside each helper's list kills it (SIGSYS), and the sandbox fails
+# closed: the command never runs. Without the test switch the same runs.
+t_helper_selftest()
+{
+	local var=$1 out st
+	shift
+	out=$(env "$var=selftest" timeout 30 "$MOAT" run "$@" -- /bin/sh -c 'echo ran' 2>&1 </dev/null)
+	st=$?
+	echo "$var=selftest: status $st: $out" >&2
+	[ "$st" = 125 ] && grep -q 'killed by SIGSYS' <<<"$out" && ! grep -qx ran <<<"$out" || return 1
+	[ "$(timeout 30 "$MOAT" run "$@" -- /bin/sh -c 'echo ran' 2>&1 </dev/null)" = ran ]
+}
+check "a call outside the gofer's allowlist kills it (SIGSYS) and the sandbox with it" \
+	t_helper_selftest MOAT_TEST_GOFERFILTER
+if [ -c /dev/net/tun ]; then
+	check "a call outside the network helper's allowlist kills it (SIGSYS) and the sandbox with it" \
+		t_helper_selftest MOAT_TEST_NETFILTER --net=sandbox
+else
+	skip "the network helper's allowlist kills" "no /dev/net/tun for --net=sandbox"
+fi
+
 # --- processes outside: nothing inside can reach them (issue 8) -------------------
 # A host process of the guest's own host uid would be the easiest target,
 # so the victim runs as that uid: moat's default range starts at

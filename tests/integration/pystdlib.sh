@@ -64,8 +64,24 @@ for m in $MODULES; do
 		mrun --cwd /tmp -- "$PY" -m test -q "${IGNORE[@]}" "$m"
 done
 
-MOAT_TIMEOUT=300 check "python stdlib test_multiprocessing_forkserver's basic classes (inside moat)" \
-	mrun --cwd /tmp -- "$PY" -m test -q -i '*test_many_processes*' "${MP_MATCH[@]}" test_multiprocessing_forkserver
+# The fork server's os.fork() meets the documented window of a notified
+# fork (docs/python-tests.md): a run whose only failure is that EINTR, at
+# the fork server's fork, is run again (three runs at most); any other
+# failure fails the check at once.
+t_forkserver()
+{
+	local i out
+	for i in 1 2 3; do
+		out=$(mrun --cwd /tmp -- "$PY" -m test -q -i '*test_many_processes*' "${MP_MATCH[@]}" \
+			test_multiprocessing_forkserver 2>&1) && return 0
+		printf '%s\n' "$out" >&2
+		grep -A2 'forkserver.py", line [0-9]*, in main' <<<"$out" | grep -q 'pid = os.fork()' &&
+			grep -q 'InterruptedError: \[Errno 4\]' <<<"$out" || return 1
+		echo "(run $i: the fork server's fork got EINTR, the documented window; again)" >&2
+	done
+	return 1
+}
+MOAT_TIMEOUT=300 check "python stdlib test_multiprocessing_forkserver's basic classes (inside moat)" t_forkserver
 
 for m in $FS_MODULES; do
 	MOAT_TIMEOUT=300 check "python stdlib $m in the overlay root (/w)" \

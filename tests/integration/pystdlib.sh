@@ -50,6 +50,13 @@ test_posixpath test_stat test_tarfile test_zipfile"
 RW_IGNORE=(-i '*test_chown_with_root*' -i '*test_extract_directory*' -i '*test_extract_pathlike_name*'
 	-i '*test_extractall*')
 
+# The pass with the kernel fallbacks forced (tests/run.sh) leaves these out:
+# they take minutes, and every other integration test exercises the
+# fallbacks; the default, ptrace and sanitizer passes run them.
+if [ -n "${MOAT_TEST_FORCE_FALLBACK:-}" ]; then
+	skip "python stdlib modules" "run in tests/run.sh's default, ptrace and sanitizer passes"
+	done_testing
+fi
 if [ ! -f /usr/lib/python3.11/test/test_os.py ]; then
 	for m in $MODULES test_multiprocessing_forkserver $FS_MODULES $FS_MODULES; do
 		skip "python stdlib $m" "libpython3.11-testsuite is not installed"

@@ -50,7 +50,8 @@ const struct gofer_rule gofer_host_rules[] = {
 #endif
 	/* mutations (mutate.c), only when an export is read-write */
 	{ "mkdirat", "rw exports: mkdir", GW_RW },
-	{ "mknodat", "rw exports: FIFOs and sockets (the request refuses devices)", GW_RW },
+	{ "mknodat", "rw exports: FIFOs, sockets and 0/0 whiteouts: dev must be 0 (the request refuses devices)",
+	  GW_RW, C(3, SCMP_CMP_EQ, 0, 0) },
 	{ "symlinkat", "rw exports: symlink", GW_RW },
 	{ "linkat", "rw exports: link (from an O_PATH fd checked by inode)", GW_RW },
 	{ "unlinkat", "rw exports: unlink, rmdir", GW_RW },

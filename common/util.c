@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 ssize_t read_file_at(int dirfd, const char *path, char **ret, size_t max)
@@ -45,6 +47,38 @@ ssize_t read_file_fd(int fd, char **ret, size_t max)
 	buf[len] = 0;
 	*ret = TAKE_PTR(buf);
 	return len;
+}
+
+char **strv_dup(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	char **d = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; d && i < n; i++)
+		if (!(d[i] = strdup(v[i]))) {
+			strv_free(d);
+			return NULL;
+		}
+	return d;
+}
+
+void strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+int wait_child_status(pid_t pid, int error_status)
+{
+	int st;
+	if (pid <= 0)
+		return error_status;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return error_status;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : error_status;
 }
 
 int write_all(int fd, const void *buf, size_t len)

@@ -14,6 +14,14 @@ ssize_t read_file_at(int dirfd, const char *path, char **ret, size_t max);
 ssize_t read_file_fd(int fd, char **ret, size_t max);
 /* Write all of buf; returns 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
+/* A NULL-terminated string vector copied (each string too); NULL if out of
+ * memory. strv_free frees one (NULL is fine). */
+char **strv_dup(char *const *v);
+void strv_free(char **v);
+static inline void strv_freep(char ***v) { strv_free(*v); }
+/* Wait for child pid (EINTR retried): its exit status, 128+N for a signal
+ * N, or error_status when it cannot be waited for. */
+int wait_child_status(pid_t pid, int error_status);
 /* A growable string buffer for synthesized files. */
 struct strbuf {
 	char *buf;

@@ -143,17 +143,6 @@ static pid_t spawn_tar(bool extract, const char *dir, const char *base, int in, 
 	_exit(127);
 }
 
-static int wait_ok(pid_t p)
-{
-	int st;
-	if (p <= 0)
-		return -1;
-	while (waitpid(p, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* Copy from in to out, at most max bytes: 0, or -EFBIG past it. */
 static int relay(int in, int out, uint64_t max)
 {
@@ -203,7 +192,7 @@ static int copy_in(const char *host, const char *name, const char *dst)
 	pid_t ex = spawn_exec(name, args, p[0], null);
 	close(p[0]);
 	close(p[1]);
-	int rt = wait_ok(tar), re = wait_ok(ex);
+	int rt = wait_child_status(tar, -1), re = wait_child_status(ex, -1);
 	if (rt != 0)
 		return cp_fail("tar of %s failed on the host%s", host, "");
 	if (re != 0)
@@ -261,7 +250,7 @@ static int copy_out(const char *name, const char *src, const char *host, uint64_
 	 * stopped rather than drained. */
 	if (rr < 0 && ex > 0)
 		kill(ex, SIGKILL);
-	int re = wait_ok(ex), rt = wait_ok(tar);
+	int re = wait_child_status(ex, -1), rt = wait_child_status(tar, -1);
 	int r = 0;
 	char made[PATH_MAX + 2];
 	snprintf(made, sizeof(made), "%s/%s", tmp, base);

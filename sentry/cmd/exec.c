@@ -102,18 +102,10 @@ static int make_process(const struct oci_state *st, const struct exec_opts *o, c
 			r = oci_spec_load(st->bundle, ret, err, sizeof(err));
 		if (r < 0)
 			return oci_fail("exec failed: the container's %s", err);
-		size_t n = 0;
-		while (argv[n])
-			n++;
-		char **a = calloc(n + 1, sizeof(char *));
+		char **a = strv_dup(argv);
 		if (!a)
 			return oci_fail("exec failed: out of memory");
-		for (size_t i = 0; i < n; i++)
-			if (!(a[i] = strdup(argv[i])))
-				return oci_fail("exec failed: out of memory");
-		for (char **p = ret->cfg.argv; p && *p; p++)
-			free(*p);
-		free(ret->cfg.argv);
+		strv_free(ret->cfg.argv);
 		ret->cfg.argv = a;
 		ret->cfg.tty = o->tty;
 		ret->cfg.console_rows = ret->cfg.console_cols = 0;

@@ -26,22 +26,6 @@
 #include "sentry/oci/container.h"
 #include "sentry/oci/spec.h"
 
-static char **dup_argv(char **argv)
-{
-	size_t n = 0;
-	while (argv[n])
-		n++;
-	char **a = calloc(n + 1, sizeof(char *));
-	for (size_t i = 0; a && i < n; i++)
-		if (!(a[i] = strdup(argv[i]))) {
-			while (i--)
-				free(a[i]);
-			free(a);
-			return NULL;
-		}
-	return a;
-}
-
 /* --rm with -d: a watcher outside the sandbox, in a session of its own,
  * removes the state once the sentry that state.json names has exited (a
  * pidfd: never a reused pid), unless the name was deleted and taken again
@@ -100,7 +84,7 @@ int run_named(const struct run_named *n, struct sandbox_config *cfg)
 	char dir[PATH_MAX];
 	bool oom = oci_path(dir, sizeof(dir), n->name, NULL) < 0;
 	if (argv)
-		oom |= !(spec.cfg.argv = dup_argv(argv));
+		oom |= !(spec.cfg.argv = strv_dup(argv));
 	oom |= !(spec.version = strdup(OCI_VERSION_SPEC)) || !(spec.bundle = strdup(dir)) ||
 	       !(spec.rootfs = strdup(spec.cfg.rootfs ? spec.cfg.rootfs : "/")) ||
 	       !(spec.annotations = json_object_new_object());

@@ -559,9 +559,14 @@ int devfs_new(struct vnode **ret_root)
 	return 0;
 }
 
+bool devfs_is_root(const struct vnode *vn)
+{
+	return vn->ops == &devfs_ops && D((struct vnode *)vn)->ent == &devfs_root_ent;
+}
+
 int devfs_add_spot(struct vnode *root, const char *name, struct vnode **ret)
 {
-	if (root->ops != &devfs_ops || !is_root(root))
+	if (!devfs_is_root(root))
 		return -EINVAL;
 	struct devfs_node *d = D(root);
 	struct vnode *have;

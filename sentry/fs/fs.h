@@ -135,6 +135,7 @@ int devfs_new(struct vnode **ret_root);
 /* An empty file NAME at the root, for a file to be mounted on (setup
  * only); *ret a new reference. -EEXIST if the name is taken. */
 int devfs_add_spot(struct vnode *root, const char *name, struct vnode **ret);
+bool devfs_is_root(const struct vnode *vn);
 /* The sandbox's devpts instance (sentry/sandbox/console.c), behind ptmx and
  * pts; -1: none (ptmx gives ENOENT, pts is empty). Set before any guest
  * task runs; not owned. */

@@ -160,15 +160,6 @@ static void forward_signal(int sig)
 		kill(fg_child, sig);
 }
 
-static int wait_status(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 125;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 125;
-}
-
 /* Foreground run: signals for the container go to its sentry, which hands
  * them to pid 1 and so to the command; its status is ours. */
 static int run_foreground(pid_t d)
@@ -178,7 +169,7 @@ static int run_foreground(pid_t d)
 	fg_child = d;
 	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 		sigaction(fwd[i], &sa, NULL);
-	return wait_status(d);
+	return wait_child_status(d, 125);
 }
 
 static int make_state_dir(const char *id)
@@ -227,7 +218,7 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 		n = read(sock, &m, sizeof(m));
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(m)) {
-		int st = wait_status(d);
+		int st = wait_child_status(d, 125);
 		return oci_fail("moat %s failed: the sandbox did not start (status %d)", l->verb, st);
 	}
 	struct oci_state st = { .id = (char *)l->id, .version = spec->version, .bundle = spec->bundle,
@@ -243,7 +234,7 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 		r = oci_proc_read(m.gofer_pid, &st.gofer);
 	if (r < 0) {
 		kill(d, SIGKILL);
-		(void)wait_status(d);
+		(void)wait_child_status(d, 125);
 		return oci_fail("moat %s failed: the sandbox ended during its setup", l->verb);
 	}
 	/* The runtime-spec's create-time hooks, the sandbox's namespaces made
@@ -259,23 +250,23 @@ static int record(const struct oci_launch *l, struct oci_spec *spec, pid_t d, in
 				  m.init_pid, err, sizeof(err));
 		if (r < 0) {
 			kill(d, SIGKILL);
-			(void)wait_status(d);
+			(void)wait_child_status(d, 125);
 			oci_hooks_poststop(spec->hooks, &st);
 			return oci_fail("moat %s failed: %s", l->verb, err);
 		}
 	}
 	if ((r = oci_state_save(&st)) < 0) {
 		kill(d, SIGKILL);
-		(void)wait_status(d);
+		(void)wait_child_status(d, 125);
 		return oci_fail("moat %s failed: write state.json: %s", l->verb, strerror(-r));
 	}
 	if (l->pid_file && (r = oci_write_pid_file(l->pid_file, d)) < 0) {
 		kill(d, SIGKILL);
-		(void)wait_status(d);
+		(void)wait_child_status(d, 125);
 		return oci_fail("moat %s failed: --pid-file %s: %s", l->verb, l->pid_file, strerror(-r));
 	}
 	if (send(sock, "1", 1, MSG_NOSIGNAL) != 1) {
-		(void)wait_status(d);
+		(void)wait_child_status(d, 125);
 		if (l->pid_file)
 			(void)unlink(l->pid_file);
 		return oci_fail("moat %s failed: the sandbox ended during its setup", l->verb);

@@ -30,16 +30,9 @@ static struct json_object *strings(char *const *v)
 	return a;
 }
 
-static void free_env(char ***envp)
-{
-	for (char **e = *envp; e && *e; e++)
-		free(*e);
-	free(*envp);
-}
-
 int oci_process_save(const char *id, const struct sandbox_config *cfg)
 {
-	__attribute__((cleanup(free_env))) char **env = sandbox_env(cfg);
+	_cleanup_(strv_freep) char **env = sandbox_env(cfg);
 	if (!env)
 		return -ENOMEM;
 	/* An idle sandbox has no command: exec replaces args anyway, and

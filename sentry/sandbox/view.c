@@ -193,6 +193,20 @@ static int mountpoint_get(struct vnode *root, const char *dst, struct vnode **re
 	return 0;
 }
 
+/* dst's parent directory (made where the tree is ours, as a mountpoint
+ * is) and its last component, which points into dst. */
+static int mountpoint_parent(struct vnode *root, const char *dst, struct vnode **ret_dir,
+			     const char **ret_name)
+{
+	const char *slash = strrchr(dst, '/');
+	if (!slash || !is_single_component(slash + 1))
+		return -EINVAL;
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dst), dst);
+	*ret_name = slash + 1;
+	return mountpoint_get(root, parent[0] ? parent : "/", ret_dir);
+}
+
 /* The name a file bind's file has in the gofer's directory for it. */
 #define FILE_BIND_NAME "file"
 
@@ -211,18 +225,12 @@ static int file_mountpoint(struct vnode *root, const char *dst, struct vnode **r
 	}
 	if (r != -ENOENT)
 		return r;
-	char parent[PATH_MAX];
-	snprintf(parent, sizeof(parent), "%s", dst);
-	char *slash = strrchr(parent, '/');
-	const char *name = slash + 1;
-	if (!is_single_component(name))
-		return -EINVAL;
-	*slash = 0;
 	struct vnode *dir;
-	if ((r = mountpoint_get(root, parent[0] ? parent : "/", &dir)) < 0)
+	const char *name;
+	if ((r = mountpoint_parent(root, dst, &dir, &name)) < 0)
 		return r;
 	struct vnode *made = NULL;
-	if (dir->mnt && dir->mnt->root == dir && !strcmp(dir->ops->name, "devfs"))
+	if (devfs_is_root(dir))
 		r = devfs_add_spot(dir, name, ret); /* /dev/termination-log */
 	else if (!dir->ops->create || (dir->mnt->flags & MNT_RDONLY))
 		r = -EROFS;
@@ -529,15 +537,9 @@ void view_finish(struct view *v)
  * O_PATH fd taken now, while the sentry still sees the host. */
 static int bind_host_socket(struct vnode *root, const struct mount_spec *m)
 {
-	char parent[PATH_MAX];
-	snprintf(parent, sizeof(parent), "%s", m->dst);
-	char *slash = strrchr(parent, '/');
-	const char *name = slash + 1;
-	if (!is_single_component(name))
-		return -EINVAL;
-	*slash = 0;
 	struct vnode *dir;
-	int r = mountpoint_get(root, parent[0] ? parent : "/", &dir);
+	const char *name;
+	int r = mountpoint_parent(root, m->dst, &dir, &name);
 	if (r < 0)
 		return r;
 	struct vnode *vn = NULL;

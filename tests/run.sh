@@ -60,6 +60,17 @@ run_check()
 		echo "----"
 	fi
 	tally "$dir" "$rc"
+	slowest "$dir"
+}
+
+# slowest DIR: the ten scripts of DIR's last make check that took longest
+# (lib.sh's done_testing prints "# took N s"), to keep CI's time in view.
+slowest()
+{
+	echo "tests/run.sh: slowest scripts:"
+	find "$1" -name '*.log' ! -name test-suite.log -exec grep -H '^# took [0-9]* s$' {} + 2>/dev/null |
+		sed 's|^\(.*\)\.log:# took \([0-9]*\) s$|\2 \1|' | sort -rn | head -n 10 |
+		while read -r t f; do printf '  %5d s  %s\n' "$t" "${f#"$1"/}"; done
 }
 
 summary()

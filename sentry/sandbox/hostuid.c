@@ -20,8 +20,10 @@
  * not a scan of /proc.
  * Picking is serialized by .lock, so a file may be unlinked under it when
  * its uid is free: an allocator clears the file of the uid GC_LAG places
- * behind the one it took, which keeps the directory to about GC_LAG files
- * plus the sandboxes still running. */
+ * behind the one it took, and every GC_SWEEP-th one sweeps the directory
+ * for files further behind that this missed (their sandbox still ran when
+ * the allocator passed): the directory keeps about GC_LAG files plus the
+ * sandboxes still running, however long the host has run sandboxes. */
 #include "sentry/sandbox/hostuid.h"
 
 #include <errno.h>
@@ -31,12 +33,14 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
 
 #define GC_LAG 256u
+#define GC_SWEEP 64u
 
 int hostuid_parse_range(const char *s, struct hostuid_range *ret)
 {
@@ -127,6 +131,32 @@ static void collect(int dfd, uint32_t uid)
 		(void)unlinkat(dfd, name, 0);
 }
 
+/* Collect the files of range's uids more than GC_LAG places behind idx.
+ * Costs a readdir of about GC_LAG names, once every GC_SWEEP picks. */
+static void sweep(int dfd, uint64_t start, uint64_t count, uint64_t idx)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		errno = 0;
+		unsigned long long uid = strtoull(de->d_name, &end, 10);
+		if (errno || end == de->d_name || *end || uid < start || uid - start >= count)
+			continue;
+		uint64_t behind = (idx + count - (uid - start)) % count;
+		if (behind > GC_LAG)
+			collect(dfd, (uint32_t)uid);
+	}
+	closedir(d);
+}
+
 /* The reservation directory, created root-only if missing; refused if
  * anyone but its owner, root, could write into it. */
 static int open_dir(const char *dir)
@@ -203,8 +233,11 @@ int hostuid_acquire(const char *dir, const struct hostuid_range *range, uid_t *r
 			close(fd);
 			return r;
 		}
-		if (count > 2 * GC_LAG)
+		if (count > 2 * GC_LAG) {
 			collect(dfd, (uint32_t)(start + (idx + count - GC_LAG) % count));
+			if (idx % GC_SWEEP == 0)
+				sweep(dfd, start, count, idx);
+		}
 		*ret_uid = (uid_t)(start + idx);
 		*ret_lock = fd;
 		return 0;

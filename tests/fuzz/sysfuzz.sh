@@ -35,6 +35,8 @@ fi
 MARKER=moatfuzz-$$-$RANDOM
 # A host uid range of this run's own (below moat's default one).
 UID_START=$((2147418112 - 65536 * (2 + RANDOM % 512)))
+# The reservation files of that range go with it (sentry/sandbox/hostuid.c).
+at_exit "rm -f /run/moat-uids/$UID_START /run/moat-uids/.next-$UID_START-65536"
 
 require_moat
 

@@ -88,6 +88,8 @@ skip()
 
 done_testing()
 {
+	# tests/run.sh lists the slowest scripts from this line.
+	printf '# took %d s\n' "$SECONDS"
 	printf '1..%d\n' "$T_N"
 	exit 0
 }

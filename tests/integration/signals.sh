@@ -408,6 +408,7 @@ check "consecutive sandboxes get different host uids from the default range" t_r
 t_one_uid()
 {
 	local u=$((1900000000 + $$ % 100000)) rc i
+	at_exit "rm -f /run/moat-uids/$u /run/moat-uids/.next-$u-1"
 	timeout -k 5 60 "$MOAT" run --host-uid-range "$u:1" -- python3 -c "$WAITER" moat-sig-one-$$ \
 		>"$T_TMP/one.out" 2>&1 </dev/null &
 	local first=$!

@@ -48,7 +48,7 @@
 #define R32_NOTIFY(arg, v) { .argno = (arg), .notify = true, .mask = M32, .value = (uint32_t)(v) }
 /* Rules with their count, so the two never disagree. */
 #define RULES(...)                                                  \
-	.rules = { __VA_ARGS__ },                                   \
+	.rules = (const struct sys_argrule[]){ __VA_ARGS__ },        \
 	.nrules = sizeof((struct sys_argrule[]){ __VA_ARGS__ }) /   \
 		  sizeof(struct sys_argrule)
 

@@ -29,7 +29,8 @@ struct sys_argrule {
 	uint64_t value;
 };
 
-/* ioctl's list is the longest: terminal, pty and socket requests. */
+/* ioctl's list is the longest: terminal, pty and socket requests. (A
+ * bound for the filter's generator, which emits one comparison per rule.) */
 #define SYS_MAX_RULES 48
 
 /* Flags */
@@ -60,7 +61,11 @@ struct sys_entry {
 	 * With SYSF_ELSE_PASS the rules are a notify list and the rest pass;
 	 * with SYSF_ELSE_NOTIFY the rest go to the handler. */
 	unsigned nrules;
-	struct sys_argrule rules[SYS_MAX_RULES];
+	/* Out of line, in .rodata: inline, every entry carried room for
+	 * SYS_MAX_RULES and the table was 600 KiB of relocated data, a
+	 * private copy of which every moat process (sentry, gofer, pid 1,
+	 * network helper) dirtied at load. */
+	const struct sys_argrule *rules;
 	sys_handler_fn handler; /* EMULATE/EXEC; NULL means "answer -err" */
 	const char *note;       /* one line for docs and `moat syscalls` */
 };

@@ -45,7 +45,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <slirp/libslirp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +57,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "net/slirp_dl.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "net/dns.h"
@@ -82,6 +82,9 @@ struct flow {
 	uint8_t key[24];
 	int64_t when;
 };
+
+/* libslirp's entry points, loaded by helper_main (net/slirp_dl.c). */
+static struct slirp_api slirp;
 
 struct helper {
 	Slirp *slirp;
@@ -345,7 +348,7 @@ static void guest_frame(struct helper *h, size_t len)
 	case PKT_DROP:
 		return;
 	case PKT_PASS:
-		slirp_input(h->slirp, h->in, (int)len);
+		slirp.input(h->slirp, h->in, (int)len);
 		return;
 	case PKT_IP:
 		break;
@@ -361,15 +364,15 @@ static void guest_frame(struct helper *h, size_t len)
 			bit_set(h->dns_nat[1], p.sport);
 			pkt_set_dst(&p, &h->cfg->dns);
 		}
-		slirp_input(h->slirp, h->in, (int)len);
+		slirp.input(h->slirp, h->in, (int)len);
 		return;
 	}
 	if ((p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6) && !is_echo(&p) && !p.fragment) {
-		slirp_input(h->slirp, h->in, (int)len); /* ARP's IPv6 twin (NDP), errors */
+		slirp.input(h->slirp, h->in, (int)len); /* ARP's IPv6 twin (NDP), errors */
 		return;
 	}
 	if (p.proto == IPPROTO_UDP && p.has_ports && published_udp(h, p.sport) && udp_reply_to_peer(h, &p)) {
-		slirp_input(h->slirp, h->in, (int)len);
+		slirp.input(h->slirp, h->in, (int)len);
 		return;
 	}
 	const struct net_addr *judged = &p.dst;
@@ -382,11 +385,11 @@ static void guest_frame(struct helper *h, size_t len)
 			/* The sandbox's resolver: forwarded, not judged. */
 			bit_set(h->dns_nat[p.proto == IPPROTO_TCP], p.sport);
 			pkt_set_dst(&p, &h->cfg->dns);
-			slirp_input(h->slirp, h->in, (int)len);
+			slirp.input(h->slirp, h->in, (int)len);
 			return;
 		}
 		if (is_echo(&p) && (same(&p.dst, gw) || same(&p.dst, dns))) {
-			slirp_input(h->slirp, h->in, (int)len); /* slirp answers these itself */
+			slirp.input(h->slirp, h->in, (int)len); /* slirp answers these itself */
 			return;
 		}
 		if (same(&p.dst, gw) && p.has_ports) {
@@ -403,7 +406,7 @@ static void guest_frame(struct helper *h, size_t len)
 	if (first && (!v.allow || !flow_seen(h, &p, true)))
 		audit_connect(&p, judged, v);
 	if (v.allow)
-		slirp_input(h->slirp, h->in, (int)len);
+		slirp.input(h->slirp, h->in, (int)len);
 	else
 		refuse(h, &p);
 }
@@ -465,7 +468,7 @@ static _Noreturn void serve(struct helper *h)
 		h->npfd = 0;
 		add_poll(h->tap, SLIRP_POLL_IN, h);
 		uint32_t timeout = next_timeout(h);
-		slirp_pollfds_fill(h->slirp, &timeout, add_poll, h);
+		slirp.pollfds_fill(h->slirp, &timeout, add_poll, h);
 		int r = poll(h->pfd, h->npfd, (int)timeout);
 		if (r < 0 && errno != EINTR)
 			_exit(1);
@@ -480,7 +483,7 @@ static _Noreturn void serve(struct helper *h)
 				guest_frame(h, (size_t)n);
 			}
 		}
-		slirp_pollfds_poll(h->slirp, r < 0, get_revents, h);
+		slirp.pollfds_poll(h->slirp, r < 0, get_revents, h);
 		run_timers(h);
 	}
 }
@@ -507,7 +510,7 @@ static Slirp *make_slirp(struct helper *h, char *why, size_t len)
 	inet_pton(AF_INET6, NET_PREFIX6, &sc.vprefix_addr6);
 	inet_pton(AF_INET6, NET_GATEWAY6, &sc.vhost6);
 	inet_pton(AF_INET6, NET_DNS6, &sc.vnameserver6);
-	Slirp *s = slirp_new(&sc, &slirp_cb, h);
+	Slirp *s = slirp.new_(&sc, &slirp_cb, h);
 	if (!s) {
 		snprintf(why, len, "--net=sandbox: libslirp refused its configuration");
 		return NULL;
@@ -520,13 +523,13 @@ static Slirp *make_slirp(struct helper *h, char *why, size_t len)
 			struct in_addr ha, ga;
 			memcpy(&ha, p->host.a, 4);
 			inet_pton(AF_INET, NET_GUEST4, &ga);
-			r = slirp_add_hostfwd(s, p->udp, ha, p->host_port, ga, p->guest_port);
+			r = slirp.add_hostfwd(s, p->udp, ha, p->host_port, ga, p->guest_port);
 		} else {
 			struct sockaddr_in6 ha = { .sin6_family = AF_INET6, .sin6_port = htons(p->host_port) };
 			struct sockaddr_in6 ga = { .sin6_family = AF_INET6, .sin6_port = htons(p->guest_port) };
 			memcpy(&ha.sin6_addr, p->host.a, 16);
 			inet_pton(AF_INET6, NET_GUEST6, &ga.sin6_addr);
-			r = slirp_add_hostxfwd(s, (struct sockaddr *)&ha, sizeof(ha), (struct sockaddr *)&ga,
+			r = slirp.add_hostxfwd(s, (struct sockaddr *)&ha, sizeof(ha), (struct sockaddr *)&ga,
 					       sizeof(ga), (p->udp ? SLIRP_HOSTFWD_UDP : 0) | SLIRP_HOSTFWD_V6ONLY);
 		}
 		if (r < 0) {
@@ -598,7 +601,7 @@ static _Noreturn void helper_main(struct net_config *cfg, int tap_sock, int read
 	addr_init(&h->dns6, NET_DNS6), addr_init(&h->net6, NET_PREFIX6);
 	addr_init(&h->lo4, "127.0.0.1"), addr_init(&h->lo6, "::1");
 	int r = 0;
-	if (!make_slirp(h, why, sizeof(why)))
+	if (slirp_api_load(&slirp, why, sizeof(why)) < 0 || !make_slirp(h, why, sizeof(why)))
 		goto fail;
 	/* json-c seeds its string hash on first use from /dev/urandom: done
 	 * now, while there is a /dev. */

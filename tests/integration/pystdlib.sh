@@ -29,40 +29,8 @@
 
 require_moat
 
-PY=/usr/bin/python3
-MODULES="test_os test_glob test_shutil test_tempfile test_json test_fnmatch test_posixpath
-test_stat test_pathlib test_fileio test_tarfile test_zipfile test_threading test_subprocess
-test_uuid test_pwd test_grp test_socket test_pty test_signal test_posix test_resource"
-IGNORE=(-i '*testSourceAddress*' -i '*test_stress_delivery_simultaneous*'
-	-i '*test_stress_modifying_handlers*')
-# test_multiprocessing_forkserver's basic classes with processes (88 cases,
-# ~13 s; the whole module takes minutes).
-MP_CLASSES="Process Pool Queue Connection Lock Semaphore Condition Event Value Array"
-MP_MATCH=()
-for c in $MP_CLASSES; do
-	MP_MATCH+=(-m "*.WithProcessesTest$c.*")
-done
-
-# The filesystem modules run again with the working directory and TMPDIR
-# in the overlay root and in a read-write bind, not only in /tmp.
-FS_MODULES="test_os test_shutil test_tempfile test_pathlib test_glob test_fileio
-test_posixpath test_stat test_tarfile test_zipfile"
-RW_IGNORE=(-i '*test_chown_with_root*' -i '*test_extract_directory*' -i '*test_extract_pathlike_name*'
-	-i '*test_extractall*')
-
-# The pass with the kernel fallbacks forced (tests/run.sh) leaves these out:
-# they take minutes, and every other integration test exercises the
-# fallbacks; the default, ptrace and sanitizer passes run them.
-if [ -n "${MOAT_TEST_FORCE_FALLBACK:-}" ]; then
-	skip "python stdlib modules" "run in tests/run.sh's default, ptrace and sanitizer passes"
-	done_testing
-fi
-if [ ! -f /usr/lib/python3.11/test/test_os.py ]; then
-	for m in $MODULES test_multiprocessing_forkserver $FS_MODULES $FS_MODULES; do
-		skip "python stdlib $m" "libpython3.11-testsuite is not installed"
-	done
-	done_testing
-fi
+. "$(dirname "$0")/pystdlib_lib.sh"
+pystdlib_require "$MODULES test_multiprocessing_forkserver"
 
 for m in $MODULES; do
 	# Each module in its own sandbox, as a user would run it; regrtest's
@@ -89,20 +57,4 @@ t_forkserver()
 	return 1
 }
 MOAT_TIMEOUT=300 check "python stdlib test_multiprocessing_forkserver's basic classes (inside moat)" t_forkserver
-
-for m in $FS_MODULES; do
-	MOAT_TIMEOUT=300 check "python stdlib $m in the overlay root (/w)" \
-		mrun -- /bin/sh -c 'mkdir /w && cd /w && TMPDIR=/w exec "$@"' sh \
-		"$PY" -m test -q "${IGNORE[@]}" "$m"
-done
-
-RW=$(host_tmpdir)
-chown 4242:4343 "$RW"
-for m in $FS_MODULES; do
-	MOAT_TIMEOUT=300 check "python stdlib $m in a read-write bind" \
-		mrun --bind "$RW:/w:rw" --cwd /w --env TMPDIR=/w -- \
-		"$PY" -m test -q "${IGNORE[@]}" "${RW_IGNORE[@]}" "$m"
-done
-check "nothing of the tests is left in the bind but the test runner's own directories" \
-	sh -c "[ -z \"\$(find '$RW' -mindepth 1 -maxdepth 1 ! -name 'test_python_*' -print -quit)\" ]"
 done_testing

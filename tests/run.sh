@@ -52,6 +52,7 @@ run_check()
 	[ $# -gt 0 ] || set -- check
 	echo "tests/run.sh: $label"
 	find "$dir" -name '*.trs' -delete
+	touch "$dir/.run-check-start"
 	env ${vars[@]+"${vars[@]}"} make -C "$dir" -j"$(nproc)" "$@"
 	rc=$?
 	if [ "$rc" != 0 ] && [ -f "$dir/test-suite.log" ]; then
@@ -68,7 +69,7 @@ run_check()
 slowest()
 {
 	echo "tests/run.sh: slowest scripts:"
-	find "$1" -name '*.log' ! -name test-suite.log -exec grep -H '^# took [0-9]* s$' {} + 2>/dev/null |
+	find "$1" -name '*.log' -newer "$1/.run-check-start" ! -name test-suite.log -exec grep -H '^# took [0-9]* s$' {} + 2>/dev/null |
 		sed 's|^\(.*\)\.log:# took \([0-9]*\) s$|\2 \1|' | sort -rn | head -n 10 |
 		while read -r t f; do printf '  %5d s  %s\n' "$t" "${f#"$1"/}"; done
 }

@@ -17,6 +17,7 @@
 #include "sentry/sandbox/guest.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/filter.h>
@@ -621,6 +622,9 @@ static _Noreturn void pid1_main(struct setup *s)
 	sigset_t run = waitmask;
 	sigaddset(&run, SIGCHLD);
 	sigprocmask(SIG_SETMASK, &run, NULL);
+	/* From here pid 1 waits, for the sandbox's whole life: the heap it
+	 * was forked with is mostly the sentry's freed setup (see main.c). */
+	malloc_trim(0);
 	for (;;) {
 		int st = 0;
 		pid_t p;

@@ -157,6 +157,14 @@ void task_set_initial(struct fs_state *fs, struct cred *cred)
 	initial_cred = cred;
 }
 
+struct vnode *task_init_root(void)
+{
+	if (!init_seen)
+		return initial_fs ? initial_fs->root : NULL;
+	struct task *init = task_find(sentry.init_pid);
+	return init ? init->fs->root : NULL;
+}
+
 /* ---- procs ------------------------------------------------------------- */
 
 static unsigned pid_hash(pid_t pid) { return (unsigned)pid % TASK_BUCKETS; }

@@ -121,6 +121,12 @@ void task_set_watch_hook(int (*watch)(struct task *t));
 /* Iterate known processes (for procfs). */
 void proc_foreach(void (*fn)(struct proc *p, void *ctx), void *ctx);
 
+/* The root of the sandbox's pid 1 (for `moat exec`): its task's, or the
+ * initial one while pid 1 has made no notified call yet (a `moat exec`
+ * can come right after `moat run -d` returns); NULL once pid 1 is gone.
+ * No reference: for use under the sentry lock. */
+struct vnode *task_init_root(void);
+
 struct fs_state *fs_state_new(struct vnode *root, struct vnode *cwd, mode_t umask);
 struct fs_state *fs_state_copy(const struct fs_state *fs);
 struct fs_state *fs_state_ref(struct fs_state *fs);

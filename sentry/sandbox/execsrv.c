@@ -350,12 +350,11 @@ static int make_state(struct conn *c, struct json_object *o, char *why, size_t w
 	if (!cwd || cwd[0] != '/')
 		return snprintf(why, whylen, "cwd must be an absolute path"), -EINVAL;
 	sentry_lock();
-	struct task *init = task_find(sentry.init_pid);
-	if (!init) {
+	struct vnode *root = task_init_root();
+	if (!root) {
 		sentry_unlock();
 		return snprintf(why, whylen, "the container's init is gone"), -ESRCH;
 	}
-	struct vnode *root = init->fs->root;
 	struct nameidata nd = { .hostfd = -1 };
 	int r = namei_at(root, root, cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &nd);
 	if (r < 0) {

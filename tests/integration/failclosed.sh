@@ -490,13 +490,19 @@ fi
 t_removed_after()
 {
 	local i pid cg
-	timeout -k 5 60 "$MOAT" run --pids 4096 -- /bin/sh -c 'echo ready; exec sleep 1' >"$D/ra.out" 2>&1 &
+	# The guest ends when told (a file in a read-write bind, which sees
+	# the host's changes), not after a time: under load the look from
+	# outside took longer than a second.
+	mkdir -p "$D/ra" && rm -f "$D/ra/go" && chown 4242:4343 "$D/ra"
+	timeout -k 5 60 "$MOAT" run --pids 4096 --bind "$D/ra:/ra:rw" -- /bin/sh -c \
+		'echo ready; while [ ! -e /ra/go ]; do sleep 0.05; done' >"$D/ra.out" 2>&1 &
 	TPID=$!
-	wait_for_file "$D/ra.out" ready || return 1
+	wait_for_file "$D/ra.out" ready || { touch "$D/ra/go"; return 1; }
 	SENTRY=$(pgrep -P "$TPID" -x moat | head -n 1)
 	INIT=$(pgrep -P "$SENTRY" -x moat | head -n 1)
 	cg=$(python3 "$CGDIR" "$INIT" pids)
-	[[ $cg == */moat-"$SENTRY" ]] || { echo "pid 1 in $cg" >&2; return 1; }
+	touch "$D/ra/go"
+	[[ $cg == */moat-"$SENTRY" ]] || { echo "pid 1 ($INIT) in $cg" >&2; wait "$TPID"; return 1; }
 	wait "$TPID" || return 1
 	removed_within 20 "$cg"
 }

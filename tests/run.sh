@@ -50,7 +50,7 @@ run_check()
 	done
 	[ $# -gt 0 ] && shift
 	[ $# -gt 0 ] || set -- check
-	echo "tests/run.sh: $label"
+	echo "tests/run.sh: $label (at $(($(date +%s) - start)) s)"
 	find "$dir" -name '*.trs' -delete
 	touch "$dir/.run-check-start"
 	env ${vars[@]+"${vars[@]}"} make -C "$dir" -j"$(nproc)" "$@"

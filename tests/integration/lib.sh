@@ -67,10 +67,19 @@ diag()
 	done <<<"$*"
 }
 
+# A check that took 5 s or more says so (t_run sets T_SECS), to keep CI's
+# time in view.
+t_took()
+{
+	[ "${T_SECS:-0}" -lt 5 ] || printf '# (%d s)\n' "$T_SECS"
+	T_SECS=0
+}
+
 ok()
 {
 	T_N=$((T_N + 1))
 	printf 'ok %d - %s\n' "$T_N" "$1"
+	t_took
 }
 
 not_ok()
@@ -78,6 +87,7 @@ not_ok()
 	T_N=$((T_N + 1))
 	T_FAILED=$((T_FAILED + 1))
 	printf 'not ok %d - %s\n' "$T_N" "$1"
+	t_took
 }
 
 skip()
@@ -130,15 +140,17 @@ native()
 # timeout) with stdout in $T_TMP/out and stderr in $T_TMP/err; sets T_RC.
 t_run()
 {
+	local start=$SECONDS
 	if [ "$(type -t "$1")" = function ]; then
 		("$@") >"$T_TMP/out" 2>"$T_TMP/err" </dev/null
+		T_RC=$?
 	else
 		timeout -k 5 "$MOAT_TIMEOUT" "$@" >"$T_TMP/out" 2>"$T_TMP/err" </dev/null
 		T_RC=$?
 		[ "$T_RC" = 124 ] && echo "$*" >>"$T_TMP/timeouts"
-		return 0
 	fi
-	T_RC=$?
+	T_SECS=$((SECONDS - start))
+	return 0
 }
 
 t_show()

@@ -10,8 +10,8 @@
  *
  * The control thread (the caller of sentry_run) watches what is not a
  * notification: the sandbox's pid 1 and the gofer (pidfds), task exits
- * (per-thread pidfds), placeholders the guest closed (inotify), and
- * signals to forward. If the gofer dies or a worker meets an impossible
+ * (per-thread pidfds) and signals to forward (placeholders the guest
+ * closed are read by the workers: ofd.h). If the gofer dies or a worker meets an impossible
  * state, the whole sandbox is killed: nothing is ever half-allowed. */
 #include "sentry/kernel/sentry.h"
 
@@ -60,7 +60,7 @@ static _Thread_local bool waiting;
  * bounded by the sandbox's pids limit. */
 #define MAX_WORKERS 1024
 
-enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4, EV_SOURCE = 5 };
+enum { EV_TASK = 1, EV_CTL = 3, EV_PROC = 4, EV_SOURCE = 5 };
 enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6,
        CTL_STOP = 7 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
@@ -289,10 +289,12 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 	}
 	if (sentry.stop_fd >= 0 && (r = watch_ctl(sentry.stop_fd, CTL_STOP)) < 0)
 		return r;
+	/* Placeholder closes are not watched here: ofd_new reads them when
+	 * it needs an inode (ofd.h), which saves a wake-up of this thread,
+	 * and a fight for the sentry lock, per directory the guest closes. */
 	int inofd = ofd_notify_fd();
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_DIRCLOSE, 0) };
-	if (inofd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, inofd, &ev) < 0)
-		return inofd < 0 ? inofd : neg_errno();
+	if (inofd < 0)
+		return inofd;
 	for (int i = 0; i < nworkers_start; i++)
 		start_worker();
 	for (;;) {
@@ -333,11 +335,6 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 				src->fn(src, evs[i].events);
 				break;
 			}
-			case EV_DIRCLOSE:
-				sentry_lock();
-				ofd_events();
-				sentry_unlock();
-				break;
 			case EV_CTL:
 				switch (d >> 3) {
 				case CTL_STATUS: /* the command is done: pid 1 reported */

@@ -174,6 +174,11 @@ int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd)
 	if ((r = ofd_at_limit()) < 0)
 		return r;
 	struct ofd_spare s;
+	/* Closes are read here, when an inode is wanted and none is spare:
+	 * at most every OFD_SPARES opens while the guest also closes, and
+	 * one read takes them all (no thread is woken per close). */
+	if (nspares == 0)
+		ofd_events();
 	if (nspares > 0)
 		s = spares[--nspares];
 	else if ((r = ofd_spare_make(&s)) < 0)

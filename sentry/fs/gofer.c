@@ -99,6 +99,7 @@ struct gnode {
 	 * host changes underneath (not seen, as for attributes). */
 	struct dirent_list listing;
 	bool listed;
+	bool fd_read; /* getdents64 moved fd's position (it starts at 0) */
 	/* upper layers: the overlay vnode wrapping this directory (weak; the
 	 * overlay clears it when that vnode goes), and whether the host
 	 * directory is opaque (user.overlay.opaque, read when walked) */
@@ -1146,9 +1147,10 @@ static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 	if (d->listed && fs->rdonly)
 		return dirent_list_copy(out, &d->listing);
 	/* The fd's position is the sentry's alone: the guest's directory is a
-	 * placeholder (ofd.c), never this fd. */
-	if (lseek(d->fd, 0, SEEK_SET) < 0)
+	 * placeholder (ofd.c), never this fd. A new fd is at 0 already. */
+	if (d->fd_read && lseek(d->fd, 0, SEEK_SET) < 0)
 		return gofs_errno(neg_errno());
+	d->fd_read = true;
 	/* One buffer under the sentry lock: a malloc'ed one this size made
 	 * the heap's top grow and shrink by megabytes between listings. */
 	static char buf[GOFS_DENTS_BUF] __attribute__((aligned(8)));

@@ -106,7 +106,7 @@ void ofd_limit_report(void)
  * while a spare needs one open for the guest's new file. A spare keeps
  * its watch: the only file left on its inode is the sentry's own, which
  * it never closes while the inode is spare. */
-#define OFD_SPARES 64
+#define OFD_SPARES 32
 struct ofd_spare {
 	dev_t dev;
 	ino_t ino;
@@ -174,9 +174,8 @@ int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd)
 	if ((r = ofd_at_limit()) < 0)
 		return r;
 	struct ofd_spare s;
-	/* Closes are read here, when an inode is wanted and none is spare:
-	 * at most every OFD_SPARES opens while the guest also closes, and
-	 * one read takes them all (no thread is woken per close). */
+	/* Closes the control thread has not read yet may give a spare
+	 * (one read takes them all). */
 	if (nspares == 0)
 		ofd_events();
 	if (nspares > 0)

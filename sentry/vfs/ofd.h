@@ -53,11 +53,10 @@ int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd);
  * open. */
 void ofd_limit_report(void);
 struct ofd *ofd_find(dev_t dev, ino_t ino);
-/* The inotify fd of the close watches; ofd_events() reads it. Nothing
- * waits on it: ofd_new reads it when no spare inode is left, and the
- * limit (ofd_at_limit) before refusing, so what the guest closed is freed
- * by the next directory opens (the placeholders closed meanwhile stay
- * bounded by the live ones and the spares). */
+/* The inotify fd of the close watches; ofd_events() reads it: the control
+ * thread, at most DIRCLOSE_DELAY_MS (sentry.c) after the first close it
+ * sees, so that a burst of closes costs one wake-up; ofd_new when no spare
+ * inode is left; the limit (ofd_at_limit) before refusing an open. */
 int ofd_notify_fd(void);
 void ofd_events(void);
 

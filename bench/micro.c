@@ -7,6 +7,7 @@
  *                                    iteration counts (default 1)
  *   micro --spawn N -- CMD [ARG...]  start CMD N times (after 2 warm-up runs)
  *                                    and report the wall time of each start
+ *   MICRO_ROWS=stat,open+close micro only the rows named
  *
  * Each sample times a batch of BATCH calls (one for the fork, thread and
  * other long rows) with CLOCK_MONOTONIC and is divided by the batch size,
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,11 +493,30 @@ static int cmp_u64(const void *a, const void *b)
 
 /* Take n samples of `batch` calls of fn after a warm-up; print the median
  * and p90 per call. */
+/* MICRO_ROWS (a comma list of row names): measure only those rows. */
+static bool row_wanted(const char *name)
+{
+	const char *rows = getenv("MICRO_ROWS");
+	if (!rows || !*rows)
+		return true;
+	size_t len = strlen(name);
+	for (const char *p = rows; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n == len && strncmp(p, name, len) == 0)
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
 static void measure(const char *name, int (*fn)(void), long n, int batch)
 {
 	long warm = n / 10 > 2 ? n / 10 : 2;
 	uint64_t *s;
 	int r;
+
+	if (!row_wanted(name))
+		return;
 
 	if (n < 1)
 		n = 1;
@@ -586,7 +607,8 @@ int main(int argc, char **argv)
 	measure("stat", op_stat, (long)(2000 * scale), BATCH);
 	measure("getuid-floor", op_getuid, (long)(20000 * scale), BATCH);
 	measure("open-null-floor", op_open_null, (long)(2000 * scale), BATCH);
-	cold_collect("/usr/share", 0);
+	if (row_wanted("stat-first-time"))
+		cold_collect("/usr/share", 0);
 	if (cold_n > 100)
 		measure("stat-first-time", op_stat_cold, cold_n / 11 < (long)(20000 * scale) ? cold_n / 11
 											: (long)(20000 * scale), 1);

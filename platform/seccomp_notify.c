@@ -83,6 +83,8 @@ ssize_t req_read(struct sysreq *r, uint64_t addr, void *buf, size_t len)
 	return n;
 }
 
+#define STR_FIRST_READ 256
+
 ssize_t req_read_str(struct sysreq *r, uint64_t addr, char *buf, size_t len)
 {
 	size_t got = 0;
@@ -90,9 +92,12 @@ ssize_t req_read_str(struct sysreq *r, uint64_t addr, char *buf, size_t len)
 		return -EFAULT;
 	while (got < len) {
 		/* Never cross a page boundary in one read: the next page may be
-		 * unmapped while the string ends before it. */
+		 * unmapped while the string ends before it. The first read is
+		 * short: most paths are, and a read costs by the byte too. */
 		uint64_t cur = addr + got;
 		size_t chunk = 4096 - (cur & 4095);
+		if (got == 0 && chunk > STR_FIRST_READ)
+			chunk = STR_FIRST_READ;
 		if (chunk > len - got)
 			chunk = len - got;
 		struct iovec local = { buf + got, chunk }, remote = { (void *)(uintptr_t)cur, chunk };

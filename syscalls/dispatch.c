@@ -12,6 +12,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/trace.h"
 #include "sentry/kernel/wait.h"
+#include "sentry/vfs/vfs.h"
 #include "syscalls/table.h"
 
 long sys_errno_filter(long ret)
@@ -41,6 +42,7 @@ void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
 {
 	*out = (struct sys_outcome){ 0 };
 	sentry_lock();
+	vfs_call_begin();
 	const struct sys_entry *e = sys_lookup(r->nr);
 	r->entry = e;
 	struct task *t = task_get(r->tid);

@@ -146,21 +146,23 @@ long sys_getdents(struct sysreq *r)
 	struct ofd *ofd = NULL;
 	struct vnode *vn = NULL;
 	int fd = (int)r->args[0];
-	int err = ofd_from_guest(t, fd, &ofd, &vn, NULL);
+	_cleanup_close_ int file = -1;
+	int err = ofd_guest_file(t, fd, &ofd, &vn, NULL, &file);
 	if (err < 0)
 		return err;
 	if (!ofd || !ofd->vn || ofd->vn->type != VDIR)
 		return -ENOTDIR;
 	if (ofd->flags & O_PATH)
 		return -EBADF;
-	uint64_t pos;
-	if ((err = ofd_pos_get(t, fd, &pos)) < 0)
-		return err;
+	off_t cur = lseek(file, 0, SEEK_CUR);
+	if (cur < 0)
+		return neg_errno();
+	uint64_t pos = (uint64_t)cur;
 	err = dents_snapshot(t, ofd->dev, ofd->ino, pos, &ofd);
 	if (err < 0)
 		return err;
 	long n = dents_serve(r, ofd, &pos, r->args[1], (unsigned)r->args[2], r->nr == __NR_getdents64);
-	if (n > 0 && (err = ofd_pos_set(t, fd, pos)) < 0)
-		return err;
+	if (n > 0 && lseek(file, (off_t)pos, SEEK_SET) < 0)
+		return neg_errno();
 	return n;
 }

@@ -73,6 +73,7 @@ struct gofs {
 	gid_t owner_gid;
 	dev_t root_dev;
 	size_t refs;  /* one per vnode */
+	uint64_t mutations; /* gofer mutations so far (see gnode_st_fresh) */
 	/* An overlay's upper layer (--upper; see "an overlay's upper layer" below). */
 	bool upper;
 	struct {
@@ -88,6 +89,9 @@ struct gnode {
 	char *relpath;     /* directories: from the export root, "" for the root */
 	char *link;        /* symlinks: target, once read */
 	struct stat st;    /* host lstat */
+	/* the guest call (vfs_call_id) during which st was read from the
+	 * host, and fs->mutations then */
+	uint64_t st_call, st_muts;
 	int fd;            /* directories: donated or own fd; -1 once removed */
 	uint64_t id;       /* directories of writable exports: gofer id */
 	/* directories: the listing, kept after the first read. Exports are
@@ -95,6 +99,7 @@ struct gnode {
 	 * host changes underneath (not seen, as for attributes). */
 	struct dirent_list listing;
 	bool listed;
+	bool fd_read; /* getdents64 moved fd's position (it starts at 0) */
 	/* upper layers: the overlay vnode wrapping this directory (weak; the
 	 * overlay clears it when that vnode goes), and whether the host
 	 * directory is opaque (user.overlay.opaque, read when walked) */
@@ -169,6 +174,23 @@ static void gofs_map_ids(const struct gofs *fs, struct stat *st)
 		return;
 	st->st_uid = st->st_uid == fs->owner_uid ? 0 : GOFS_OVERFLOW_ID;
 	st->st_gid = st->st_gid == fs->owner_gid ? 0 : GOFS_OVERFLOW_ID;
+}
+
+/* st is what the host says of g now. */
+static void gnode_set_st(struct gnode *g, const struct stat *st)
+{
+	g->st = *st;
+	g->st_call = vfs_call_id();
+	g->st_muts = g->fs->mutations;
+}
+
+/* Was g->st read from the host during the current guest call, with no
+ * mutation since? Then a writable export's getattr need not read it
+ * again: a path walk revalidates every name it meets (gofs_revalidate),
+ * and the stat that follows would only repeat the last one. */
+static bool gnode_st_fresh(const struct gnode *g)
+{
+	return g->st_call && g->st_call == vfs_call_id() && g->st_muts == g->fs->mutations;
 }
 
 /* "a//b/./c/" -> "a/b/c"; NULL (with *ret_err) for ".." or an empty path. */
@@ -293,6 +315,8 @@ static int gnode_new(struct vnode *dir, const char *name, const struct stat *st,
 		.name = TAKE_PTR(gname),
 		.relpath = TAKE_PTR(relpath),
 		.st = *st,
+		.st_call = vfs_call_id(),
+		.st_muts = fs->mutations,
 		.fd = fd,
 		.id = id,
 	};
@@ -412,7 +436,7 @@ static int gofs_lookup(struct vnode *dir, const char *name, struct vnode **ret)
 static int gofs_getattr(struct vnode *vn, struct stat *st)
 {
 	struct gnode *g = vn->priv;
-	if (!g->fs->rdonly) {
+	if (!g->fs->rdonly && !gnode_st_fresh(g)) {
 		/* Writable export: the guest changes sizes and times through its
 		 * own fds, so the cache would go stale. */
 		struct stat fresh;
@@ -423,7 +447,7 @@ static int gofs_getattr(struct vnode *vn, struct stat *st)
 			r = fstatat(((struct gnode *)g->dir->priv)->fd, g->name, &fresh,
 				    AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT);
 		if (r == 0 && fresh.st_ino == g->st.st_ino && fresh.st_dev == g->st.st_dev)
-			g->st = fresh;
+			gnode_set_st(g, &fresh);
 	}
 	*st = g->st;
 	gofs_map_ids(g->fs, st);
@@ -436,7 +460,7 @@ void gofer_fs_fresh_attrs(struct vnode *vn, const struct stat *st)
 		return;
 	struct gnode *g = vn->priv;
 	if (!g->fs->rdonly && st->st_ino == g->st.st_ino && st->st_dev == g->st.st_dev)
-		g->st = *st;
+		gnode_set_st(g, st);
 }
 
 /**
@@ -483,6 +507,7 @@ static ssize_t gofs_readlink(struct vnode *vn, char *buf, size_t len)
 static int gofs_mutate(struct gofs *fs, uint16_t op, const struct gofer_mut *m, int *ret_fd,
 		       struct stat *ret_st)
 {
+	fs->mutations++;
 	vfs_block_begin();
 	int r = gofer_mutate(fs->gc, op, m, ret_fd, ret_st);
 	vfs_block_end();
@@ -530,7 +555,7 @@ static int gofs_open_rw(struct vnode *vn, int flags, int *ret_fd)
 	if (r < 0)
 		return r;
 	if (st.st_ino == g->st.st_ino && st.st_dev == g->st.st_dev)
-		g->st = st;
+		gnode_set_st(g, &st);
 	vfs_hostino_cache(st.st_dev, st.st_ino, vn);
 	*ret_fd = fd;
 	return 0;
@@ -854,7 +879,7 @@ static int gofs_setattr(struct vnode *vn, const struct setattr *sa)
 	struct stat st;
 	r = gofs_mutate(fs, GOFER_OP_SETATTR, &m, NULL, &st);
 	if (r == 0 && st.st_ino == g->st.st_ino && st.st_dev == g->st.st_dev)
-		g->st = st;
+		gnode_set_st(g, &st);
 	return r;
 }
 
@@ -1008,7 +1033,7 @@ static int gofs_revalidate(struct vnode *dir, const char *name, struct vnode *vn
 	if (st.st_ino != g->st.st_ino || st.st_dev != g->st.st_dev ||
 	    (st.st_mode & S_IFMT) != (g->st.st_mode & S_IFMT))
 		return 0;
-	g->st = st;
+	gnode_set_st(g, &st);
 	return 1;
 }
 
@@ -1058,7 +1083,7 @@ static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
 	/* Same inode as looked up: refresh what we show. A replaced file
 	 * keeps its vnode's identity here; the host map learns the new one. */
 	if (st.st_ino == g->st.st_ino && st.st_dev == g->st.st_dev)
-		g->st = st;
+		gnode_set_st(g, &st);
 	vfs_hostino_cache(st.st_dev, st.st_ino, vn);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
@@ -1122,9 +1147,10 @@ static int gofs_readdir(struct vnode *dir, struct dirent_list *out)
 	if (d->listed && fs->rdonly)
 		return dirent_list_copy(out, &d->listing);
 	/* The fd's position is the sentry's alone: the guest's directory is a
-	 * placeholder (ofd.c), never this fd. */
-	if (lseek(d->fd, 0, SEEK_SET) < 0)
+	 * placeholder (ofd.c), never this fd. A new fd is at 0 already. */
+	if (d->fd_read && lseek(d->fd, 0, SEEK_SET) < 0)
 		return gofs_errno(neg_errno());
+	d->fd_read = true;
 	/* One buffer under the sentry lock: a malloc'ed one this size made
 	 * the heap's top grow and shrink by megabytes between listings. */
 	static char buf[GOFS_DENTS_BUF] __attribute__((aligned(8)));

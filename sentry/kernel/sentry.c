@@ -10,8 +10,8 @@
  *
  * The control thread (the caller of sentry_run) watches what is not a
  * notification: the sandbox's pid 1 and the gofer (pidfds), task exits
- * (per-thread pidfds), placeholders the guest closed (inotify), and
- * signals to forward. If the gofer dies or a worker meets an impossible
+ * (per-thread pidfds), placeholders the guest closed (inotify; read
+ * in batches, see DIRCLOSE_DELAY_MS), and signals to forward. If the gofer dies or a worker meets an impossible
  * state, the whole sandbox is killed: nothing is ever half-allowed. */
 #include "sentry/kernel/sentry.h"
 
@@ -62,7 +62,7 @@ static _Thread_local bool waiting;
 
 enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4, EV_SOURCE = 5 };
 enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6,
-       CTL_STOP = 7 };
+       CTL_STOP = 7, CTL_DIRCLOSE = 8 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
 static void start_worker(void);
@@ -216,6 +216,13 @@ static void start_worker(void)
 }
 
 static int wait_timer = -1;
+/* Placeholder closes (ofd.h): the control thread frees what the guest
+ * closed at most this long after the first close it sees, so that a burst
+ * of closes (a walk closes one directory per directory it opens) costs one
+ * wake-up of this thread, not one each; the workers also read the closes
+ * themselves when they need a placeholder inode. */
+#define DIRCLOSE_DELAY_MS 20
+static int dirclose_timer = -1;
 
 int sentry_init_events(void)
 {
@@ -224,6 +231,9 @@ int sentry_init_events(void)
 		return neg_errno();
 	if ((wait_timer = wait_init()) < 0)
 		return wait_timer;
+	dirclose_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (dirclose_timer < 0)
+		return neg_errno();
 	task_set_watch_hook(sentry_watch_task);
 	return 0;
 }
@@ -289,10 +299,13 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 	}
 	if (sentry.stop_fd >= 0 && (r = watch_ctl(sentry.stop_fd, CTL_STOP)) < 0)
 		return r;
+	/* One shot: the first close arms the timer, which reads them all. */
 	int inofd = ofd_notify_fd();
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV(EV_DIRCLOSE, 0) };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = EV(EV_DIRCLOSE, 0) };
 	if (inofd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, inofd, &ev) < 0)
 		return inofd < 0 ? inofd : neg_errno();
+	if ((r = watch_ctl(dirclose_timer, CTL_DIRCLOSE)) < 0)
+		return r;
 	for (int i = 0; i < nworkers_start; i++)
 		start_worker();
 	for (;;) {
@@ -333,13 +346,29 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 				src->fn(src, evs[i].events);
 				break;
 			}
-			case EV_DIRCLOSE:
-				sentry_lock();
-				ofd_events();
-				sentry_unlock();
+			case EV_DIRCLOSE: {
+				struct itimerspec its = { .it_value = { .tv_nsec = DIRCLOSE_DELAY_MS * 1000000L } };
+				if (timerfd_settime(dirclose_timer, 0, &its, NULL) < 0) {
+					/* No delay then: read them now. */
+					sentry_lock();
+					ofd_events();
+					sentry_unlock();
+					(void)epoll_ctl(epfd, EPOLL_CTL_MOD, inofd, &ev);
+				}
 				break;
+			}
 			case EV_CTL:
 				switch (d >> 3) {
+				case CTL_DIRCLOSE: {
+					uint64_t ticks;
+					(void)read(dirclose_timer, &ticks, sizeof(ticks));
+					sentry_lock();
+					ofd_events();
+					sentry_unlock();
+					/* Closes still queued fire at once. */
+					(void)epoll_ctl(epfd, EPOLL_CTL_MOD, inofd, &ev);
+					break;
+				}
 				case CTL_STATUS: /* the command is done: pid 1 reported */
 				case CTL_INIT:   /* pid 1 is gone */
 					return 0;

@@ -99,6 +99,73 @@ void ofd_limit_report(void)
 	audit_event("limit", f);
 }
 
+/* Placeholder inodes whose guest file is gone, kept for the next directory
+ * open: making one (a sealed memfd, two opens through /proc/self/fd, an
+ * fstat, an inotify watch) and giving it back (the watch removed, the
+ * memfd closed) cost about 30 us of CPU here, most of a directory open,
+ * while a spare needs one open for the guest's new file. A spare keeps
+ * its watch: the only file left on its inode is the sentry's own, which
+ * it never closes while the inode is spare. */
+#define OFD_SPARES 32
+struct ofd_spare {
+	dev_t dev;
+	ino_t ino;
+	int memfd, wd;
+};
+static struct ofd_spare spares[OFD_SPARES];
+static size_t nspares;
+/* /proc/self/fd, opened once: a new file on a memfd is an open of its
+ * magic link, and one component is cheaper to walk than four. */
+static int self_fds = -1;
+
+/* A new read-only open file description of the memfd held as fd. */
+static int ofd_reopen(int fd)
+{
+	char name[16];
+	if (self_fds < 0) {
+		self_fds = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (self_fds < 0)
+			return neg_errno();
+	}
+	snprintf(name, sizeof(name), "%d", fd);
+	int r = openat(self_fds, name, O_RDONLY | O_CLOEXEC);
+	return r < 0 ? neg_errno() : r;
+}
+
+/* A fresh placeholder inode: the sentry's read-only reference and its
+ * close watch. */
+static int ofd_spare_make(struct ofd_spare *ret)
+{
+	_cleanup_close_ int mfd = memfd_create("moat-dir", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return neg_errno();
+	/* Nothing the guest does can give the placeholder content. */
+	(void)fcntl(mfd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	/* Ours is read-only, so that a write lease on it tells whether the
+	 * guest's is still open (ofd_closed); it is closed only after the
+	 * watch is gone. The read-write memfd itself goes away here (its
+	 * close is an IN_CLOSE_WRITE, not watched). */
+	_cleanup_close_ int ours = ofd_reopen(mfd);
+	if (ours < 0)
+		return ours;
+	struct stat st;
+	if (fstat(ours, &st) < 0)
+		return neg_errno();
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", ours);
+	int wd = inotify_add_watch(inofd, self, IN_CLOSE_NOWRITE);
+	if (wd < 0)
+		return neg_errno();
+	*ret = (struct ofd_spare){ .dev = st.st_dev, .ino = st.st_ino, .memfd = TAKE_FD(ours), .wd = wd };
+	return 0;
+}
+
+static void ofd_spare_drop(struct ofd_spare *s)
+{
+	(void)inotify_rm_watch(inofd, s->wd);
+	safe_close(s->memfd);
+}
+
 int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd)
 {
 	int r = ofd_notify_fd();
@@ -106,52 +173,47 @@ int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd)
 		return r;
 	if ((r = ofd_at_limit()) < 0)
 		return r;
-	_cleanup_close_ int mfd = memfd_create("moat-dir", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0)
-		return neg_errno();
-	/* Nothing the guest does can give the placeholder content. */
-	(void)fcntl(mfd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	char self[64];
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", mfd);
-	/* The guest's own open file description: read-only, so its last close
-	 * is an IN_CLOSE_NOWRITE. Ours is read-only too, so that a write lease
-	 * on it tells whether the guest's is still open (ofd_closed); it is
-	 * closed only after the watch is gone. The read-write memfd itself
-	 * goes away here (its close is an IN_CLOSE_WRITE, not watched). */
-	_cleanup_close_ int guest = open(self, O_RDONLY | O_CLOEXEC);
-	if (guest < 0)
-		return neg_errno();
-	_cleanup_close_ int ours = open(self, O_RDONLY | O_CLOEXEC);
-	if (ours < 0)
-		return neg_errno();
-	struct stat st;
-	if (fstat(ours, &st) < 0)
-		return neg_errno();
-	int wd = inotify_add_watch(inofd, self, IN_CLOSE_NOWRITE);
-	if (wd < 0)
-		return neg_errno();
-	struct ofd *o = calloc(1, sizeof(*o));
+	struct ofd_spare s;
+	/* Closes the control thread has not read yet may give a spare
+	 * (one read takes them all). */
+	if (nspares == 0)
+		ofd_events();
+	if (nspares > 0)
+		s = spares[--nspares];
+	else if ((r = ofd_spare_make(&s)) < 0)
+		return r;
+	/* The guest's own open file description: read-only, so its last
+	 * close is an IN_CLOSE_NOWRITE. */
+	_cleanup_close_ int guest = ofd_reopen(s.memfd);
+	struct ofd *o = guest >= 0 ? calloc(1, sizeof(*o)) : NULL;
 	if (!o) {
-		inotify_rm_watch(inofd, wd);
-		return -ENOMEM;
+		r = guest < 0 ? guest : -ENOMEM;
+		if (nspares < OFD_SPARES)
+			spares[nspares++] = s;
+		else
+			ofd_spare_drop(&s);
+		return r;
 	}
-	o->dev = st.st_dev;
-	o->ino = st.st_ino;
+	o->dev = s.dev;
+	o->ino = s.ino;
 	o->vn = vn_ref(vn);
 	o->flags = flags;
-	o->memfd = TAKE_FD(ours);
-	o->wd = wd;
+	o->memfd = s.memfd;
+	o->wd = s.wd;
 	o->hnext = ofd_tab[ofd_bucket(o->dev, o->ino)];
 	ofd_tab[ofd_bucket(o->dev, o->ino)] = o;
-	o->wnext = wd_tab[(unsigned)wd % OFD_BUCKETS];
-	wd_tab[(unsigned)wd % OFD_BUCKETS] = o;
+	o->wnext = wd_tab[(unsigned)o->wd % OFD_BUCKETS];
+	wd_tab[(unsigned)o->wd % OFD_BUCKETS] = o;
 	ofd_live++;
 	*ret = o;
 	*ret_guestfd = TAKE_FD(guest);
 	return 0;
 }
 
-static void ofd_free(struct ofd *o)
+/* Forget placeholder o, whose guest file is gone. Its inode becomes a
+ * spare if spare is set and there is room; else the watch and the memfd
+ * go. */
+static void ofd_free(struct ofd *o, bool spare)
 {
 	for (struct ofd **pp = &ofd_tab[ofd_bucket(o->dev, o->ino)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == o) {
@@ -163,8 +225,11 @@ static void ofd_free(struct ofd *o)
 			*pp = o->wnext;
 			break;
 		}
-	(void)inotify_rm_watch(inofd, o->wd);
-	safe_close(o->memfd);
+	struct ofd_spare s = { .dev = o->dev, .ino = o->ino, .memfd = o->memfd, .wd = o->wd };
+	if (spare && nspares < OFD_SPARES)
+		spares[nspares++] = s;
+	else
+		ofd_spare_drop(&s);
 	dirent_list_free(&o->dents);
 	vn_unref(o->vn);
 	free(o);
@@ -191,8 +256,11 @@ static void ofd_recheck_all(void)
 	for (size_t i = 0; i < OFD_BUCKETS; i++)
 		for (struct ofd *o = ofd_tab[i], *next; o; o = next) {
 			next = o->hnext;
+			/* Not kept as a spare: the close event of the
+			 * file may still come, and must not name a
+			 * placeholder made on the inode since. */
 			if (ofd_closed(o)) {
-				ofd_free(o);
+				ofd_free(o, false);
 				freed++;
 			}
 		}
@@ -219,7 +287,7 @@ void ofd_events(void)
 				continue;
 			for (struct ofd *o = wd_tab[(unsigned)ev->wd % OFD_BUCKETS]; o; o = o->wnext)
 				if (o->wd == ev->wd) {
-					ofd_free(o);
+					ofd_free(o, true);
 					break;
 				}
 		}
@@ -230,56 +298,60 @@ void ofd_events(void)
 	}
 }
 
-/* A copy of the guest's open file (same description, same position). */
-static int guest_file(struct task *t, int fd)
+/* What the sentry knows of a guest file with host identity st. */
+static void ofd_identify(const struct stat *st, struct ofd **ret_ofd, struct vnode **ret_vn)
 {
-	return task_file_dup(t, fd);
+	struct ofd *o = NULL;
+	struct vnode *vn = NULL;
+	if (S_ISREG(st->st_mode)) {
+		o = ofd_find(st->st_dev, st->st_ino);
+		vn = o ? o->vn : vfs_hostino_lookup(st->st_dev, st->st_ino);
+	} else if (S_ISCHR(st->st_mode)) {
+		/* devfs's devices, the sandbox's ptys among them: glibc's
+		 * ttyname wants fstat and stat of the name to agree. */
+		vn = vfs_hostino_lookup(st->st_dev, st->st_ino);
+	}
+	*ret_ofd = o;
+	*ret_vn = vn;
 }
 
-int ofd_pos_get(struct task *t, int fd, uint64_t *ret)
+int ofd_guest_file(struct task *t, int fd, struct ofd **ret_ofd, struct vnode **ret_vn,
+		   struct stat *ret_st, int *ret_file)
 {
-	_cleanup_close_ int f = guest_file(t, fd);
-	if (f < 0)
-		return f;
-	off_t pos = lseek(f, 0, SEEK_CUR);
-	if (pos < 0)
-		return neg_errno();
-	*ret = (uint64_t)pos;
+	if (fd < 0)
+		return -EBADF;
+	struct stat st;
+	_cleanup_close_ int f = -1;
+	if (t->pidfd >= 0) {
+		/* A thread pidfd names this very thread's file table: a copy
+		 * of the file and its fstat cost about two thirds of a stat
+		 * through /proc/<tid>/fd/<n> (a procfs walk and a magic link),
+		 * and getdents needs the copy anyway (its position). */
+		f = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
+		if (f < 0)
+			return errno == EBADF ? -EBADF : neg_errno();
+		if (fstat(f, &st) < 0)
+			return neg_errno();
+	} else {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->tid, fd);
+		/* One stat through the magic link names the guest's open file
+		 * itself. */
+		if (stat(path, &st) < 0)
+			return errno == ENOENT ? -EBADF : neg_errno();
+		if (ret_file && (f = task_file_dup(t, fd)) < 0)
+			return f;
+	}
+	ofd_identify(&st, ret_ofd, ret_vn);
+	if (ret_st)
+		*ret_st = st;
+	if (ret_file)
+		*ret_file = TAKE_FD(f);
 	return 0;
-}
-
-int ofd_pos_set(struct task *t, int fd, uint64_t pos)
-{
-	_cleanup_close_ int f = guest_file(t, fd);
-	if (f < 0)
-		return f;
-	return lseek(f, (off_t)pos, SEEK_SET) < 0 ? neg_errno() : 0;
 }
 
 int ofd_from_guest(struct task *t, int fd, struct ofd **ret_ofd, struct vnode **ret_vn,
 		   struct stat *ret_st)
 {
-	if (fd < 0)
-		return -EBADF;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->tid, fd);
-	struct stat st;
-	/* One stat through the magic link names the guest's open file itself. */
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? -EBADF : neg_errno();
-	struct ofd *o = NULL;
-	struct vnode *vn = NULL;
-	if (S_ISREG(st.st_mode)) {
-		o = ofd_find(st.st_dev, st.st_ino);
-		vn = o ? o->vn : vfs_hostino_lookup(st.st_dev, st.st_ino);
-	} else if (S_ISCHR(st.st_mode)) {
-		/* devfs's devices, the sandbox's ptys among them: glibc's
-		 * ttyname wants fstat and stat of the name to agree. */
-		vn = vfs_hostino_lookup(st.st_dev, st.st_ino);
-	}
-	*ret_ofd = o;
-	*ret_vn = vn;
-	if (ret_st)
-		*ret_st = st;
-	return 0;
+	return ofd_guest_file(t, fd, ret_ofd, ret_vn, ret_st, NULL);
 }

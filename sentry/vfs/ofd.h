@@ -8,8 +8,10 @@
  * sentry that the guest closed its last copy. If the inotify queue overflows
  * and close events are lost, every live placeholder is checked with a write
  * lease on the sentry's own read-only copy (granted only once the guest's
- * is gone), so none leaks. Guest fds are looked up with
- * one stat of /proc/<tid>/fd/<n> (see ofd_from_guest). */
+ * is gone), so none leaks. A placeholder the guest closed leaves its inode
+ * (and watch) as a spare for the next directory open. Guest fds are looked
+ * up with a pidfd_getfd copy and its fstat (before Linux 6.9, one stat of
+ * /proc/<tid>/fd/<n>; see ofd_guest_file). */
 #pragma once
 #include <stdint.h>
 #include <sys/stat.h>
@@ -51,14 +53,12 @@ int ofd_new(struct vnode *vn, int flags, struct ofd **ret, int *ret_guestfd);
  * open. */
 void ofd_limit_report(void);
 struct ofd *ofd_find(dev_t dev, ino_t ino);
-/* The inotify fd the control thread watches; ofd_events() reads it. */
+/* The inotify fd of the close watches; ofd_events() reads it: the control
+ * thread, at most DIRCLOSE_DELAY_MS (sentry.c) after the first close it
+ * sees, so that a burst of closes costs one wake-up; ofd_new when no spare
+ * inode is left; the limit (ofd_at_limit) before refusing an open. */
 int ofd_notify_fd(void);
 void ofd_events(void);
-
-/* The guest's file position of its fd (the directory position), read and
- * set through a pidfd_getfd copy of the guest's own open file. */
-int ofd_pos_get(struct task *t, int fd, uint64_t *ret);
-int ofd_pos_set(struct task *t, int fd, uint64_t pos);
 
 /* What guest fd `fd` of task t is, as far as the sentry knows:
  *  - a placeholder: *ret_ofd set (borrowed), *ret_vn = its vnode (borrowed);
@@ -68,3 +68,8 @@ int ofd_pos_set(struct task *t, int fd, uint64_t pos);
  * *ret_st (if non-NULL) gets the host stat of the fd. -EBADF if no such fd. */
 int ofd_from_guest(struct task *t, int fd, struct ofd **ret_ofd, struct vnode **ret_vn,
 		   struct stat *ret_st);
+/* The same, and *ret_file a copy of the guest's file (the same open file
+ * description: for a placeholder, its position is the directory
+ * position), which the caller closes. */
+int ofd_guest_file(struct task *t, int fd, struct ofd **ret_ofd, struct vnode **ret_vn,
+		   struct stat *ret_st, int *ret_file);

@@ -38,6 +38,12 @@ void vfs_block_end(void)
 		block_end();
 }
 
+static uint64_t call_seq;
+static _Thread_local uint64_t call_cur;
+
+void vfs_call_begin(void) { call_cur = __atomic_add_fetch(&call_seq, 1, __ATOMIC_RELAXED); }
+uint64_t vfs_call_id(void) { return call_cur; }
+
 uint64_t vfs_next_ino(void) { return __atomic_add_fetch(&next_ino, 1, __ATOMIC_RELAXED); }
 
 /* Anonymous-device-like numbers (major 0, as the kernel gives tmpfs/proc). */

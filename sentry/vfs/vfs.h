@@ -230,6 +230,14 @@ void vfs_set_block_ops(void (*begin)(void), void (*end)(void));
 void vfs_block_begin(void);
 void vfs_block_end(void);
 
+/* The guest call this thread serves: vfs_call_begin() gives it a new
+ * number (the dispatcher, for each notification), vfs_call_id() tells it
+ * (0 outside any). A filesystem that read an object's attributes from the
+ * host during the current call need not read them again in the same call
+ * (an rw bind's lookup revalidates each name, then stat asked again). */
+void vfs_call_begin(void);
+uint64_t vfs_call_id(void);
+
 /* vnode allocation and references */
 struct vnode *vn_alloc(const struct fs_ops *ops, struct mount *mnt, enum vtype type, uint64_t ino,
 		       struct vnode *parent, const char *name);

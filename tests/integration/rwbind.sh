@@ -261,6 +261,32 @@ made on the host
 seen
 removed" watch_host
 
+# Attributes are read again in every call, also for what no walk
+# revalidates (the cwd, an open file's path): a mode and size changed on
+# the host show in the next stat.
+A=$(owned_dir)
+mkdir "$A/sub" && echo 1234 >"$A/sub/f" && chmod 755 "$A/sub" && chown -R "$OU:$OG" "$A/sub"
+ATTRS='
+cd /b/sub
+stat -c "%a %s" . f
+echo ready
+i=0; until [ "$(stat -c %a .) $(stat -c %s f)" = "700 10" ]; do i=$((i+1)); [ $i -lt 200 ] || exit 3; sleep 0.05; done
+stat -c "%a %s" . f'
+attrs_host()
+{
+	"$MOAT" run --bind-owner "$OU:$OG" --bind "$A:/b:rw" -- /bin/sh -c "$ATTRS" >"$T_TMP/attrs" 2>&1 </dev/null &
+	local pid=$!
+	wait_for_file "$T_TMP/attrs" ready || { kill "$pid"; cat "$T_TMP/attrs"; return 1; }
+	chmod 700 "$A/sub" && echo 123456789 >"$A/sub/f"
+	wait "$pid" || { cat "$T_TMP/attrs"; return 1; }
+	cat "$T_TMP/attrs"
+}
+check_output "a mode and size changed on the host show in the next stat (the cwd too)" "755 4096
+644 5
+ready
+700 4096
+644 10" attrs_host
+
 # --- the overlay root and the bind are separate mounts ------------------------------
 O=$(owned_dir)
 check_output "the bind is a mount of its own above the overlay root" "EXDEV moved" \

@@ -47,6 +47,43 @@ TEST(placeholder_keyed_on_device_and_inode)
 	vn_unref(dir);
 }
 
+/* A closed placeholder's inode is kept for the next directory open: the
+ * new placeholder has that identity and its own vnode, a second close
+ * frees it again, and placeholders open at once never share an inode. */
+TEST(placeholder_inode_reused_after_close)
+{
+	struct vnode *a = t_vnode(VDIR, NULL, "a"), *b = t_vnode(VDIR, NULL, "b");
+	struct ofd *o;
+	int gfd;
+	ASSERT_EQ(ofd_new(a, O_RDONLY | O_DIRECTORY, &o, &gfd), 0);
+	struct stat first;
+	ASSERT_EQ(fstat(gfd, &first), 0);
+	close(gfd);
+	ofd_events();
+	EXPECT_TRUE(ofd_find(first.st_dev, first.st_ino) == NULL);
+	ASSERT_EQ(ofd_new(b, O_RDONLY | O_DIRECTORY, &o, &gfd), 0);
+	struct stat again;
+	ASSERT_EQ(fstat(gfd, &again), 0);
+	EXPECT_TRUE(again.st_dev == first.st_dev && again.st_ino == first.st_ino);
+	EXPECT_TRUE(ofd_find(again.st_dev, again.st_ino) == o && o->vn == b);
+	struct ofd *o2;
+	int gfd2;
+	ASSERT_EQ(ofd_new(a, O_RDONLY | O_DIRECTORY, &o2, &gfd2), 0);
+	struct stat other;
+	ASSERT_EQ(fstat(gfd2, &other), 0);
+	EXPECT_TRUE(other.st_ino != again.st_ino);
+	/* The second placeholder's close frees only it. */
+	close(gfd2);
+	ofd_events();
+	EXPECT_TRUE(ofd_find(again.st_dev, again.st_ino) == o);
+	EXPECT_TRUE(ofd_find(other.st_dev, other.st_ino) == NULL);
+	close(gfd);
+	ofd_events();
+	EXPECT_TRUE(ofd_find(again.st_dev, again.st_ino) == NULL);
+	vn_unref(a);
+	vn_unref(b);
+}
+
 TEST(dcache_negative_entries_are_capped)
 {
 	struct vnode *dir = t_vnode(VDIR, NULL, "/");

@@ -98,8 +98,15 @@ t_stop()
 		</dev/null >"$T_TMP/stop.out" 2>"$T_TMP/stop.err" &
 	local mp=$!
 	wait_for_file "$T_TMP/stop.out" ready || { echo "no ready" >&2; return 1; }
+	local i sentry=
+	# (pgrep once found no sentry here under load: look again.)
+	for i in $(seq 50); do
+		sentry=$(pgrep -P "$mp" -x moat) && break
+		sleep 0.1
+	done
+	[ -n "$sentry" ] || { echo "no sentry under $mp: $(ps -o pid,ppid,comm --ppid "$mp")" >&2; kill "$mp"; return 1; }
 	t0=$(date +%s%N)
-	kill "-$sig" "$(pgrep -P "$mp" -x moat)"
+	kill "-$sig" "$sentry"
 	wait "$mp"
 	rc=$?
 	t1=$(date +%s%N)

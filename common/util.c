@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -159,4 +160,11 @@ int64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void heap_trim(void)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+	malloc_trim(0);
+#endif
 }

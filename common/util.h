@@ -34,3 +34,8 @@ void sb_free(struct strbuf *sb);
  * anything with '/' are not)? */
 bool is_single_component(const char *name);
 int64_t now_ns(void); /* CLOCK_MONOTONIC */
+/* Give back every free page of the heap once setup is done (malloc_trim;
+ * see sentry/main.c). Nothing under AddressSanitizer: its allocator
+ * replaces glibc's, whose first use would then be this call, in a process
+ * already confined (glibc's malloc init calls getrandom). */
+void heap_trim(void);

@@ -7,7 +7,6 @@
 #include "platform/kfeatures.h"
 
 #include <linux/securebits.h>
-#include <malloc.h>
 /* ------------------------------------------------------------------------
  * Setup (child) */
 
@@ -421,7 +420,7 @@ _Noreturn static void gofer_child(const struct gofer_config *cfg, int sock, pid_
 	send_ready(sock, r);
 	if (r < 0)
 		_exit(1);
-	malloc_trim(0); /* the sentry's freed setup it was forked with (main.c) */
+	heap_trim(); /* the sentry's freed setup it was forked with (main.c) */
 	if (s->use_ring)
 		srv_serve_ring(s);
 	srv_serve_sync(s);

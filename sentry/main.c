@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 4 << 20);
 	/* So what setup frees stays too: the sentry (sandbox.c), and the
 	 * processes forked from it (pid 1, the gofer, the cgroup helper),
-	 * call malloc_trim(0) once setup is done, which gives back every
+	 * call heap_trim() (malloc_trim) once setup is done, which gives back every
 	 * free page, not only the top (~0.4 MiB each, idle sandbox). */
 	log_init("moat", 0);
 	oci_spec_preset = runtime_opts_container;

@@ -30,7 +30,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -454,7 +453,7 @@ static _Noreturn void helper_main(struct sandbox_cgroup *cg, int go, pid_t paren
 		_exit(1);
 	syscall(SYS_close_range, 4, ~0U, 0);
 	int pidfd = (int)syscall(SYS_pidfd_open, parent, 0);
-	malloc_trim(0); /* it waits for the sandbox's whole life (main.c) */
+	heap_trim(); /* it waits for the sandbox's whole life (main.c) */
 	if (getppid() == parent) {
 		struct pollfd pf[2] = { { .fd = 3, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
 		while (poll(pf, pidfd >= 0 ? 2 : 1, -1) < 0 && errno == EINTR)

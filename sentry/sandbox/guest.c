@@ -17,7 +17,6 @@
 #include "sentry/sandbox/guest.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/filter.h>
@@ -43,6 +42,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/util.h"
 #include "common/log.h"
 #include "net/net.h"
 #include "sentry/sandbox/limits.h"
@@ -624,7 +624,7 @@ static _Noreturn void pid1_main(struct setup *s)
 	sigprocmask(SIG_SETMASK, &run, NULL);
 	/* From here pid 1 waits, for the sandbox's whole life: the heap it
 	 * was forked with is mostly the sentry's freed setup (see main.c). */
-	malloc_trim(0);
+	heap_trim();
 	for (;;) {
 		int st = 0;
 		pid_t p;

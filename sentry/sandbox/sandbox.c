@@ -11,7 +11,6 @@
 #include "sentry/sandbox/sandbox.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <linux/capability.h>
@@ -36,6 +35,7 @@
 #include "sentry/kernel/hostfilter.h"
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "sentry/sandbox/cgroup.h"
 #include "sentry/sandbox/confine.h"
 #include "sentry/sandbox/console.h"
@@ -589,7 +589,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	/* What setup allocated and freed (the configuration, the view's
 	 * building) stays in the heap below the trim threshold (main.c):
 	 * give it back once, now that the guest runs (~0.4 MiB). */
-	malloc_trim(0);
+	heap_trim();
 	r = sentry_run(g.pidfd, gofer_pidfd, sigfd, g.status, 2);
 	int wst = 0, status = 125;
 	bool got_status = false;

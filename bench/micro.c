@@ -489,6 +489,26 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* MICRO_ONLY=row,row,...: time only those rows (comparing a few rows
+ * between binaries without the whole run). */
+static int row_wanted(const char *name)
+{
+	const char *only = getenv("MICRO_ONLY");
+	size_t len = strlen(name);
+
+	if (!only || !*only)
+		return 1;
+	for (const char *p = only; *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == len && strncmp(p, name, len) == 0)
+			return 1;
+		p += n + (end ? 1 : 0);
+	}
+	return 0;
+}
+
 /* Take n samples of `batch` calls of fn after a warm-up; print the median
  * and p90 per call. */
 static void measure(const char *name, int (*fn)(void), long n, int batch)
@@ -497,6 +517,8 @@ static void measure(const char *name, int (*fn)(void), long n, int batch)
 	uint64_t *s;
 	int r;
 
+	if (!row_wanted(name))
+		return;
 	if (n < 1)
 		n = 1;
 	s = calloc((size_t)n, sizeof(*s));

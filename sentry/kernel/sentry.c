@@ -78,6 +78,31 @@ void sentry_lock(void)
 
 void sentry_unlock_done(void) { pthread_mutex_unlock(&big_lock); }
 
+/* Only the tracer thread tries (it is no worker: `waiting` stays false). */
+bool sentry_trylock(void) { return pthread_mutex_trylock(&big_lock) == 0; }
+
+static _Thread_local bool inline_mode, inline_deferred;
+
+void sentry_inline_begin(void)
+{
+	inline_mode = true;
+	inline_deferred = false;
+}
+
+bool sentry_inline_end(void)
+{
+	inline_mode = false;
+	return inline_deferred;
+}
+
+bool sentry_may_wait(void)
+{
+	if (!inline_mode)
+		return true;
+	inline_deferred = true;
+	return false;
+}
+
 void sentry_unlock(void)
 {
 	pthread_mutex_unlock(&big_lock);
@@ -121,6 +146,7 @@ static void sentry_block_end(void)
 __attribute__((constructor)) static void sentry_install_vfs_block(void)
 {
 	vfs_set_block_ops(sentry_block_begin, sentry_block_end);
+	vfs_set_wait_check(sentry_may_wait);
 }
 
 static void sandbox_kill(const char *why)

@@ -18,6 +18,17 @@ void sentry_unlock(void);
 /* The unlock at the end of a handler, before its answer is sent: not a wait,
  * so it starts no worker (the caller goes back to receiving right after). */
 void sentry_unlock_done(void);
+/* The ptrace platform's tracer runs some handlers itself
+ * (sys_dispatch_inline): it never waits for the lock (false: held), and
+ * between inline_begin and inline_end a wait that only another guest task
+ * can end is refused: sentry_may_wait() (vfs_may_wait() in filesystems)
+ * says false, the caller fails without side effects, and inline_end says
+ * the request must run again on a worker. Gofer round trips may wait: the
+ * gofer answers whatever the guest does. */
+bool sentry_trylock(void);
+void sentry_inline_begin(void);
+bool sentry_inline_end(void);
+bool sentry_may_wait(void);
 
 /* Kill the whole sandbox now (fail closed): something impossible happened,
  * e.g. the gofer broke its protocol. Logs and audits why. Safe from any

@@ -47,6 +47,7 @@
 #include "net/net.h"
 #include "platform/kfeatures.h"
 #include "platform/platform.h"
+#include "syscalls/dispatch.h"
 #include "syscalls/table.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
@@ -547,6 +548,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	if (cfg->platform == PLATFORM_PTRACE) {
 		if (guest_wait_traceable(&g) < 0)
 			goto fail; /* pid 1 said why on stderr */
+		ptrace_set_inline(sys_dispatch_inline);
 		if ((r = ptrace_platform_start(g.pid)) < 0 || (r = guest_release_to_tracer(&g)) < 0) {
 			log_error_errno(r, "trace the sandbox's pid 1");
 			goto fail;

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,7 +60,7 @@ static _Thread_local bool waiting;
 #define MAX_WORKERS 1024
 
 enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4, EV_SOURCE = 5 };
-enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6,
+enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6,
        CTL_STOP = 7 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
@@ -294,11 +293,41 @@ static void stop_requested(int sig)
 	sentry.stop_signal = sig;
 }
 
-int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nworkers_start)
+/* Forwarded signals that arrived (bit n: signal n), set by their handler,
+ * which runs only on the control thread, inside its epoll_pwait. */
+static atomic_uint fwd_pending;
+
+static void fwd_handler(int sig) { atomic_fetch_or(&fwd_pending, 1u << sig); }
+
+static void forward_pending(void)
+{
+	unsigned bits = atomic_exchange(&fwd_pending, 0);
+	for (int sig = 1; bits && sig < 32; sig++) {
+		if (!(bits & (1u << sig)))
+			continue;
+		bits &= ~(1u << sig);
+		if (sentry.init_pid > 0) {
+			kill(sentry.init_pid, sig);
+			stop_requested(sig);
+		}
+	}
+}
+
+int sentry_run(int init_pidfd, int gofer_pidfd, const sigset_t *fwd, int status_fd, int nworkers_start)
 {
 	int r;
-	if ((r = watch_ctl(init_pidfd, CTL_INIT)) < 0 || (r = watch_ctl(sigfd, CTL_SIGNAL)) < 0 ||
-	    (r = watch_ctl(status_fd, CTL_STATUS)) < 0)
+	sigset_t waitmask;
+	pthread_sigmask(SIG_BLOCK, NULL, &waitmask);
+	for (int sig = 1; sig < 32; sig++) {
+		if (sigismember(fwd, sig) != 1)
+			continue;
+		struct sigaction sa = { .sa_handler = fwd_handler };
+		sigfillset(&sa.sa_mask);
+		if (sigaction(sig, &sa, NULL) < 0)
+			return neg_errno();
+		sigdelset(&waitmask, sig);
+	}
+	if ((r = watch_ctl(init_pidfd, CTL_INIT)) < 0 || (r = watch_ctl(status_fd, CTL_STATUS)) < 0)
 		return r;
 	if (gofer_pidfd >= 0 && (r = watch_ctl(gofer_pidfd, CTL_GOFER)) < 0)
 		return r;
@@ -323,7 +352,8 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 		start_worker();
 	for (;;) {
 		struct epoll_event evs[64];
-		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+		int n = epoll_pwait(epfd, evs, ARRAY_SIZE(evs), -1, &waitmask);
+		forward_pending();
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -380,14 +410,6 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 					sentry.timed_out = true;
 					kill(sentry.init_pid, SIGKILL);
 					return 0;
-				case CTL_SIGNAL: {
-					struct signalfd_siginfo si;
-					if (read(sigfd, &si, sizeof(si)) == sizeof(si) && sentry.init_pid > 0) {
-						kill(sentry.init_pid, (int)si.ssi_signo);
-						stop_requested((int)si.ssi_signo);
-					}
-					break;
-				}
 				case CTL_STOP: {
 					/* The command had its grace period. */
 					uint64_t ticks;

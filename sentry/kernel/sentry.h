@@ -3,6 +3,7 @@
  * worker threads that receive notifications (sentry.c). */
 #pragma once
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -96,4 +97,8 @@ void sentry_unwatch(struct sentry_source *src);
  * reports the command's status on status_fd or exits (0), or the sandbox had
  * to be killed (-errno). */
 int sentry_init_events(void);
-int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nworkers_start);
+/* fwd: the signals to forward to pid 1, blocked in every thread; the
+ * control thread takes them only while it waits (a signalfd would wake it
+ * for every signal the process gets: each of the ptrace platform's stops
+ * raises a SIGCHLD). */
+int sentry_run(int init_pidfd, int gofer_pidfd, const sigset_t *fwd, int status_fd, int nworkers_start);

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/stat.h>
@@ -400,7 +399,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	 * guest's line discipline signals its foreground group. */
 	if (cfg->tty)
 		sigdelset(&sigs, SIGWINCH);
-	int sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	sigset_t fwdset = sigs;
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
@@ -587,7 +586,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 						 sentry.ident.hostname, NULL);
 	json_object_object_add(start, "limits", limits_json(cfg, &cg));
 	audit_event("start", start);
-	r = sentry_run(g.pidfd, gofer_pidfd, sigfd, g.status, 2);
+	r = sentry_run(g.pidfd, gofer_pidfd, &fwdset, g.status, 2);
 	int wst = 0, status = 125;
 	bool got_status = false;
 	if (sentry.timed_out) {

@@ -79,6 +79,11 @@ int ptrace_install_fd(struct tracee *tr, const struct user_regs_struct *saved, i
  * first of the installing calls, with every blockable signal blocked (the
  * guest's mask in *ret_mask); afterwards t is stopped right after the call,
  * as after ptrace_skip_call. */
+/* The receiving sockets of ptrace_fd.c: tgid made a task (child_tgid; its
+ * own tgid for a thread) that has a copy of its fd table unless
+ * files_shared (CLONE_FILES); tgid is gone. */
+void ptrace_rx_cloned(pid_t tgid, pid_t child_tgid, bool files_shared);
+void ptrace_rx_forget(pid_t tgid);
 int ptrace_install_fd_at_entry(struct ptracee *t, struct tracee *tr, uint64_t *ret_mask, int fd,
 			       bool cloexec);
 /* The platform ops that answer a request (ptrace_reply.c); the table that

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,7 +367,14 @@ static void on_event(struct ptracee *t, int event)
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
 		return;
 	pid_t child = (pid_t)msg;
-	pid_t tgid = event == PTRACE_EVENT_CLONE ? 0 : child;
+	/* The flags of the call it stopped in (fork and vfork: none). */
+	uint64_t flags = t->regs.orig_rax == SYS_clone ? t->regs.rdi : 0;
+	bool thread = event == PTRACE_EVENT_CLONE && (flags & CLONE_THREAD);
+	pid_t tgid = event == PTRACE_EVENT_CLONE ? (thread ? t->tgid : 0) : child;
+	if (!(flags & CLONE_FILES)) {
+		pid_t ptgid = ptracee_tgid(t);
+		ptrace_rx_cloned(ptgid, thread ? ptgid : child, false);
+	}
 	struct ptracee *c = ptracee_add_held(child, tgid);
 	if (t->follow && c) {
 		/* Held, with its creator, until the handler registered it. */
@@ -386,6 +394,7 @@ static void on_stop(pid_t pid, int st)
 	if (WIFEXITED(st) || WIFSIGNALED(st)) {
 		if (t)
 			ptracee_forget(t);
+		ptrace_rx_forget(pid); /* a leader ends last: its process's */
 		return;
 	}
 	if (!WIFSTOPPED(st))

@@ -204,6 +204,9 @@ int ptrace_platform_start(pid_t init_pid);
  * goes to the workers as usual. Set by the sentry before the tracer starts
  * (syscalls/dispatch.c, sys_dispatch_inline). */
 void ptrace_set_inline(bool (*fn)(struct sysreq *r));
+/* Is fd of the task (tid of process tgid) the ptrace platform's own
+ * receiving socket (platform/ptrace_fd.c), which procfs leaves out? */
+bool ptrace_fd_is_moat(pid_t tgid, pid_t tid, int fd);
 /* Is the task in a group-stop (procfs: the host shows every traced stop as
  * 't', the guest must see T there and S while a call waits)? */
 bool ptrace_task_group_stopped(pid_t tid);

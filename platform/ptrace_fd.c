@@ -39,6 +39,7 @@
 #include "platform/ptrace_platform.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <stddef.h>
@@ -74,8 +75,9 @@ struct scratch {
 	} ctl;
 };
 
-/* A process's receiving socket. On the tracer thread only (every install
- * runs there), so no lock. */
+/* A process's receiving socket. Made, changed and freed on the tracer
+ * thread only (every install runs there), under rx_lock, which other
+ * threads take to look (ptrace_fd_is_moat). */
 struct rxsock {
 	pid_t tgid;
 	int num;        /* its number in the guest's table */
@@ -87,6 +89,7 @@ struct rxsock {
 
 #define RX_BUCKETS 256
 static struct rxsock *rx_table[RX_BUCKETS];
+static pthread_mutex_t rx_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static unsigned rx_bucket(pid_t tgid) { return (unsigned)tgid % RX_BUCKETS; }
 
@@ -104,8 +107,21 @@ static struct rxsock *rx_new(pid_t tgid)
 	if (!x)
 		return NULL;
 	*x = (struct rxsock){ .tgid = tgid, .a = -1, .b = -1, .next = rx_table[rx_bucket(tgid)] };
+	pthread_mutex_lock(&rx_lock);
 	rx_table[rx_bucket(tgid)] = x;
+	pthread_mutex_unlock(&rx_lock);
 	return x;
+}
+
+bool ptrace_fd_is_moat(pid_t tgid, pid_t tid, int fd)
+{
+	if (fd < RX_BASE)
+		return false;
+	pthread_mutex_lock(&rx_lock);
+	struct rxsock *x = rx_find(tgid);
+	bool mine = x && x->num == fd && syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, x->a, fd) == 0;
+	pthread_mutex_unlock(&rx_lock);
+	return mine;
 }
 
 void ptrace_rx_forget(pid_t tgid)
@@ -114,7 +130,9 @@ void ptrace_rx_forget(pid_t tgid)
 		struct rxsock *x = *pp;
 		if (x->tgid != tgid)
 			continue;
+		pthread_mutex_lock(&rx_lock);
 		*pp = x->next;
+		pthread_mutex_unlock(&rx_lock);
 		safe_close(x->a);
 		safe_close(x->b);
 		free(x);
@@ -132,13 +150,17 @@ void ptrace_rx_cloned(pid_t tgid, pid_t child_tgid, bool files_shared)
 	 * there (rx_make checks it is still this one). */
 	if (child_tgid == tgid || rx_find(child_tgid))
 		return;
-	struct rxsock *c = rx_new(child_tgid);
-	if (c && (c->a = fcntl(x->a, F_DUPFD_CLOEXEC, 3)) >= 0) {
-		c->num = x->num;
-		c->shared = true;
-	} else if (c) {
-		ptrace_rx_forget(child_tgid);
+	int copy = fcntl(x->a, F_DUPFD_CLOEXEC, 3);
+	struct rxsock *c = copy >= 0 ? rx_new(child_tgid) : NULL;
+	if (!c) {
+		safe_close(copy);
+		return;
 	}
+	pthread_mutex_lock(&rx_lock);
+	c->a = copy;
+	c->num = x->num;
+	c->shared = true;
+	pthread_mutex_unlock(&rx_lock);
 }
 
 static int guest_write(pid_t tid, uint64_t addr, const void *buf, size_t len)
@@ -374,21 +396,17 @@ static int rx_make(struct tracee *tr, struct inj *in, uint64_t base, struct rxso
 		return -EIO;
 	if (n < 0 || !same_file(tr, a, (int)n))
 		return 1; /* below RX_BASE's limit, or meddled with */
-	struct rxsock *x = old ? old : calloc(1, sizeof(*x));
+	struct rxsock *x = old ? old : rx_new(tr->tgid);
 	if (!x)
 		return 1;
-	if (old) {
-		safe_close(old->a);
-		safe_close(old->b);
-	} else {
-		x->tgid = tr->tgid;
-		x->next = rx_table[rx_bucket(x->tgid)];
-		rx_table[rx_bucket(x->tgid)] = x;
-	}
+	pthread_mutex_lock(&rx_lock);
+	safe_close(x->a);
+	safe_close(x->b);
 	x->num = (int)n;
 	x->a = TAKE_FD(a);
 	x->b = TAKE_FD(b);
 	x->shared = false;
+	pthread_mutex_unlock(&rx_lock);
 	*ret = x;
 	return 0;
 }

@@ -2,9 +2,10 @@
 /* The ptrace platform's insides (ptrace_tracer.c, ptrace_reply.c), internal
  * to platform/. One tracer thread traces every guest task from birth and is
  * the only thread that makes ptrace requests (the kernel accepts them only
- * from the tracing thread). Workers run the handlers; whatever must touch a
- * tracee they send to the tracer as a command, which runs there, in order,
- * while the tracee waits in its stop. */
+ * from the tracing thread). It runs the handlers that never wait for the
+ * guest itself; workers run the others, and whatever must touch a tracee
+ * they send to the tracer as a command, which runs there, in order, while
+ * the tracee waits in its stop. */
 #pragma once
 
 #include <stdbool.h>

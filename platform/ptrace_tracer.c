@@ -7,7 +7,9 @@
  * never detached, and a traced task cannot be attached by anyone else.
  *
  * The loop: a seccomp stop becomes a request (the registers read once,
- * PTRACE_GETREGS) on the workers' queue, and the task stays stopped until a
+ * PTRACE_GETREGS), which the tracer answers itself when the handler never
+ * waits for the guest (ptrace_set_inline: its answer then runs at once),
+ * else puts on the workers' queue, and the task stays stopped until a
  * worker's command answers it; a signal-delivery-stop is resumed with its
  * signal; a group-stop is left in place with PTRACE_LISTEN; a new task is
  * held at its first stop until its creator's handler registered it.
@@ -19,8 +21,10 @@
  * queue limit, which the guest shares). Each wake-up drains commands and
  * every waitable stop, so coalesced signals lose nothing.
  *
- * Lock order: the sentry lock (a worker may hold it) before tlock; the
- * tracer never takes the sentry lock and never waits for a worker. */
+ * Lock order: the sentry lock before tlock. The tracer only tries the
+ * sentry lock (an inline handler) and never waits for a worker; it may
+ * wait for the lock after a gofer round trip of an inline handler, which
+ * is safe because no thread waits for the tracer holding it. */
 #include "platform/ptrace_platform.h"
 
 #include <errno.h>

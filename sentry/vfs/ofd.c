@@ -17,6 +17,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "platform/platform.h"
 #include "sentry/kernel/audit.h"
 #include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
@@ -259,7 +260,9 @@ int ofd_pos_set(struct task *t, int fd, uint64_t pos)
 int ofd_from_guest(struct task *t, int fd, struct ofd **ret_ofd, struct vnode **ret_vn,
 		   struct stat *ret_st)
 {
-	if (fd < 0)
+	/* The ptrace platform's receiving socket is moat's, not the guest's
+	 * (procfs does not list it either). */
+	if (fd < 0 || (t->proc && ptrace_fd_is_moat(t->proc->tgid, t->tid, fd)))
 		return -EBADF;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->tid, fd);

@@ -491,12 +491,13 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Take n samples of `batch` calls of fn after a warm-up; print the median
- * and p90 per call. */
-/* MICRO_ROWS (a comma list of row names): measure only those rows. */
+/* MICRO_ROWS (a comma list of row names; MICRO_ONLY is the same): measure
+ * only those rows. */
 static bool row_wanted(const char *name)
 {
 	const char *rows = getenv("MICRO_ROWS");
+	if (!rows || !*rows)
+		rows = getenv("MICRO_ONLY");
 	if (!rows || !*rows)
 		return true;
 	size_t len = strlen(name);
@@ -509,6 +510,8 @@ static bool row_wanted(const char *name)
 	return false;
 }
 
+/* Take n samples of `batch` calls of fn after a warm-up; print the median
+ * and p90 per call. */
 static void measure(const char *name, int (*fn)(void), long n, int batch)
 {
 	long warm = n / 10 > 2 ? n / 10 : 2;
@@ -517,7 +520,6 @@ static void measure(const char *name, int (*fn)(void), long n, int batch)
 
 	if (!row_wanted(name))
 		return;
-
 	if (n < 1)
 		n = 1;
 	s = calloc((size_t)n, sizeof(*s));

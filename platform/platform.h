@@ -198,6 +198,15 @@ void platform_set(enum platform_kind kind);
  * seizes pid 1 (stopped, about to install its filter) with every option
  * that follows its descendants from birth. 0 or -errno. */
 int ptrace_platform_start(pid_t init_pid);
+/* The ptrace platform's tracer runs a request's handler itself when this
+ * says it could (returns true: answered or left to the handler's own
+ * replies), saving the two thread hand-offs of a worker; false: the request
+ * goes to the workers as usual. Set by the sentry before the tracer starts
+ * (syscalls/dispatch.c, sys_dispatch_inline). */
+void ptrace_set_inline(bool (*fn)(struct sysreq *r));
+/* Is fd of the task (tid of process tgid) the ptrace platform's own
+ * receiving socket (platform/ptrace_fd.c), which procfs leaves out? */
+bool ptrace_fd_is_moat(pid_t tgid, pid_t tid, int fd);
 /* Is the task in a group-stop (procfs: the host shows every traced stop as
  * 't', the guest must see T there and S while a call waits)? */
 bool ptrace_task_group_stopped(pid_t tid);

@@ -2,9 +2,10 @@
 /* The ptrace platform's insides (ptrace_tracer.c, ptrace_reply.c), internal
  * to platform/. One tracer thread traces every guest task from birth and is
  * the only thread that makes ptrace requests (the kernel accepts them only
- * from the tracing thread). Workers run the handlers; whatever must touch a
- * tracee they send to the tracer as a command, which runs there, in order,
- * while the tracee waits in its stop. */
+ * from the tracing thread). It runs the handlers that never wait for the
+ * guest itself; workers run the others, and whatever must touch a tracee
+ * they send to the tracer as a command, which runs there, in order, while
+ * the tracee waits in its stop. */
 #pragma once
 
 #include <stdbool.h>
@@ -79,6 +80,11 @@ int ptrace_install_fd(struct tracee *tr, const struct user_regs_struct *saved, i
  * first of the installing calls, with every blockable signal blocked (the
  * guest's mask in *ret_mask); afterwards t is stopped right after the call,
  * as after ptrace_skip_call. */
+/* The receiving sockets of ptrace_fd.c: tgid made a task (child_tgid; its
+ * own tgid for a thread) that has a copy of its fd table unless
+ * files_shared (CLONE_FILES); tgid is gone. */
+void ptrace_rx_cloned(pid_t tgid, pid_t child_tgid, bool files_shared);
+void ptrace_rx_forget(pid_t tgid);
 int ptrace_install_fd_at_entry(struct ptracee *t, struct tracee *tr, uint64_t *ret_mask, int fd,
 			       bool cloexec);
 /* The platform ops that answer a request (ptrace_reply.c); the table that

@@ -7,7 +7,9 @@
  * never detached, and a traced task cannot be attached by anyone else.
  *
  * The loop: a seccomp stop becomes a request (the registers read once,
- * PTRACE_GETREGS) on the workers' queue, and the task stays stopped until a
+ * PTRACE_GETREGS), which the tracer answers itself when the handler never
+ * waits for the guest (ptrace_set_inline: its answer then runs at once),
+ * else puts on the workers' queue, and the task stays stopped until a
  * worker's command answers it; a signal-delivery-stop is resumed with its
  * signal; a group-stop is left in place with PTRACE_LISTEN; a new task is
  * held at its first stop until its creator's handler registered it.
@@ -19,14 +21,17 @@
  * queue limit, which the guest shares). Each wake-up drains commands and
  * every waitable stop, so coalesced signals lose nothing.
  *
- * Lock order: the sentry lock (a worker may hold it) before tlock; the
- * tracer never takes the sentry lock and never waits for a worker. */
+ * Lock order: the sentry lock before tlock. The tracer only tries the
+ * sentry lock (an inline handler) and never waits for a worker; it may
+ * wait for the lock after a gofer round trip of an inline handler, which
+ * is safe because no thread waits for the tracer holding it. */
 #include "platform/ptrace_platform.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +87,10 @@ static struct stashed *stash_head, **stash_tail = &stash_head;
 static bool ended;
 static pid_t tracer_tid;
 static uint64_t next_id;
+/* The tracer thread itself: it runs some handlers (ptrace_set_inline), and
+ * their answers then run at once instead of as queued commands. */
+static _Thread_local bool on_tracer;
+static bool (*inline_fn)(struct sysreq *r);
 
 /* Tracer setup handshake. */
 static pid_t seize_pid;
@@ -214,6 +223,8 @@ int ptrace_call(struct sysreq *r, int (*fn)(struct ptracee *t, void *arg), void 
 
 int ptrace_post(struct sysreq *r, int (*fn)(struct ptracee *t, void *arg), long val)
 {
+	if (on_tracer)
+		return ptrace_call(r, fn, &val);
 	struct cmd *c = calloc(1, sizeof(*c));
 	if (!c)
 		return ptrace_call(r, fn, &val);
@@ -234,6 +245,14 @@ int ptrace_post(struct sysreq *r, int (*fn)(struct ptracee *t, void *arg), long 
 
 int ptrace_call_tid(pid_t tid, uint64_t id, int (*fn)(struct ptracee *t, void *arg), void *arg)
 {
+	if (on_tracer) {
+		/* A handler the tracer runs itself: no queue, no wake-up. */
+		pthread_mutex_lock(&tlock);
+		struct ptracee *t = ptracee_find(tid);
+		bool ok = id == 0 || (t && t->id == id);
+		pthread_mutex_unlock(&tlock);
+		return ok ? fn(t, arg) : -ENOENT;
+	}
 	struct cmd c = { .id = id, .tid = tid, .fn = fn, .arg = arg };
 	pthread_mutex_lock(&tlock);
 	if (ended) {
@@ -251,6 +270,8 @@ int ptrace_call_tid(pid_t tid, uint64_t id, int (*fn)(struct ptracee *t, void *a
 	return c.result;
 }
 
+/* Never on the tracer thread, which fills f in: the handlers that follow
+ * clones are not among those it runs itself (SYSF_INLINE). */
 void ptrace_follow_wait(struct ptrace_follow *f)
 {
 	pthread_mutex_lock(&tlock);
@@ -293,18 +314,19 @@ static void follow_done(struct ptracee *t, pid_t child, int result)
 	pthread_mutex_unlock(&tlock);
 }
 
+void ptrace_set_inline(bool (*fn)(struct sysreq *r)) { inline_fn = fn; }
+
 static void start_request(struct ptracee *t)
 {
-	struct queued *q = calloc(1, sizeof(*q));
-	if (!q || ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) < 0) {
-		free(q);
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) < 0) {
 		(void)kill(t->tid, SIGKILL); /* fail closed: never let it run unanswered */
 		return;
 	}
 	const struct user_regs_struct *g = &t->regs;
 	pthread_mutex_lock(&tlock);
 	t->id = ++next_id;
-	q->r = (struct sysreq){
+	pthread_mutex_unlock(&tlock);
+	struct sysreq r = {
 		.id = t->id,
 		.tid = t->tid,
 		.nr = (int)g->orig_rax,
@@ -314,6 +336,21 @@ static void start_request(struct ptracee *t)
 		.listener = -1,
 		.reply_fd = -1,
 	};
+	/* A handler that never waits for another guest task runs here: the
+	 * stop, this thread, the answer; no worker, no command. t may be gone
+	 * once it returns (the answer resumed the task). */
+	if (inline_fn && inline_fn(&r)) {
+		ptrace_op_done(&r);
+		return;
+	}
+	struct queued *q = malloc(sizeof(*q));
+	if (!q) {
+		(void)kill(t->tid, SIGKILL);
+		return;
+	}
+	q->r = r;
+	q->next = NULL;
+	pthread_mutex_lock(&tlock);
 	*req_tail = q;
 	req_tail = &q->next;
 	pthread_cond_signal(&req_cond);
@@ -334,7 +371,14 @@ static void on_event(struct ptracee *t, int event)
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
 		return;
 	pid_t child = (pid_t)msg;
-	pid_t tgid = event == PTRACE_EVENT_CLONE ? 0 : child;
+	/* The flags of the call it stopped in (fork and vfork: none). */
+	uint64_t flags = t->regs.orig_rax == SYS_clone ? t->regs.rdi : 0;
+	bool thread = event == PTRACE_EVENT_CLONE && (flags & CLONE_THREAD);
+	pid_t tgid = event == PTRACE_EVENT_CLONE ? (thread ? t->tgid : 0) : child;
+	if (!(flags & CLONE_FILES)) {
+		pid_t ptgid = ptracee_tgid(t);
+		ptrace_rx_cloned(ptgid, thread ? ptgid : child, false);
+	}
 	struct ptracee *c = ptracee_add_held(child, tgid);
 	if (t->follow && c) {
 		/* Held, with its creator, until the handler registered it. */
@@ -354,6 +398,7 @@ static void on_stop(pid_t pid, int st)
 	if (WIFEXITED(st) || WIFSIGNALED(st)) {
 		if (t)
 			ptracee_forget(t);
+		ptrace_rx_forget(pid); /* a leader ends last: its process's */
 		return;
 	}
 	if (!WIFSTOPPED(st))
@@ -451,6 +496,8 @@ pid_t ptrace_wait_for(struct tracee *tr, int *status)
 	for (;;) {
 		int st;
 		pid_t p = waitpid(-1, &st, __WALL | __WNOTHREAD);
+		if (p < 0 && errno == EINTR)
+			continue; /* WAIT_SIGNAL, after a handler's gofer wait */
 		if (p < 0)
 			return p;
 		bool mine = is_mine(tr, p, st);
@@ -551,6 +598,7 @@ static void *tracer_main(void *arg)
 {
 	(void)arg;
 	tracer_tid = gettid();
+	on_tracer = true;
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);

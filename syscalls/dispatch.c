@@ -34,14 +34,14 @@ long sys_errno_filter(long ret)
 	return -EIO;
 }
 
-/* What the guest got, as far as the dispatcher knows: the value or
- * -errno it answered, the fd it installed, or (for a CONTINUE, or a reply
- * the handler sent itself without noting it) nothing. */
-void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
-		      void (*hook)(enum sys_hook stage, const struct sys_outcome *out, void *ctx), void *ctx)
+/* With the sentry lock held, which it drops. inl: on the ptrace tracer
+ * (sys_dispatch_inline); false then means the handler met a wait it may
+ * not make there and nothing was answered. */
+static bool dispatch_locked(struct sysreq *r, struct sys_outcome *out,
+			    void (*hook)(enum sys_hook stage, const struct sys_outcome *out, void *ctx),
+			    void *ctx, bool inl)
 {
 	*out = (struct sys_outcome){ 0 };
-	sentry_lock();
 	vfs_call_begin();
 	const struct sys_entry *e = sys_lookup(r->nr);
 	r->entry = e;
@@ -50,7 +50,7 @@ void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
 		/* Gone, or of unknown origin and killed: nobody to answer. */
 		sentry_unlock_done();
 		(void)req_reply(r, -ESRCH);
-		return;
+		return true;
 	}
 	/* t stays ours until task_unref, even if the thread exits while the
 	 * handler waits with the lock dropped. */
@@ -59,11 +59,16 @@ void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
 	out->pid = t->proc->vpid;
 	out->tid = t->vtid;
 	(void)wait_take_cancelled(); /* a mark left by an earlier request */
+	if (inl)
+		sentry_inline_begin();
 	long ret = sys_entry_handler(e)(r);
+	bool deferred = inl && sentry_inline_end();
 	current = NULL;
 	r->task = NULL;
 	task_unref(t);
 	sentry_unlock_done();
+	if (deferred && !r->replied)
+		return false;
 	if (wait_take_cancelled() && ret == -EINTR && !r->replied) {
 		/* A signal to the guest thread ended the handler's wait (see
 		 * sentry/kernel/wait.c): Linux's -ERESTARTSYS. */
@@ -72,7 +77,7 @@ void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
 		if (hook)
 			hook(SYS_HOOK_BEFORE, out, ctx);
 		(void)req_reply_restart(r);
-		return;
+		return true;
 	}
 	if (ret == SYSRET_FD) {
 		int fd = r->reply_fd;
@@ -86,25 +91,47 @@ void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
 			(void)req_reply(r, out->val);
 		if (hook)
 			hook(SYS_HOOK_AFTER, out, ctx);
-		return;
+		return true;
 	}
 	if (ret == SYSRET_DONE || r->replied) {
 		out->known = r->result_known;
 		out->val = r->result;
-		return;
+		return true;
 	}
 	if (ret == SYSRET_CONTINUE) {
 		out->continued = true;
 		if (hook)
 			hook(SYS_HOOK_BEFORE, out, ctx);
 		(void)req_reply_continue(r);
-		return;
+		return true;
 	}
 	out->known = true;
 	out->val = sys_errno_filter(ret);
 	if (hook)
 		hook(SYS_HOOK_BEFORE, out, ctx);
 	(void)req_reply(r, out->val);
+	return true;
+}
+
+/* What the guest got, as far as the dispatcher knows: the value or
+ * -errno it answered, the fd it installed, or (for a CONTINUE, or a reply
+ * the handler sent itself without noting it) nothing. */
+void sys_dispatch_one(struct sysreq *r, struct sys_outcome *out,
+		      void (*hook)(enum sys_hook stage, const struct sys_outcome *out, void *ctx), void *ctx)
+{
+	sentry_lock();
+	(void)dispatch_locked(r, out, hook, ctx, false);
+}
+
+bool sys_dispatch_inline(struct sysreq *r)
+{
+	if (__builtin_expect(trace_active, 0))
+		return false;
+	const struct sys_entry *e = sys_lookup(r->nr);
+	if (!e || !(e->flags & SYSF_INLINE) || !sentry_trylock())
+		return false;
+	struct sys_outcome out;
+	return dispatch_locked(r, &out, NULL, NULL, true);
 }
 
 void sys_dispatch(struct sysreq *r)

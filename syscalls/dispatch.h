@@ -13,6 +13,12 @@ struct sysreq;
  * lock for the handler and holds a reference on the calling task for the
  * handler's whole life (task.h). */
 void sys_dispatch(struct sysreq *r);
+/* On the ptrace platform's tracer thread: run r's handler there if its
+ * entry says it never waits for another guest task (SYSF_INLINE), the
+ * sentry lock is free and tracing is off. false: nothing was answered, a
+ * worker must take r (also when the handler met such a wait after all:
+ * sentry_may_wait). */
+bool sys_dispatch_inline(struct sysreq *r);
 
 /* For `moat trace`: sys_dispatch without the tracing test, telling what
  * the guest got. hook, if set, is called with the outcome right before an

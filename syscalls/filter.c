@@ -579,27 +579,39 @@ int sys_filter_profile_for_ptrace(const struct sock_filter *prog, unsigned short
 {
 	/* Allowed ahead of the profile's own program, which follows
 	 * unchanged (its jumps are relative): what ptrace_fd.c injects to
-	 * install an fd, with exactly its arguments. Anything else, and any
-	 * other architecture, falls through to the profile. */
-	/* Jump offsets count from the next instruction: 13 is the ALLOW,
-	 * 14 the profile's first instruction. */
+	 * install an fd, with exactly its arguments (the fd-table calls with
+	 * their flags). Anything else, and any other architecture, falls
+	 * through to the profile. */
+	/* Jump offsets count from the next instruction: 24 is the ALLOW,
+	 * 25 the profile's first instruction. */
 	const struct sock_filter pre[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 12),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 23),
 		/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 4),
-		/* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 8),
-		/* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
-		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM | SOCK_CLOEXEC, 5, 6),
-		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_recvmsg, 0, 5),
-		/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MSG_DONTWAIT, 2, 0),
-		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, 1, 0),
-		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
-		/* 13 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 1, 0),
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socketpair, 0, 4),
+		/* 5 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 18),
+		/* 7 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM | SOCK_CLOEXEC, 15, 16),
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_recvmsg, 0, 3),
+		/* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MSG_DONTWAIT, 12, 0),
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, 11, 12),
+		/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fcntl, 0, 2),
+		/* 14 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD_CLOEXEC, 8, 9),
+		/* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_dup3, 0, 3),
+		/* 17 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		/* 18 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),
+		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_CLOEXEC, 4, 5),
+		/* 20 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close, 3, 0),
+		/* 21 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close_range, 0, 3),
+		/* 22 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		/* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		/* 24 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	_Static_assert(ARRAY_SIZE(pre) == 14, "the offsets above count 14 instructions");
+	_Static_assert(ARRAY_SIZE(pre) == 25, "the offsets above count 25 instructions");
 	if (!prog || !len || len + ARRAY_SIZE(pre) > BPF_MAXINSNS)
 		return -EINVAL;
 	size_t n = ARRAY_SIZE(pre) + len;

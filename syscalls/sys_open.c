@@ -15,6 +15,7 @@
 #include "sentry/fs/notify.h"
 #include "sentry/vfs/namei.h"
 #include "sentry/vfs/ofd.h"
+#include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
 #include "syscalls/handlers.h"
 #include "syscalls/table.h"
@@ -150,6 +151,11 @@ static int do_open(struct task *t, int dirfd, const char *path, int flags, mode_
 	if (r < 0)
 		goto out;
 	if (nd.hostfd >= 0) {
+		/* A pipe's reopen waits for its other end. */
+		if (!(flags & O_NONBLOCK) && !sentry_may_wait()) {
+			r = -EAGAIN;
+			goto out;
+		}
 		/* /proc/self/fd/N of a pipe or tty: reopen it as the kernel does,
 		 * but never with more access than the guest's own fd has: the
 		 * reopen runs with the sentry's privileges. */

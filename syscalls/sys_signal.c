@@ -508,7 +508,9 @@ static long do_kill(pid_t pid, int sig)
 			return -ESRCH;
 		long r = signal_one(&t, sig);
 		if (r == SYSRET_CONTINUE && t.htgid != current->proc->tgid && sig_fatal(&t, sig))
-			return kill_and_wait(&t, sig);
+			/* Not on the ptrace tracer: the target may wait in a
+			 * stop only the tracer ends. */
+			return sentry_may_wait() ? kill_and_wait(&t, sig) : -EAGAIN;
 		return r;
 	}
 	if (pid == -1)

@@ -48,6 +48,11 @@ struct sys_argrule {
  * rest" (sendto with no address runs natively, one with an address may
  * name a path socket). .err is 0. */
 #define SYSF_ELSE_NOTIFY 0x10
+/* Its handler never waits for another guest task (at most for the gofer,
+ * or it refuses such a wait where it would come: sentry_may_wait), so the
+ * ptrace platform's tracer thread may run it itself instead of handing it
+ * to a worker (docs/architecture.md, "Platforms"). */
+#define SYSF_INLINE 0x20
 
 typedef long (*sys_handler_fn)(struct sysreq *req);
 

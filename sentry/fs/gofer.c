@@ -1069,6 +1069,8 @@ static int gofs_open(struct vnode *vn, int flags, int *ret_fd)
 	/* A FIFO open waits for the other end: not with the lock held. The
 	 * parent vnode (and so dirfd) stays: vn holds it. */
 	bool blocks = vn->type == VFIFO && !(flags & O_NONBLOCK);
+	if (blocks && !vfs_may_wait())
+		return -EAGAIN; /* run again where waiting is allowed */
 	if (blocks)
 		vfs_block_begin();
 	_cleanup_close_ int fd = (int)syscall(SYS_openat2, dirfd, g->name, &how, sizeof(how));

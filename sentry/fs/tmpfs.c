@@ -1198,6 +1198,8 @@ static int fifo_open(struct vnode *vn, int flags, int *ret_fd)
 	int oflags = flags & (O_ACCMODE | O_NONBLOCK);
 	bool may_block = !(flags & O_NONBLOCK) && (flags & O_ACCMODE) != O_RDWR;
 	int fd;
+	if (may_block && !vfs_may_wait())
+		return -EAGAIN; /* run again where waiting is allowed */
 	if (may_block) {
 		vn_ref(vn);
 		int pfd = N(vn)->fifo_fd;

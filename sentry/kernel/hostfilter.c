@@ -132,7 +132,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "fchmodat", "inotify: a stand-in chmod-ed to its own mode (IN_ATTRIB)" },
 	{ "inotify_rm_watch", "" },
 	/* the event loop and threads */
-	{ "epoll_wait", "the control thread" },
+	{ "epoll_pwait", "the control thread (forwarded signals are taken only during its wait)" },
 	{ "timerfd_settime", "the tick that looks for signals ending a handler's wait" },
 	{ "epoll_ctl", "" },
 	{ "futex", "" },

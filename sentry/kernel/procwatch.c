@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "platform/platform.h"
 #include "sentry/kernel/task.h"
 
 int procwatch_open(struct proc *p)
@@ -63,6 +64,10 @@ static int thread_file_stat(pid_t tid, int fd, struct stat *ret)
 
 int task_file_dup(struct task *t, int fd)
 {
+	/* The ptrace platform's receiving socket is moat's: fstat and the
+	 * other emulated fd calls see no file there, as procfs shows none. */
+	if (t->proc && ptrace_fd_is_moat(t->proc->tgid, t->tid, fd))
+		return -EBADF;
 	int pidfd = t->pidfd >= 0 ? t->pidfd : t->proc ? t->proc->pidfd : -1;
 	if (pidfd < 0)
 		return -ESRCH;

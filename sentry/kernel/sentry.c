@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,8 +60,8 @@ static _Thread_local bool waiting;
 #define MAX_WORKERS 1024
 
 enum { EV_TASK = 1, EV_DIRCLOSE = 2, EV_CTL = 3, EV_PROC = 4, EV_SOURCE = 5 };
-enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_SIGNAL = 3, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6,
-       CTL_STOP = 7, CTL_DIRCLOSE = 8 };
+enum { CTL_INIT = 1, CTL_GOFER = 2, CTL_STATUS = 4, CTL_WAIT = 5, CTL_TIMEOUT = 6, CTL_STOP = 7,
+       CTL_DIRCLOSE = 8 };
 #define EV(kind, val) (((uint64_t)(val) << 3) | (kind))
 
 static void start_worker(void);
@@ -77,6 +76,31 @@ void sentry_lock(void)
 }
 
 void sentry_unlock_done(void) { pthread_mutex_unlock(&big_lock); }
+
+/* Only the tracer thread tries (it is no worker: `waiting` stays false). */
+bool sentry_trylock(void) { return pthread_mutex_trylock(&big_lock) == 0; }
+
+static _Thread_local bool inline_mode, inline_deferred;
+
+void sentry_inline_begin(void)
+{
+	inline_mode = true;
+	inline_deferred = false;
+}
+
+bool sentry_inline_end(void)
+{
+	inline_mode = false;
+	return inline_deferred;
+}
+
+bool sentry_may_wait(void)
+{
+	if (!inline_mode)
+		return true;
+	inline_deferred = true;
+	return false;
+}
 
 void sentry_unlock(void)
 {
@@ -121,6 +145,7 @@ static void sentry_block_end(void)
 __attribute__((constructor)) static void sentry_install_vfs_block(void)
 {
 	vfs_set_block_ops(sentry_block_begin, sentry_block_end);
+	vfs_set_wait_check(sentry_may_wait);
 }
 
 static void sandbox_kill(const char *why)
@@ -278,11 +303,41 @@ static void stop_requested(int sig)
 	sentry.stop_signal = sig;
 }
 
-int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nworkers_start)
+/* Forwarded signals that arrived (bit n: signal n), set by their handler,
+ * which runs only on the control thread, inside its epoll_pwait. */
+static atomic_uint fwd_pending;
+
+static void fwd_handler(int sig) { atomic_fetch_or(&fwd_pending, 1u << sig); }
+
+static void forward_pending(void)
+{
+	unsigned bits = atomic_exchange(&fwd_pending, 0);
+	for (int sig = 1; bits && sig < 32; sig++) {
+		if (!(bits & (1u << sig)))
+			continue;
+		bits &= ~(1u << sig);
+		if (sentry.init_pid > 0) {
+			kill(sentry.init_pid, sig);
+			stop_requested(sig);
+		}
+	}
+}
+
+int sentry_run(int init_pidfd, int gofer_pidfd, const sigset_t *fwd, int status_fd, int nworkers_start)
 {
 	int r;
-	if ((r = watch_ctl(init_pidfd, CTL_INIT)) < 0 || (r = watch_ctl(sigfd, CTL_SIGNAL)) < 0 ||
-	    (r = watch_ctl(status_fd, CTL_STATUS)) < 0)
+	sigset_t waitmask;
+	pthread_sigmask(SIG_BLOCK, NULL, &waitmask);
+	for (int sig = 1; sig < 32; sig++) {
+		if (sigismember(fwd, sig) != 1)
+			continue;
+		struct sigaction sa = { .sa_handler = fwd_handler };
+		sigfillset(&sa.sa_mask);
+		if (sigaction(sig, &sa, NULL) < 0)
+			return neg_errno();
+		sigdelset(&waitmask, sig);
+	}
+	if ((r = watch_ctl(init_pidfd, CTL_INIT)) < 0 || (r = watch_ctl(status_fd, CTL_STATUS)) < 0)
 		return r;
 	if (gofer_pidfd >= 0 && (r = watch_ctl(gofer_pidfd, CTL_GOFER)) < 0)
 		return r;
@@ -310,7 +365,8 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 		start_worker();
 	for (;;) {
 		struct epoll_event evs[64];
-		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+		int n = epoll_pwait(epfd, evs, ARRAY_SIZE(evs), -1, &waitmask);
+		forward_pending();
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -383,14 +439,6 @@ int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nw
 					sentry.timed_out = true;
 					kill(sentry.init_pid, SIGKILL);
 					return 0;
-				case CTL_SIGNAL: {
-					struct signalfd_siginfo si;
-					if (read(sigfd, &si, sizeof(si)) == sizeof(si) && sentry.init_pid > 0) {
-						kill(sentry.init_pid, (int)si.ssi_signo);
-						stop_requested((int)si.ssi_signo);
-					}
-					break;
-				}
 				case CTL_STOP: {
 					/* The command had its grace period. */
 					uint64_t ticks;

@@ -3,6 +3,7 @@
  * worker threads that receive notifications (sentry.c). */
 #pragma once
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -18,6 +19,17 @@ void sentry_unlock(void);
 /* The unlock at the end of a handler, before its answer is sent: not a wait,
  * so it starts no worker (the caller goes back to receiving right after). */
 void sentry_unlock_done(void);
+/* The ptrace platform's tracer runs some handlers itself
+ * (sys_dispatch_inline): it never waits for the lock (false: held), and
+ * between inline_begin and inline_end a wait that only another guest task
+ * can end is refused: sentry_may_wait() (vfs_may_wait() in filesystems)
+ * says false, the caller fails without side effects, and inline_end says
+ * the request must run again on a worker. Gofer round trips may wait: the
+ * gofer answers whatever the guest does. */
+bool sentry_trylock(void);
+void sentry_inline_begin(void);
+bool sentry_inline_end(void);
+bool sentry_may_wait(void);
 
 /* Kill the whole sandbox now (fail closed): something impossible happened,
  * e.g. the gofer broke its protocol. Logs and audits why. Safe from any
@@ -85,4 +97,8 @@ void sentry_unwatch(struct sentry_source *src);
  * reports the command's status on status_fd or exits (0), or the sandbox had
  * to be killed (-errno). */
 int sentry_init_events(void);
-int sentry_run(int init_pidfd, int gofer_pidfd, int sigfd, int status_fd, int nworkers_start);
+/* fwd: the signals to forward to pid 1, blocked in every thread; the
+ * control thread takes them only while it waits (a signalfd would wake it
+ * for every signal the process gets: each of the ptrace platform's stops
+ * raises a SIGCHLD). */
+int sentry_run(int init_pidfd, int gofer_pidfd, const sigset_t *fwd, int status_fd, int nworkers_start);

@@ -310,7 +310,13 @@ static _Noreturn void relay_child(int master, int in_fd, int out_fd, bool raw, u
 	signal(SIGTSTP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (sfd < 0 || dup3(master, R_MASTER, O_CLOEXEC) < 0 || dup3(sfd, R_SIG, O_CLOEXEC) < 0)
+	/* Both above their places first: either may have been given the
+	 * other's number (the lowest free ones are R_MASTER and R_SIG when
+	 * the sentry has no other fd there), and a dup3 onto it would close
+	 * it. */
+	int m = fcntl(master, F_DUPFD_CLOEXEC, R_SIG + 1);
+	sfd = sfd < 0 ? sfd : fcntl(sfd, F_DUPFD_CLOEXEC, R_SIG + 1);
+	if (sfd < 0 || m < 0 || dup3(m, R_MASTER, O_CLOEXEC) < 0 || dup3(sfd, R_SIG, O_CLOEXEC) < 0)
 		_exit(1);
 	syscall(SYS_close_range, R_SIG + 1, ~0U, 0);
 	int fl = fcntl(R_MASTER, F_GETFL);

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/stat.h>
@@ -48,6 +47,7 @@
 #include "net/net.h"
 #include "platform/kfeatures.h"
 #include "platform/platform.h"
+#include "syscalls/dispatch.h"
 #include "syscalls/table.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
@@ -400,7 +400,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	 * guest's line discipline signals its foreground group. */
 	if (cfg->tty)
 		sigdelset(&sigs, SIGWINCH);
-	int sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	sigset_t fwdset = sigs;
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
@@ -548,6 +548,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	if (cfg->platform == PLATFORM_PTRACE) {
 		if (guest_wait_traceable(&g) < 0)
 			goto fail; /* pid 1 said why on stderr */
+		ptrace_set_inline(sys_dispatch_inline);
 		if ((r = ptrace_platform_start(g.pid)) < 0 || (r = guest_release_to_tracer(&g)) < 0) {
 			log_error_errno(r, "trace the sandbox's pid 1");
 			goto fail;
@@ -590,7 +591,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	 * building) stays in the heap below the trim threshold (main.c):
 	 * give it back once, now that the guest runs (~0.4 MiB). */
 	heap_trim();
-	r = sentry_run(g.pidfd, gofer_pidfd, sigfd, g.status, 2);
+	r = sentry_run(g.pidfd, gofer_pidfd, &fwdset, g.status, 2);
 	int wst = 0, status = 125;
 	bool got_status = false;
 	if (sentry.timed_out) {

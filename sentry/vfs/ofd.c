@@ -17,6 +17,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "platform/platform.h"
 #include "sentry/kernel/audit.h"
 #include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
@@ -318,7 +319,9 @@ static void ofd_identify(const struct stat *st, struct ofd **ret_ofd, struct vno
 int ofd_guest_file(struct task *t, int fd, struct ofd **ret_ofd, struct vnode **ret_vn,
 		   struct stat *ret_st, int *ret_file)
 {
-	if (fd < 0)
+	/* The ptrace platform's receiving socket is moat's, not the guest's
+	 * (procfs does not list it either). */
+	if (fd < 0 || (t->proc && ptrace_fd_is_moat(t->proc->tgid, t->tid, fd)))
 		return -EBADF;
 	struct stat st;
 	_cleanup_close_ int f = -1;

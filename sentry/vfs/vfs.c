@@ -26,6 +26,12 @@ void vfs_set_block_ops(void (*begin)(void), void (*end)(void))
 	block_end = end;
 }
 
+static bool (*wait_check)(void);
+
+void vfs_set_wait_check(bool (*may_wait)(void)) { wait_check = may_wait; }
+
+bool vfs_may_wait(void) { return !wait_check || wait_check(); }
+
 void vfs_block_begin(void)
 {
 	if (block_begin)

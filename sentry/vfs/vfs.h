@@ -229,6 +229,13 @@ struct mount {
 void vfs_set_block_ops(void (*begin)(void), void (*end)(void));
 void vfs_block_begin(void);
 void vfs_block_end(void);
+/* Before a wait that only another guest task can end (a FIFO open waiting
+ * for its other end): may this thread wait so? false on the ptrace
+ * platform's tracer thread, which must keep serving the other tasks: the
+ * caller then fails at once, without side effects, and the request is
+ * handed to a worker to run again from the start (sentry_may_wait). */
+void vfs_set_wait_check(bool (*may_wait)(void));
+bool vfs_may_wait(void);
 
 /* The guest call this thread serves: vfs_call_begin() gives it a new
  * number (the dispatcher, for each notification), vfs_call_id() tells it

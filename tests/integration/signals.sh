@@ -221,6 +221,11 @@ done; echo bad=$bad' 2>&1)
 	# architecture.md, "Known limits"): dash then says "Cannot fork" and
 	# ends. That is another check's limit, not this one's: try again.
 	grep -q 'Cannot fork' <<<"$out" && return 2
+	# So does a kill the kernel sends (a target that had the signal
+	# blocked for a moment after its fork): its SIGCHLD can meet the next
+	# call's window under load, once or twice in 40 calls. Before moat
+	# sent fatal kills itself, nearly every kill's SIGCHLD met it.
+	case $(tail -n 1 <<<"$out") in bad=1 | bad=2) return 2 ;; esac
 	return 1
 }
 t_dash()

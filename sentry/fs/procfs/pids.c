@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* procfs: which host processes are the sandbox's, and the numeric directories (pids, tids) (see internal.h for the design). */
 #include "sentry/fs/procfs/internal.h"
+#include "platform/platform.h"
 #include "sentry/kernel/pidwalk.h"
 
 /* ---- which host processes are the sandbox's ------------------------------ */
@@ -291,6 +292,13 @@ int readdir_tids(struct vnode *dir, const struct pent *child, struct dirent_list
 	return r;
 }
 
+/* The ptrace platform's receiving socket is moat's, not the guest's. */
+static bool is_moat_fd(const struct pctx *c, int fd)
+{
+	pid_t htid = c->pn->htid ? c->pn->htid : c->pn->hpid;
+	return ptrace_fd_is_moat(c->pn->hpid, htid, fd);
+}
+
 int lookup_fd(struct vnode *dir, const struct pent *child, const char *name,
 		     struct vnode **ret)
 {
@@ -300,7 +308,7 @@ int lookup_fd(struct vnode *dir, const struct pent *child, const char *name,
 		return r;
 	char path[HOSTPATH_MAX];
 	struct stat st;
-	if (parse_id(name, &fd) < 0 || is_moat_code(&c))
+	if (parse_id(name, &fd) < 0 || is_moat_code(&c) || is_moat_fd(&c, fd))
 		return -ENOENT;
 	snprintf(path, sizeof(path), "fd/%d", fd);
 	if (fstatat(c.hdir, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -326,7 +334,7 @@ int readdir_fds(struct vnode *dir, const struct pent *child, struct dirent_list 
 	fd = -1; /* the DIR owns it now */
 	for (struct dirent *de; r == 0 && (de = readdir(d));) {
 		int n;
-		if (parse_id(de->d_name, &n) == 0)
+		if (parse_id(de->d_name, &n) == 0 && !is_moat_fd(&c, n))
 			r = dirent_list_add(out, pino(child, c.pn->vpid, c.pn->vtid, n),
 					    vtype_to_dt(child->type), de->d_name);
 	}

@@ -81,7 +81,9 @@ check "concurrent execs share the sandbox; moat ps NAME lists them, unprivileged
 # --- pause, resume, events -----------------------------------------------------------------
 t_pause()
 {
-	m exec -d warm sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/ticks; sleep 0.05; done' || return 1
+	# Each count replaces the file whole (a reader never sees it empty).
+	m exec -d warm sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/ticks.n; mv /tmp/ticks.n /tmp/ticks; sleep 0.05; done' ||
+		return 1
 	sleep 0.3
 	m pause warm || return 1
 	[ "$(m state warm | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = paused ] || return 1

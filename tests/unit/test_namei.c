@@ -44,7 +44,7 @@ static void setup(void)
 /* Resolve and return the result's path, or the error as "E<n>". */
 static const char *walk(struct vnode *start, const char *path, unsigned flags)
 {
-	static char buf[4096];
+	static char buf[4096 + 1 + 256]; /* a path, "|" and a last component */
 	struct nameidata nd;
 	int r = namei_at(root, start, path, flags, &nd);
 	if (r < 0) {

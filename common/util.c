@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -167,4 +168,38 @@ void heap_trim(void)
 #if !defined(__SANITIZE_ADDRESS__)
 	malloc_trim(0);
 #endif
+}
+
+void msg_set_fds(struct msghdr *msg, void *cbuf, const int *fds, size_t nfds)
+{
+	if (!nfds) {
+		msg->msg_control = NULL;
+		msg->msg_controllen = 0;
+		return;
+	}
+	memset(cbuf, 0, CMSG_SPACE(nfds * sizeof(int)));
+	msg->msg_control = cbuf;
+	msg->msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+}
+
+ssize_t send_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds, int flags,
+		 const struct sockaddr *to, unsigned int tolen)
+{
+	if (nfds > SEND_FDS_MAX)
+		return -EINVAL;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(SEND_FDS_MAX * sizeof(int))];
+	} u;
+	struct iovec iov = { (void *)data, len };
+	struct msghdr msg = { .msg_name = (void *)to, .msg_namelen = to ? tolen : 0,
+			      .msg_iov = &iov, .msg_iovlen = 1 };
+	msg_set_fds(&msg, u.buf, fds, nfds);
+	ssize_t n = sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
+	return n < 0 ? -errno : n;
 }

@@ -34,6 +34,20 @@ void sb_free(struct strbuf *sb);
  * anything with '/' are not)? */
 bool is_single_component(const char *name);
 int64_t now_ns(void); /* CLOCK_MONOTONIC */
+struct msghdr;
+struct sockaddr;
+/* The most fds one message of moat's own carries (sentry/sandbox/guest.c's
+ * ready report: the listener and the interpreters). */
+#define SEND_FDS_MAX 8
+/* Attach nfds fds (at most SEND_FDS_MAX; none when 0) to msg as one
+ * SCM_RIGHTS message in cbuf, which must hold CMSG_SPACE(nfds * sizeof(int))
+ * bytes and outlive the send. */
+void msg_set_fds(struct msghdr *msg, void *cbuf, const int *fds, size_t nfds);
+/* sendmsg of len bytes with nfds fds attached, to sock's peer or, for an
+ * unconnected datagram socket, to `to`; MSG_NOSIGNAL is added to flags.
+ * Returns the bytes sent or -errno. */
+ssize_t send_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds, int flags,
+		 const struct sockaddr *to, unsigned int tolen);
 /* Give back every free page of the heap once setup is done (malloc_trim;
  * see sentry/main.c). Nothing under AddressSanitizer: its allocator
  * replaces glibc's, whose first use would then be this call, in a process

@@ -46,24 +46,6 @@ static void sin_set(struct sockaddr *sa, const char *addr)
 	inet_pton(AF_INET, addr, &sin->sin_addr);
 }
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'T';
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u = { 0 };
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : neg_errno();
-}
-
 #define FAIL(w)                   \
 	do {                      \
 		*what = (w);      \
@@ -132,9 +114,10 @@ int net_guest_setup(int sock, gid_t gid, const char **what)
 	inet_pton(AF_INET6, NET_GATEWAY6, &rt6.rtmsg_gateway);
 	if (ioctl(s6, SIOCADDRT, &rt6) < 0)
 		FAIL("the default IPv6 route");
-	if ((r = send_fd(sock, tap)) < 0) {
+	ssize_t sent = send_fds(sock, "T", 1, &tap, 1, 0, NULL, 0);
+	if (sent != 1) {
 		*what = "hand the tap to the network helper";
-		return r;
+		return sent < 0 ? (int)sent : -EIO;
 	}
 	return 0;
 }

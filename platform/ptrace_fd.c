@@ -225,21 +225,7 @@ static int send_fd(pid_t tgid, pid_t tid, int a, int fd)
 	if (bind(mine, (struct sockaddr *)&addr, sizeof(sa_family_t)) < 0 ||
 	    getsockname(mine, (struct sockaddr *)&addr, &alen) < 0)
 		return -EIO;
-	char byte = 0;
-	struct iovec iov = { &byte, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = { .msg_name = &addr, .msg_namelen = alen, .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(mine, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -EIO;
+	return send_fds(mine, "", 1, &fd, 1, MSG_DONTWAIT, (struct sockaddr *)&addr, alen) == 1 ? 0 : -EIO;
 }
 
 /* Where the installing calls run: the first in place of the trapped call
@@ -313,21 +299,7 @@ static int same_file(const struct tracee *tr, int mine, int theirs)
 
 static int send_on(int b, int fd)
 {
-	char byte = 0;
-	struct iovec iov = { &byte, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(b, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -EIO;
+	return send_fds(b, "", 1, &fd, 1, MSG_DONTWAIT, NULL, 0) == 1 ? 0 : -EIO;
 }
 
 /* The fall-back (no receiving socket could be placed: RLIMIT_NOFILE below

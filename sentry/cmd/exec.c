@@ -191,22 +191,8 @@ static int send_request(int sock, struct json_object *req, bool tty)
 {
 	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	int fds[3] = { 0, 1, 2 };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(fds))];
-	} u = { 0 };
-	struct iovec iov = { (void *)s, strlen(s) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (!tty) {
-		msg.msg_control = u.b;
-		msg.msg_controllen = sizeof(u.b);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(fds));
-		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? neg_errno() : 0;
+	ssize_t n = send_fds(sock, s, strlen(s), fds, tty ? 0 : 3, 0, NULL, 0);
+	return n < 0 ? (int)n : 0;
 }
 
 /* One answer of the sentry, and the fd attached to it (or -1). NULL when

@@ -44,6 +44,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/util.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -118,19 +119,8 @@ int console_send_master(const char *path, int master)
 		return neg_errno();
 	/* runc sends the pty's name along with it; engines read and ignore it. */
 	static const char name[] = "/dev/ptmx";
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u = { 0 };
-	struct iovec iov = { (void *)name, sizeof(name) - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof(int));
-	return sendmsg(s, &msg, MSG_NOSIGNAL) < 0 ? neg_errno() : 0;
+	ssize_t n = send_fds(s, name, sizeof(name) - 1, &master, 1, 0, NULL, 0);
+	return n < 0 ? (int)n : 0;
 }
 
 int console_user_winsize(struct winsize *ret)
@@ -153,7 +143,7 @@ struct relay {
 	size_t inoff, inlen;
 };
 
-static void write_all(int fd, const char *p, size_t n)
+static void write_out(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -180,7 +170,7 @@ static bool copy_out(struct relay *rl)
 	for (;;) {
 		ssize_t n = read(R_MASTER, buf, sizeof(buf));
 		if (n > 0) {
-			write_all(rl->out, buf, (size_t)n);
+			write_out(rl->out, buf, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

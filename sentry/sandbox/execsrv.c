@@ -34,6 +34,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "sentry/fs/fs.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
@@ -65,23 +66,8 @@ static uint32_t next_id = 1;
 static void reply(struct conn *c, struct json_object *o, int fd)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} u = { 0 };
-	struct iovec iov = { (void *)s, strlen(s) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		msg.msg_control = u.b;
-		msg.msg_controllen = sizeof(u.b);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
 	/* A client gone meanwhile: its hangup frees the connection. */
-	(void)sendmsg(c->src.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)send_fds(c->src.fd, s, strlen(s), &fd, fd >= 0, MSG_DONTWAIT, NULL, 0);
 	json_object_put(o);
 }
 
@@ -145,23 +131,12 @@ static void spawn_next(void)
 			conn_release(c);
 			continue;
 		}
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(3 * sizeof(int))];
-		} u = { 0 };
-		struct iovec iov = { c->req, c->reqlen };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-				      .msg_controllen = sizeof(u.b) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
-		memcpy(CMSG_DATA(cm), c->fds, 3 * sizeof(int));
 		sentry_lock();
 		task_set_spawn(c->fs, c->cred);
 		sentry_unlock();
-		if (sendmsg(init_src.fd, &msg, MSG_NOSIGNAL) < 0) {
-			int e = errno;
+		ssize_t sent = send_fds(init_src.fd, c->req, c->reqlen, c->fds, 3, 0, NULL, 0);
+		if (sent < 0) {
+			int e = (int)-sent;
 			sentry_lock();
 			task_set_spawn(NULL, NULL);
 			sentry_unlock();

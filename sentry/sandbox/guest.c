@@ -213,17 +213,10 @@ static int report_ready(struct setup *s, int listener)
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(fds))];
-	} u = { 0 };
+	} u;
 	struct iovec iov = { data, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = nfds ? u.buf : NULL,
-			      .msg_controllen = nfds ? CMSG_SPACE(nfds * sizeof(int)) : 0 };
-	if (nfds) {
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	msg_set_fds(&msg, u.buf, fds, nfds);
 	/* The raw call: sendmsg ignores registers 4 to 6, where the tag goes
 	 * (zero unless traced; syscalls/filter.c, sys_filter_notify_all). */
 	const uint64_t *tag = s->cfg->report_tag;

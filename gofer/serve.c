@@ -2,6 +2,7 @@
 /* The gofer's event loop: requests decoded as they arrive, host work on
  * io_uring (or synchronously), replies in completion order (see server.h). */
 #include "gofer/server.h"
+#include "common/util.h"
 
 static const struct open_how walk_how = {
 	.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
@@ -113,25 +114,11 @@ void srv_send(struct srv *s, ssize_t len, int fd)
 {
 	if (len < 0)
 		srv_die("cannot encode a reply");
-	struct iovec iov = { .iov_base = s->txbuf, .iov_len = (size_t)len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		msg.msg_control = cbuf.buf;
-		msg.msg_controllen = sizeof(cbuf.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
 	for (;;) {
-		if (sendmsg(s->sock, &msg, MSG_NOSIGNAL) == len)
+		ssize_t n = send_fds(s->sock, s->txbuf, (size_t)len, &fd, fd >= 0, 0, NULL, 0);
+		if (n == len)
 			return;
-		if (errno != EINTR)
+		if (n != -EINTR)
 			srv_die(NULL); /* the sentry is gone */
 	}
 }

@@ -240,6 +240,22 @@ echo '{"net": "sandbox"}' >"$W/moat2.json"
 check_output "a global flag beats the config file" "lo " \
 	netifs --runtime-flag "config=$W/moat2.json" --runtime-flag net=none run --rm --network none
 
+# podman's own network (netavark's namespace, not joined: docs/oci.md) with
+# moat's under it: the metadata address is refused at once and the
+# refusal is in the audit log, read from outside.
+t_engine_net_policy()
+{
+	local out
+	rm -f "$W/audit.jsonl"
+	out=$(pm --runtime-flag net=sandbox --runtime-flag "audit-log=$W/audit.jsonl" run --rm "$IMG" \
+		sh -c 'nc -w 5 169.254.169.254 80 </dev/null; echo "nc=$?"; cat /proc/net/dev') || return 1
+	echo "$out" >&2
+	grep -q '^nc=1$' <<<"$out" && grep -q 'eth0:' <<<"$out" || return 1
+	grep '"type":"connect"' "$W/audit.jsonl" | grep '"dst":"169.254.169.254"' | grep -q '"verdict":"refuse"'
+}
+check "podman's own network, moat's egress policy on top: the metadata address refused and audited" \
+	t_engine_net_policy
+
 # --- seccomp -----------------------------------------------------------------------
 cat >"$W/seccomp.json" <<'EOF'
 {"defaultAction": "SCMP_ACT_ALLOW",

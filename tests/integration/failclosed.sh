@@ -455,6 +455,36 @@ check "--nofile above the invoker's hard limit: given if moat may raise it, else
 check_output "--nofile 100:200 sets both" "100 200" \
 	mrun --nofile 100:200 -- /bin/sh -c 'echo $(ulimit -n) $(ulimit -Hn)'
 
+# The open-file limit hit: opens fail with EMFILE (the command goes on, its
+# own status), one record at the first refusal and one with the count.
+t_nofile_hit()
+{
+	local log="$D/nofile.jsonl" out
+	rm -f "$log"
+	out=$(mrun --nofile 64 --audit-log "$log" -- python3 -c '
+import errno, os
+fds = []
+try:
+    while True:
+        fds.append(os.open("/etc/passwd", os.O_RDONLY))
+except OSError as e:
+    print(len(fds), errno.errorcode[e.errno])
+for _ in range(9):
+    try: os.open("/etc/passwd", os.O_RDONLY)
+    except OSError: pass
+') || return 1
+	echo "inside: $out" >&2
+	grep -q EMFILE <<<"$out" || return 1
+	python3 - "$log" <<'PY'
+import json, sys
+lim = [r for r in map(json.loads, open(sys.argv[1])) if r["type"] == "limit" and r["limit"] == "nofile"]
+print(lim, file=sys.stderr)
+assert len(lim) == 2 and lim[0].get("first") is True, "a first record and a count"
+assert lim[1]["refused"] == 10 and lim[1]["max"] == 64, "ten refused, of 64"
+PY
+}
+check "--nofile 64: opens beyond fail with EMFILE, the command goes on, audited (first, then the count)" t_nofile_hit
+
 # --- cleanup ------------------------------------------------------------------------------
 # A cgroup named for a sentry that is gone (a crash that also took the
 # helper) is removed by the next start; live ones are never touched.

@@ -105,6 +105,11 @@ static bool dispatch_locked(struct sysreq *r, struct sys_outcome *out,
 	sentry_unlock_done();
 	if (deferred && !r->replied)
 		return false;
+	/* The sandbox is being killed (the handler may have met the broken
+	 * state itself, e.g. a spoiled gofer reply): no answer, not even
+	 * the error, lets this task go on; it dies blocked. */
+	if (sentry_dead())
+		return true;
 	if (wait_take_cancelled() && ret == -EINTR && !r->replied) {
 		/* A signal to the guest thread ended the handler's wait (see
 		 * sentry/kernel/wait.c): Linux's -ERESTARTSYS. */

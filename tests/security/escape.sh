@@ -7,7 +7,8 @@
 # through /proc/self/fd of a read-only, a closed and a passed fd; leftover
 # fds; hard links to files outside a bind; a symlink swap race from a
 # second thread against a rw bind; another running sandbox's unix sockets
-# and /tmp; a path rewritten by a second thread; the host's loopback service, abstract and path unix sockets
+# and /tmp; a path rewritten by a second thread; a sockaddr rewritten by a
+# second thread; the host's loopback service, abstract and path unix sockets
 # with --net=none and --net=sandbox; setuid binaries (a setuid-root copy,
 # su, sudo). Helpers: probe.c and py/*.py, bound read-only at /p.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -253,6 +254,39 @@ if "$MOAT" run --net=sandbox -- /bin/true 2>/dev/null; then
 else
 	skip "--net=sandbox: the host's services are unreachable" "--net=sandbox does not start here"
 fi
+
+# --- a sockaddr rewritten by a second thread ------------------------------------
+# probe sockswap: one thread flips the address between the host's path
+# socket (in /var, outside the view) and an abstract name while the other
+# connects 20,000 times; the listener outside counts what reached it.
+t_sockaddr_swap()
+{
+	local vd sock out nat in pid
+	vd=$(host_tmpdir /var/tmp)
+	chmod 755 "$vd"
+	sock=$vd/s
+	python3 "$D/listen.py" "$sock" "$vd/count" &
+	pid=$!
+	wait_for_file /proc/net/unix "$sock" || { kill "$pid"; return 1; }
+	tally()
+	{
+		rm -f "$vd/count"
+		python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"END")' "$sock"
+		wait_for_file "$vd/count" . 600 && cat "$vd/count"
+	}
+	out=$(cd "$D" && ./probe sockswap "$sock")
+	nat=$(tally)
+	note "native: $out; the listener counted $nat"
+	out=$(mrun $P -- /p/probe sockswap "$sock" 2>&1)
+	in=$(tally)
+	note "moat: $out; the listener counted $in"
+	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"QUIT")' "$sock"
+	wait "$pid"
+	[ "${nat:-0}" -gt 0 ] || { echo "natively nothing reached the socket: the check sees nothing" >&2; return 1; }
+	[ "$in" = 0 ] && grep -q "sockswap blocked" <<<"$out"
+}
+check "a sockaddr flipped by a second thread between a host path socket and an abstract name: no connect reaches it (natively thousands do)" \
+	t_sockaddr_swap
 
 # --- setuid binaries ------------------------------------------------------------------
 # A setuid-root copy of the probe in a bind, run by an unprivileged guest

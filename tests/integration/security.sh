@@ -419,7 +419,7 @@ time.sleep(60)' || return 1
 	grep -q '^CapEff:[[:space:]]*0000000000000000$' <<<"$st" || { echo "guest has capabilities" >&2; bad=1; }
 	grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$st" || { echo "no_new_privs not set" >&2; bad=1; }
 	grep -q '^Seccomp:[[:space:]]*2$' <<<"$st" || { echo "no seccomp filter" >&2; bad=1; }
-	for ns in pid net mnt ipc uts; do
+	for ns in pid net mnt ipc uts cgroup; do
 		[ "$(readlink "/proc/$gpid/ns/$ns")" != "$(readlink /proc/self/ns/$ns)" ] ||
 			{ echo "guest in the host $ns namespace" >&2; bad=1; }
 	done

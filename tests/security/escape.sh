@@ -75,6 +75,43 @@ t_procfd()
 }
 check "/proc/self/fd of a read-only, a closed and a passed fd: no write reaches the host file (natively all three do)" t_procfd
 
+# /proc/PID/cwd and /proc/PID/root of every process the guest can see: a
+# host process sits in a victim directory VD; a file is created through
+# each link (cwd/NAME and root/VD/NAME). Natively (root, through that one
+# host process only) both land in VD; inside, through every process the
+# guest sees, none does.
+t_proc_cwd()
+{
+	local vd pid out n
+	vd=$(host_tmpdir /var/tmp)
+	chmod 777 "$vd"
+	(cd "$vd" && exec sleep 60) &
+	pid=$!
+	CWD_PY='
+import os, sys
+vd, pids = sys.argv[1], sys.argv[2:] or [p for p in os.listdir("/proc") if p.isdigit()]
+n = 0
+for p in pids:
+    for path in ("/proc/%s/cwd/moat-cwd-%s" % (p, p), "/proc/%s/root%s/moat-root-%s" % (p, vd, p)):
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)); n += 1
+        except OSError:
+            pass
+print("created", n, "through", len(pids), "processes")
+'
+	out=$(python3 -c "$CWD_PY" "$vd" "$pid")
+	n=$(ls -A "$vd" | wc -l)
+	note "native: $out, $n landed in $vd"
+	rm -f "$vd"/moat-*
+	[ "$n" = 2 ] || { kill "$pid"; echo "natively not both landed: the check sees nothing" >&2; return 1; }
+	out=$(mrun -- python3 -c "$CWD_PY" "$vd")
+	n=$(ls -A "$vd" | wc -l)
+	kill "$pid"
+	note "moat: $out, $n landed in $vd"
+	[ "$n" = 0 ]
+}
+check "/proc/PID/cwd and /proc/PID/root of every visible process: nothing created lands in a host directory (natively both do)" t_proc_cwd
+
 # Leftover fds: the invoking shell's fd 7 (and anything moat opened) never
 # reaches the guest; from outside, the guest's host process holds only its
 # stdio and what it opened itself.

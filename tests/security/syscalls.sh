@@ -208,7 +208,10 @@ t_host_doc()
 	diff <(echo "$out") "$doc" >&2 || { echo "docs/host-syscalls.md is not what moat prints" >&2; return 1; }
 	! grep -E '^\| `[a-z0-9_]+` \|[^|]*\| *\|$' <<<"$out" >&2
 }
-if [ -f "$(dirname "$0")/../../docs/host-syscalls.md" ]; then
+if [ -n "${MOAT_SANITIZED:-}" ]; then
+	# a sanitizer build allows the runtime's few calls more (hostfilter.c)
+	skip "docs/host-syscalls.md is moat syscalls --host" "a sanitized build's lists have the sanitizer's calls too"
+elif [ -f "$(dirname "$0")/../../docs/host-syscalls.md" ]; then
 	check "docs/host-syscalls.md is moat syscalls --host, with a why for every allowed call" t_host_doc
 else
 	skip "docs/host-syscalls.md is moat syscalls --host" "no docs/ in this tree"

@@ -11,7 +11,11 @@
  *  - clone only for threads (CLONE_THREAD set; no namespace flags), and
  *    clone3 answers ENOSYS so that glibc falls back to clone, whose flags the
  *    filter can see;
- *  - ioctl only the seccomp listener's requests, FIONREAD and TIOCGPTN;
+ *  - ioctl only the seccomp listener's requests, FIONREAD and the pty ones;
+ *  - process_vm_readv/writev and pidfd_getfd without flags, pidfd_open for
+ *    a process or a thread, pidfd_send_signal never to a process group
+ *    (their pid is beyond a filter: the kernel's same-uid and dumpable
+ *    rules keep them to this sandbox's tasks);
  *  - no socket is created after setup: only sendmsg/recvmsg (the gofer's);
  *  - no path outside its own mount namespace can be named at all (see
  *    sentry/sandbox/confine.c), so openat, mkdir and unlinkat reach only
@@ -53,6 +57,14 @@
 	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
 	 CLONE_NEWPID | CLONE_NEWNET)
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+#ifndef PIDFD_SIGNAL_THREAD
+#define PIDFD_SIGNAL_THREAD (1UL << 0)
+#define PIDFD_SIGNAL_THREAD_GROUP (1UL << 1)
+#endif
+
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
@@ -81,14 +93,19 @@ const struct host_rule sentry_host_rules[] = {
 	 * uid that are dumpable, which are this sandbox's guest tasks alone (the
 	 * gofer and the network helper are not dumpable; another sandbox has
 	 * another uid). */
-	{ "process_vm_readv", "reading guest arguments, each pointer once (same-uid, dumpable targets only: this sandbox's tasks)" },
-	{ "process_vm_writev", "writing guest results" },
-	{ "pidfd_open", "watching guest tasks for exit" },
-	{ "pidfd_getfd", "(same-uid, dumpable targets only) the guest's open files: placeholder positions, fstat; the ptrace platform's fd installs" },
+	{ "process_vm_readv", "reading guest arguments, each pointer once (same-uid, dumpable targets only: this sandbox's tasks); no flags", 1,
+	  { A(5, SCMP_CMP_EQ, 0) } },
+	{ "process_vm_writev", "writing guest results; no flags", 1, { A(5, SCMP_CMP_EQ, 0) } },
+	{ "pidfd_open", "watching guest tasks for exit: a process, or with PIDFD_THREAD a thread; nothing else", 1,
+	  { A(1, SCMP_CMP_EQ, 0) } },
+	{ "pidfd_open", NULL, 1, { A(1, SCMP_CMP_EQ, PIDFD_THREAD) } },
+	{ "pidfd_getfd", "(same-uid, dumpable targets only) the guest's open files: placeholder positions, fstat; the ptrace platform's fd installs; no flags", 1,
+	  { A(2, SCMP_CMP_EQ, 0) } },
 	{ "ptrace", "completing execs (and clones): guest threads only, same host uid; the ptrace platform traces every guest task" },
 	{ "wait4", "the ptrace stops of the guest thread being traced" },
 	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
-	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group" },
+	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group; never PIDFD_SIGNAL_PROCESS_GROUP", 1,
+	  { AM(3, ~(uint64_t)(PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP), 0) } },
 	{ "poll", "a guest process it killed is gone; a process's pidfd said it exited" },
 	{ "kcmp", "file locks: is an open file description holding locks still a guest's (KCMP_FILE only)", 1,
 	  { A(2, SCMP_CMP_EQ, KCMP_FILE) } },

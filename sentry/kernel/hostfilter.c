@@ -18,7 +18,7 @@
  *    rules keep them to this sandbox's tasks);
  *  - no socket is created after setup: only sendmsg/recvmsg (the gofer's);
  *  - no path outside its own mount namespace can be named at all (see
- *    sentry/sandbox/confine.c), so openat, mkdir and unlinkat reach only
+ *    sentry/sandbox/confine.c), so openat, mkdirat and unlinkat reach only
  *    donated directories, /proc, its device nodes and its private /tmp.
  * The list was measured: the whole test suite run with every other call
  * logged (MOAT_TEST_HOSTFILTER=log) made no other call.
@@ -138,9 +138,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "fgetxattr", "extended attributes of host files it serves" },
 	{ "flistxattr", "extended attributes of host files it serves" },
 	{ "mknodat", "host FIFOs behind tmpfs FIFOs, in its private /tmp" },
-	{ "mkdir", "its private /tmp" },
-	{ "unlinkat", "its private /tmp" },
-	{ "rmdir", "its private /tmp" },
+	{ "unlinkat", "its private /tmp (files and, with AT_REMOVEDIR, directories)" },
 	{ "inotify_init1", "the placeholder close watch" },
 	{ "inotify_add_watch", "the placeholder close watch; a guest's watch, on its own instance (syscalls/sys_inotify.c)" },
 	/* inotify stand-ins (sentry/fs/notify.c). The arguments cannot be
@@ -149,7 +147,7 @@ const struct host_rule sentry_host_rules[] = {
 	 * like unlinkat and mknodat above, a compromised sentry could use them
 	 * in a donated directory of an rw bind, which is the guest's anyway. */
 	{ "linkat", "inotify: a store file linked into its directory's stand-in" },
-	{ "mkdirat", "inotify: stand-in directories in the store" },
+	{ "mkdirat", "inotify: stand-in directories in the store; directories in its private /tmp (common/util.c, mkdtemp_at)" },
 	{ "renameat2", "inotify: a rename done again to stand-ins (IN_MOVED_*, IN_MOVE_SELF)" },
 	{ "fchmodat", "inotify: a stand-in chmod-ed to its own mode (IN_ATTRIB)" },
 	{ "inotify_rm_watch", "the placeholder close watch and guest watches, when they go" },

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -202,4 +204,24 @@ ssize_t send_fds(int sock, const void *data, size_t len, const int *fds, size_t 
 	msg_set_fds(&msg, u.buf, fds, nfds);
 	ssize_t n = sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
 	return n < 0 ? -errno : n;
+}
+
+int mkdtemp_at(int dirfd, char *tmpl)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t len = strlen(tmpl);
+	if (len < 6 || strcmp(tmpl + len - 6, "XXXXXX"))
+		return -EINVAL;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		unsigned char rnd[6];
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -EIO;
+		for (size_t i = 0; i < 6; i++)
+			tmpl[len - 6 + i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		if (mkdirat(dirfd, tmpl, 0700) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
 }

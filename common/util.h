@@ -33,6 +33,9 @@ void sb_free(struct strbuf *sb);
 /* Does name have the shape of one path component ("", ".", ".." and
  * anything with '/' are not)? */
 bool is_single_component(const char *name);
+/* mkdtemp(3) with mkdirat: tmpl ends in XXXXXX, made 0700 below dirfd
+ * (the sentry's allowlist has mkdirat, not mkdir). 0 or -errno. */
+int mkdtemp_at(int dirfd, char *tmpl);
 int64_t now_ns(void); /* CLOCK_MONOTONIC */
 struct msghdr;
 struct sockaddr;

@@ -22,11 +22,11 @@
 
 const struct gofer_rule gofer_host_rules[] = {
 	/* serving */
-	{ "openat2", "walks and opens, always RESOLVE_BENEATH|NO_MAGICLINKS below an export" },
+	{ "openat2", "walks and opens, always RESOLVE_BENEATH and NO_MAGICLINKS, below an export" },
 	{ "statx", "attributes (io_uring's STATX, or direct)" },
 	{ "newfstatat", "attributes" },
 	{ "fstat", "attributes of held fds" },
-	{ "close", "" },
+	{ "close", "fds it opened for the sentry, once sent" },
 	{ "recvmsg", "requests, only on its socket to the sentry", GW_ALWAYS, GA_SOCK, 0 },
 	{ "sendmsg", "replies and donated fds, only on that socket", GW_ALWAYS, GA_SOCK, 0 },
 	{ "write", "its error messages, only to stderr", GW_ALWAYS, C(0, SCMP_CMP_EQ, 0, STDERR_FILENO) },
@@ -39,12 +39,12 @@ const struct gofer_rule gofer_host_rules[] = {
 	{ "mremap", "malloc" },
 	{ "madvise", "malloc" },
 	/* the rest of a process's life */
-	{ "futex", "" },
-	{ "clock_gettime", "" },
-	{ "rt_sigreturn", "" },
+	{ "futex", "libc's locks (single-threaded, but malloc takes them)" },
+	{ "clock_gettime", "log times where the vDSO falls back" },
+	{ "rt_sigreturn", "the return from a signal handler (it installs none; libc may)" },
 	{ "restart_syscall", "a timed wait resumed after a stop (SIGSTOP/SIGCONT)" },
-	{ "exit", "" },
-	{ "exit_group", "" },
+	{ "exit", "its one thread ends" },
+	{ "exit_group", "it ends when the sentry closes its socket" },
 #if defined(__SANITIZE_ADDRESS__)
 	{ "sigaltstack", "AddressSanitizer's runtime (test builds only)" },
 #endif

@@ -110,10 +110,48 @@ static void slot_put(struct srv *s, uint32_t i)
 /* ------------------------------------------------------------------------
  * Replies */
 
+/* Tests only (tests/integration/failclosed.sh), like MOAT_TEST_GOFERFILTER:
+ * with MOAT_TEST_GOFERREPLY=tag or =garbage, the reply to a walk of the
+ * name "moat-test-spoil" is spoiled, as a compromised gofer could: sent
+ * under a tag nobody asked for (out of order), or with a header that does
+ * not parse. The sentry must end the sandbox. */
+static enum { SPOIL_OFF, SPOIL_TAG, SPOIL_GARBAGE } test_spoil_mode;
+static bool test_spoil_next;
+
+void srv_test_init(void)
+{
+	const char *t = getenv("MOAT_TEST_GOFERREPLY");
+	if (t && !strcmp(t, "tag"))
+		test_spoil_mode = SPOIL_TAG;
+	else if (t && !strcmp(t, "garbage"))
+		test_spoil_mode = SPOIL_GARBAGE;
+}
+
+static void test_spoil_mark(const struct gofer_request *rq)
+{
+	test_spoil_next = test_spoil_mode != SPOIL_OFF && rq->hdr.op == GOFER_OP_WALK &&
+			  !strcmp(rq->walk.name, "moat-test-spoil");
+}
+
+static void test_spoil(struct srv *s, size_t len)
+{
+	if (!test_spoil_next)
+		return;
+	test_spoil_next = false;
+	struct gofer_hdr h;
+	if (test_spoil_mode == SPOIL_TAG && gofer_hdr_decode(s->txbuf, len, &h) == 0) {
+		h.tag ^= 0x40000000u;
+		gofer_hdr_encode(s->txbuf, &h);
+	} else {
+		memset(s->txbuf, 0xa5, len < GOFER_HDR_SIZE ? len : GOFER_HDR_SIZE);
+	}
+}
+
 void srv_send(struct srv *s, ssize_t len, int fd)
 {
 	if (len < 0)
 		srv_die("cannot encode a reply");
+	test_spoil(s, (size_t)len);
 	for (;;) {
 		ssize_t n = send_fds(s->sock, s->txbuf, (size_t)len, &fd, fd >= 0, 0, NULL, 0);
 		if (n == len)
@@ -125,12 +163,14 @@ void srv_send(struct srv *s, ssize_t len, int fd)
 
 static void reply_status(struct srv *s, const struct gofer_request *rq, int status)
 {
+	test_spoil_mark(rq);
 	srv_send(s, gofer_reply_status(s->txbuf, sizeof(s->txbuf), rq->hdr.op, rq->hdr.tag, status), -1);
 }
 
 static void reply_node(struct srv *s, const struct gofer_request *rq, uint64_t id, const struct stat *st,
 		       int fd)
 {
+	test_spoil_mark(rq);
 	srv_send(s, gofer_reply_node(s->txbuf, sizeof(s->txbuf), rq->hdr.op, rq->hdr.tag, id, st, fd >= 0),
 		 fd);
 }

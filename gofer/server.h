@@ -143,6 +143,8 @@ _Noreturn void srv_serve_sync(struct srv *s);
 /* Shared by serve.c and mutate.c. */
 _Noreturn void srv_die(const char *why);
 void srv_send(struct srv *s, ssize_t len, int fd);
+/* MOAT_TEST_GOFERREPLY (tests only): read once, before serving. */
+void srv_test_init(void);
 int srv_map_err(int err);
 /* The slot of an issued id; an id never issued ends the connection. */
 uint32_t srv_req_slot(const struct srv *s, uint64_t id);

@@ -421,6 +421,7 @@ _Noreturn static void gofer_child(const struct gofer_config *cfg, int sock, pid_
 	if (r < 0)
 		_exit(1);
 	heap_trim(); /* the sentry's freed setup it was forked with (main.c) */
+	srv_test_init();
 	if (s->use_ring)
 		srv_serve_ring(s);
 	srv_serve_sync(s);

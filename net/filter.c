@@ -30,7 +30,7 @@ const struct net_rule_sc net_host_rules[] = {
 	{ "getsockopt", "SO_ERROR of connects" },
 	{ "getpeername", "--publish connections' peers" },
 	{ "shutdown", "half-closed TCP" },
-	{ "close", "" },
+	{ "close", "slirp's sockets, closed flows" },
 	{ "fcntl", "O_NONBLOCK" },
 	{ "ioctl", "FIONREAD on slirp's sockets", ARG(1, SCMP_CMP_EQ, 0x541b, 0) },
 	/* memory, never executable */
@@ -41,12 +41,12 @@ const struct net_rule_sc net_host_rules[] = {
 	{ "brk", "malloc" },
 	{ "madvise", "malloc" },
 	/* the rest of a process's life */
-	{ "futex", "" },
+	{ "futex", "glib's and libc's locks" },
 	{ "clock_gettime", "slirp's clock, audit times (where the vDSO falls back)" },
-	{ "rt_sigreturn", "" },
+	{ "rt_sigreturn", "the return from a signal handler (it installs none; glib may)" },
 	{ "restart_syscall", "its poll resumed after a stop (SIGSTOP/SIGCONT, a tracer)" },
-	{ "exit", "" },
-	{ "exit_group", "" },
+	{ "exit", "its one thread ends" },
+	{ "exit_group", "it ends with the sandbox (PDEATHSIG) or on error" },
 #if defined(__SANITIZE_ADDRESS__)
 	{ "sigaltstack", "AddressSanitizer's runtime (test builds only)" },
 #endif

@@ -617,7 +617,10 @@ static _Noreturn void helper_main(struct net_config *cfg, int tap_sock, int read
 	/* Every capability goes with the uid change (no keepcaps). */
 	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0 ||
 	    prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	    /* The uid change made it undumpable only where fs.suid_dumpable
+	     * is 0 or 2: the sentry and the guest share its uid, and must
+	     * not trace it or read its memory whatever the host's setting. */
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(why, sizeof(why), "network helper: drop privileges: %s", strerror(errno));
 		goto fail;
 	}

@@ -5,9 +5,14 @@
 #include "syscalls/dispatch.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "platform/platform.h"
+#include "common/log.h"
+#include "sentry/kernel/audit.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/trace.h"
@@ -32,6 +37,37 @@ long sys_errno_filter(long ret)
 		return ret;
 	}
 	return -EIO;
+}
+
+/* The guest's open-file limit (RLIMIT_NOFILE, --nofile) met by an fd the
+ * sentry installs (open, openat, accept of an emulated socket, ...): the
+ * kernel refuses the install with EMFILE, which the guest gets. The first
+ * refusal is audited at once, the count at the end (sys_nofile_report).
+ * Fds the kernel makes for calls that pass through (pipe, socket, dup)
+ * meet the same limit unseen. */
+static _Atomic uint64_t nofile_refused;
+
+static void nofile_hit(void)
+{
+	if (atomic_fetch_add(&nofile_refused, 1) != 0)
+		return;
+	struct json_object *f = audit_fields("limit", "nofile", NULL);
+	json_object_object_add(f, "first", json_object_new_boolean(true));
+	audit_event("limit", f);
+}
+
+void sys_nofile_report(uint64_t max)
+{
+	uint64_t n = atomic_load(&nofile_refused);
+	if (!n)
+		return;
+	log_warnx("the sandbox reached its open-file limit: %" PRIu64 " open%s by moat refused (EMFILE)", n,
+		  n == 1 ? "" : "s");
+	struct json_object *f = audit_fields("limit", "nofile", NULL);
+	if (max)
+		json_object_object_add(f, "max", json_object_new_int64((int64_t)max));
+	json_object_object_add(f, "refused", json_object_new_int64((int64_t)n));
+	audit_event("limit", f);
 }
 
 /* With the sentry lock held, which it drops. inl: on the ptrace tracer
@@ -69,6 +105,11 @@ static bool dispatch_locked(struct sysreq *r, struct sys_outcome *out,
 	sentry_unlock_done();
 	if (deferred && !r->replied)
 		return false;
+	/* The sandbox is being killed (the handler may have met the broken
+	 * state itself, e.g. a spoiled gofer reply): no answer, not even
+	 * the error, lets this task go on; it dies blocked. */
+	if (sentry_dead())
+		return true;
 	if (wait_take_cancelled() && ret == -EINTR && !r->replied) {
 		/* A signal to the guest thread ended the handler's wait (see
 		 * sentry/kernel/wait.c): Linux's -ERESTARTSYS. */
@@ -85,6 +126,8 @@ static bool dispatch_locked(struct sysreq *r, struct sys_outcome *out,
 			hook(SYS_HOOK_HOLD, out, ctx);
 		int n = req_reply_fd(r, fd, r->reply_cloexec);
 		close(fd);
+		if (n == -EMFILE)
+			nofile_hit();
 		out->known = true;
 		out->val = n < 0 ? sys_errno_filter(n) : n;
 		if (n < 0 && !r->replied)

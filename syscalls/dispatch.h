@@ -6,6 +6,7 @@
  * no handler. */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 
 struct sysreq;
 
@@ -41,3 +42,7 @@ void sys_dispatch_traced(struct sysreq *r);
 /* The errnos a guest may see from an emulated call; anything else becomes
  * -EIO (values >= 0 pass unchanged). */
 long sys_errno_filter(long ret);
+
+/* At the end: a `limit` `nofile` record when installs met the guest's
+ * open-file limit (max: the --nofile soft limit, 0 when moat's own). */
+void sys_nofile_report(uint64_t max);

@@ -59,7 +59,7 @@ long sys_socket(struct sysreq *r)
 	int domain = (int)r->args[0], type = (int)r->args[1] & 0xf, protocol = (int)r->args[2];
 	if (domain == AF_INET || domain == AF_INET6) {
 		if (type == SOCK_RAW || type == SOCK_PACKET)
-			return refuse(r, "socket", "type", type, EPERM);
+			return refuse(r, "socket", "socket_type", type, EPERM);
 		return SYSRET_CONTINUE;
 	}
 	if (domain == AF_PACKET)

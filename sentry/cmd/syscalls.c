@@ -273,9 +273,9 @@ static void print_net(FILE *f, bool markdown)
 		else if (r->nargs)
 			snprintf(args, sizeof(args), "arg%u == %#llx", r->arg, (unsigned long long)r->a);
 		if (markdown)
-			fprintf(f, "| `%s` | %s | %s |\n", r->name, r->nargs ? args : "", r->why ? r->why : "");
+			fprintf(f, "| `%s` | %s | %s |\n", r->name, r->nargs ? args : "", r->why ? r->why : "as above");
 		else
-			fprintf(f, "%-20s %-36s %s\n", r->name, args, r->why ? r->why : "");
+			fprintf(f, "%-20s %-36s %s\n", r->name, args, r->why ? r->why : "as above");
 	}
 }
 
@@ -312,7 +312,8 @@ static int print_host(FILE *f, bool markdown)
 							i ? ", " : "", c->arg, cmp_op(c->op),
 							(unsigned long long)c->datum_a);
 		}
-		const char *why = h->why ? h->why : "";
+		/* NULL: another request of the line above, for the same reason */
+		const char *why = h->why ? h->why : "as above";
 		if (markdown)
 			fprintf(f, "| `%s` | %s | %s |\n", h->name, h->nargs ? args : "", why);
 		else

@@ -69,6 +69,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "sentry/fs/fs.h"
 
 #ifndef RENAME_EXCHANGE
@@ -103,8 +104,9 @@ static int area_of_store(struct tmpfs_store *s)
 	if (fallback_area >= 0)
 		return fallback_area;
 	char dir[] = "/tmp/moat-notify.XXXXXX";
-	if (!mkdtemp(dir))
-		return neg_errno();
+	int r = mkdtemp_at(AT_FDCWD, dir);
+	if (r < 0)
+		return r;
 	int fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return neg_errno();

@@ -505,10 +505,11 @@ static int node_init_reg(struct tmpfs_node *n)
 static int node_init_fifo(struct tmpfs_node *n)
 {
 	char dir[] = "/tmp/moat-fifo.XXXXXX";
-	if (!mkdtemp(dir))
-		return neg_errno();
+	int r = mkdtemp_at(AT_FDCWD, dir);
+	if (r < 0)
+		return r;
 	_cleanup_close_ int dfd = open(dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
-	int r = dfd < 0 ? neg_errno() : 0;
+	r = dfd < 0 ? neg_errno() : 0;
 	if (r == 0 && mknodat(dfd, "fifo", S_IFIFO | 0600, 0) < 0)
 		r = neg_errno();
 	if (r == 0) {
@@ -519,7 +520,7 @@ static int node_init_fifo(struct tmpfs_node *n)
 			n->fifo_fd = fd;
 		(void)unlinkat(dfd, "fifo", 0);
 	}
-	(void)rmdir(dir);
+	(void)unlinkat(AT_FDCWD, dir, AT_REMOVEDIR);
 	return create_errno(r);
 }
 

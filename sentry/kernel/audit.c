@@ -153,8 +153,11 @@ static void audit_write(const char *type, struct json_object *fields)
 	json_object_object_add(rec, "time", json_object_new_string(when));
 	json_object_object_add(rec, "type", json_object_new_string(type));
 	if (fields) {
+		/* A field never replaces the record's time or type (a socket
+		 * refusal's "type" once did: the record read "type":3). */
 		json_object_object_foreach(fields, k, v)
-			json_object_object_add(rec, k, json_object_get(v));
+			if (strcmp(k, "time") && strcmp(k, "type"))
+				json_object_object_add(rec, k, json_object_get(v));
 		json_object_put(fields);
 	}
 	const char *line = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);

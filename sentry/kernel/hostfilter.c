@@ -11,10 +11,14 @@
  *  - clone only for threads (CLONE_THREAD set; no namespace flags), and
  *    clone3 answers ENOSYS so that glibc falls back to clone, whose flags the
  *    filter can see;
- *  - ioctl only the seccomp listener's requests, FIONREAD and TIOCGPTN;
+ *  - ioctl only the seccomp listener's requests, FIONREAD and the pty ones;
+ *  - process_vm_readv/writev and pidfd_getfd without flags, pidfd_open for
+ *    a process or a thread, pidfd_send_signal never to a process group
+ *    (their pid is beyond a filter: the kernel's same-uid and dumpable
+ *    rules keep them to this sandbox's tasks);
  *  - no socket is created after setup: only sendmsg/recvmsg (the gofer's);
  *  - no path outside its own mount namespace can be named at all (see
- *    sentry/sandbox/confine.c), so openat, mkdir and unlinkat reach only
+ *    sentry/sandbox/confine.c), so openat, mkdirat and unlinkat reach only
  *    donated directories, /proc, its device nodes and its private /tmp.
  * The list was measured: the whole test suite run with every other call
  * logged (MOAT_TEST_HOSTFILTER=log) made no other call.
@@ -53,6 +57,14 @@
 	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
 	 CLONE_NEWPID | CLONE_NEWNET)
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+#ifndef PIDFD_SIGNAL_THREAD
+#define PIDFD_SIGNAL_THREAD (1UL << 0)
+#define PIDFD_SIGNAL_THREAD_GROUP (1UL << 1)
+#endif
+
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
@@ -76,14 +88,24 @@ const struct host_rule sentry_host_rules[] = {
 	  { A(1, SCMP_CMP_EQ, TIOCSPTLCK) } },
 	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, TIOCGPTPEER) } },
 	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, TIOCSWINSZ) } },
-	{ "process_vm_readv", "reading guest arguments, each pointer once" },
-	{ "process_vm_writev", "writing guest results" },
-	{ "pidfd_open", "watching guest tasks for exit" },
-	{ "pidfd_getfd", "the guest's open files: placeholder positions, fstat; the ptrace platform's fd installs" },
+	/* The pid these name is beyond what a filter can compare: the kernel's
+	 * ptrace access rule limits them to processes of the sentry's own host
+	 * uid that are dumpable, which are this sandbox's guest tasks alone (the
+	 * gofer and the network helper are not dumpable; another sandbox has
+	 * another uid). */
+	{ "process_vm_readv", "reading guest arguments, each pointer once (same-uid, dumpable targets only: this sandbox's tasks); no flags", 1,
+	  { A(5, SCMP_CMP_EQ, 0) } },
+	{ "process_vm_writev", "writing guest results; no flags", 1, { A(5, SCMP_CMP_EQ, 0) } },
+	{ "pidfd_open", "watching guest tasks for exit: a process, or with PIDFD_THREAD a thread; nothing else", 1,
+	  { A(1, SCMP_CMP_EQ, 0) } },
+	{ "pidfd_open", NULL, 1, { A(1, SCMP_CMP_EQ, PIDFD_THREAD) } },
+	{ "pidfd_getfd", "(same-uid, dumpable targets only) the guest's open files: placeholder positions, fstat; the ptrace platform's fd installs; no flags", 1,
+	  { A(2, SCMP_CMP_EQ, 0) } },
 	{ "ptrace", "completing execs (and clones): guest threads only, same host uid; the ptrace platform traces every guest task" },
 	{ "wait4", "the ptrace stops of the guest thread being traced" },
 	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
-	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group" },
+	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group; never PIDFD_SIGNAL_PROCESS_GROUP", 1,
+	  { AM(3, ~(uint64_t)(PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP), 0) } },
 	{ "poll", "a guest process it killed is gone; a process's pidfd said it exited" },
 	{ "kcmp", "file locks: is an open file description holding locks still a guest's (KCMP_FILE only)", 1,
 	  { A(2, SCMP_CMP_EQ, KCMP_FILE) } },
@@ -91,19 +113,19 @@ const struct host_rule sentry_host_rules[] = {
 	{ "tgkill", "waking a worker blocked on behalf of a guest thread; waking the ptrace platform's tracer" },
 	{ "rt_sigtimedwait", "the ptrace platform's tracer waits for SIGCHLD (a stop, or a worker's command)" },
 	{ "getpid", "tgkill's own pid" },
-	{ "gettid", "" },
+	{ "gettid", "the ptrace platform's tracer names its own thread, for tgkill" },
 	/* files: relative to fds it holds, or in its own mount namespace */
 	{ "openat", "inside donated directories; its /proc and /dev; reopening its memfds" },
 	{ "openat2", "inside donated directories (RESOLVE_BENEATH)" },
-	{ "close", "" },
-	{ "read", "" },
-	{ "write", "" },
+	{ "close", "fds it holds: guest fd copies, memfds, placeholders" },
+	{ "read", "the seccomp listener's pipes and eventfds, its memfds, files it serves" },
+	{ "write", "its audit log and stderr (opened before confinement), memfds, a guest pipe's data" },
 	{ "pread64", "reading ELF headers and #! lines of programs" },
 	{ "pwrite64", "filling the sealed memfd of an exec's argv" },
-	{ "lseek", "" },
-	{ "fstat", "" },
-	{ "newfstatat", "" },
-	{ "statx", "" },
+	{ "lseek", "offsets of the memfds and host files it serves" },
+	{ "fstat", "identity (dev, ino) of fds it holds: guest files, host files, memfds" },
+	{ "newfstatat", "attributes below donated directories and of its /proc entries" },
+	{ "statx", "attributes below donated directories (stat's mask and birth time)" },
 	{ "fstatfs", "statfs of host files it serves" },
 	{ "readlinkat", "symlinks inside donated directories; /proc links" },
 	{ "getdents64", "listing its /proc; directories inside donated fds" },
@@ -114,11 +136,9 @@ const struct host_rule sentry_host_rules[] = {
 	{ "fallocate", "the sealed memfd of an exec's argv" },
 	{ "utimensat", "tmpfs times" },
 	{ "fgetxattr", "extended attributes of host files it serves" },
-	{ "flistxattr", "" },
+	{ "flistxattr", "extended attributes of host files it serves" },
 	{ "mknodat", "host FIFOs behind tmpfs FIFOs, in its private /tmp" },
-	{ "mkdir", "its private /tmp" },
-	{ "unlinkat", "its private /tmp" },
-	{ "rmdir", "its private /tmp" },
+	{ "unlinkat", "its private /tmp (files and, with AT_REMOVEDIR, directories)" },
 	{ "inotify_init1", "the placeholder close watch" },
 	{ "inotify_add_watch", "the placeholder close watch; a guest's watch, on its own instance (syscalls/sys_inotify.c)" },
 	/* inotify stand-ins (sentry/fs/notify.c). The arguments cannot be
@@ -127,26 +147,26 @@ const struct host_rule sentry_host_rules[] = {
 	 * like unlinkat and mknodat above, a compromised sentry could use them
 	 * in a donated directory of an rw bind, which is the guest's anyway. */
 	{ "linkat", "inotify: a store file linked into its directory's stand-in" },
-	{ "mkdirat", "inotify: stand-in directories in the store" },
+	{ "mkdirat", "inotify: stand-in directories in the store; directories in its private /tmp (common/util.c, mkdtemp_at)" },
 	{ "renameat2", "inotify: a rename done again to stand-ins (IN_MOVED_*, IN_MOVE_SELF)" },
 	{ "fchmodat", "inotify: a stand-in chmod-ed to its own mode (IN_ATTRIB)" },
-	{ "inotify_rm_watch", "" },
+	{ "inotify_rm_watch", "the placeholder close watch and guest watches, when they go" },
 	/* the event loop and threads */
 	{ "epoll_pwait", "the control thread (forwarded signals are taken only during its wait)" },
 	{ "timerfd_settime", "the tick that looks for signals ending a handler's wait" },
-	{ "epoll_ctl", "" },
-	{ "futex", "" },
-	{ "rt_sigprocmask", "" },
-	{ "rt_sigaction", "" },
+	{ "epoll_ctl", "the control thread's set of fds (listener, pidfds, the signal tick)" },
+	{ "futex", "locks and condition variables between its threads" },
+	{ "rt_sigprocmask", "workers block signals but their wake-up one" },
+	{ "rt_sigaction", "a worker's wake-up signal handler (wait.c)" },
 	{ "rt_sigreturn", "a worker's wake-up signal (wait.c) returns" },
 	{ "restart_syscall", "a timed wait resumed after a stop (SIGSTOP/SIGCONT of moat, a tracer)" },
 	{ "clone", "worker threads only: CLONE_THREAD, no namespace flags", 1,
 	  { AM(0, CLONE_THREAD | CLONE_NS_ALL, CLONE_THREAD) } },
 	{ "set_robust_list", "new threads" },
 	{ "rseq", "new threads" },
-	{ "exit", "" },
-	{ "exit_group", "" },
-	{ "clock_nanosleep", "" },
+	{ "exit", "a worker thread ends" },
+	{ "exit_group", "the sentry ends, with the sandbox" },
+	{ "clock_nanosleep", "short waits: a fatal signal reaching its target (sys_signal.c), a cgroup file's value (cgroup.c)" },
 	{ "getrandom", "boot id, machine id" },
 	{ "sysinfo", "memory and uptime for /proc and sysinfo" },
 	{ "sched_getaffinity", "the sandbox's CPUs for /proc" },
@@ -166,10 +186,10 @@ const struct host_rule sentry_host_rules[] = {
 	/* memory, never executable */
 	{ "mmap", "never PROT_EXEC", 1, { AM(2, PROT_EXEC, 0) } },
 	{ "mprotect", "never PROT_EXEC", 1, { AM(2, PROT_EXEC, 0) } },
-	{ "munmap", "" },
-	{ "mremap", "" },
-	{ "madvise", "" },
-	{ "brk", "" },
+	{ "munmap", "malloc; the exec arena (platform/exec_arena.c)" },
+	{ "mremap", "malloc" },
+	{ "madvise", "malloc" },
+	{ "brk", "malloc" },
 #if defined(__SANITIZE_ADDRESS__)
 	/* a --enable-asan test build only: the runtime reads the signal stack
 	 * before every noreturn call */

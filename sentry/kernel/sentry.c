@@ -148,8 +148,13 @@ __attribute__((constructor)) static void sentry_install_vfs_block(void)
 	vfs_set_wait_check(sentry_may_wait);
 }
 
+static atomic_bool sandbox_killed;
+
+bool sentry_dead(void) { return atomic_load_explicit(&sandbox_killed, memory_order_relaxed); }
+
 static void sandbox_kill(const char *why)
 {
+	atomic_store(&sandbox_killed, true);
 	log_warnx("sandbox killed: %s", why);
 	audit_event("kill", audit_fields("reason", why, NULL));
 	if (sentry.init_pid > 0)

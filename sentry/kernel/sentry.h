@@ -35,6 +35,10 @@ bool sentry_may_wait(void);
  * e.g. the gofer broke its protocol. Logs and audits why. Safe from any
  * thread, with or without the lock. */
 void sentry_fatal(const char *why);
+/* True once the sandbox was killed (sentry_fatal, the gofer gone): from then
+ * on no guest syscall is answered, so no guest task goes on past the
+ * broken state while the kernel takes the pid namespace down. */
+bool sentry_dead(void);
 
 struct sandbox_identity {
 	char hostname[65];

@@ -630,6 +630,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	sentry_lock();
 	ofd_limit_report();
 	sentry_unlock();
+	sys_nofile_report(cfg->limits.nofile_soft);
 	cgroup_finish(&cg);
 	audit_exit(status, wst);
 	return status;

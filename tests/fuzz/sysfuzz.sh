@@ -110,6 +110,7 @@ check_alive()
 	return 1
 }
 check "the sentry answered the guest every second of the run" check_alive
+diag "the fuzzer: $(grep "^done " "$DIR/out" || echo "no summary line")"
 
 check_no_core()
 {

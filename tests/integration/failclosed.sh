@@ -123,6 +123,44 @@ t_kill_gofer()
 }
 check "kill -9 of the gofer: the sandbox ends (125), every guest task gone" t_kill_gofer
 
+# A reply that breaks the protocol, as a compromised gofer could send it
+# (MOAT_TEST_GOFERREPLY, gofer/serve.c): the reply to a walk of the
+# directory "moat-test-spoil" of an rw bind (directories of writable
+# exports are walked by the gofer) goes out under a tag nobody asked for,
+# or with a header that does not parse. The sentry must end the sandbox at
+# once, with a kill record, not only fail that one call: the process that
+# met it never runs on ("after" never shows), and no guest task is left.
+t_bad_reply()
+{
+	local kind=$1 log="$D/bad-$1.jsonl" rc out
+	mkdir -p "$D/spoil/moat-test-spoil"
+	chown -R 1000:1000 "$D/spoil"
+	rm -f "$log"
+	# --name (for moat exec) puts a waiting parent above the sentry
+	MOAT_TEST_GOFERREPLY=$kind timeout -k 5 60 "$MOAT" run --name "moat-br-$$-$kind" \
+		--audit-log "$log" --bind "$D/spoil:/s:rw" -- /bin/sh -c "sleep 60 & exec python3 -c '$READY'" \
+		>"$D/br-$kind.out" 2>&1 </dev/null &
+	TPID=$!
+	wait_for_file "$D/br-$kind.out" ready || { echo "not ready: $(cat "$D/br-$kind.out")" >&2; return 1; }
+	SENTRY=$(pgrep -P "$(pgrep -P "$TPID" -x moat | head -n 1)" -x moat | head -n 1)
+	SUID=$(ps -o uid= -p "$SENTRY" | tr -d ' ')
+	echo "sentry $SENTRY, host uid $SUID" >&2
+	[ -n "$SUID" ] && [ "$SUID" != 0 ] && [ "$(live_tasks "$SUID" "$SENTRY")" -ge 2 ] || return 1
+	# a second guest process, through moat exec, walks the directory
+	out=$(timeout 20 "$MOAT" exec "moat-br-$$-$kind" /bin/sh -c 'ls /s/moat-test-spoil; echo after' 2>&1)
+	echo "moat exec: [$out]" >&2
+	gone_within 20 "$SUID" || return 1
+	wait "$TPID"
+	rc=$?
+	echo "moat exited $rc: $(cat "$D/br-$kind.out")" >&2
+	grep '"type":"kill"' "$log" >&2 || { echo "no kill record" >&2; return 1; }
+	[ "$rc" = 125 ] && ! grep -q after <<<"$out"
+}
+check "a gofer reply under a tag nobody asked for ends the sandbox (125), every guest task gone, a kill record" \
+	t_bad_reply tag
+check "a gofer reply whose header does not parse ends the sandbox (125), every guest task gone, a kill record" \
+	t_bad_reply garbage
+
 # The gofer killed while the guest writes into a rw bind: data (through the
 # guest's own fds) and names (create, rename: the gofer's) stop where they
 # were. What the host holds is a prefix of what the guest wrote, and every
@@ -454,6 +492,36 @@ t_nofile_high()
 check "--nofile above the invoker's hard limit: given if moat may raise it, else one line and 125" t_nofile_high
 check_output "--nofile 100:200 sets both" "100 200" \
 	mrun --nofile 100:200 -- /bin/sh -c 'echo $(ulimit -n) $(ulimit -Hn)'
+
+# The open-file limit hit: opens fail with EMFILE (the command goes on, its
+# own status), one record at the first refusal and one with the count.
+t_nofile_hit()
+{
+	local log="$D/nofile.jsonl" out
+	rm -f "$log"
+	out=$(mrun --nofile 64 --audit-log "$log" -- python3 -c '
+import errno, os
+fds = []
+try:
+    while True:
+        fds.append(os.open("/etc/passwd", os.O_RDONLY))
+except OSError as e:
+    print(len(fds), errno.errorcode[e.errno])
+for _ in range(9):
+    try: os.open("/etc/passwd", os.O_RDONLY)
+    except OSError: pass
+') || return 1
+	echo "inside: $out" >&2
+	grep -q EMFILE <<<"$out" || return 1
+	python3 - "$log" <<'PY'
+import json, sys
+lim = [r for r in map(json.loads, open(sys.argv[1])) if r["type"] == "limit" and r["limit"] == "nofile"]
+print(lim, file=sys.stderr)
+assert len(lim) == 2 and lim[0].get("first") is True, "a first record and a count"
+assert lim[1]["refused"] == 10 and lim[1]["max"] == 64, "ten refused, of 64"
+PY
+}
+check "--nofile 64: opens beyond fail with EMFILE, the command goes on, audited (first, then the count)" t_nofile_hit
 
 # --- cleanup ------------------------------------------------------------------------------
 # A cgroup named for a sentry that is gone (a crash that also took the

@@ -7,7 +7,8 @@
 # through /proc/self/fd of a read-only, a closed and a passed fd; leftover
 # fds; hard links to files outside a bind; a symlink swap race from a
 # second thread against a rw bind; another running sandbox's unix sockets
-# and /tmp; a path rewritten by a second thread; the host's loopback service, abstract and path unix sockets
+# and /tmp; a path rewritten by a second thread; a sockaddr rewritten by a
+# second thread; the host's loopback service, abstract and path unix sockets
 # with --net=none and --net=sandbox; setuid binaries (a setuid-root copy,
 # su, sudo). Helpers: probe.c and py/*.py, bound read-only at /p.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -74,6 +75,43 @@ t_procfd()
 }
 check "/proc/self/fd of a read-only, a closed and a passed fd: no write reaches the host file (natively all three do)" t_procfd
 
+# /proc/PID/cwd and /proc/PID/root of every process the guest can see: a
+# host process sits in a victim directory VD; a file is created through
+# each link (cwd/NAME and root/VD/NAME). Natively (root, through that one
+# host process only) both land in VD; inside, through every process the
+# guest sees, none does.
+t_proc_cwd()
+{
+	local vd pid out n
+	vd=$(host_tmpdir /var/tmp)
+	chmod 777 "$vd"
+	(cd "$vd" && exec sleep 60) &
+	pid=$!
+	CWD_PY='
+import os, sys
+vd, pids = sys.argv[1], sys.argv[2:] or [p for p in os.listdir("/proc") if p.isdigit()]
+n = 0
+for p in pids:
+    for path in ("/proc/%s/cwd/moat-cwd-%s" % (p, p), "/proc/%s/root%s/moat-root-%s" % (p, vd, p)):
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)); n += 1
+        except OSError:
+            pass
+print("created", n, "through", len(pids), "processes")
+'
+	out=$(python3 -c "$CWD_PY" "$vd" "$pid")
+	n=$(ls -A "$vd" | wc -l)
+	note "native: $out, $n landed in $vd"
+	rm -f "$vd"/moat-*
+	[ "$n" = 2 ] || { kill "$pid"; echo "natively not both landed: the check sees nothing" >&2; return 1; }
+	out=$(mrun -- python3 -c "$CWD_PY" "$vd")
+	n=$(ls -A "$vd" | wc -l)
+	kill "$pid"
+	note "moat: $out, $n landed in $vd"
+	[ "$n" = 0 ]
+}
+check "/proc/PID/cwd and /proc/PID/root of every visible process: nothing created lands in a host directory (natively both do)" t_proc_cwd
+
 # Leftover fds: the invoking shell's fd 7 (and anything moat opened) never
 # reaches the guest; from outside, the guest's host process holds only its
 # stdio and what it opened itself.
@@ -92,6 +130,13 @@ t_leftover()
 	exec 7<&-
 	[ "$r" = 0 ] || return 1
 	extra=$(ls "/proc/$GUEST_PID/fd" | grep -vx '[012]')
+	# The ptrace platform's receiving socket (platform/ptrace_fd.c): a
+	# socket at 1000 or above whose other end only the sentry holds.
+	if [ "${MOAT_PLATFORM:-}" = ptrace ]; then
+		extra=$(for f in $extra; do
+			[ "$f" -ge 1000 ] && [[ $(readlink "/proc/$GUEST_PID/fd/$f") == socket:* ]] || echo "$f"
+		done)
+	fi
 	note "host fds of the guest beyond stdio: [$(echo $extra)]"
 	for f in $extra; do
 		echo "  $f -> $(readlink "/proc/$GUEST_PID/fd/$f")" >&2
@@ -253,6 +298,39 @@ if "$MOAT" run --net=sandbox -- /bin/true 2>/dev/null; then
 else
 	skip "--net=sandbox: the host's services are unreachable" "--net=sandbox does not start here"
 fi
+
+# --- a sockaddr rewritten by a second thread ------------------------------------
+# probe sockswap: one thread flips the address between the host's path
+# socket (in /var, outside the view) and an abstract name while the other
+# connects 20,000 times; the listener outside counts what reached it.
+t_sockaddr_swap()
+{
+	local vd sock out nat in pid
+	vd=$(host_tmpdir /var/tmp)
+	chmod 755 "$vd"
+	sock=$vd/s
+	python3 "$D/listen.py" "$sock" "$vd/count" &
+	pid=$!
+	wait_for_file /proc/net/unix "$sock" || { kill "$pid"; return 1; }
+	tally()
+	{
+		rm -f "$vd/count"
+		python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"END")' "$sock"
+		wait_for_file "$vd/count" . 600 && cat "$vd/count"
+	}
+	out=$(cd "$D" && ./probe sockswap "$sock")
+	nat=$(tally)
+	note "native: $out; the listener counted $nat"
+	out=$(mrun $P -- /p/probe sockswap "$sock" 2>&1)
+	in=$(tally)
+	note "moat: $out; the listener counted $in"
+	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"QUIT")' "$sock"
+	wait "$pid"
+	[ "${nat:-0}" -gt 0 ] || { echo "natively nothing reached the socket: the check sees nothing" >&2; return 1; }
+	[ "$in" = 0 ] && grep -q "sockswap blocked" <<<"$out"
+}
+check "a sockaddr flipped by a second thread between a host path socket and an abstract name: no connect reaches it (natively thousands do)" \
+	t_sockaddr_swap
 
 # --- setuid binaries ------------------------------------------------------------------
 # A setuid-root copy of the probe in a bind, run by an unprivileged guest

@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -30,6 +31,8 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -543,6 +546,117 @@ static int p_vsyscall(const char *a)
 	return WEXITSTATUS(st) == 0 ? 0 : EINVAL;
 }
 
+/* Guest memory the sentry cannot read: the [vvar] page is readable by
+ * the task itself (the kernel's copy_from_user reads it for the task's own
+ * syscall), but it is a VM_PFNMAP mapping that process_vm_readv, the
+ * sentry's way in, refuses with EFAULT. So each emulated call below, given
+ * a pointer into it, must be answered EFAULT by the sentry; a sentry that
+ * let the call continue to the kernel instead would hand back the kernel's
+ * answer to the page's bytes taken as a path or address (ENOENT, EINVAL,
+ * EAFNOSUPPORT), which is what the native run shows. */
+static int p_unreadable(const char *a)
+{
+	(void)a;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return errno;
+	char line[512];
+	unsigned long vv = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[vvar]")) {
+			vv = strtoul(line, NULL, 16);
+			break;
+		}
+	fclose(f);
+	if (!vv) {
+		na = "no [vvar] mapping here";
+		return -1;
+	}
+	const char *p = (const char *)vv;
+	struct stat st;
+	char buf[64];
+	char *const argv[] = { "x", NULL };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct {
+		const char *name;
+		long r;
+		int e;
+	} c[6];
+	int n = 0;
+#define TRY(nm, call)                                   \
+	do {                                            \
+		errno = 0;                              \
+		c[n].r = (call);                        \
+		c[n].e = errno;                         \
+		c[n++].name = (nm);                     \
+	} while (0)
+	TRY("stat", stat(p, &st));
+	TRY("open", open(p, O_RDONLY | O_CLOEXEC));
+	TRY("readlink", readlink(p, buf, sizeof(buf)));
+	TRY("chdir", chdir(p));
+	TRY("execve", execve(p, argv, argv + 1));
+	TRY("connect", connect(s, (const struct sockaddr *)p, 110));
+#undef TRY
+	close(s);
+	int len = 0, r = EFAULT;
+	for (int i = 0; i < n; i++) {
+		len += snprintf(detail + len, sizeof(detail) - (size_t)len, "%s%s=%s", i ? "," : "(",
+				c[i].name, c[i].r >= 0 ? "ok" : strerrorname_np(c[i].e));
+		if (c[i].r >= 0 || c[i].e != EFAULT)
+			r = 0; /* the kernel read the page for this call */
+	}
+	snprintf(detail + len, sizeof(detail) - (size_t)len, ")");
+	return r;
+}
+
+/* A sockaddr rewritten by a second thread between the sentry's read and
+ * the kernel's: the thread flips the first byte of sun_path between '/'
+ * (the host's path socket ARG) and NUL (an abstract name nobody listens
+ * on) while the main thread connects, 20,000 times. Natively some connects
+ * reach ARG; in a sandbox none may, whichever form the sentry read. */
+static volatile int swap_stop;
+static struct sockaddr_un swap_addr;
+
+static void *swap_thread(void *arg)
+{
+	(void)arg;
+	while (!swap_stop) {
+		*(volatile char *)&swap_addr.sun_path[0] = 0;
+		*(volatile char *)&swap_addr.sun_path[0] = '/';
+	}
+	return NULL;
+}
+
+static int p_sockswap(const char *a)
+{
+	if (!a || a[0] != '/' || strlen(a) >= sizeof(swap_addr.sun_path)) {
+		na = "needs the absolute path of a listening socket";
+		return -1;
+	}
+	swap_addr.sun_family = AF_UNIX;
+	strcpy(swap_addr.sun_path, a);
+	pthread_t th;
+	if (pthread_create(&th, NULL, swap_thread, NULL) != 0)
+		return EAGAIN;
+	int reached = 0, last = 0;
+	for (int i = 0; i < 20000; i++) {
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0) {
+			last = errno;
+			break;
+		}
+		if (connect(s, (struct sockaddr *)&swap_addr, sizeof(swap_addr)) == 0)
+			reached++;
+		else if (errno != ECONNREFUSED || !last)
+			last = errno; /* ECONNREFUSED: the abstract form; keep another */
+		close(s);
+	}
+	swap_stop = 1;
+	pthread_join(th, NULL);
+	snprintf(detail, sizeof(detail), "(%d of 20000 connects reached it)", reached);
+	return reached ? 0 : last ? last : ECONNREFUSED;
+}
+
 static int p_acct(const char *a)
 {
 	(void)a;
@@ -710,6 +824,8 @@ static const struct probe probes[] = {
 	{ "open_by_handle_at", p_open_by_handle_at },
 	{ "name_to_handle_at", p_name_to_handle_at },
 	{ "vsyscall", p_vsyscall },
+	{ "unreadable", p_unreadable },
+	{ "sockswap", p_sockswap },
 	{ "acct", p_acct },
 	{ "swapon", p_swapon },
 	{ "reboot", p_reboot },

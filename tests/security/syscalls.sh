@@ -51,7 +51,7 @@ probe_syscall()
 	s=${s%_aslr}
 	case $1 in
 	unshare_*) s=unshare ;;
-	memfd_exec | vsyscall | sethostname | write_exe | chroot_escape | clone*) return 0 ;;
+	memfd_exec | vsyscall | unreadable | sethostname | write_exe | chroot_escape | clone*) return 0 ;;
 	esac
 	awk -v n="$s" '$2 == n && $4 ~ /audit/ { print n }' <<<"$SYSCALLS"
 }
@@ -134,6 +134,14 @@ if [ -f "$T_TMP/native-enosys" ]; then
 	done
 fi
 
+# Fail closed on guest memory the sentry cannot read (probe.c, p_unreadable):
+# stat, open, readlink, chdir, execve and connect given a pointer into the
+# [vvar] page, which the kernel reads for the task itself (natively ENOENT,
+# EINVAL) but process_vm_readv cannot: each must be answered EFAULT, never
+# let through to the kernel.
+check "unreadable: a guest pointer the sentry cannot read is answered EFAULT, never passed on (natively the kernel reads it)" \
+	t_probe unreadable
+
 # clock_settime sets the clock to what it reads: never natively.
 check "clock_settime: refused inside (not run natively: it would set the host clock)" \
 	mrun --bind "$D:/p:ro" -- /bin/sh -c '! /p/probe clock_settime'
@@ -187,6 +195,26 @@ if [ -f "$(dirname "$0")/../../docs/security.md" ]; then
 	check "docs/security.md lists exactly the syscalls the table passes to the host kernel" t_doc_table
 else
 	skip "docs/security.md lists exactly the passed syscalls" "no docs/ in this tree"
+fi
+
+# docs/host-syscalls.md is what `moat syscalls --host --markdown` prints,
+# and every allowed call of the sentry, the gofer and the network helper
+# has its line of why.
+t_host_doc()
+{
+	local doc out
+	doc=$(dirname "$0")/../../docs/host-syscalls.md
+	out=$("$MOAT" syscalls --host --markdown) || return 1
+	diff <(echo "$out") "$doc" >&2 || { echo "docs/host-syscalls.md is not what moat prints" >&2; return 1; }
+	! grep -E '^\| `[a-z0-9_]+` \|[^|]*\| *\|$' <<<"$out" >&2
+}
+if [ -n "${MOAT_SANITIZED:-}" ]; then
+	# a sanitizer build allows the runtime's few calls more (hostfilter.c)
+	skip "docs/host-syscalls.md is moat syscalls --host" "a sanitized build's lists have the sanitizer's calls too"
+elif [ -f "$(dirname "$0")/../../docs/host-syscalls.md" ]; then
+	check "docs/host-syscalls.md is moat syscalls --host, with a why for every allowed call" t_host_doc
+else
+	skip "docs/host-syscalls.md is moat syscalls --host" "no docs/ in this tree"
 fi
 
 diag "$(cat "$TABLE")"

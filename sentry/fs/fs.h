@@ -57,6 +57,10 @@ int tmpfs_host_fd(const struct vnode *vn);
 /* The store tmpfs instances made from now on keep their files in (a
  * reference is taken; NULL: memfds). The sandbox's disk (--disk). */
 void tmpfs_set_default_store(struct tmpfs_store *s);
+/* fn is called before an unlink, a rename over a file or a truncate in a
+ * tmpfs with a store: a disk the guest filled is seen full before the call
+ * frees it (sentry/sandbox/diskwatch.c). Lock held. */
+void tmpfs_set_free_hook(void (*fn)(struct tmpfs_store *s));
 
 /* tmpfs: files live in the instance's store, or are memfds. */
 int tmpfs_new(mode_t root_mode, uid_t uid, gid_t gid, struct vnode **ret_root);

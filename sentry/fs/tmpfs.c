@@ -124,6 +124,11 @@ struct tmpfs_sb {
 
 /* The store new instances use (tmpfs_set_default_store). */
 static struct tmpfs_store *default_store;
+/* Told before a call that frees a store's space (tmpfs_set_free_hook). */
+static void (*free_hook)(struct tmpfs_store *s);
+
+void tmpfs_set_free_hook(void (*fn)(struct tmpfs_store *s)) { free_hook = fn; }
+
 
 struct tmpfs_dirent {
 	struct tmpfs_dirent *hnext;               /* hash chain */
@@ -729,6 +734,12 @@ static void dir_touch(struct tmpfs_node *d, struct timespec ts)
 
 /* Make a node of `mode` (with S_IFMT) named name in dir. *ret (if non-NULL)
  * gets a new reference. */
+static void before_free(const struct tmpfs_node *n)
+{
+	if (free_hook && n->sb->store)
+		free_hook(n->sb->store);
+}
+
 static int tmpfs_make(struct vnode *dir, const char *name, mode_t mode, dev_t rdev,
 		      const char *target, const struct cred *c, struct vnode **ret)
 {
@@ -878,6 +889,7 @@ static int tmpfs_unlink(struct vnode *dir, const char *name)
 	int r = alias_next_name(e->vn, e, &new_name);
 	if (r < 0)
 		return r;
+	before_free(N(dir));
 	entry_drop(e, new_name, now_real());
 	return 0;
 }
@@ -1052,6 +1064,8 @@ static int tmpfs_rename(struct vnode *odir, const char *oname, struct vnode *ndi
 		return r < 0 ? r : 0;
 	if (flags & RENAME_EXCHANGE)
 		return rename_exchange(odir, oe, ndir, ne);
+	if (ne)
+		before_free(N(ndir));
 	return rename_move(odir, oe, ndir, ne, nname);
 }
 
@@ -1295,6 +1309,8 @@ static int tmpfs_setattr(struct vnode *vn, const struct setattr *sa)
 	int r;
 	/* The step that can fail for the guest's reasons goes first, so a
 	 * failure leaves nothing half done. */
+	if (sa->valid & SA_SIZE)
+		before_free(n);
 	if ((sa->valid & SA_SIZE) && (r = setattr_size(n, sa->size)) < 0)
 		return r;
 	if ((sa->valid & (SA_ATIME | SA_MTIME)) && (r = setattr_times(n, sa, now)) < 0)

@@ -36,6 +36,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "sentry/sandbox/cgroup.h"
+#include "sentry/sandbox/diskwatch.h"
 #include "sentry/sandbox/confine.h"
 #include "sentry/sandbox/console.h"
 #include "sentry/sandbox/execsrv.h"
@@ -515,6 +516,10 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		log_error_errno(neg_errno(), "timerfd for the stop grace period");
 		goto fail;
 	}
+	if ((r = diskwatch_start()) < 0) {
+		log_error_errno(r, "watch the in-memory disk");
+		goto fail;
+	}
 	/* The sentry confines itself while pid 1 still builds the guest's
 	 * namespaces (a millisecond or so): neither waits for the other, and
 	 * it is confined before pid 1 can run anything of the guest's, which
@@ -618,6 +623,7 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	/* pid 1 is exiting; the kernel tears its namespaces down without us. */
 	kill(g.pid, SIGKILL);
 	sentry_lock();
+	diskwatch_finish(); /* before the view lets its store go */
 	view_finish(&v);
 	sentry_unlock();
 	kill(gofer_pid, SIGKILL);

@@ -72,6 +72,8 @@ def limit(r):
         need(r, max="int", refused="int")
     elif kind == "timeout":
         need(r, ms="int")
+    elif kind == "disk":
+        need(r, bytes="int")
     elif kind in ("open_files", "nofile"):
         if r.get("first") is not True:
             need(r, refused="int")

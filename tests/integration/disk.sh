@@ -8,7 +8,7 @@
 
 require_moat
 
-if [ "${MOAT_TEST_FORCE_FALLBACK:-}" = all ]; then
+if [[ ",${MOAT_TEST_FORCE_FALLBACK:-}," =~ ,(all|tmpfs_store), ]]; then
 	# Without stores (no fsopen), data is not capped: only statfs and
 	# truncate growth know the size. The fallback's own check:
 	check_output "without stores, a sized --tmpfs still reports its size" "1.0M" \

@@ -224,10 +224,12 @@ static int report_ready(struct setup *s, int listener)
 		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
 		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
 	}
-	/* The raw call: sendmsg ignores registers 4 to 6, where the tag goes
-	 * (zero unless traced; syscalls/filter.c, sys_filter_notify_all). */
+	/* The raw call: sendmsg ignores registers 4 to 6. The first holds
+	 * the value that keeps the call out of the sentry's hands (nobody
+	 * listens yet), the others the trace's tag (zero unless traced;
+	 * syscalls/filter.c, sys_filter_notify_all). */
 	const uint64_t *tag = s->cfg->report_tag;
-	return syscall(SYS_sendmsg, s->sock, &msg, MSG_NOSIGNAL, tag[0], tag[1], tag[2]) ==
+	return syscall(SYS_sendmsg, s->sock, &msg, MSG_NOSIGNAL, SYS_SENDMSG_UNTRAPPED, tag[1], tag[2]) ==
 			       (long)len ? 0 : -1;
 }
 

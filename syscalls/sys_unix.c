@@ -35,10 +35,10 @@
 int unix_addr_path(const struct sockaddr_un *sun, size_t len, char *path)
 {
 	const size_t base = offsetof(struct sockaddr_un, sun_path);
-	if (len <= base || sun->sun_family != AF_UNIX || sun->sun_path[0] == 0)
-		return 0; /* autobind, too short, another family, an abstract name */
-	if (len > sizeof(*sun))
-		len = sizeof(*sun);
+	/* Autobind, too short, too long (unix_validate_addr: EINVAL, which
+	 * the kernel gives), another family, an abstract name. */
+	if (len <= base || len > sizeof(*sun) || sun->sun_family != AF_UNIX || sun->sun_path[0] == 0)
+		return 0;
 	/* unix_mkname_bsd: the path ends at the length or its first NUL. */
 	size_t plen = strnlen(sun->sun_path, len - base);
 	if (plen >= sizeof(sun->sun_path))

@@ -51,10 +51,21 @@
 #define SCM_MAX_FD 253
 #endif
 /* Control data a guest may send: the kernel's bound is net.core.optmem_max
- * (20 KiB to 128 KiB), ENOBUFS past it. */
-#define CONTROL_MAX (64u << 10)
+ * (20 KiB to 128 KiB), ENOBUFS past it; below ours, the sentry's own
+ * sendmsg meets it. */
+#define CONTROL_MAX (128u << 10)
 /* sendmmsg's bound (UIO_MAXIOV, as the kernel's). */
 #define MMSG_MAX 1024
+/* The kernel's bound on one read or write (MAX_RW_COUNT). */
+#define MAX_RW ((size_t)0x7ffff000)
+
+/* x86-64's access_ok on a range (4-level paging): it may not wrap or end
+ * past the last user page's start (a hole below faults later, at the
+ * copy). */
+static bool range_ok(uintptr_t b, size_t l)
+{
+	return b + l >= b && b + l <= 0x7ffffffff000ULL;
+}
 
 /* A message's name, read once from the guest. */
 struct uname {
@@ -67,6 +78,8 @@ struct uname {
 /* One message, read once from the guest. */
 struct umsg {
 	struct uname n;
+	struct iovec *iov; /* the guest's, as read */
+	size_t niov;
 	char *data;
 	size_t len;
 	char *control; /* SCM_RIGHTS holding the sentry's fds; no SCM_CREDENTIALS */
@@ -77,10 +90,12 @@ struct umsg {
 
 static void umsg_free(struct umsg *m)
 {
+	free(m->iov);
 	free(m->data);
 	free(m->control);
 	for (size_t i = 0; i < m->nfds; i++)
 		close(m->fds[i]);
+	m->iov = NULL;
 	m->data = m->control = NULL;
 	m->nfds = 0;
 }
@@ -105,34 +120,65 @@ static int read_name(struct sysreq *r, const struct msghdr *mh, struct uname *m)
 	return 0;
 }
 
-static int umsg_read_data(struct sysreq *r, const struct msghdr *mh, struct umsg *m)
+/* The iovec array, read once and checked as import_iovec does, in its
+ * order: a negative length, then a range outside user space; the total
+ * is cut at MAX_RW_COUNT. */
+static int umsg_read_iov(struct sysreq *r, const struct msghdr *mh, struct umsg *m)
 {
 	if (mh->msg_iovlen > IOV_MAX)
 		return -EMSGSIZE;
 	size_t n = mh->msg_iovlen;
-	_cleanup_free_ struct iovec *iov = calloc(n ? n : 1, sizeof(*iov));
-	if (!iov)
+	if (!(m->iov = calloc(n ? n : 1, sizeof(*m->iov))))
 		return -ENOMEM;
-	if (n && sys_get(r, (uint64_t)(uintptr_t)mh->msg_iov, iov, n * sizeof(*iov)) < 0)
+	if (n && sys_get(r, (uint64_t)(uintptr_t)mh->msg_iov, m->iov, n * sizeof(*m->iov)) < 0)
 		return -EFAULT;
+	for (size_t i = 0; i < n; i++)
+		if ((ssize_t)m->iov[i].iov_len < 0)
+			return -EINVAL;
+	/* One segment takes import_ubuf's way: cut first, then checked. */
+	if (n == 1 && m->iov[0].iov_len > MAX_RW)
+		m->iov[0].iov_len = MAX_RW;
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {
-		if ((ssize_t)iov[i].iov_len < 0)
-			return -EINVAL;
-		total += iov[i].iov_len;
-		if (total > UNIX_SEND_MAX)
-			return -EMSGSIZE; /* more than any unix socket's buffer */
+		uintptr_t b = (uintptr_t)m->iov[i].iov_base;
+		size_t l = m->iov[i].iov_len;
+		if (!range_ok(b, l))
+			return -EFAULT;
+		if (l > MAX_RW - total)
+			l = m->iov[i].iov_len = MAX_RW - total;
+		total += l;
 	}
-	if (!(m->data = malloc(total ? total : 1)))
+	m->niov = n;
+	m->len = total;
+	return 0;
+}
+
+/* The data, after the checks the kernel makes before it copies any: for
+ * a datagram, EMSGSIZE past the send buffer (len > sk_sndbuf - 32); a
+ * stream send past UNIX_SEND_MAX is cut short, as a stream may be. */
+static int umsg_read_data(struct sysreq *r, int s, int type, struct umsg *m)
+{
+	size_t max = UNIX_SEND_MAX;
+	if (type == SOCK_DGRAM) {
+		int sndbuf;
+		socklen_t sl = sizeof(sndbuf);
+		if (getsockopt(s, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0 && sndbuf > 32 &&
+		    (size_t)sndbuf - 32 < max)
+			max = (size_t)sndbuf - 32;
+		if (m->len > max)
+			return -EMSGSIZE;
+	} else if (m->len > max) {
+		m->len = max;
+	}
+	if (!(m->data = malloc(m->len ? m->len : 1)))
 		return -ENOMEM;
 	size_t off = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (iov[i].iov_len &&
-		    sys_get(r, (uint64_t)(uintptr_t)iov[i].iov_base, m->data + off, iov[i].iov_len) < 0)
+	for (size_t i = 0; i < m->niov && off < m->len; i++) {
+		size_t l = m->iov[i].iov_len < m->len - off ? m->iov[i].iov_len : m->len - off;
+		if (l && sys_get(r, (uint64_t)(uintptr_t)m->iov[i].iov_base, m->data + off, l) < 0)
 			return -EFAULT;
-		off += iov[i].iov_len;
+		off += l;
 	}
-	m->len = total;
 	return 0;
 }
 
@@ -189,10 +235,11 @@ static bool has_creds(char *in, size_t len)
 	return false;
 }
 
-/* The control data read by read_control, for the sentry's send: the
- * guest's fds in SCM_RIGHTS become the sentry's copies, SCM_CREDENTIALS
- * are checked and dropped, anything else stays for the kernel to judge
- * (__scm_send's errors). */
+/* The control data read by read_control, for the sentry's send, judged
+ * as __scm_send does, in order: the guest's fds in SCM_RIGHTS become the
+ * sentry's copies, SCM_CREDENTIALS are checked and dropped, another
+ * SOL_SOCKET type is EINVAL, other levels are kept (AF_UNIX ignores
+ * them). */
 static int umsg_control(struct sysreq *r, char *in, size_t len, struct umsg *m)
 {
 	if (!len)
@@ -220,8 +267,10 @@ static int umsg_control(struct sysreq *r, char *in, size_t len, struct umsg *m)
 		out += CMSG_ALIGN(cm->cmsg_len);
 		if (out > len)
 			out = len;
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue; /* ignored by AF_UNIX, as by the kernel */
+		if (cm->cmsg_type != SCM_RIGHTS)
+			return -EINVAL; /* __scm_send's default */
 		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		if (m->nfds + k > SCM_MAX_FD)
 			return -EINVAL;
@@ -320,14 +369,20 @@ long sys_sendto(struct sysreq *r)
 	if (s < 0)
 		return SYSRET_CONTINUE;
 	m.n.has_path = true;
-	size_t len = (size_t)r->args[2];
-	if (len > UNIX_SEND_MAX)
-		return -EMSGSIZE;
-	if (!(m.data = malloc(len ? len : 1)))
+	/* sendto's buffer is registers: import_ubuf cuts it at MAX_RW_COUNT
+	 * and checks the range. */
+	uintptr_t b = (uintptr_t)r->args[1];
+	size_t l = (size_t)r->args[2] > MAX_RW ? MAX_RW : (size_t)r->args[2];
+	if (!range_ok(b, l))
+		return -EFAULT;
+	if (!(m.iov = malloc(sizeof(*m.iov))))
 		return -ENOMEM;
-	m.len = len;
-	long ret = len && sys_get(r, r->args[1], m.data, len) < 0 ? -EFAULT
-								 : umsg_send(r, s, &m, (int)r->args[3]);
+	m.iov[0] = (struct iovec){ (void *)b, l };
+	m.niov = 1;
+	m.len = l;
+	long ret = umsg_read_data(r, s, SOCK_DGRAM, &m);
+	if (ret == 0)
+		ret = umsg_send(r, s, &m, (int)r->args[3]);
 	umsg_free(&m);
 	return ret;
 }
@@ -365,9 +420,13 @@ long sys_sendmsg(struct sysreq *r)
 	 * and sends, whatever the socket's type. */
 	if (!m.n.has_path && !has_creds(ctl, ctllen))
 		return SYSRET_CONTINUE;
-	long ret = umsg_read_data(r, &mh, &m);
+	/* In the kernel's order: the iovec, the control data (scm_send),
+	 * the size, the data; the path's lookup comes last (umsg_send). */
+	long ret = umsg_read_iov(r, &mh, &m);
 	if (ret == 0)
 		ret = umsg_control(r, ctl, ctllen, &m);
+	if (ret == 0)
+		ret = umsg_read_data(r, s, type, &m);
 	if (ret == 0)
 		ret = umsg_send(r, s, &m, (int)r->args[2]);
 	umsg_free(&m);
@@ -412,9 +471,11 @@ long sys_sendmmsg(struct sysreq *r)
 	long sent = 0, first = 0;
 	for (unsigned i = 0; i < vlen; i++) {
 		struct umsg m = { .n = names[i] };
-		long ret = i == bad ? bad_err : umsg_read_data(r, &v[i].msg_hdr, &m);
+		long ret = i == bad ? bad_err : umsg_read_iov(r, &v[i].msg_hdr, &m);
 		if (ret == 0)
 			ret = umsg_read_control(r, &v[i].msg_hdr, &m);
+		if (ret == 0)
+			ret = umsg_read_data(r, s, SOCK_DGRAM, &m);
 		if (ret == 0)
 			ret = umsg_send(r, s, &m, (int)r->args[3]);
 		umsg_free(&m);

@@ -221,6 +221,28 @@ check_output "datagrams to a path by sendmsg (with SCM_RIGHTS) and sendmmsg; ENO
 	"$SENDMSG_WANT" mrun -- /usr/bin/python3 -c "$SENDMSG" /tmp
 check_output "the same in a :rw bind" "$SENDMSG_WANT" mrun --bind "$H:/b:rw" -- /usr/bin/python3 -c "$SENDMSG" /b
 
+# The errnos of a sendmsg the sentry makes come in the kernel's order
+# (iovec, control data, size, then the path's lookup): a datagram over the
+# send buffer, an unknown SOL_SOCKET type, a bad fd in SCM_RIGHTS, a pid
+# that does not exist, an invalid uid, then ENOENT; as natively.
+check_output "sendmsg to a path: EMSGSIZE, EINVAL, EBADF, ESRCH, EINVAL before ENOENT, as Linux orders them" \
+	"EMSGSIZE EINVAL EBADF ESRCH EINVAL ENOENT" mrun -- /usr/bin/python3 -c '
+import array, errno, os, socket, struct
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); srv.bind("/tmp/od")
+c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+def err(f):
+    try: f(); return "ok"
+    except OSError as e: return errno.errorcode[e.errno]
+def cm(t, data): return [(socket.SOL_SOCKET, t, data)]
+big = c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+out = [err(lambda: c.sendmsg([b"x" * big], [], 0, "/tmp/od")),
+       err(lambda: c.sendmsg([b"x"], cm(99, b"1234"), 0, "/tmp/nosuch")),
+       err(lambda: c.sendmsg([b"x"], cm(socket.SCM_RIGHTS, array.array("i", [999])), 0, "/tmp/nosuch")),
+       err(lambda: c.sendmsg([b"x"], cm(socket.SCM_CREDENTIALS, struct.pack("3i", 99999, 0, 0)), 0, "/tmp/nosuch")),
+       err(lambda: c.sendmsg([b"x"], cm(socket.SCM_CREDENTIALS, struct.pack("3i", os.getpid(), -1, 0)), 0, "/tmp/od")),
+       err(lambda: c.sendmsg([b"x"], cm(socket.SCM_RIGHTS, array.array("i", [0])), 0, "/tmp/nosuch"))]
+print(" ".join(out))'
+
 # A sibling thread rewrites the path in msg_name while a non-root guest
 # sends: each datagram goes where the sentry read (the writable socket) or
 # fails with EACCES (root's 0755 socket), never into the locked one.

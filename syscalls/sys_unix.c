@@ -28,6 +28,7 @@
 
 #include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/unixaddr.h"
+#include "sentry/kernel/unixpeer.h"
 #include "syscalls/handlers.h"
 #include "syscalls/sys_fs.h"
 #include "syscalls/sys_unix.h"
@@ -175,6 +176,11 @@ long sys_connect(struct sysreq *r)
 	err = unix_resolve_socket(r->task, path, &abs, &al);
 	if (err < 0)
 		return err;
+	/* The kernel will name the sentry as the connecting peer: note who
+	 * asked, before the accepting side can ask back (unixpeer.h). */
+	struct stat st;
+	if (fstat(s, &st) == 0)
+		unixpeer_connected(st.st_ino, r->task->proc->vpid, r->task->cred);
 	/* A stream connect waits while the listener's backlog is full; a
 	 * signal to the guest thread ends the wait with EINTR. */
 	vfs_block_begin();

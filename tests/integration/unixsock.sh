@@ -301,11 +301,12 @@ print(" ".join(r))'
 
 # SO_PEERCRED and SO_PEERGROUPS: the kernel would answer with the sandbox's
 # one host uid (and, on a connection the sentry made for a path, the
-# sentry's own pid). The guest sees its peers' sandbox pids and ids; the
-# accepting side of a path connection sees pid 0 and the overflow ids
-# (docs/architecture.md, "Unix sockets bound to paths").
-check_output "SO_PEERCRED/SO_PEERGROUPS show sandbox pids and ids, never the host's" \
-	"self 0 0 [] server 0 0 [] client 65534 65534 []" \
+# sentry's own pid). The guest sees its peers' sandbox pids and ids, the
+# accepting side of a path connection too: the connecting child's, of
+# connect time (it used to see pid 0 and the overflow ids; natively the
+# same line as here).
+check_output "SO_PEERCRED/SO_PEERGROUPS show sandbox pids and ids, never the host's, on both sides of a path" \
+	"self 0 0 [] server 0 0 [] client 1000 1000 [5, 1000]" \
 	mrun -- /usr/bin/python3 -c '
 import os, socket, struct
 def cred(s, me):
@@ -313,7 +314,7 @@ def cred(s, me):
     g = s.getsockopt(socket.SOL_SOCKET, 59, 64) # SO_PEERGROUPS
     groups = sorted(struct.unpack("%di" % (len(g) // 4), g))
     return "%s %d %d %s" % (me if pid == want.get(me) else "pid %d" % pid, uid, gid, groups)
-want = {"self": os.getpid(), "server": os.getpid(), "client": 0}
+want = {"self": os.getpid(), "server": os.getpid()}
 a, b = socket.socketpair()
 out = [cred(a, "self")]
 srv = socket.socket(socket.AF_UNIX); srv.bind("/tmp/cred.sock"); srv.listen(1)
@@ -324,6 +325,7 @@ if child == 0:
     os.setgroups([1000, 5]); os.setgid(1000); os.setuid(1000)
     c = socket.socket(socket.AF_UNIX); c.connect("/tmp/cred.sock")
     os.write(w, cred(c, "server").encode()); c.recv(1); os._exit(0)
+want["client"] = child
 conn, _ = srv.accept()
 out.append(os.read(r, 100).decode())
 out.append(cred(conn, "client"))

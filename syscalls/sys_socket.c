@@ -26,9 +26,12 @@
  * uid, with no user namespace to translate it). The sentry asks the kernel
  * on its copy of the socket who the peer is and answers with that task's
  * sandbox pid and credentials: euid/egid now, where Linux keeps those of
- * connect() time (they differ only if the peer changed ids since). A peer
- * outside the sandbox (a --bind-socket) shows as the overflow ids and pid
- * 0, as a process of an unmapped user in another pid namespace would. */
+ * connect() time (they differ only if the peer changed ids since). Where
+ * the kernel names the sentry itself (the accepting side of a path
+ * connection the sentry made), the guest that asked for the connect,
+ * with its ids of that moment (sentry/kernel/unixpeer.h). A peer outside
+ * the sandbox (a --bind-socket) shows as the overflow ids and pid 0, as a
+ * process of an unmapped user in another pid namespace would. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <linux/netlink.h>

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -436,6 +437,43 @@ static int op_pipe_rt(void)
 	return 0;
 }
 
+/* A datagram to oneself on a socketpair, sent with send and with sendmsg:
+ * moat notifies every sendmsg (a path may hide in msg_name) and lets send
+ * pass (syscalls/sys_unix_send.c), so the two rows show that cost. */
+static int dgram[2] = { -1, -1 };
+
+static int op_send_dgram(void)
+{
+	char c = 'x';
+
+	if (send(dgram[0], &c, 1, 0) != 1 || recv(dgram[1], &c, 1, 0) != 1)
+		return -EIO;
+	return 0;
+}
+
+static int op_sendmsg_dgram(void)
+{
+	char c = 'x';
+	struct iovec iov = { &c, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (sendmsg(dgram[0], &m, 0) != 1 || recv(dgram[1], &c, 1, 0) != 1)
+		return -EIO;
+	return 0;
+}
+
+static void socket_rows(double scale)
+{
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dgram) < 0) {
+		printf("send-dgram - - error: socketpair: %s\n", strerror(errno));
+		return;
+	}
+	measure("send-dgram", op_send_dgram, (long)(5000 * scale), BATCH);
+	measure("sendmsg-dgram", op_sendmsg_dgram, (long)(5000 * scale), BATCH);
+	close(dgram[0]);
+	close(dgram[1]);
+}
+
 static void process_rows(double scale)
 {
 	measure("fork+exit+wait", op_fork_exit_wait, (long)(300 * scale), 1);
@@ -637,5 +675,6 @@ int main(int argc, char **argv)
 	fs_cleanup();
 	measure("fork+exec+wait", op_fork_exec_wait, (long)(300 * scale), 1);
 	process_rows(scale);
+	socket_rows(scale);
 	return 0;
 }

@@ -34,6 +34,9 @@ long sys_errno_filter(long ret)
 	case ENODATA: case EOPNOTSUPP: case EOVERFLOW: case ENOTSOCK: case EAFNOSUPPORT:
 	case EDQUOT: case ESTALE: case EBADFD: case ENOTCONN: case ECONNREFUSED:
 	case EPROTONOSUPPORT: case EADDRINUSE: case EDEADLK: case ENOLCK:
+	/* what a send the sentry makes for the guest can meet */
+	case EMSGSIZE: case ENOBUFS: case EISCONN: case EDESTADDRREQ: case EPROTOTYPE:
+	case ECONNRESET: case ETOOMANYREFS:
 		return ret;
 	}
 	return -EIO;

@@ -298,7 +298,8 @@ int sys_filter_notify_all(const struct sock_filter *prog, unsigned short len,
 	/* pid 1 hands the listener to the sentry with a sendmsg made before
 	 * anyone listens: that call, and only with the three tag words in the
 	 * argument registers sendmsg ignores, keeps the table's verdict
-	 * (ALLOW). A guest that guessed 192 random bits could hide its own
+	 * (ALLOW). A guest that guessed 128 random bits (the first word is
+	 * SYS_SENDMSG_UNTRAPPED, public) could hide its own
 	 * sendmsg calls from the trace, and gain nothing else. */
 	enum { PREFIX = 4 + 3 * 4 + 1 };
 	if (len + PREFIX > BPF_MAXINSNS)

@@ -62,8 +62,11 @@ long sys_getsockopt(struct sysreq *r); /* SO_PEERCRED, SO_PEERGROUPS */
 /* sys_unix.c */
 long sys_bind(struct sysreq *r);
 long sys_connect(struct sysreq *r);
-long sys_sendto(struct sysreq *r);    /* with an address */
 long sys_sockname(struct sysreq *r);  /* getsockname, getpeername */
+/* sys_unix_send.c */
+long sys_sendto(struct sysreq *r);    /* with an address */
+long sys_sendmsg(struct sysreq *r);
+long sys_sendmmsg(struct sysreq *r);
 /* sys_signal.c */
 long sys_kill(struct sysreq *r);      /* kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo */
 long sys_pidfd_send_signal(struct sysreq *r);

@@ -26,9 +26,12 @@
  * uid, with no user namespace to translate it). The sentry asks the kernel
  * on its copy of the socket who the peer is and answers with that task's
  * sandbox pid and credentials: euid/egid now, where Linux keeps those of
- * connect() time (they differ only if the peer changed ids since). A peer
- * outside the sandbox (a --bind-socket) shows as the overflow ids and pid
- * 0, as a process of an unmapped user in another pid namespace would. */
+ * connect() time (they differ only if the peer changed ids since). Where
+ * the kernel names the sentry itself (the accepting side of a path
+ * connection the sentry made), the guest that asked for the connect,
+ * with its ids of that moment (sentry/kernel/unixpeer.h). A peer outside
+ * the sandbox (a --bind-socket) shows as the overflow ids and pid 0, as a
+ * process of an unmapped user in another pid namespace would. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <linux/netlink.h>
@@ -36,11 +39,14 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "sentry/kernel/audit.h"
 #include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/unixpeer.h"
 #include "syscalls/handlers.h"
 
 static long refuse(struct sysreq *r, const char *call, const char *what, int value, int err)
@@ -123,15 +129,31 @@ long sys_setsockopt(struct sysreq *r)
 	return SYSRET_CONTINUE; /* another level's option of the same number */
 }
 
-/* The sandbox's view of the peer whose host pid the kernel gave. */
-static const struct cred *peer_cred(pid_t host_pid, pid_t *vpid)
-{
-	const struct task *t = host_pid > 0 ? task_find(host_pid) : NULL;
-	*vpid = t ? t->proc->vpid : 0;
-	return t ? t->cred : NULL;
-}
-
 #define OVERFLOW_ID 65534
+
+/* The sandbox's view of the peer of socket s: the task whose host pid the
+ * kernel gives, or, where the kernel names the sentry itself (a path
+ * connection it made), the guest that asked for it (unixpeer.h). False:
+ * no peer of the sandbox's (not connected, or outside it). */
+static bool peer_of(int s, struct unixpeer *ret)
+{
+	struct ucred uc;
+	socklen_t ul = sizeof(uc);
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &uc, &ul) < 0)
+		return false;
+	if (uc.pid > 0 && uc.pid == getpid()) {
+		struct stat st;
+		return fstat(s, &st) == 0 && unixpeer_find(st.st_ino, ret);
+	}
+	const struct task *t = uc.pid > 0 ? task_find(uc.pid) : NULL;
+	if (!t)
+		return false;
+	const struct cred *c = t->cred;
+	*ret = (struct unixpeer){ .vpid = t->proc->vpid, .euid = c->euid, .egid = c->egid };
+	ret->ngroups = c->ngroups < 32 ? c->ngroups : 32;
+	memcpy(ret->groups, c->groups, (size_t)ret->ngroups * sizeof(gid_t));
+	return true;
+}
 
 static long peercred(struct sysreq *r, int s, int len)
 {
@@ -139,10 +161,12 @@ static long peercred(struct sysreq *r, int s, int len)
 	socklen_t ul = sizeof(uc);
 	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &uc, &ul) < 0)
 		return neg_errno();
-	pid_t vpid;
-	const struct cred *c = peer_cred(uc.pid, &vpid);
-	/* No peer (not connected): the kernel's pid 0 and overflow ids. */
-	struct ucred out = { .pid = vpid, .uid = c ? c->euid : OVERFLOW_ID, .gid = c ? c->egid : OVERFLOW_ID };
+	struct unixpeer p;
+	bool known = peer_of(s, &p);
+	/* No peer (not connected), or one outside the sandbox: pid 0 and the
+	 * overflow ids, as for an unmapped user in another pid namespace. */
+	struct ucred out = { .pid = known ? p.vpid : 0, .uid = known ? p.euid : OVERFLOW_ID,
+			     .gid = known ? p.egid : OVERFLOW_ID };
 	size_t n = (size_t)len < sizeof(out) ? (size_t)len : sizeof(out);
 	if (req_write(r, r->args[3], &out, n) != (ssize_t)n)
 		return -EFAULT;
@@ -159,15 +183,15 @@ static long peergroups(struct sysreq *r, int s, int len)
 	/* The groups are the peer's: who that is, the kernel says. */
 	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &uc, &ul) < 0)
 		return neg_errno();
-	pid_t vpid;
-	const struct cred *c = peer_cred(uc.pid, &vpid);
-	int n = c ? c->ngroups : 0;
+	struct unixpeer p;
+	bool known = peer_of(s, &p);
+	int n = known ? p.ngroups : 0;
 	int need = n * (int)sizeof(gid_t);
 	if (req_write(r, r->args[4], &need, sizeof(need)) != (ssize_t)sizeof(need))
 		return -EFAULT;
 	if (len < need)
 		return -ERANGE; /* with the size it needs, as Linux answers */
-	if (need && req_write(r, r->args[3], c->groups, (size_t)need) != need)
+	if (need && req_write(r, r->args[3], p.groups, (size_t)need) != need)
 		return -EFAULT;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* AF_UNIX addresses that name paths: bind, connect, sendto with an address,
- * getsockname and getpeername (sentry/kernel/unixaddr.h has the design).
+/* AF_UNIX addresses that name paths: bind, connect, getsockname and
+ * getpeername (sentry/kernel/unixaddr.h has the design); the sends that
+ * carry one are in sys_unix_send.c.
  *
  * Every other address goes back to the kernel with CONTINUE. That is a
  * decision on guest memory, which the kernel then reads again; it is sound
@@ -27,17 +28,28 @@
 
 #include "sentry/kernel/procwatch.h"
 #include "sentry/kernel/unixaddr.h"
+#include "sentry/kernel/unixpeer.h"
 #include "syscalls/handlers.h"
 #include "syscalls/sys_fs.h"
+#include "syscalls/sys_unix.h"
 
-/* Linux's limit on a datagram the sentry forwards: a unix socket's
- * largest send buffer (net.core.wmem_max's default is smaller still). */
-#define SENDTO_MAX (4u << 20)
+int unix_addr_path(const struct sockaddr_un *sun, size_t len, char *path)
+{
+	const size_t base = offsetof(struct sockaddr_un, sun_path);
+	/* Autobind, too short, too long (unix_validate_addr: EINVAL, which
+	 * the kernel gives), another family, an abstract name. */
+	if (len <= base || len > sizeof(*sun) || sun->sun_family != AF_UNIX || sun->sun_path[0] == 0)
+		return 0;
+	/* unix_mkname_bsd: the path ends at the length or its first NUL. */
+	size_t plen = strnlen(sun->sun_path, len - base);
+	if (plen >= sizeof(sun->sun_path))
+		plen = sizeof(sun->sun_path) - 1;
+	memcpy(path, sun->sun_path, plen);
+	path[plen] = 0;
+	return 1;
+}
 
-/* The guest's sockaddr, read once. 1: a path AF_UNIX address, its path
- * NUL-terminated in *path; 0: anything else (the kernel's to judge);
- * -errno as the kernel gives it (move_addr_to_kernel). */
-static int read_path_addr(struct sysreq *r, uint64_t uaddr, uint64_t ulen, char *path)
+int unix_read_path_addr(struct sysreq *r, uint64_t uaddr, uint64_t ulen, char *path)
 {
 	int len = (int)ulen;
 	if (len < 0 || (size_t)len > sizeof(struct sockaddr_storage))
@@ -50,21 +62,10 @@ static int read_path_addr(struct sysreq *r, uint64_t uaddr, uint64_t ulen, char 
 	size_t n = (size_t)len < sizeof(sun) ? (size_t)len : sizeof(sun);
 	if (sys_get(r, uaddr, &sun, n) < 0)
 		return -EFAULT;
-	if (sun.sun_family != AF_UNIX || sun.sun_path[0] == 0)
-		return 0; /* another family, or an abstract name */
-	/* unix_mkname_bsd: the path ends at the length or its first NUL. */
-	size_t plen = strnlen(sun.sun_path, n - base);
-	if (plen >= sizeof(sun.sun_path))
-		plen = sizeof(sun.sun_path) - 1;
-	memcpy(path, sun.sun_path, plen);
-	path[plen] = 0;
-	return 1;
+	return unix_addr_path(&sun, n, path);
 }
 
-/* The sentry's copy of the guest's socket fd. -ENOTSOCK for other files;
- * 0 (with *ret -1) when it is a socket of another family, whose kernel
- * refuses an AF_UNIX address itself. */
-static int unix_socket_copy(struct sysreq *r, int fd, int *ret)
+int unix_socket_copy(struct sysreq *r, int fd, int *ret)
 {
 	*ret = -1;
 	if (!r->task)
@@ -88,10 +89,7 @@ static int unix_socket_copy(struct sysreq *r, int fd, int *ret)
 	return 0;
 }
 
-/* The socket file `path` names, for connect and sendto: its abstract
- * address, with the kernel's errors (unix_find_bsd: the walk's, EACCES
- * without write permission, ECONNREFUSED for what is not a bound socket). */
-static int resolve_socket(struct task *t, const char *path, struct sockaddr_un *ret,
+int unix_resolve_socket(struct task *t, const char *path, struct sockaddr_un *ret,
 			  socklen_t *ret_len)
 {
 	struct nameidata nd;
@@ -112,7 +110,7 @@ static int resolve_socket(struct task *t, const char *path, struct sockaddr_un *
 long sys_bind(struct sysreq *r)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int err = read_path_addr(r, r->args[1], r->args[2], path);
+	int err = unix_read_path_addr(r, r->args[1], r->args[2], path);
 	if (err <= 0)
 		return err ? err : SYSRET_CONTINUE;
 	_cleanup_close_ int s = -1;
@@ -164,7 +162,7 @@ long sys_bind(struct sysreq *r)
 long sys_connect(struct sysreq *r)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int err = read_path_addr(r, r->args[1], r->args[2], path);
+	int err = unix_read_path_addr(r, r->args[1], r->args[2], path);
 	if (err <= 0)
 		return err ? err : SYSRET_CONTINUE;
 	_cleanup_close_ int s = -1;
@@ -175,9 +173,14 @@ long sys_connect(struct sysreq *r)
 		return SYSRET_CONTINUE;
 	struct sockaddr_un abs;
 	socklen_t al;
-	err = resolve_socket(r->task, path, &abs, &al);
+	err = unix_resolve_socket(r->task, path, &abs, &al);
 	if (err < 0)
 		return err;
+	/* The kernel will name the sentry as the connecting peer: note who
+	 * asked, before the accepting side can ask back (unixpeer.h). */
+	struct stat st;
+	if (fstat(s, &st) == 0)
+		unixpeer_connected(st.st_ino, r->task->proc->vpid, r->task->cred);
 	/* A stream connect waits while the listener's backlog is full; a
 	 * signal to the guest thread ends the wait with EINTR. */
 	vfs_block_begin();
@@ -185,44 +188,6 @@ long sys_connect(struct sysreq *r)
 	err = rc < 0 ? neg_errno() : 0;
 	vfs_block_end();
 	return err;
-}
-
-/* sendto with an address (the filter passes it without one). */
-long sys_sendto(struct sysreq *r)
-{
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int err = read_path_addr(r, r->args[4], r->args[5], path);
-	if (err <= 0)
-		return err ? err : SYSRET_CONTINUE;
-	_cleanup_close_ int s = -1;
-	err = unix_socket_copy(r, (int)r->args[0], &s);
-	if (err < 0)
-		return err;
-	if (s < 0)
-		return SYSRET_CONTINUE;
-	size_t len = (size_t)r->args[2];
-	if (len > SENDTO_MAX)
-		return -EMSGSIZE;
-	struct sockaddr_un abs;
-	socklen_t al;
-	err = resolve_socket(r->task, path, &abs, &al);
-	if (err < 0)
-		return err;
-	_cleanup_free_ char *buf = malloc(len ? len : 1);
-	if (!buf)
-		return -ENOMEM;
-	if (len && sys_get(r, r->args[1], buf, len) < 0)
-		return -EFAULT;
-	int flags = (int)r->args[3] | MSG_NOSIGNAL;
-	vfs_block_begin();
-	ssize_t n = sendto(s, buf, len, flags, (struct sockaddr *)&abs, al);
-	long ret = n < 0 ? neg_errno() : n;
-	vfs_block_end();
-	/* The sentry never takes SIGPIPE for the guest; the guest does, as
-	 * the kernel would have sent it, unless it asked for MSG_NOSIGNAL. */
-	if (ret == -EPIPE && !((int)r->args[3] & MSG_NOSIGNAL))
-		syscall(SYS_tgkill, r->task->proc->tgid, r->tid, SIGPIPE);
-	return ret;
 }
 
 /* getsockname, getpeername: the kernel's answer, with the sentry's

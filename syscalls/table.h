@@ -54,6 +54,14 @@ struct sys_argrule {
  * to a worker (docs/architecture.md, "Platforms"). */
 #define SYSF_INLINE 0x20
 
+/* sendmsg and sendmmsg are notified (a path in msg_name resolves in the
+ * sentry's VFS), except with this value in their first unused argument
+ * register (r10 for sendmsg, r8 for sendmmsg): pid 1's report to the
+ * sentry, made before anyone listens. A guest that uses it gets its
+ * sendmsg passed, as before this trap existed: paths then resolve in its
+ * empty host root (ENOENT); it gains nothing. */
+#define SYS_SENDMSG_UNTRAPPED 0x6d6f61742d736e64ULL /* "moat-snd" */
+
 typedef long (*sys_handler_fn)(struct sysreq *req);
 
 struct sys_entry {

@@ -95,7 +95,12 @@ static int split_path(const char *path, char **dir, char **base)
 	return *dir && *base ? 0 : -ENOMEM;
 }
 
-/* `moat [--root R] exec NAME ARGS...` with stdin and stdout as given. */
+/* `moat [--root R] exec --end-with-client NAME ARGS...` with stdin and
+ * stdout as given. The copy's process in the sandbox ends with that
+ * client, and the client with us (PDEATHSIG): a moat cp killed, or one
+ * that kills its client (past --max-size), leaves nothing running in
+ * the sandbox (a guest's endless stream would otherwise run on there,
+ * writing into a pipe nobody reads). */
 static pid_t spawn_exec(const char *name, char *const *args, int in, int out)
 {
 	char *argv[32];
@@ -104,13 +109,17 @@ static pid_t spawn_exec(const char *name, char *const *args, int in, int out)
 	argv[k++] = "--root";
 	argv[k++] = (char *)oci_globals.root;
 	argv[k++] = "exec";
+	argv[k++] = "--end-with-client";
 	argv[k++] = (char *)name;
 	for (size_t i = 0; args[i] && k < 31; i++)
 		argv[k++] = args[i];
 	argv[k] = NULL;
 	fflush(NULL);
+	pid_t parent = getpid();
 	pid_t p = fork();
 	if (p == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+			_exit(125);
 		if ((in >= 0 && dup2(in, STDIN_FILENO) < 0) || (out >= 0 && dup2(out, STDOUT_FILENO) < 0))
 			_exit(125);
 		execv("/proc/self/exe", argv);
@@ -247,7 +256,10 @@ static int copy_out(const char *name, const char *src, const char *host, uint64_
 	close(a[0]);
 	close(b[1]);
 	/* Past the limit, or tar gave up (EPIPE): the sandbox's side is
-	 * stopped rather than drained. */
+	 * stopped rather than drained. Killing the client is what stops it:
+	 * its hangup makes the sentry kill the process group it started
+	 * (--end-with-client; a process in the sandbox otherwise outlives
+	 * its client, and a guest's endless loop would run on). */
 	if (rr < 0 && ex > 0)
 		kill(ex, SIGKILL);
 	int re = wait_child_status(ex, -1), rt = wait_child_status(tar, -1);

@@ -50,6 +50,8 @@ static void usage(FILE *f)
 	      "  -g, --additional-gids GID  a supplementary group (repeatable)\n"
 	      "      --console-socket PATH  with --tty, send the terminal's master there\n"
 	      "      --pid-file FILE     write its host pid there\n"
+	      "      --end-with-client   kill it (its process group) if this moat exec ends\n"
+	      "                          first, killed or not (moat cp's streams)\n"
 	      "  --cap, --apparmor, --process-label, --no-new-privs, --preserve-fds, --cgroup,\n"
 	      "  --ignore-paused, --pidfd-socket  accepted, no effect (see docs/oci.md)\n",
 	      f);
@@ -57,7 +59,7 @@ static void usage(FILE *f)
 
 struct exec_opts {
 	const char *process, *cwd, *user, *console_socket, *pid_file;
-	bool tty, detach, ignore_paused;
+	bool tty, detach, ignore_paused, end_with_client;
 	char **env;
 	size_t nenv;
 	gid_t groups[32];
@@ -145,7 +147,8 @@ static int make_process(const struct oci_state *st, const struct exec_opts *o, c
 	return 0;
 }
 
-static struct json_object *request_json(const struct sandbox_config *c, const struct winsize *ws)
+static struct json_object *request_json(const struct sandbox_config *c, const struct winsize *ws,
+					 bool end_with_client)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	for (char **p = c->argv; *p; p++)
@@ -184,6 +187,8 @@ static struct json_object *request_json(const struct sandbox_config *c, const st
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(o, "rlimits", a);
+	if (end_with_client)
+		json_object_object_add(o, "end_with_client", json_object_new_boolean(true));
 	return o;
 }
 
@@ -330,7 +335,7 @@ static int foreground(int sock, int pidfd, int master)
 
 int command_exec(int argc, char **argv)
 {
-	enum { O_CWD = 256, O_CONSOLE, O_PIDFILE, O_IGNORE, O_ARG, O_PAUSED };
+	enum { O_CWD = 256, O_CONSOLE, O_PIDFILE, O_IGNORE, O_ARG, O_PAUSED, O_END };
 	static const struct option opts[] = {
 		{ "process", required_argument, NULL, 'p' },
 		{ "tty", no_argument, NULL, 't' },
@@ -349,6 +354,7 @@ int command_exec(int argc, char **argv)
 		{ "pidfd-socket", required_argument, NULL, O_ARG },
 		{ "no-new-privs", no_argument, NULL, O_IGNORE },
 		{ "ignore-paused", no_argument, NULL, O_PAUSED },
+		{ "end-with-client", no_argument, NULL, O_END },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -397,6 +403,9 @@ int command_exec(int argc, char **argv)
 			break;
 		case O_PAUSED:
 			o.ignore_paused = true;
+			break;
+		case O_END:
+			o.end_with_client = true;
 			break;
 		case 'c':
 		case O_ARG:
@@ -450,7 +459,7 @@ int command_exec(int argc, char **argv)
 	struct winsize ws = { 24, 80, 0, 0 };
 	if (cfg->tty)
 		(void)console_user_winsize(&ws);
-	struct json_object *req = request_json(cfg, &ws);
+	struct json_object *req = request_json(cfg, &ws, o.end_with_client);
 	r = send_request(sock, req, cfg->tty);
 	json_object_put(req);
 	oci_spec_free(&proc);

@@ -17,6 +17,7 @@
 #include "sentry/cmd/trace_cli.h"
 #include "sentry/kernel/trace.h"
 #include "sentry/sandbox/config.h"
+#include "syscalls/table.h"
 #include "syscalls/trace_decode.h"
 
 static const char usage_text[] =
@@ -176,6 +177,9 @@ int trace_cli_prepare(struct sandbox_config *cfg, void *ctx)
 	int r = sys_filter_default(&prog, &len);
 	if (r >= 0 && getrandom(cfg->report_tag, sizeof(cfg->report_tag), 0) != sizeof(cfg->report_tag))
 		r = -EIO;
+	/* pid 1 puts the value that keeps its sendmsg passed in the first
+	 * register (guest.c); the tag is the other two. */
+	cfg->report_tag[0] = SYS_SENDMSG_UNTRAPPED;
 	if (r >= 0)
 		r = sys_filter_notify_all(prog, len, cfg->report_tag, &traced, &traced_len);
 	if (r >= 0)

@@ -106,7 +106,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
 	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group; never PIDFD_SIGNAL_PROCESS_GROUP", 1,
 	  { AM(3, ~(uint64_t)(PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP), 0) } },
-	{ "poll", "a guest process it killed is gone; a process's pidfd said it exited" },
+	{ "poll", "a guest process it killed is gone; a process's pidfd said it exited; sock_diag's answer (unixpeer.c)" },
 	{ "kcmp", "file locks: is an open file description holding locks still a guest's (KCMP_FILE only)", 1,
 	  { A(2, SCMP_CMP_EQ, KCMP_FILE) } },
 	{ "flock", "file locks: the guest's flock on a sandbox-only file (memfd, pipe, socket), on its own copy of the guest's file" },
@@ -170,7 +170,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "getrandom", "boot id, machine id" },
 	{ "sysinfo", "memory and uptime for /proc and sysinfo" },
 	{ "sched_getaffinity", "the sandbox's CPUs for /proc" },
-	{ "sendmsg", "the gofer socket; moat exec's answers and its requests to pid 1 (execsrv.c); on the ptrace platform an fd to a guest socket it made to receive it" },
+	{ "sendmsg", "the gofer socket; moat exec's answers and its requests to pid 1 (execsrv.c); on the ptrace platform an fd to a guest socket it made to receive it; a guest's datagram to a socket file's abstract name, or its message with SCM_CREDENTIALS (syscalls/sys_unix_send.c); a sock_diag query for a socket's peer (unixpeer.c)" },
 	{ "accept4", "moat exec's control socket, bound and listening before confinement (execsrv.c)" },
 	/* path AF_UNIX sockets (syscalls/sys_unix.c), on its copies of the
 	 * guest's sockets, which live in the guest's netns; it makes none */
@@ -180,7 +180,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "getsockname", "a guest socket's address, for getsockname and bind" },
 	{ "getpeername", "a guest socket's peer, for getpeername" },
 	{ "getsockopt", "SO_DOMAIN, SO_PEERCRED of a guest socket (and SO_TYPE: the ptrace platform's fd installs)" },
-	{ "recvmsg", "the gofer socket; moat exec's requests (with stdio) and pid 1's answers" },
+	{ "recvmsg", "the gofer socket; moat exec's requests (with stdio) and pid 1's answers; sock_diag's answer (unixpeer.c)" },
 	{ "setsockopt", "SO_BINDTODEVICE on its copy of a guest socket, to a name it checked", 2,
 	  { A(1, SCMP_CMP_EQ, SOL_SOCKET), A(2, SCMP_CMP_EQ, SO_BINDTODEVICE) } },
 	/* memory, never executable */

@@ -96,7 +96,9 @@ struct sandbox_config {
 	const struct sock_filter *guest_filter;
 	unsigned short guest_filter_len;
 	/* Put by pid 1 in the unused registers of the sendmsg that hands the
-	 * listener over, which the traced filter lets through unnotified. */
+	 * listener over, which the traced filter lets through unnotified;
+	 * [0] is SYS_SENDMSG_UNTRAPPED (the untraced filter's own exemption),
+	 * the other two the random tag. */
 	uint64_t report_tag[3];
 	/* --seccomp-profile: a second filter, stacked on the table's in the
 	 * command's process before its exec (docs/seccomp-profiles.md). */

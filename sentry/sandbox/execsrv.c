@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,7 +50,11 @@ struct conn {
 	uint32_t id;
 	bool queued, running, finished;
 	bool gone;                /* the client hung up: unwatched, fd closed */
+	/* The request's "end_with_client": the client's hangup kills the
+	 * process's group (moat cp: a stream nobody reads any more). */
+	bool end_with_client;
 	pid_t vpid;
+	pid_t host;               /* its host pid, once it runs */
 	int fds[3];               /* stdio for the process, until sent */
 	int master;               /* its terminal, until sent to the client */
 	struct fs_state *fs;
@@ -210,6 +215,7 @@ static void on_init(struct sentry_source *src, uint32_t events)
 		reply_error(c, "fork: %s", strerror(-m.vpid));
 	} else {
 		c->vpid = m.vpid;
+		c->host = host;
 		c->running = true;
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "pid", json_object_new_int(host));
@@ -385,6 +391,8 @@ static void handle_request(struct conn *c, const char *text, size_t len, int *fd
 		goto fail;
 	if ((r = make_state(c, o, why, sizeof(why))) < 0)
 		goto fail;
+	c->end_with_client = json_object_object_get_ex(o, "end_with_client", &t) &&
+			     json_object_get_boolean(t);
 	if (tty) {
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
@@ -449,8 +457,14 @@ static void on_conn(struct sentry_source *src, uint32_t events)
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
 		/* The client hung up: forget it. A process it started runs
-		 * on, as a detached one. One pid 1 has yet to answer for is
-		 * freed then. */
+		 * on, as a detached one (runc's and docker's exec do the
+		 * same), unless the request said it ends with its client:
+		 * then its process group goes (it leads one: guest.c). Still
+		 * running means pid 1 has not reaped it, so its pid is still
+		 * the group's. One pid 1 has yet to answer for is freed
+		 * then. */
+		if (c->running && c->end_with_client && c->host > 0)
+			(void)kill(-c->host, SIGKILL);
 		sentry_unwatch(src);
 		src->fd = safe_close(src->fd);
 		c->gone = true;

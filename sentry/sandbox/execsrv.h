@@ -11,8 +11,10 @@
  * The request, one message: a JSON object {"args": [..], "env": [..],
  * "cwd": "/abs", "uid": N, "gid": N, "groups": [..], "umask": N (optional),
  * "terminal": bool, "rows": N, "cols": N, "rlimits": [[resource, soft,
- * hard], ..]}, with stdin, stdout and stderr attached (SCM_RIGHTS) when
+ * hard], ..], "end_with_client": bool}, with stdin, stdout and stderr attached (SCM_RIGHTS) when
  * there is no terminal. The answers, one message each:
  * {"pid": HOSTPID, "vpid": N} once it runs (with the terminal's master
- * attached), then {"status": WAITSTATUS} when it ends; or {"error": "why"}. */
+ * attached), then {"status": WAITSTATUS} when it ends; or {"error": "why"}.
+ * A process outlives a client that hangs up, unless "end_with_client" was
+ * true: then its process group is killed (SIGKILL) at the hangup. */
 int execsrv_start(int listen_fd, int init_sock, int devpts);

@@ -17,6 +17,7 @@
 #include "sentry/sandbox/guest.h"
 
 #include <errno.h>
+#include <linux/netlink.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/filter.h>
@@ -191,23 +192,28 @@ static void keep_fds(struct setup *s)
 		s->interp_fd[i] = FD_INTERP0 + i;
 }
 
-/* One message: the interpreters' paths, NUL-separated, with the listener and
- * the interpreters' O_PATH fds attached. On the ptrace platform there is no
- * listener (listener < 0): the message starts with 'P' instead of 'R'. */
-static int report_ready(struct setup *s, int listener)
+/* One message: the interpreters' paths, NUL-separated, with the listener,
+ * the sock_diag socket and the interpreters' O_PATH fds attached. On the
+ * ptrace platform there is no listener (listener < 0): the message starts
+ * with 'P' instead of 'R'; its second byte is 'D' when a diag socket
+ * follows (-1: none, '-'). */
+static int report_ready(struct setup *s, int listener, int diag)
 {
-	char data[GUEST_MAX_INTERP * PATH_MAX + 1];
+	char data[GUEST_MAX_INTERP * PATH_MAX + 2];
 	size_t len = 0;
 	data[len++] = listener >= 0 ? 'R' : 'P';
+	data[len++] = diag >= 0 ? 'D' : '-';
 	for (int i = 0; i < s->ninterp; i++) {
 		size_t l = strlen(s->interp[i]) + 1;
 		memcpy(data + len, s->interp[i], l);
 		len += l;
 	}
-	int fds[1 + GUEST_MAX_INTERP];
+	int fds[2 + GUEST_MAX_INTERP];
 	size_t nfds = 0;
 	if (listener >= 0)
 		fds[nfds++] = listener;
+	if (diag >= 0)
+		fds[nfds++] = diag;
 	for (int i = 0; i < s->ninterp; i++)
 		fds[nfds++] = s->interp_fd[i];
 	union {
@@ -217,10 +223,12 @@ static int report_ready(struct setup *s, int listener)
 	struct iovec iov = { data, len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	msg_set_fds(&msg, u.buf, fds, nfds);
-	/* The raw call: sendmsg ignores registers 4 to 6, where the tag goes
-	 * (zero unless traced; syscalls/filter.c, sys_filter_notify_all). */
+	/* The raw call: sendmsg ignores registers 4 to 6. The first holds
+	 * the value that keeps the call out of the sentry's hands (nobody
+	 * listens yet), the others the trace's tag (zero unless traced;
+	 * syscalls/filter.c, sys_filter_notify_all). */
 	const uint64_t *tag = s->cfg->report_tag;
-	return syscall(SYS_sendmsg, s->sock, &msg, MSG_NOSIGNAL, tag[0], tag[1], tag[2]) ==
+	return syscall(SYS_sendmsg, s->sock, &msg, MSG_NOSIGNAL, SYS_SENDMSG_UNTRAPPED, tag[1], tag[2]) ==
 			       (long)len ? 0 : -1;
 }
 
@@ -552,6 +560,11 @@ static _Noreturn void pid1_main(struct setup *s)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail("no_new_privs");
 	keep_fds(s);
+	/* The sentry asks the kernel through it who the peer of a guest's
+	 * unix socket is (sentry/kernel/unixpeer.h): sock_diag answers for
+	 * the namespace the socket was made in, the guest's. Made before the
+	 * filter, which would send the call to a sentry not listening yet. */
+	int diag = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	int listener = -1;
 	if (s->cfg->platform == PLATFORM_PTRACE) {
 		/* The sentry's tracer must hold pid 1 before the filter is in
@@ -575,10 +588,12 @@ static _Noreturn void pid1_main(struct setup *s)
 		errno = -listener;
 		child_fail("install the seccomp filter");
 	}
-	if (report_ready(s, listener) < 0)
+	if (report_ready(s, listener, diag) < 0)
 		child_fail("report to the sentry");
 	if (listener >= 0)
 		close(listener);
+	if (diag >= 0)
+		close(diag);
 	for (int i = 0; i < s->ninterp; i++)
 		close(s->interp_fd[i]);
 	sigset_t all;
@@ -695,16 +710,17 @@ int guest_start(const struct sandbox_config *cfg, char **envp, const char *hostn
 
 int guest_wait_ready(struct guest *g, struct guest_ready *ret)
 {
-	char data[GUEST_MAX_INTERP * PATH_MAX + 1];
+	char data[GUEST_MAX_INTERP * PATH_MAX + 2];
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE((1 + GUEST_MAX_INTERP) * sizeof(int))];
+		char buf[CMSG_SPACE((2 + GUEST_MAX_INTERP) * sizeof(int))];
 	} u;
 	struct iovec iov = { data, sizeof(data) - 1 };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
 	ssize_t n = recvmsg(g->sock, &msg, MSG_CMSG_CLOEXEC);
-	if (n < 1 || (data[0] != 'R' && data[0] != 'P') || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+	if (n < 2 || (data[0] != 'R' && data[0] != 'P') || (data[1] != 'D' && data[1] != '-') ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
 		return -EPIPE;
 	data[n] = 0;
 	bool has_listener = data[0] == 'R';
@@ -713,13 +729,17 @@ int guest_wait_ready(struct guest *g, struct guest_ready *ret)
 		return -EPROTO;
 	if (!cm && has_listener)
 		return -EPROTO;
+	bool has_diag = data[1] == 'D';
 	int nfds = cm ? (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int)) : 0;
-	int fds[1 + GUEST_MAX_INTERP];
+	int fds[2 + GUEST_MAX_INTERP];
+	if (nfds > (int)ARRAY_SIZE(fds) || nfds < (int)has_listener + (int)has_diag)
+		return -EPROTO;
 	if (nfds)
 		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
-	int first = has_listener ? 1 : 0;
-	*ret = (struct guest_ready){ .listener = has_listener ? fds[0] : -1 };
-	const char *p = data + 1;
+	int first = (int)has_listener + (int)has_diag;
+	*ret = (struct guest_ready){ .listener = has_listener ? fds[0] : -1,
+				     .diag = has_diag ? fds[has_listener ? 1 : 0] : -1 };
+	const char *p = data + 2;
 	for (int i = first; i < nfds; i++) {
 		if (p >= data + n) {
 			close(fds[i]);

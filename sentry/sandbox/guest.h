@@ -21,6 +21,7 @@ struct guest {
  * host files, so the sentry can check they are the files its view shows). */
 struct guest_ready {
 	int listener;
+	int diag;     /* NETLINK_SOCK_DIAG in the guest's netns, or -1 */
 	int ninterp;
 	char interp[GUEST_MAX_INTERP][PATH_MAX];
 	int interp_fd[GUEST_MAX_INTERP];

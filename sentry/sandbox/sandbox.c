@@ -51,6 +51,7 @@
 #include "syscalls/dispatch.h"
 #include "syscalls/table.h"
 #include "sentry/kernel/sentry.h"
+#include "sentry/kernel/unixpeer.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/sandbox/view.h"
@@ -566,6 +567,9 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 	accept_interpreters(v.root, &gr);
 	sentry_unlock();
 	sentry.listener = gr.listener;
+	sentry_lock();
+	unixpeer_set_diag(gr.diag);
+	sentry_unlock();
 	if (gr.listener >= 0) {
 		notify_set_listener(gr.listener);
 		if (kfeatures_probe_listener(gr.listener) < 0)

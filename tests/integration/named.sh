@@ -170,6 +170,21 @@ t_cp_hostile()
 }
 check "cp out of a hostile sandbox: no device, setuid file, symlink escape or stray name on the host" t_cp_hostile
 
+# cp_streams: the guest's `tar` scripts still running in the sandbox.
+cp_streams() { m exec warm ps -eo args </dev/null | grep -c '^/bin/sh /usr/local/bin/tar'; }
+
+# cp_streams_end: wait (bounded) until none runs; else show them.
+cp_streams_end()
+{
+	local i
+	for i in $(seq 50); do
+		[ "$(cp_streams)" = 0 ] && return 0
+		sleep 0.1
+	done
+	m exec warm ps -eo pid,pgid,args </dev/null
+	return 1
+}
+
 t_cp_flood()
 {
 	m exec warm sh -c 'printf "#!/bin/sh\nwhile :; do cat /usr/bin/sh; done\n" > /usr/local/bin/tar' </dev/null
@@ -177,9 +192,38 @@ t_cp_flood()
 	mkdir -p "$h"
 	m cp --max-size 4m warm:/x "$h/" && return 1
 	[ -z "$(ls -A "$h")" ] || return 1
+	# The loop in the sandbox ends with the copy (it used to run on,
+	# each cat dying of SIGPIPE and the next one started).
+	cp_streams_end || return 1
 	m exec warm rm /usr/local/bin/tar </dev/null
 }
-check "cp out: an endless stream stops at --max-size, nothing kept" t_cp_flood
+check "cp out: an endless stream stops at --max-size, nothing kept, nothing left running inside" t_cp_flood
+
+# moat cp itself killed midway (SIGKILL: no cleanup of its own): its exec
+# client goes with it, and the stream's process group in the sandbox.
+t_cp_killed()
+{
+	m exec warm sh -c 'printf "#!/bin/sh\nwhile :; do echo x; sleep 0.05; done\n" > /usr/local/bin/tar; chmod 755 /usr/local/bin/tar' </dev/null
+	local h=$T_TMP/cpk
+	mkdir -p "$h"
+	"$MOAT" --root "$ROOT" cp warm:/x "$h/" 2>/dev/null &
+	local cp=$! i
+	for i in $(seq 50); do
+		[ "$(cp_streams)" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$(cp_streams)" = 1 ] || return 1
+	kill -KILL "$cp"
+	wait "$cp" 2>/dev/null
+	cp_streams_end || return 1
+	# Nor is the client left on the host.
+	local p
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "[e]xec --end-with-client warm" && return 1
+	done
+	m exec warm rm /usr/local/bin/tar </dev/null
+}
+check "cp out killed midway: nothing of it left running in the sandbox or on the host" t_cp_killed
 
 # --- kill and delete; --rm ----------------------------------------------------------------
 t_kill()

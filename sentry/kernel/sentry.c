@@ -16,6 +16,7 @@
 #include "sentry/kernel/sentry.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -102,6 +103,21 @@ bool sentry_may_wait(void)
 	return false;
 }
 
+/* Every worker waits for a guest thread and none is left to receive: the
+ * guest waits too until one of those waits ends (docs/security.md,
+ * "pending notifications"). Said once: a record and a line. */
+static void workers_at_cap(void)
+{
+	static atomic_bool said;
+	if (atomic_exchange(&said, true))
+		return;
+	log_warnx("the sandbox's threads hold all %d sentry workers in waits: new calls wait for one to end",
+		  MAX_WORKERS);
+	struct json_object *f = audit_fields("limit", "workers", NULL);
+	json_object_object_add(f, "max", json_object_new_int(MAX_WORKERS));
+	audit_event("limit", f);
+}
+
 void sentry_unlock(void)
 {
 	pthread_mutex_unlock(&big_lock);
@@ -115,8 +131,12 @@ void sentry_unlock(void)
 	waiting = true;
 	int w = atomic_fetch_add(&waiting_workers, 1) + 1;
 	int n = atomic_load(&nworkers);
-	if (n - w < 1 && n < MAX_WORKERS)
+	if (n - w >= 1)
+		return;
+	if (n < MAX_WORKERS)
 		start_worker();
+	else
+		workers_at_cap();
 }
 
 /* Filesystems wait (gofer round trips, FIFO opens) through the VFS's

@@ -74,6 +74,8 @@ def limit(r):
         need(r, ms="int")
     elif kind == "disk":
         need(r, bytes="int")
+    elif kind == "workers":
+        need(r, max="int")
     elif kind in ("open_files", "nofile"):
         if r.get("first") is not True:
             need(r, refused="int")

@@ -118,4 +118,39 @@ check "placeholders: 65,536 made (or the sentry's fds less a reserve), the next 
 	t_open_files
 [ -f "$D/summary" ] && diag "$(cat "$D/summary")"
 
+# The sentry's workers: at most 1,024 (sentry/kernel/sentry.c). A guest
+# whose threads all wait in the sentry (FIFO opens with no writer) holds
+# them all; its next notified call (a clone) then waits too, until
+# --timeout. Seen from outside: the sentry's thread count stays at the cap,
+# the cap is audited, and --timeout still ends the sandbox (124).
+WCAP='
+import os, threading, time
+os.mkfifo("/tmp/f")
+def rd():
+    try: open("/tmp/f").close()
+    except OSError: pass
+for _ in range(1100):
+    threading.Thread(target=rd, daemon=True).start()
+'
+t_workers()
+{
+	rm -f "$D/audit.w"
+	timeout -k 5 60 "$MOAT" run --timeout 8 --audit-log "$D/audit.w" -- /usr/bin/python3 -c "$WCAP" &
+	local pid=$! most=0 n s rc
+	for _ in $(seq 60); do
+		s=$(pgrep -P "$pid" -x moat | head -1)
+		n=$(awk '/^Threads:/ {print $2}' "/proc/$s/status" 2>/dev/null)
+		[ "${n:-0}" -gt "$most" ] && most=$n
+		sleep 0.2
+	done
+	wait "$pid"
+	rc=$?
+	echo "status $rc, the sentry's threads at most $most" >&2
+	cat "$D/audit.w" >&2
+	[ "$rc" = 124 ] && [ "$most" -ge 1000 ] && [ "$most" -le 1040 ] &&
+		grep -q '"type":"limit","limit":"workers","max":1024' "$D/audit.w"
+}
+check "1,100 guest threads waiting in the sentry: its workers stop at 1,024 (from outside), audited; --timeout still ends it" \
+	t_workers
+
 done_testing

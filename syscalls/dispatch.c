@@ -110,9 +110,15 @@ static bool dispatch_locked(struct sysreq *r, struct sys_outcome *out,
 		return false;
 	/* The sandbox is being killed (the handler may have met the broken
 	 * state itself, e.g. a spoiled gofer reply): no answer, not even
-	 * the error, lets this task go on; it dies blocked. */
-	if (sentry_dead())
+	 * the error, lets this task go on, nor its parent (which a kill of
+	 * this one alone would wake). It stays in its notification or its
+	 * stop until pid 1's end takes the pid namespace down: marked
+	 * answered, so the ptrace platform does not resume it (ptrace_op_done),
+	 * and the sentry keeps the listener until then (sandbox.c). */
+	if (sentry_dead()) {
+		r->replied = true;
 		return true;
+	}
 	if (wait_take_cancelled() && ret == -EINTR && !r->replied) {
 		/* A signal to the guest thread ended the handler's wait (see
 		 * sentry/kernel/wait.c): Linux's -ERESTARTSYS. */

@@ -11,6 +11,7 @@
 #include "sentry/sandbox/sandbox.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <linux/capability.h>
@@ -624,8 +625,18 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		json_object_object_add(f, "grace_ms", json_object_new_int64(sentry.stop_grace_ms));
 		audit_event("stop_kill", f);
 	}
-	/* pid 1 is exiting; the kernel tears its namespaces down without us. */
+	/* pid 1 is exiting; the kernel tears its namespaces down without us.
+	 * Wait for its end, which comes only once every task of its pid
+	 * namespace is gone: the sentry's exit releases the seccomp listener,
+	 * and a guest call still waiting in it would then return ENOSYS and
+	 * its task run on. sentry_run can return before pid 1's end (the
+	 * gofer gone, a fatal state), and a task might otherwise go past the
+	 * broken state that ended the sandbox. A task stuck in the kernel
+	 * cannot hold moat up for long: 10 s at most. */
 	kill(g.pid, SIGKILL);
+	struct pollfd pid1 = { .fd = g.pidfd, .events = POLLIN };
+	while (poll(&pid1, 1, 10000) < 0 && errno == EINTR)
+		;
 	sentry_lock();
 	diskwatch_finish(); /* before the view lets its store go */
 	view_finish(&v);

@@ -53,12 +53,9 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/pidfd.h"
 #include "common/util.h"
 #include "platform/kfeatures.h"
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 /* Where a process's receiving socket goes: above what programs use, below
  * the default RLIMIT_NOFILE (1024). */

@@ -67,6 +67,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/pidfd.h"
 #include "common/util.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/pidwalk.h"
@@ -79,15 +80,6 @@
 /* Lock: handlers run with the sentry lock; kill_and_wait() drops it while
  * it waits for the target to go, and nothing of the caller's task is used
  * after it. */
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-#ifndef PIDFD_SIGNAL_THREAD
-#define PIDFD_SIGNAL_THREAD (1UL << 0)
-#define PIDFD_SIGNAL_THREAD_GROUP (1UL << 1)
-#define PIDFD_SIGNAL_PROCESS_GROUP (1UL << 2)
-#endif
 
 #define SIG_MAX 64 /* _NSIG */
 #define STATUS_MAX (1 << 16)

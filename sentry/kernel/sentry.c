@@ -31,6 +31,7 @@
 #include "sentry/kernel/audit.h"
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/pidfd.h"
 #include "sentry/vfs/ofd.h"
 #include "platform/kfeatures.h"
 #include "platform/platform.h"
@@ -39,10 +40,6 @@
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/wait.h"
 #include "sentry/vfs/vfs.h"
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 struct sentry_state sentry = { .audit_fd = -1, .listener = -1, .timeout_fd = -1, .stop_fd = -1,
 			       .mem_current_fd = -1 };

@@ -17,10 +17,10 @@
 #include "sentry/sandbox/guest.h"
 
 #include <errno.h>
-#include <linux/netlink.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>

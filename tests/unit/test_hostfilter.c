@@ -28,17 +28,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/pidfd.h"
 #include "gofer/filter.h"
 #include "net/filter.h"
 #include "sentry/kernel/hostfilter.h"
 #include "tests/tap.h"
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-#ifndef PIDFD_NONBLOCK
-#define PIDFD_NONBLOCK O_NONBLOCK
-#endif
 
 #define KILLED -1000
 
@@ -149,64 +143,75 @@ static void c_clone3_enosys(void)
 	_exit(r < 0 && errno == ENOSYS ? 0 : 1);
 }
 
+/* Each call made under the current filter (install), with the status it
+ * must end in: 0 (it returned) or KILLED. */
+struct filter_case {
+	const char *name;
+	void (*fn)(void);
+	int want;
+};
+
+static void expect_cases(const char *who, const struct filter_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int st = under_filter(c[i].fn);
+		if (st != c[i].want)
+			printf("# %s, %s: status %d, want %d\n", who, c[i].name, st, c[i].want);
+		EXPECT_EQ(st, c[i].want);
+	}
+}
+#define EXPECT_CASES(who, c) expect_cases((who), (c), sizeof(c) / sizeof((c)[0]))
+
 TEST(allowed_calls_return)
 {
-	void (*ok[])(void) = { c_getpid, c_mmap_rw, c_ioctl_fionread, c_vm_readv, c_pidfd_open,
-			       c_pidfd_open_thread, c_pidfd_getfd, c_pidfd_signal_thread, c_kcmp_file,
-			       c_bindtodevice, c_clone3_enosys };
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		int st = under_filter(ok[i]);
-		if (st != 0)
-			printf("# allowed call %zu: status %d\n", i, st);
-		EXPECT_EQ(st, 0);
-	}
+	const struct filter_case ok[] = {
+		{ "getpid", c_getpid, 0 },
+		{ "mmap PROT_READ|PROT_WRITE", c_mmap_rw, 0 },
+		{ "ioctl FIONREAD", c_ioctl_fionread, 0 },
+		{ "process_vm_readv", c_vm_readv, 0 },
+		{ "pidfd_open", c_pidfd_open, 0 },
+		{ "pidfd_open PIDFD_THREAD", c_pidfd_open_thread, 0 },
+		{ "pidfd_getfd", c_pidfd_getfd, 0 },
+		{ "pidfd_send_signal PIDFD_SIGNAL_THREAD", c_pidfd_signal_thread, 0 },
+		{ "kcmp KCMP_FILE", c_kcmp_file, 0 },
+		{ "setsockopt SO_BINDTODEVICE", c_bindtodevice, 0 },
+		{ "clone3 (ENOSYS)", c_clone3_enosys, 0 },
+	};
+	EXPECT_CASES("sentry", ok);
 }
 
 TEST(argument_rules_kill)
 {
-	struct {
-		const char *name;
-		void (*fn)(void);
-	} bad[] = {
-		{ "mmap PROT_EXEC", c_mmap_exec },
-		{ "mprotect PROT_EXEC", c_mprotect_exec },
-		{ "ioctl TIOCSTI", c_ioctl_tiocsti },
-		{ "ioctl FIONBIO", c_ioctl_fionbio },
-		{ "clone of a process", c_clone_process },
-		{ "clone with CLONE_NEWNS", c_clone_ns },
-		{ "process_vm_readv with flags", c_vm_readv_flags },
-		{ "process_vm_writev with flags", c_vm_writev_flags },
-		{ "pidfd_open PIDFD_NONBLOCK", c_pidfd_open_nonblock },
-		{ "pidfd_getfd with flags", c_pidfd_getfd_flags },
-		{ "pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP", c_pidfd_signal_group },
-		{ "kcmp KCMP_VM", c_kcmp_vm },
-		{ "setsockopt SO_MARK", c_so_mark },
+	const struct filter_case bad[] = {
+		{ "mmap PROT_EXEC", c_mmap_exec, KILLED },
+		{ "mprotect PROT_EXEC", c_mprotect_exec, KILLED },
+		{ "ioctl TIOCSTI", c_ioctl_tiocsti, KILLED },
+		{ "ioctl FIONBIO", c_ioctl_fionbio, KILLED },
+		{ "clone of a process", c_clone_process, KILLED },
+		{ "clone with CLONE_NEWNS", c_clone_ns, KILLED },
+		{ "process_vm_readv with flags", c_vm_readv_flags, KILLED },
+		{ "process_vm_writev with flags", c_vm_writev_flags, KILLED },
+		{ "pidfd_open PIDFD_NONBLOCK", c_pidfd_open_nonblock, KILLED },
+		{ "pidfd_getfd with flags", c_pidfd_getfd_flags, KILLED },
+		{ "pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP", c_pidfd_signal_group, KILLED },
+		{ "kcmp KCMP_VM", c_kcmp_vm, KILLED },
+		{ "setsockopt SO_MARK", c_so_mark, KILLED },
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int st = under_filter(bad[i].fn);
-		if (st != KILLED)
-			printf("# %s: status %d, not killed\n", bad[i].name, st);
-		EXPECT_EQ(st, KILLED);
-	}
+	EXPECT_CASES("sentry", bad);
 }
 
 TEST(unlisted_calls_kill)
 {
-	struct {
-		const char *name;
-		void (*fn)(void);
-	} bad[] = {
-		{ "socket AF_INET", c_socket_inet }, { "socket AF_UNIX", c_socket_unix },
-		{ "execve", c_execve },              { "unshare", c_unshare },
-		{ "mount", c_mount },                { "setuid", c_setuid },
-		{ "prctl", c_prctl },
+	const struct filter_case bad[] = {
+		{ "socket AF_INET", c_socket_inet, KILLED },
+		{ "socket AF_UNIX", c_socket_unix, KILLED },
+		{ "execve", c_execve, KILLED },
+		{ "unshare", c_unshare, KILLED },
+		{ "mount", c_mount, KILLED },
+		{ "setuid", c_setuid, KILLED },
+		{ "prctl", c_prctl, KILLED },
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int st = under_filter(bad[i].fn);
-		if (st != KILLED)
-			printf("# %s: status %d, not killed\n", bad[i].name, st);
-		EXPECT_EQ(st, KILLED);
-	}
+	EXPECT_CASES("sentry", bad);
 }
 
 /* the gofer's */
@@ -230,11 +235,7 @@ CALL(g_openat, syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY))
 TEST(gofer_rules)
 {
 	install = install_gofer;
-	struct {
-		const char *name;
-		void (*fn)(void);
-		int want;
-	} c[] = {
+	const struct filter_case c[] = {
 		{ "sendmsg on its socket", c_g_sendmsg_sock, 0 },
 		{ "sendmsg on another fd", c_g_sendmsg_other, KILLED },
 		{ "write to stderr", c_g_write_stderr, 0 },
@@ -257,12 +258,7 @@ TEST(gofer_rules)
 		{ "pidfd_open", c_pidfd_open, KILLED },
 		{ "execve", c_execve, KILLED },
 	};
-	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		int st = under_filter(c[i].fn);
-		if (st != c[i].want)
-			printf("# gofer, %s: status %d, want %d\n", c[i].name, st, c[i].want);
-		EXPECT_EQ(st, c[i].want);
-	}
+	EXPECT_CASES("gofer", c);
 }
 
 /* the network helper's */
@@ -274,11 +270,7 @@ CALL(n_socket_packet, socket(AF_PACKET, SOCK_RAW, 0))
 TEST(network_helper_rules)
 {
 	install = install_net;
-	struct {
-		const char *name;
-		void (*fn)(void);
-		int want;
-	} c[] = {
+	const struct filter_case c[] = {
 		{ "socket AF_INET", c_n_socket_inet, 0 },
 		{ "socket AF_INET6", c_n_socket_inet6, 0 },
 		{ "socket AF_UNIX", c_socket_unix, KILLED },
@@ -291,10 +283,5 @@ TEST(network_helper_rules)
 		{ "clone of a process", c_clone_process, KILLED },
 		{ "execve", c_execve, KILLED },
 	};
-	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		int st = under_filter(c[i].fn);
-		if (st != c[i].want)
-			printf("# network helper, %s: status %d, want %d\n", c[i].name, st, c[i].want);
-		EXPECT_EQ(st, c[i].want);
-	}
+	EXPECT_CASES("network helper", c);
 }

@@ -52,15 +52,12 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/pidfd.h"
 #include "common/util.h"
 #include "sentry/vfs/ofd.h"
 #include "sentry/kernel/sentry.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 #define PROC_ROOT_INO 1
 #define HOSTPATH_MAX 96
@@ -166,7 +163,6 @@ struct fdview {
 struct pidpair {
 	pid_t vpid, hpid;
 };
-
 
 /* ---- shared between the files of procfs/ ------------------------------------ */
 

@@ -33,3 +33,12 @@ int req_reply_fd(struct sysreq *r, int fd, bool cloexec) { return platform->repl
 int req_reply_restart(struct sysreq *r) { return platform->reply_restart(r); }
 int req_follow_clone(struct sysreq *r, const struct clone_follow *f) { return platform->follow_clone(r, f); }
 int req_exec(struct sysreq *r, struct exec_image *img) { return platform->exec(r, img); }
+void req_unpin(pid_t tid, pid_t caller)
+{
+	if (platform->unpin)
+		platform->unpin(tid, caller);
+}
+bool req_guest_affinity(pid_t tid, cpu_set_t *mask)
+{
+	return platform->guest_affinity && platform->guest_affinity(tid, mask);
+}

@@ -8,6 +8,7 @@
  * the tracee waits in its stop. */
 #pragma once
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -31,6 +32,11 @@ struct ptracee {
 	/* Its clone, fork or vfork runs with the tracer watching: the
 	 * handler waits in follow for the new tid or the call's end. */
 	struct ptrace_follow *follow;
+	/* Co-location (ptrace_tracer.c, colocate): the CPU it is pinned to,
+	 * or -1, and the mask it had, which the guest keeps seeing. */
+	int pin_cpu;
+	cpu_set_t guest_mask;
+	uint64_t last_stop_ns; /* its last seccomp stop, CLOCK_MONOTONIC */
 	struct ptracee *next;
 };
 
@@ -100,4 +106,6 @@ int ptrace_op_reply_fd(struct sysreq *r, int fd, bool cloexec);
 int ptrace_op_restart(struct sysreq *r);
 int ptrace_op_follow_clone(struct sysreq *r, const struct clone_follow *f);
 int ptrace_op_exec(struct sysreq *r, struct exec_image *img);
+void ptrace_unpin(pid_t tid, pid_t caller);
+bool ptrace_guest_affinity(pid_t tid, cpu_set_t *mask);
 void ptrace_op_done(struct sysreq *r);

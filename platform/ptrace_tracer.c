@@ -81,6 +81,7 @@ static pthread_mutex_t tlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t req_cond = PTHREAD_COND_INITIALIZER;  /* requests queued */
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER; /* commands done, follows */
 static struct ptracee *table[NBUCKETS];
+static unsigned npinned; /* tasks pinned by colocate(); tracer thread only */
 static struct queued *req_head, **req_tail = &req_head;
 static struct cmd *cmd_head, **cmd_tail = &cmd_head;
 static struct stashed *stash_head, **stash_tail = &stash_head;
@@ -112,6 +113,7 @@ static struct ptracee *ptracee_new(pid_t tid)
 	if (!t)
 		return NULL;
 	t->tid = tid;
+	t->pin_cpu = -1;
 	pthread_mutex_lock(&tlock);
 	t->next = table[bucket(tid)];
 	table[bucket(tid)] = t;
@@ -130,6 +132,8 @@ static void unlink_locked(struct ptracee *t)
 
 void ptracee_forget(struct ptracee *t)
 {
+	if (t->pin_cpu >= 0)
+		npinned--;
 	pthread_mutex_lock(&tlock);
 	unlink_locked(t);
 	if (t->follow) {
@@ -316,12 +320,118 @@ static void follow_done(struct ptracee *t, pid_t child, int result)
 
 void ptrace_set_inline(bool (*fn)(struct sysreq *r)) { inline_fn = fn; }
 
+/* Co-location. A stop and its answer are two wake-ups between the tracee
+ * and this thread; across CPUs each is an inter-processor wake-up, which
+ * on a VM can cost more than all the rest (bench/README.md: a trapped call
+ * took 50 us with the two on different CPUs, 10 us on one). So a tracee
+ * whose seccomp stops come less than HOT_NS apart is pinned to the CPU this
+ * thread is on, where it then stops, wakes this thread and is resumed
+ * without crossing CPUs, as gVisor's ptrace platform binds its stub
+ * threads; one that then runs COLD_NS without a stop gets its own mask
+ * back. Only the guest's own mask is ever narrowed (a CPU outside it is
+ * never taken), and the guest does not see the pin: its affinity calls and
+ * its /proc status are served unpinned (ptrace_unpin). */
+#define HOT_NS 500000ULL
+#define COLD_NS 10000000ULL
+
+static void unpin(struct ptracee *t)
+{
+	if (t->pin_cpu < 0)
+		return;
+	(void)sched_setaffinity(t->tid, sizeof(t->guest_mask), &t->guest_mask);
+	pthread_mutex_lock(&tlock);
+	t->pin_cpu = -1;
+	pthread_mutex_unlock(&tlock);
+	npinned--;
+}
+
+/* A pinned task that has not stopped for COLD_NS is computing: its own
+ * mask back, so that work it does without trapped calls (a compiler after
+ * its start, a pool's new threads) spreads over the CPUs again. Run at
+ * least every COLD_NS while any task is pinned (the loop's timeout). */
+static void cool_down(void)
+{
+	static uint64_t last;
+	uint64_t now = (uint64_t)now_ns();
+	if (!npinned || now - last < COLD_NS)
+		return;
+	last = now;
+	for (int i = 0; i < NBUCKETS && npinned; i++)
+		for (struct ptracee *t = table[i]; t; t = t->next)
+			if (t->pin_cpu >= 0 && now - t->last_stop_ns > COLD_NS)
+				unpin(t);
+}
+
+static void colocate(struct ptracee *t)
+{
+	uint64_t now = (uint64_t)now_ns();
+	uint64_t gap = t->last_stop_ns ? now - t->last_stop_ns : UINT64_MAX;
+	t->last_stop_ns = now;
+	if (gap > COLD_NS) {
+		unpin(t);
+		return;
+	}
+	if (gap > HOT_NS)
+		return;
+	int cpu = sched_getcpu();
+	if (cpu < 0 || cpu >= CPU_SETSIZE || cpu == t->pin_cpu)
+		return;
+	cpu_set_t mask = t->guest_mask;
+	if (t->pin_cpu < 0 && sched_getaffinity(t->tid, sizeof(mask), &mask) < 0)
+		return;
+	if (!CPU_ISSET(cpu, &mask))
+		return;
+	if (t->pin_cpu < 0)
+		t->guest_mask = mask; /* read by others only once pin_cpu >= 0 */
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(t->tid, sizeof(one), &one) == 0) {
+		if (t->pin_cpu < 0)
+			npinned++;
+		pthread_mutex_lock(&tlock);
+		t->pin_cpu = cpu;
+		pthread_mutex_unlock(&tlock);
+	}
+}
+
+bool ptrace_guest_affinity(pid_t tid, cpu_set_t *mask)
+{
+	pthread_mutex_lock(&tlock);
+	struct ptracee *t = ptracee_find(tid);
+	bool pinned = t && t->pin_cpu >= 0;
+	if (pinned)
+		*mask = t->guest_mask;
+	pthread_mutex_unlock(&tlock);
+	return pinned;
+}
+
+static int unpin_cmd(struct ptracee *t, void *arg)
+{
+	if (!*(bool *)arg) {
+		if (t)
+			unpin(t);
+		return 0;
+	}
+	for (int i = 0; i < NBUCKETS; i++)
+		for (struct ptracee *x = table[i]; x; x = x->next)
+			unpin(x);
+	return 0;
+}
+
+void ptrace_unpin(pid_t tid, pid_t caller)
+{
+	bool all = tid <= 0;
+	(void)ptrace_call_tid(all ? caller : tid, 0, unpin_cmd, &all);
+}
+
 static void start_request(struct ptracee *t)
 {
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) < 0) {
 		(void)kill(t->tid, SIGKILL); /* fail closed: never let it run unanswered */
 		return;
 	}
+	colocate(t);
 	const struct user_regs_struct *g = &t->regs;
 	pthread_mutex_lock(&tlock);
 	t->id = ++next_id;
@@ -378,6 +488,17 @@ static void on_event(struct ptracee *t, int event)
 	pid_t ptgid = ptracee_tgid(t);
 	ptrace_rx_cloned(ptgid, thread ? ptgid : child, flags & CLONE_FILES);
 	struct ptracee *c = ptracee_add_held(child, tgid);
+	if (c) {
+		/* It has its creator's affinity, pinned or not. */
+		if (t->pin_cpu >= 0 && c->pin_cpu < 0) {
+			c->last_stop_ns = (uint64_t)now_ns();
+			npinned++;
+			pthread_mutex_lock(&tlock);
+			c->guest_mask = t->guest_mask;
+			c->pin_cpu = t->pin_cpu;
+			pthread_mutex_unlock(&tlock);
+		}
+	}
 	if (t->follow && c) {
 		/* Held, with its creator, until the handler registered it. */
 		follow_done(t, child, 0);
@@ -623,10 +744,12 @@ static void *tracer_main(void *arg)
 		pthread_mutex_unlock(&tlock);
 		if (done)
 			break;
+		cool_down();
 		if (more || stash_head)
 			continue;
-		/* The timeout only bounds a wake-up lost to a bug. */
-		struct timespec ts = { 0, 200 * 1000000L };
+		/* The timeout bounds a wake-up lost to a bug, and while a task is
+		 * pinned, how long it computes on its pinned CPU. */
+		struct timespec ts = { 0, npinned ? (long)COLD_NS : 200 * 1000000L };
 		(void)sigtimedwait(&chld, NULL, &ts);
 	}
 	/* Commands still queued find no task. */
@@ -680,5 +803,7 @@ const struct platform_ops ptrace_platform_ops = {
 	.reply_restart = ptrace_op_restart,
 	.follow_clone = ptrace_op_follow_clone,
 	.exec = ptrace_op_exec,
+	.unpin = ptrace_unpin,
+	.guest_affinity = ptrace_guest_affinity,
 	.done = ptrace_op_done,
 };

@@ -53,6 +53,7 @@ long sys_sethostname(struct sysreq *r); /* sethostname, setdomainname */
 long sys_sysinfo(struct sysreq *r);
 /* sys_proc.c */
 long sys_clone(struct sysreq *r);     /* clone, fork, vfork */
+long sys_sched_affinity(struct sysreq *r); /* sched_getaffinity, sched_setaffinity */
 long sys_prctl_dumpable(struct sysreq *r); /* prctl PR_GET_DUMPABLE, PR_SET_DUMPABLE */
 long sys_deny(struct sysreq *r);      /* audited denial: answers -entry->err */
 /* sys_socket.c */

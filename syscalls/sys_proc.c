@@ -114,6 +114,23 @@ long sys_clone(struct sysreq *r)
 	return rc == -ESRCH ? SYSRET_DONE : -EAGAIN;
 }
 
+/* sched_getaffinity, sched_setaffinity: the kernel's answer (the decision
+ * rests on registers: a pid of the guest's own namespace), once the
+ * platform has given back what it changed of the tasks' affinity (the
+ * ptrace platform pins a task that stops often to its tracer's CPU), so
+ * that the guest sees and changes its own masks: the caller's alone when
+ * it names itself, else every task's (the pid is the guest's number).
+ * The lock is dropped meanwhile: that may wait for the ptrace tracer. */
+long sys_sched_affinity(struct sysreq *r)
+{
+	pid_t pid = (pid_t)r->args[0];
+	bool self = pid == 0 || (r->task && pid == r->task->vtid);
+	sentry_unlock();
+	req_unpin(self ? r->tid : 0, r->tid);
+	sentry_lock();
+	return SYSRET_CONTINUE;
+}
+
 long sys_deny(struct sysreq *r)
 {
 	const struct sys_entry *e = r->entry;

@@ -96,6 +96,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "pidfd_getfd", "(same-uid, dumpable targets only) the guest's open files: placeholder positions, fstat; the ptrace platform's fd installs; no flags", 1,
 	  { A(2, SCMP_CMP_EQ, 0) } },
 	{ "ptrace", "completing execs (and clones): guest threads only, same host uid; the ptrace platform traces every guest task" },
+	{ "sched_setaffinity", "the ptrace platform's co-location: pinning a guest thread that stops often to the tracer's CPU, and its own mask back" },
+	{ "getcpu", "the ptrace platform's co-location: the tracer's CPU (where the vDSO does not answer)" },
 	{ "prlimit64", "the ptrace platform's one-stop fd install: a guest's RLIMIT_NOFILE, read only", 2,
 	  { A(1, SCMP_CMP_EQ, RLIMIT_NOFILE), A(2, SCMP_CMP_EQ, 0) } },
 	{ "wait4", "the ptrace stops of the guest thread being traced" },
@@ -165,7 +167,7 @@ const struct host_rule sentry_host_rules[] = {
 	{ "clock_nanosleep", "short waits: a fatal signal reaching its target (sys_signal.c), a cgroup file's value (cgroup.c)" },
 	{ "getrandom", "boot id, machine id" },
 	{ "sysinfo", "memory and uptime for /proc and sysinfo" },
-	{ "sched_getaffinity", "the sandbox's CPUs for /proc" },
+	{ "sched_getaffinity", "the sandbox's CPUs for /proc; the ptrace platform's co-location: a guest thread's own mask, kept while it is pinned" },
 	{ "sendmsg", "the gofer socket; moat exec's answers and its requests to pid 1 (execsrv.c); on the ptrace platform an fd to a guest socket it made to receive it; a guest's datagram to a socket file's abstract name, or its message with SCM_CREDENTIALS (syscalls/sys_unix_send.c); a sock_diag query for a socket's peer (unixpeer.c)" },
 	{ "accept4", "moat exec's control socket, bound and listening before confinement (execsrv.c)" },
 	/* path AF_UNIX sockets (syscalls/sys_unix.c), on its copies of the

@@ -92,9 +92,11 @@ os.execvp(sys.argv[1], sys.argv[1:])' "$@"
 # the sandbox: status 137, nothing of it left on the host.
 t_stop()
 {
-	local sig=$1 tag="procs-stop-$1-$$" rc t0 t1 pids
+	# A nap of its own length: other tests running beside this one
+	# start sleep 100s of their own, which must not count as left over.
+	local sig=$1 tag="procs-stop-$1-$$" nap="100.$$" rc t0 t1 pids
 	sig_default timeout -k 5 30 "$MOAT" run --stop-timeout 1 -- /bin/sh -c \
-		"trap '' TERM INT HUP; sleep 100 & sleep 100 & echo ready; wait; echo $tag" \
+		"trap '' TERM INT HUP; sleep $nap & sleep $nap & echo ready; wait; echo $tag" \
 		</dev/null >"$T_TMP/stop.out" 2>"$T_TMP/stop.err" &
 	local mp=$!
 	wait_for_file "$T_TMP/stop.out" ready || { echo "no ready" >&2; return 1; }
@@ -112,7 +114,7 @@ t_stop()
 	t1=$(date +%s%N)
 	cat "$T_TMP/stop.err" >&2
 	echo "status $rc after $(((t1 - t0) / 1000000)) ms" >&2
-	pids=$(guest_pids 'sleep 100')
+	pids=$(guest_pids "sleep $nap")
 	[ -z "$pids" ] || { echo "left over: $pids" >&2; return 1; }
 	[ "$rc" = 137 ] && [ $(((t1 - t0) / 1000000)) -ge 900 ] &&
 		grep -q "did not exit within 1.000 s of SIG$sig" "$T_TMP/stop.err" &&
@@ -191,6 +193,36 @@ if can_limit_cpus; then
 	check "os.cpu_count() is the CPUs the sandbox may use; --cpus 1 makes it 1" t_cpu_count
 else
 	skip "os.cpu_count() follows --cpus" "--cpus cannot be enforced here (no cpu cgroup controller, or cgroups forced off)"
+fi
+
+# The ptrace platform pins a task that stops often to its tracer's CPU
+# (platform/ptrace_tracer.c, colocate). The guest must never see that: after
+# a loop of trapped calls its mask, its /proc status, a child's nproc and a
+# mask it sets itself are what they would be natively.
+AFFINITY_PY='
+import os, subprocess
+for _ in range(20000):
+    os.stat("/")
+st = open("/proc/self/status").read().split("Cpus_allowed_list:")[1].split()[0]
+child = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+print(len(os.sched_getaffinity(0)), st, child)
+os.sched_setaffinity(0, {0})
+for _ in range(20000):
+    os.stat("/")
+print(sorted(os.sched_getaffinity(0)))
+'
+t_affinity()
+{
+	local want got
+	want=$(python3 -c "$AFFINITY_PY") || return 1
+	got=$(mrun --platform=ptrace -- python3 -c "$AFFINITY_PY") || return 1
+	echo "natively: $want / inside: $got" >&2
+	[ "$got" = "$want" ]
+}
+if [ "$(nproc)" -gt 1 ]; then
+	check "the ptrace platform's CPU co-location is invisible to the guest" t_affinity
+else
+	skip "the ptrace platform's CPU co-location is invisible" "one CPU: nothing is pinned"
 fi
 
 # --- bad input ---------------------------------------------------------------

@@ -2,6 +2,8 @@
 /* procfs: the instance, helpers, nodes and the fs_ops (see internal.h for the design). */
 #include "sentry/fs/procfs/internal.h"
 
+#include "platform/platform.h"
+
 struct procfs_state procfs_inst = { .hostproc = -1 };
 
 /* The host's system-wide /proc files the sandbox's /proc is computed from.
@@ -175,7 +177,9 @@ static bool may_inspect(const struct pctx *c)
  * (sysconf(_SC_NPROCESSORS_ONLN), /proc/cpuinfo) follows the limit. */
 void allowed_cpus(cpu_set_t *set)
 {
-	if (sched_getaffinity(current ? current->tid : 0, sizeof(*set), set) < 0) {
+	/* Its own mask, not the ptrace platform's pin (ptrace_tracer.c). */
+	bool pinned = current && req_guest_affinity(current->tid, set);
+	if (!pinned && sched_getaffinity(current ? current->tid : 0, sizeof(*set), set) < 0) {
 		CPU_ZERO(set);
 		for (int i = 0; i < CPU_SETSIZE; i++)
 			CPU_SET(i, set);

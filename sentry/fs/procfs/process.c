@@ -2,6 +2,8 @@
 /* procfs: per-process files and links (see internal.h for the design). */
 #include "sentry/fs/procfs/internal.h"
 
+#include <ctype.h>
+
 #include "platform/platform.h"
 #include "sentry/fs/procfs/rewrite.h"
 
@@ -95,6 +97,50 @@ static int st_pass(const struct status_info *si, const struct status_rule *rule,
 		   size_t len, struct strbuf *sb)
 {
 	return sb_append(sb, line, len);
+}
+
+/* Cpus_allowed(_list) of a task the platform pinned (the ptrace platform's
+ * co-location): the mask the guest has, in the host line's own form (as
+ * many hex digits, commas where it has them). */
+static int st_cpus(const struct status_info *si, const struct status_rule *rule, const char *line,
+		   size_t len, struct strbuf *sb)
+{
+	cpu_set_t m;
+	const char *tab = memchr(line, '\t', len);
+	if (!si->c->task || !tab || !req_guest_affinity(si->c->task->tid, &m))
+		return sb_append(sb, line, len);
+	size_t head = (size_t)(tab - line) + 1;
+	if (rule->arg == 0) {
+		char buf[1024];
+		if (len > sizeof(buf))
+			return sb_append(sb, line, len);
+		memcpy(buf, line, len);
+		int nib = 0;
+		for (size_t i = len; i-- > head;) {
+			if (!isxdigit((unsigned char)buf[i]))
+				continue;
+			int v = 0;
+			for (int b = 0; b < 4; b++)
+				if (nib * 4 + b < CPU_SETSIZE && CPU_ISSET(nib * 4 + b, &m))
+					v |= 1 << b;
+			buf[i] = "0123456789abcdef"[v];
+			nib++;
+		}
+		return sb_append(sb, buf, len);
+	}
+	int r = sb_append(sb, line, head);
+	const char *sep = "";
+	for (int c = 0; r == 0 && c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &m))
+			continue;
+		int e = c;
+		while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, &m))
+			e++;
+		r = e > c ? sb_printf(sb, "%s%d-%d", sep, c, e) : sb_printf(sb, "%s%d", sep, c);
+		sep = ",";
+		c = e;
+	}
+	return r ? r : sb_puts(sb, "\n");
 }
 
 static int st_name(const struct status_info *si, const struct status_rule *rule, const char *line,
@@ -227,7 +273,7 @@ static const struct status_rule status_rules[] = {
 	{ "Seccomp_filters", st_pass },
 	{ "Speculation_Store_Bypass", st_pass },
 	{ "SpeculationIndirectBranch", st_pass },
-	{ "Cpus_allowed", st_pass }, { "Cpus_allowed_list", st_pass },
+	{ "Cpus_allowed", st_cpus, 0 }, { "Cpus_allowed_list", st_cpus, 1 },
 	{ "Mems_allowed", st_pass }, { "Mems_allowed_list", st_pass },
 	{ "voluntary_ctxt_switches", st_pass },
 	{ "nonvoluntary_ctxt_switches", st_pass },

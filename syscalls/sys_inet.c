@@ -408,6 +408,10 @@ static long fastpath_connect(struct sysreq *r, int s, int fd, const struct fp_de
 			return w;
 		val = w;
 	}
+	/* The helper's socket is non-blocking; the guest's file says. */
+	int hfl = fcntl(host, F_GETFL);
+	if (hfl < 0 || fcntl(host, F_SETFL, (hfl & ~O_NONBLOCK) | (fl & O_NONBLOCK)) < 0)
+		return -EIO;
 	if (!inet_is_host_socket(s))
 		keep_guest_socket(d->family, s);
 	int rc = req_reply_fd_at(r, host, fd, guest_cloexec(r->tid, fd), val);

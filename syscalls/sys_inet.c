@@ -440,7 +440,12 @@ static long host_connect(struct sysreq *r, int s, int fd, const struct sockaddr_
 			return -soerr; /* Linux's answer to the connect after a failed one */
 		break;
 	default:
-		return -EISCONN;
+		/* Connected. Linux answers 0 to the first connect after a
+		 * non-blocking one completed (the usual way to learn the
+		 * outcome) and EISCONN after; the kernel's own answer cannot be
+		 * asked for safely (a RST in between would unconnect the
+		 * socket), so the first one's, always. */
+		return 0;
 	}
 	int domain;
 	struct fp_dest d;

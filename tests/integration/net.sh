@@ -467,6 +467,116 @@ while True:
     except Exception:
         pass
 PY
+# --- the TCP fast path (docs/networking.md, "The TCP fast path") ------------
+# What a guest could do with a socket of the host's namespace, checked from
+# inside against the public peer $INET (allowed) and the private service
+# (refused). FPPROBE CHECK prints one line per check.
+FPPROBE='
+import array, errno, fcntl, os, signal, socket, struct, sys
+what, inet, priv, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def err(f):
+    try:
+        f(); return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e))
+if what == "view":
+    s = socket.create_connection((inet, 80), timeout=10)
+    print("sockname", s.getsockname()[0], "peer", s.getpeername()[0])
+    print("in /proc/net/tcp:", "%08X" % struct.unpack("<I", socket.inet_aton(inet))[0] in open("/proc/net/tcp").read())
+    buf = array.array("B", bytes(4096))
+    n = struct.unpack("iL", fcntl.ioctl(s.fileno(), 0x8912, struct.pack("iL", 4096, buf.buffer_info()[0])))[0]
+    print("SIOCGIFCONF", [(bytes(buf[i:i + 16]).split(b"\0")[0].decode(), socket.inet_ntoa(bytes(buf[i + 20:i + 24]))) for i in range(0, n, 40)])
+    r = fcntl.ioctl(s.fileno(), 0x8915, struct.pack("16s24s", b"eth0", b""))
+    print("SIOCGIFADDR eth0", socket.inet_ntoa(r[20:24]), "if_nameindex", [n for _, n in socket.if_nameindex()])
+    print("SO_BINDTODEVICE eth0", err(lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")))
+    print("bind", err(lambda: s.bind(("0.0.0.0", 0))), "connect again", err(lambda: s.connect((priv, port))))
+    s.sendall(b"GET /index.txt HTTP/1.0\r\n\r\n")
+    print("GET", s.recv(4096).split(b"\r\n")[0].decode())
+elif what == "options":
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 33)
+    s.set_inheritable(True)
+    s.connect((inet, 80))
+    g = lambda l, o: s.getsockopt(l, o)
+    print("host socket", s.getsockname()[0] == "10.0.2.15" and "%08X" % struct.unpack("<I", socket.inet_aton(inet))[0] not in open("/proc/net/tcp").read())
+    print("rcvbuf", g(socket.SOL_SOCKET, socket.SO_RCVBUF), "keepalive", g(socket.SOL_SOCKET, socket.SO_KEEPALIVE), "nodelay", g(socket.IPPROTO_TCP, socket.TCP_NODELAY), "keepidle", g(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE), "inheritable", s.get_inheritable(), "blocking", s.getblocking())
+    t = socket.socket(); t.connect((inet, 80))
+    print("cloexec kept", not t.get_inheritable())
+elif what == "failed":
+    # A fast-path socket whose connect failed (RST from a closed port):
+    # Linux would let it connect anywhere or listen; here neither reaches
+    # past the policy or onto the host.
+    s = socket.socket(); s.setblocking(False)
+    print("connect", err(lambda: s.connect((inet, 81))))
+    import select; select.select([], [s], [], 10)
+    print("SO_ERROR", errno.errorcode.get(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+    print("listen", err(lambda: s.listen()), "bind", err(lambda: s.bind(("0.0.0.0", 0))))
+    print("connect to the refused peer", err(lambda: s.connect((priv, port))))
+    s.setblocking(True)
+    print("connect to the allowed peer", err(lambda: s.connect((inet, 80))), s.getsockname()[0])
+elif what == "connecting":
+    # An address nobody answers (no ARP reply): the SYN stays out.
+    s = socket.socket(); s.setblocking(False)
+    print("connect", err(lambda: s.connect((sys.argv[5], 80))), "again", err(lambda: s.connect((sys.argv[5], 80))))
+    print("shutdown", err(lambda: s.shutdown(socket.SHUT_RDWR)), "listen", err(lambda: s.listen()))
+    class Alarm(Exception): pass
+    def on_alarm(*a): raise Alarm()
+    signal.signal(signal.SIGALRM, on_alarm); signal.alarm(1)
+    b = socket.socket()
+    try:
+        b.connect((sys.argv[5], 80)); print("blocking connect returned")
+    except Alarm:
+        print("blocking connect interrupted by the signal")
+    except OSError as e:
+        print("blocking connect", errno.errorcode.get(e.errno))
+elif what == "fastopen":
+    s = socket.socket()
+    print("MSG_FASTOPEN to the refused peer", err(lambda: s.sendto(b"GET / HTTP/1.0\r\n\r\n", socket.MSG_FASTOPEN, (priv, port))))
+'
+fastpath_checks()
+{
+	local fp=(python3 -c "$FPPROBE")
+	check_output "fast path: getsockname is the sandbox's address, the socket is not in the guest's /proc/net/tcp, SIOCGIF* on it show the sandbox's interfaces, SO_BINDTODEVICE is a no-op, bind refused, connect again answered as Linux's first one after a non-blocking connect (0)" \
+		"sockname 10.0.2.15 peer $INET
+in /proc/net/tcp: False
+SIOCGIFCONF [('lo', '127.0.0.1'), ('eth0', '10.0.2.15')]
+SIOCGIFADDR eth0 10.0.2.15 if_nameindex ['lo', 'eth0']
+SO_BINDTODEVICE eth0 ok
+bind EINVAL connect again ok
+GET HTTP/1.0 200 OK" mrun --net=sandbox -- "${fp[@]}" view "$INET" "$PRIV" "$PORT"
+	check_output "--net-fastpath=off: the same socket is the guest's own (in /proc/net/tcp), its interfaces the same" \
+		"sockname 10.0.2.15 peer $INET
+in /proc/net/tcp: True
+SIOCGIFCONF [('lo', '127.0.0.1'), ('eth0', '10.0.2.15')]
+SIOCGIFADDR eth0 10.0.2.15 if_nameindex ['lo', 'eth0']
+SO_BINDTODEVICE eth0 ok
+bind EINVAL connect again ok
+GET HTTP/1.0 200 OK" mrun --net=sandbox --net-fastpath=off -- "${fp[@]}" view "$INET" "$PRIV" "$PORT"
+	check_output "fast path: the guest socket's options, FD_CLOEXEC and blocking mode carry over (SO_RCVBUF as set, doubled)" \
+		"host socket True
+rcvbuf 131072 keepalive 1 nodelay 1 keepidle 33 inheritable True blocking True
+cloexec kept True" mrun --net=sandbox -- "${fp[@]}" options "$INET" "$PRIV" "$PORT"
+	check_output "fast path: a socket whose connect failed can neither listen nor bind (the host's), and connecting it again is judged again" \
+		"connect EINPROGRESS
+SO_ERROR ECONNREFUSED
+listen EINVAL bind EINVAL
+connect to the refused peer ECONNREFUSED
+connect to the allowed peer ok 10.0.2.15" mrun --net=sandbox -- "${fp[@]}" failed "$INET" "$PRIV" "$PORT"
+	check_output "fast path: while the SYN is out, connect again EALREADY, shutdown ENOTCONN (no unconnecting), listen EINVAL; a blocking connect is interrupted by a signal" \
+		"connect EINPROGRESS again EALREADY
+shutdown ENOTCONN listen EINVAL
+blocking connect interrupted by the signal" mrun --net=sandbox -- "${fp[@]}" connecting "$INET" "$PRIV" "$PORT" 198.51.100.77
+	check_output "fast path: MSG_FASTOPEN (a connect in disguise) is refused with EOPNOTSUPP (ENOTSUP to Python)" \
+		"MSG_FASTOPEN to the refused peer ENOTSUP" mrun --net=sandbox -- "${fp[@]}" fastopen "$INET" "$PRIV" "$PORT"
+	check_output "--net-fastpath=off: MSG_FASTOPEN to a refused peer meets the packet policy (ECONNREFUSED)" \
+		"MSG_FASTOPEN to the refused peer ECONNREFUSED" mrun --net=sandbox --net-fastpath=off -- "${fp[@]}" fastopen "$INET" "$PRIV" "$PORT"
+	check "--net-fastpath=off: a private service is refused at once and audited" t_refused "$PRIV" "$PORT" private --net-fastpath=off
+	check "--net-fastpath=off: --allow-net opens it (HTTP GET), audited" t_allowed "$PRIV" "$PORT" --allow-net "$PRIV:$PORT" --net-fastpath=off
+	check_status "--net-fastpath with a bad value: usage error" 2 "$MOAT" run --net=sandbox --net-fastpath=maybe -- /bin/true
+}
 if ip netns add "$NS" 2>/dev/null; then
 	at_exit "ip netns del $NS"
 	ip link add "${IF}i" type veth peer name "${IF}j"
@@ -504,6 +614,7 @@ if ip netns add "$NS" 2>/dev/null; then
 		[ "$out" = ECONNREFUSED ] && audited "$D/audit" refuse "$PRIV" "$PORT" && grep -q '"reason":"private"' "$D/audit"
 	}
 	check "DNS rebinding: an allowed name answering a private address is refused and audited" t_rebind
+	# t_swap_race [MOAT-OPTIONS...]
 	t_swap_race()
 	{
 		local bad=$((PORT + 6)) n
@@ -518,7 +629,7 @@ while True:
 ' "$PRIV" "$bad" "$D/accepts" &
 		local srv=$!
 		sleep 0.3
-		mrun --net=sandbox -- python3 -c '
+		mrun --net=sandbox "$@" -- python3 -c '
 import ctypes, socket, struct, sys, threading
 libc = ctypes.CDLL(None, use_errno=True)
 def sa(ip, port):
@@ -547,6 +658,8 @@ print("connected", res.get(True, 0), "refused", res.get(False, 0))
 		[ "$rc" = 0 ] && [ "$n" = 0 ] && grep -q "connected [1-9][0-9]* refused [1-9]" "$T_TMP/race"
 	}
 	check "a thread swapping connect's sockaddr never reaches a refused peer (counted from outside)" t_swap_race
+	check "the same with --net-fastpath=off (the policy on slirp's packets)" t_swap_race --net-fastpath=off
+	fastpath_checks
 	dns_udp() { mrun "${DNSOPT[@]}" -- getent hosts www.moat.test | tr -s " "; }
 	check_output "UDP DNS through the helper (--dns)" "$INET www.moat.test" \
 		dns_udp

@@ -416,10 +416,12 @@ static void guest_frame(struct helper *h, size_t len)
 
 /* --- the TCP fast path (net/fastpath.h) ---------------------------------- */
 
-/* The options the guest's socket may hand on, each for its reason: what
- * the guest set on its socket and expects to hold on the connection.
- * Nothing here reaches beyond the socket (the sentry refuses those when
- * the guest sets them). */
+/* The options the guest's socket may hand on: what the guest set on its
+ * socket and expects to hold on the connection. Nothing here reaches
+ * beyond the socket (the sentry refuses those when the guest sets them),
+ * and nothing defers the connect (TCP_FASTOPEN_CONNECT: the first write
+ * would make it, and a failure there leaves the socket free to connect
+ * anywhere; the sentry keeps such sockets on slirp's path). */
 static bool fp_option_ok(int level, int name)
 {
 	switch (level) {
@@ -430,7 +432,7 @@ static bool fp_option_ok(int level, int name)
 	case IPPROTO_TCP:
 		return name == TCP_NODELAY || name == TCP_CORK || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL ||
 		       name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT || name == TCP_CONGESTION ||
-		       name == TCP_NOTSENT_LOWAT || name == TCP_MAXSEG || name == TCP_FASTOPEN_CONNECT;
+		       name == TCP_NOTSENT_LOWAT || name == TCP_MAXSEG;
 	case IPPROTO_IP:
 		return name == IP_TOS || name == IP_TTL;
 	case IPPROTO_IPV6:

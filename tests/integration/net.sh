@@ -514,7 +514,8 @@ elif what == "failed":
     import select; select.select([], [s], [], 10)
     print("SO_ERROR", errno.errorcode.get(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
     print("listen", err(lambda: s.listen()), "bind", err(lambda: s.bind(("0.0.0.0", 0))))
-    print("connect to the refused peer", err(lambda: s.connect((priv, port))))
+    print("connect to the refused peer", err(lambda: s.connect((priv, port))), "again", err(lambda: s.connect((priv, port))))
+    print("listen", err(lambda: s.listen()))
     s.setblocking(True)
     print("connect to the allowed peer", err(lambda: s.connect((inet, 80))), s.getsockname()[0])
 elif what == "connecting":
@@ -563,7 +564,8 @@ cloexec kept True" mrun --net=sandbox -- "${fp[@]}" options "$INET" "$PRIV" "$PO
 		"connect EINPROGRESS
 SO_ERROR ECONNREFUSED
 listen EINVAL bind EINVAL
-connect to the refused peer ECONNREFUSED
+connect to the refused peer ECONNREFUSED again ECONNREFUSED
+listen EINVAL
 connect to the allowed peer ok 10.0.2.15" mrun --net=sandbox -- "${fp[@]}" failed "$INET" "$PRIV" "$PORT"
 	check_output "fast path: while the SYN is out, connect again EALREADY, shutdown ENOTCONN (no unconnecting), listen EINVAL; a blocking connect is interrupted by a signal" \
 		"connect EINPROGRESS again EALREADY
@@ -659,6 +661,80 @@ print("connected", res.get(True, 0), "refused", res.get(False, 0))
 	}
 	check "a thread swapping connect's sockaddr never reaches a refused peer (counted from outside)" t_swap_race
 	check "the same with --net-fastpath=off (the policy on slirp's packets)" t_swap_race --net-fastpath=off
+	# The fast path's own race: a thread swapping both the sockaddr and
+	# what the fd number holds (a fresh socket of the guest's, or a fast-path
+	# socket of the host's namespace whose connect failed) under connect
+	# and listen. Nothing may reach the refused peer (counted from
+	# outside), and no listen may succeed on a host socket (told apart by
+	# SO_NETNS_COOKIE, which the guest reads natively).
+	t_fd_swap_race()
+	{
+		local bad=$((PORT + 5)) n
+		: >"$D/accepts2"
+		python3 -c '
+import socket, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(64)
+while True:
+    c, a = l.accept()
+    open(sys.argv[3], "a").write("%s\n" % (a,)); c.close()
+' "$PRIV" "$bad" "$D/accepts2" &
+		local srv=$!
+		sleep 0.3
+		mrun --net=sandbox -- python3 -c '
+import ctypes, os, select, socket, struct, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def sa(ip, port):
+    return struct.pack("=H", socket.AF_INET) + struct.pack(">H", port) + socket.inet_aton(ip) + bytes(8)
+good, bad = sa(sys.argv[1], 80), sa(sys.argv[2], int(sys.argv[3]))
+buf = ctypes.create_string_buffer(good, 16)
+cookie = lambda fd: socket.socket(fileno=os.dup(fd)).getsockopt(socket.SOL_SOCKET, 71, 8)
+probe = socket.socket()
+mine = cookie(probe.fileno())
+failed = []
+for i in range(16):
+    f = socket.socket(); f.setblocking(False); f.connect_ex((sys.argv[1], 81))
+    select.select([], [f], [], 5); f.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    assert cookie(f.fileno()) != mine
+    failed.append(f)
+N = 900
+stop = []
+def fresh():
+    f = socket.socket(); os.dup2(f.fileno(), N); f.close()
+def flip():
+    i = 0
+    while not stop:
+        os.dup2(failed[i % 16].fileno(), N); ctypes.memmove(buf, bad, 16); ctypes.memmove(buf, bad, 16)
+        ctypes.memmove(buf, good, 16); fresh()
+        i += 1
+t = threading.Thread(target=flip); t.start()
+ok = host_listen = 0
+for i in range(300):
+    fresh()
+    # Twice: Linux unconnects a failed socket on the first connect.
+    ok += libc.connect(N, buf, 16) == 0
+    ok += libc.connect(N, buf, 16) == 0
+    if libc.listen(N, 1) == 0:
+        # N may hold another socket by now: what counts is a listening
+        # socket of the host, whichever it is.
+        try:
+            d = socket.socket(fileno=os.dup(N))
+            host_listen += bool(d.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)) and cookie(d.fileno()) != mine
+            d.close()
+        except OSError:
+            pass
+stop.append(1); t.join()
+host_listen += sum(f.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) for f in failed)
+print("connected", ok, "host listens", host_listen)
+' "$INET" "$PRIV" "$bad" 2>&1 | tee "$T_TMP/race2" >&2
+		local rc=$?
+		sleep 0.3
+		kill "$srv"
+		n=$(wc -l <"$D/accepts2")
+		echo "connections that reached the refused peer: $n" >&2
+		[ "$rc" = 0 ] && [ "$n" = 0 ] && grep -q "connected [1-9][0-9]* host listens 0" "$T_TMP/race2"
+	}
+	check "fast path: a thread swapping the sockaddr and the fd (guest socket / failed host socket) under connect and listen: no refused peer reached, no listen on the host" t_fd_swap_race
 	fastpath_checks
 	dns_udp() { mrun "${DNSOPT[@]}" -- getent hosts www.moat.test | tr -s " "; }
 	check_output "UDP DNS through the helper (--dns)" "$INET www.moat.test" \

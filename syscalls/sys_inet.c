@@ -28,9 +28,9 @@
  * is SS_UNCONNECTED; the helper hands it over connecting, and only a
  * connect, a MSG_FASTOPEN send, or a shutdown while the SYN is out bring a
  * socket back to SS_UNCONNECTED. So: connect on such a socket is answered
- * by the sentry from the socket's state (EISCONN, EALREADY, a wait, its
- * error) or, once it has failed, made again as a new fast-path connect
- * with a new socket; never passed to the kernel. MSG_FASTOPEN is refused
+ * by the sentry from the socket's state (0 once connected, EALREADY, a
+ * wait, its error) or, once it has failed, made again as a new fast-path
+ * connect with a new socket; never passed to the kernel. MSG_FASTOPEN is refused
  * by a filter stacked on the table's (sentry/sandbox/guest.c, register
  * only). shutdown is performed by the sentry, and refused (ENOTCONN) on a
  * host socket whose SYN is still out. bind is performed by the sentry and

@@ -139,10 +139,9 @@ static bool in4(const uint8_t *a, uint32_t net, unsigned plen)
  * host's loopback is judged as 127.0.0.1 there), link-local (its scope is
  * a guest interface), and IPv4 carried in IPv6 (slirp, not the host,
  * reaches what those name). */
-static bool leaves_sandbox(const struct fp_dest *d)
+bool inet_leaves_sandbox(int family, const uint8_t *a)
 {
-	const uint8_t *a = d->addr;
-	if (d->family == AF_INET)
+	if (family == AF_INET)
 		return !in4(a, 0x00000000, 8) && !in4(a, 0x7f000000, 8) && !in4(a, 0x0a000200, NET_PREFIXLEN4);
 	static const uint8_t sandbox6[8] = { 0xfd, 0x6d, 0x6f, 0x61, 0x74, 0x00, 0, 0 };
 	static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
@@ -173,7 +172,7 @@ static bool dest_of(const struct sockaddr_storage *ss, int len, int domain, stru
 		*d = (struct fp_dest){ .family = AF_INET6, .port = ntohs(sin6->sin6_port) };
 		memcpy(d->addr, &sin6->sin6_addr, 16);
 	}
-	return leaves_sandbox(d);
+	return inet_leaves_sandbox(d->family, d->addr);
 }
 
 /* A TCP socket the guest has not bound, connected, or asked for a

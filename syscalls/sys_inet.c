@@ -427,13 +427,16 @@ static long host_connect(struct sysreq *r, int s, int fd, const struct sockaddr_
 {
 	if (len >= (int)sizeof(sa_family_t) && ss->ss_family == AF_UNSPEC)
 		return -EOPNOTSUPP; /* no disconnect: see the top of the file */
-	int st = tcp_state(s), soerr = 0, fl = fcntl(s, F_GETFL);
+	int st = tcp_state(s), soerr = 0, fl = fcntl(s, F_GETFL), err;
 	switch (st) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
 		if (fl < 0 || (fl & O_NONBLOCK))
 			return -EALREADY;
-		return wait_connected(s, sndtimeo_ms(s));
+		/* Still connecting when SO_SNDTIMEO runs out: Linux's second
+		 * connect says EALREADY (the first, EINPROGRESS). */
+		err = wait_connected(s, sndtimeo_ms(s));
+		return err == -EINPROGRESS ? -EALREADY : err;
 	case TCP_CLOSE:
 		if (sockopt_int(s, SOL_SOCKET, SO_ERROR, &soerr) == 0 && soerr)
 			return -soerr; /* Linux's answer to the connect after a failed one */

@@ -527,6 +527,10 @@ elif what == "connecting":
     s = socket.socket(); s.setblocking(False)
     print("connect", err(lambda: s.connect((sys.argv[5], 80))), "again", err(lambda: s.connect((sys.argv[5], 80))))
     print("shutdown", err(lambda: s.shutdown(socket.SHUT_RDWR)), "listen", err(lambda: s.listen()))
+    # SO_SNDTIMEO bounds a blocking connect (Linux: EINPROGRESS); ARP gives
+    # up on the address only after about 3 s.
+    t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 0, 300000))
+    print("SO_SNDTIMEO", err(lambda: t.connect((sys.argv[5], 80))), "then", err(lambda: t.connect((sys.argv[5], 80))))
     class Alarm(Exception): pass
     def on_alarm(*a): raise Alarm()
     signal.signal(signal.SIGALRM, on_alarm); signal.alarm(1)
@@ -571,9 +575,10 @@ listen EINVAL bind EINVAL
 connect to the refused peer ECONNREFUSED again ECONNREFUSED
 listen EINVAL
 connect to the allowed peer ok 10.0.2.15" mrun --net=sandbox -- "${fp[@]}" failed "$INET" "$PRIV" "$PORT"
-	check_output "fast path: while the SYN is out, connect again EALREADY, shutdown ENOTCONN (no unconnecting), listen EINVAL; a blocking connect is interrupted by a signal" \
+	check_output "fast path: while the SYN is out, connect again EALREADY, shutdown ENOTCONN (no unconnecting), listen EINVAL; SO_SNDTIMEO bounds a blocking connect; a blocking connect is interrupted by a signal" \
 		"connect EINPROGRESS again EALREADY
 shutdown ENOTCONN listen EINVAL
+SO_SNDTIMEO EINPROGRESS then EALREADY
 blocking connect interrupted by the signal" mrun --net=sandbox -- "${fp[@]}" connecting "$INET" "$PRIV" "$PORT" 198.51.100.77
 	check_output "fast path: MSG_FASTOPEN (a connect in disguise) is refused with EOPNOTSUPP (ENOTSUP to Python)" \
 		"MSG_FASTOPEN to the refused peer ENOTSUP" mrun --net=sandbox -- "${fp[@]}" fastopen "$INET" "$PRIV" "$PORT"

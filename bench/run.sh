@@ -10,7 +10,11 @@
 #
 # Environment: MOAT (default: build/moat, then ./moat), MICRO (a prebuilt
 # bench/micro; default: build it here with cc -O2), RUNSC (default: runsc),
-# BENCH_OUT (where results go; default: a temporary directory, kept).
+# BENCH_OUT (where results go; default: a temporary directory, kept),
+# ROUNDS (default 1: how many times the per-call rows run, the four columns
+# interleaved within each round; each cell is then the median of the
+# rounds' medians, so that a noisy minute of the machine moves one round,
+# not the row. Use 3 or more when a goal is to be read from the table).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,20 +69,39 @@ echo
 mkdir -p "$out/rw" "$out/repo"
 # Owned by nobody: an rw bind's files are never root's on the host.
 chown 65534:65534 "$out/rw"
-MICRO_RW_DIR="$out/rw" "$out/micro" -s "$scale" >"$out/native.txt" || echo "native run failed" >&2
-for p in seccomp ptrace; do
-	f=moat
-	[ $p = ptrace ] && f=ptrace
-	"$MOAT" run --platform=$p --bind "$out:/bench:ro" --bind "$out/rw:/rw:rw" --bind-owner 65534:65534 \
-		--env MICRO_RW_DIR=/rw -- /bench/micro -s "$scale" >"$out/$f.txt" 2>"$out/$f.err" ||
-		echo "moat --platform=$p run failed ($?): $(head -c 300 "$out/$f.err")" >&2
+rounds=${ROUNDS:-1}
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "bench: ROUNDS must be a positive number" >&2; exit 1; }
+for r in $(seq "$rounds"); do
+	MICRO_RW_DIR="$out/rw" "$out/micro" -s "$scale" >"$out/native.r$r" || echo "native run failed" >&2
+	for p in seccomp ptrace; do
+		f=moat
+		[ $p = ptrace ] && f=ptrace
+		"$MOAT" run --platform=$p --bind "$out:/bench:ro" --bind "$out/rw:/rw:rw" --bind-owner 65534:65534 \
+			--env MICRO_RW_DIR=/rw -- /bench/micro -s "$scale" >"$out/$f.r$r" 2>"$out/$f.err" ||
+			echo "moat --platform=$p run failed ($?): $(head -c 300 "$out/$f.err")" >&2
+	done
+	if [ "$gvisor" = yes ]; then
+		(cd "$out" && MICRO_RW_DIR="$out/rw" runsc_do ./micro -s "$scale") >"$out/gvisor.r$r" 2>"$out/gvisor.err" ||
+			echo "runsc failed: $(head -c 300 "$out/gvisor.err")" >&2
+	else
+		: >"$out/gvisor.r$r"
+	fi
 done
-if [ "$gvisor" = yes ]; then
-	(cd "$out" && MICRO_RW_DIR="$out/rw" runsc_do ./micro -s "$scale") >"$out/gvisor.txt" 2>"$out/gvisor.err" ||
-		echo "runsc failed: $(head -c 300 "$out/gvisor.err")" >&2
-else
-	: >"$out/gvisor.txt"
-fi
+# Each row's median and p90 across the rounds (the median of the medians;
+# a row with an error in any round keeps that error line).
+for f in native moat ptrace gvisor; do
+	awk '$2 ~ /^[0-9]+$/ { if (!($1 in n)) { order[k++] = $1; cnt[$1] = $4; n[$1] = 0 } m[$1, n[$1]] = $2; q[$1, n[$1]++] = $3; next }
+	     NF { if (!($1 in n)) order[k++] = $1; bad[$1] = $0; n[$1] += 0 }
+	     function mid(a, op, c,   i, j, t, v) {
+		for (i = 0; i < c; i++) v[i] = a[op, i]
+		for (i = 1; i < c; i++) for (j = i; j > 0 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		return v[int((c - 1) / 2)]
+	     }
+	     END { for (i = 0; i < k; i++) { op = order[i]
+		if (op in bad || !n[op]) print bad[op]
+		else printf "%s %s %s %s\n", op, mid(m, op, n[op]), mid(q, op, n[op]), cnt[op] } }' \
+		$(for r in $(seq "$rounds"); do echo "$out/$f.r$r"; done) >"$out/$f.txt"
+done
 
 # Whole workloads (issue 7), each timed as one command, median of $wl_n:
 # tar xzf of /usr/include into /tmp, find /usr -type f | wc -l, and

@@ -13,6 +13,11 @@
  * takes the place of the trapped call (ptrace_install_fd_at_entry): the
  * kernel runs the call the tracer set, and the single step that follows
  * stops right after it, so an fd costs one stop (ADDFD: none).
+ * ptrace_install_fd_fast saves that stop where the number is known before
+ * the call: with one thread and a table nobody else shares, nothing can
+ * take the lowest free number between the sentry's look at /proc/<tid>/fd
+ * and the recvmsg, so the payload is made that many bytes long and the
+ * call's own result is the number; the task simply runs on.
  *
  * The socket is made at the process's first install (socketpair, moved up
  * with F_DUPFD_CLOEXEC, the pair's low numbers closed: four stops with the
@@ -43,10 +48,13 @@
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -81,6 +89,14 @@ struct rxsock {
 	int a;          /* the sentry's copy of it (kcmp) */
 	int b;          /* the sentry's end of the pair */
 	bool shared;    /* a clone copied it: never sent to again */
+	/* Another process shares the fd table (CLONE_FILES without
+	 * CLONE_THREAD): no install_fast, whose number could be taken. */
+	bool table_shared;
+	/* install_fast's views of it: its /proc task directory (whose link
+	 * count tells its threads) and a thread's fd directory; -1 until
+	 * needed. */
+	int taskdir, fddir;
+	pid_t fddir_tid;
 	struct rxsock *next;
 };
 
@@ -113,7 +129,8 @@ static struct rxsock *rx_new(pid_t tgid)
 	struct rxsock *x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
-	*x = (struct rxsock){ .tgid = tgid, .a = -1, .b = -1, .next = rx_table[rx_bucket(tgid)] };
+	*x = (struct rxsock){ .tgid = tgid, .a = -1, .b = -1, .taskdir = -1, .fddir = -1,
+			      .next = rx_table[rx_bucket(tgid)] };
 	pthread_mutex_lock(&rx_lock);
 	rx_table[rx_bucket(tgid)] = x;
 	pthread_mutex_unlock(&rx_lock);
@@ -142,15 +159,34 @@ void ptrace_rx_forget(pid_t tgid)
 		pthread_mutex_unlock(&rx_lock);
 		safe_close(x->a);
 		safe_close(x->b);
+		safe_close(x->taskdir);
+		safe_close(x->fddir);
 		free(x);
 		return;
 	}
 }
 
-void ptrace_rx_cloned(pid_t tgid, pid_t child_tgid, bool files_shared)
+static void mark_table_shared(pid_t tgid)
 {
 	struct rxsock *x = rx_find(tgid);
-	if (!x || files_shared)
+	if (!x && !(x = rx_new(tgid)))
+		return;
+	pthread_mutex_lock(&rx_lock);
+	x->table_shared = true;
+	pthread_mutex_unlock(&rx_lock);
+}
+
+void ptrace_rx_cloned(pid_t tgid, pid_t child_tgid, bool files_shared)
+{
+	if (files_shared) {
+		if (child_tgid != tgid) {
+			mark_table_shared(tgid);
+			mark_table_shared(child_tgid);
+		}
+		return;
+	}
+	struct rxsock *x = rx_find(tgid);
+	if (!x)
 		return;
 	x->shared = true;
 	/* The child's copy sits at the same number: its own new socket goes
@@ -425,6 +461,109 @@ int ptrace_install_fd(struct tracee *tr, const struct user_regs_struct *saved, i
 {
 	struct inj in = { .tr = tr, .saved = saved };
 	return install(tr, &in, fd, cloexec);
+}
+
+/* The number the next new fd of the process will get, where nothing else
+ * can take it first: one thread (a task directory's link count is 2 plus
+ * its threads) and a table no other process shares. The lowest free number
+ * below FAST_MAX_FD, or -EMFILE if that is at or above its RLIMIT_NOFILE
+ * (Linux's answer then), or -EAGAIN when it cannot be known so. */
+#define FAST_MAX_FD 1024
+
+static int next_fd(struct rxsock *x, pid_t tid)
+{
+	char path[48];
+	struct stat st;
+	if (x->taskdir < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/task", x->tgid);
+		x->taskdir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (x->taskdir < 0 || fstat(x->taskdir, &st) < 0 || st.st_nlink != 3)
+		return -EAGAIN;
+	if (x->fddir < 0 || x->fddir_tid != tid) {
+		safe_close(x->fddir);
+		snprintf(path, sizeof(path), "/proc/%d/fd", tid);
+		x->fddir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		x->fddir_tid = tid;
+	} else if (lseek(x->fddir, 0, SEEK_SET) < 0) {
+		return -EAGAIN;
+	}
+	if (x->fddir < 0)
+		return -EAGAIN;
+	uint64_t used[FAST_MAX_FD / 64] = { 0 };
+	char buf[4096];
+	for (;;) {
+		long n = syscall(SYS_getdents64, x->fddir, buf, sizeof(buf));
+		if (n < 0)
+			return -EAGAIN;
+		for (long off = 0; off < n;) {
+			struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; }
+				*d = (void *)(buf + off);
+			char *end;
+			unsigned long v = strtoul(d->name, &end, 10);
+			if (end != d->name && !*end && v < FAST_MAX_FD)
+				used[v / 64] |= 1ULL << (v % 64);
+			off += d->reclen;
+		}
+		/* The kernel fills the buffer while the next entry fits (at
+		 * most 32 bytes for an fd's): room left means the end. */
+		if (n <= (long)sizeof(buf) - 64)
+			break;
+	}
+	int free_fd = -1;
+	for (int i = 0; i < FAST_MAX_FD / 64 && free_fd < 0; i++)
+		if (~used[i])
+			free_fd = i * 64 + __builtin_ctzll(~used[i]);
+	if (free_fd < 0)
+		return -EAGAIN;
+	struct rlimit lim;
+	if (prlimit(tid, RLIMIT_NOFILE, NULL, &lim) < 0)
+		return -EAGAIN;
+	return (rlim_t)free_fd < lim.rlim_cur ? free_fd : -EMFILE;
+}
+
+int ptrace_install_fd_fast(struct ptracee *t, struct tracee *tr, int fd, bool cloexec)
+{
+	struct rxsock *x = rx_find(tr->tgid);
+	if (!x || x->shared || x->table_shared || !same_file(tr, x->a, x->num))
+		return -EAGAIN;
+	int n = next_fd(x, tr->tid);
+	if (n < 0)
+		return n;
+	/* The payload's length is the number: recvmsg's result. Its bytes
+	 * land below the scratch, under the red zone. */
+	static const char zeros[FAST_MAX_FD];
+	struct {
+		struct msghdr msg;
+		struct iovec iov;
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} ctl;
+	} s = { 0 };
+	uint64_t base = (t->regs.rsp - 256 - sizeof(s) - (uint64_t)n) & ~15ULL;
+	s.iov = (struct iovec){ (void *)(uintptr_t)(base + sizeof(s)), (size_t)n };
+	s.msg.msg_iov = (void *)(uintptr_t)(base + offsetof(__typeof__(s), iov));
+	s.msg.msg_iovlen = 1;
+	s.msg.msg_control = (void *)(uintptr_t)(base + offsetof(__typeof__(s), ctl));
+	s.msg.msg_controllen = sizeof(s.ctl.buf);
+	if (guest_write(tr->tid, base, &s, sizeof(s)) < 0)
+		return -EAGAIN;
+	if (send_fds(x->b, zeros, (size_t)n, &fd, 1, MSG_DONTWAIT, NULL, 0) != n) {
+		x->shared = true; /* never again: make another next time */
+		return -EAGAIN;
+	}
+	struct user_regs_struct regs = t->regs;
+	regs.orig_rax = SYS_recvmsg;
+	regs.rdi = (uint64_t)x->num;
+	regs.rsi = base + offsetof(__typeof__(s), msg);
+	regs.rdx = (uint64_t)(MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0));
+	t->id = 0;
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, &regs) < 0 || ptrace(PTRACE_CONT, t->tid, 0, 0) < 0) {
+		x->shared = true; /* the message may still be queued */
+		return -ESRCH;
+	}
+	return n;
 }
 
 int ptrace_install_fd_at_entry(struct ptracee *t, struct tracee *tr, uint64_t *ret_mask, int fd,

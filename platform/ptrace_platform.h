@@ -87,6 +87,11 @@ void ptrace_rx_cloned(pid_t tgid, pid_t child_tgid, bool files_shared);
 void ptrace_rx_forget(pid_t tgid);
 int ptrace_install_fd_at_entry(struct ptracee *t, struct tracee *tr, uint64_t *ret_mask, int fd,
 			       bool cloexec);
+/* The one-stop way, from t's seccomp stop: t is resumed in a recvmsg whose
+ * result is the number the fd gets. That number, -EMFILE (none free below
+ * its RLIMIT_NOFILE: nothing done), -ESRCH (gone) or -EAGAIN (not
+ * possible here: use ptrace_install_fd_at_entry). */
+int ptrace_install_fd_fast(struct ptracee *t, struct tracee *tr, int fd, bool cloexec);
 /* The platform ops that answer a request (ptrace_reply.c); the table that
  * names them is ptrace_tracer.c's. */
 int ptrace_op_reply(struct sysreq *r, long val);

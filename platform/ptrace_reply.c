@@ -9,8 +9,11 @@
  *    TRACE verdict on that re-check means ALLOW, so the call runs. It re-reads
  *    guest memory like the notify platform's CONTINUE: the same rule applies
  *    (registers-only decisions);
- *  - an fd: the call is replaced by the first of the calls that install
- *    the fd (ptrace_fd.c), and its number made the result;
+ *  - an fd: the call is replaced by a recvmsg on the process's receiving
+ *    socket (ptrace_fd.c); where the number the fd will get is known
+ *    (one thread, a table nobody shares) the payload's length is that
+ *    number and the call's result, and the task just runs on (one stop);
+ *    else a single step after it and its number made the result (two);
  *  - a cancelled wait: -ERESTARTSYS set at the call's exit stop with the
  *    call's number back in orig_rax, plus PTRACE_INTERRUPT so that the thread
  *    passes through the kernel's signal path: Linux's EINTR or restart;
@@ -98,6 +101,15 @@ static int do_reply_fd(struct ptracee *t, void *arg)
 {
 	struct fd_arg *a = arg;
 	struct tracee tr = tracee_of(t);
+	int fast = ptrace_install_fd_fast(t, &tr, a->fd, a->cloexec);
+	if (fast >= 0)
+		return fast;
+	if (fast == -ESRCH)
+		return -ENOENT;
+	if (fast == -EMFILE) {
+		struct user_regs_struct regs = t->regs;
+		return resume_with(t, &regs, -EMFILE) < 0 ? -ENOENT : -EMFILE;
+	}
 	uint64_t mask;
 	int n = ptrace_install_fd_at_entry(t, &tr, &mask, a->fd, a->cloexec);
 	if (n == -ESRCH)

@@ -375,10 +375,8 @@ static void on_event(struct ptracee *t, int event)
 	uint64_t flags = t->regs.orig_rax == SYS_clone ? t->regs.rdi : 0;
 	bool thread = event == PTRACE_EVENT_CLONE && (flags & CLONE_THREAD);
 	pid_t tgid = event == PTRACE_EVENT_CLONE ? (thread ? t->tgid : 0) : child;
-	if (!(flags & CLONE_FILES)) {
-		pid_t ptgid = ptracee_tgid(t);
-		ptrace_rx_cloned(ptgid, thread ? ptgid : child, false);
-	}
+	pid_t ptgid = ptracee_tgid(t);
+	ptrace_rx_cloned(ptgid, thread ? ptgid : child, flags & CLONE_FILES);
 	struct ptracee *c = ptracee_add_held(child, tgid);
 	if (t->follow && c) {
 		/* Held, with its creator, until the handler registered it. */

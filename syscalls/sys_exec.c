@@ -344,6 +344,7 @@ static void exec_finish(void *ctx, int result)
 			p->arena_tries = 0;
 			p->mm_shared = false;
 			p->nondumpable = false;
+			p->sig_handled_known = false;
 		}
 	}
 	sentry_unlock();

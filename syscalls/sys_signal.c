@@ -90,6 +90,9 @@ struct target {
 	pid_t vtid, vtgid, vpgid, vsid; /* ids in the sandbox (0: not visible there) */
 	uint64_t caught, ignored, blocked; /* SigCgt, SigIgn, SigBlk */
 	uint64_t pending;                  /* SigPnd | ShdPnd */
+	/* Taken from the task table without reading /proc: vpgid, vsid and
+	 * the signal sets are not known (target_complete reads them). */
+	bool partial;
 };
 
 /* The first number of "key:" in a /proc status text, or with last the
@@ -231,27 +234,48 @@ static int find_match(const struct target *t, void *ctx)
 	return 1;
 }
 
-/* The sandbox process vpid (its thread group leader). */
+/* Remember what a full read showed of a process the table knows: which
+ * signals it catches or ignores (see sig_fatal). */
+static void note_handled(const struct target *t)
+{
+	struct proc *p = proc_find_vpid(t->vtgid);
+	if (p && p->tgid == t->htgid) {
+		p->sig_handled = t->caught | t->ignored;
+		p->sig_handled_known = true;
+	}
+}
+
+/* The sandbox process vpid (its thread group leader). One the task table
+ * knows is taken from it without reading /proc (a kill costs a 4 KiB
+ * status text otherwise, about half of an emulated kill): the table's
+ * processes are the sandbox's by construction and linked until their
+ * pidfd says they exited, and the kernel resolves the number again when
+ * the call continues. */
 static int find_process(pid_t vpid, struct target *ret)
 {
-	pid_t cand[2];
-	int n = 0;
-	if (current->proc->vpid == vpid)
-		cand[n++] = current->proc->tgid;
-	struct proc *p = proc_find_vpid(vpid);
-	if (p)
-		cand[n++] = p->tgid;
-	for (int i = 0; i < n; i++) {
-		struct target t;
-		if (target_read_host(cand[i], &t) == 0 && t.vtid == vpid && t.vtgid == vpid) {
-			*ret = t;
-			return 0;
-		}
+	struct proc *p = current->proc->vpid == vpid ? current->proc : proc_find_vpid(vpid);
+	if (p && p->linked && p->vpid == vpid) {
+		*ret = (struct target){ .htid = p->tgid, .htgid = p->tgid, .vtid = vpid,
+					.vtgid = vpid, .partial = true };
+		return 0;
 	}
 	struct find_ctx f = { .vtid = vpid, .vtgid = vpid };
 	if (walk_processes(find_match, &f) <= 0)
 		return -ESRCH;
 	*ret = f.found;
+	return 0;
+}
+
+/* Read what a table-made target left out; -ESRCH if it is gone. */
+static int target_complete(struct target *t)
+{
+	if (!t->partial)
+		return 0;
+	struct target full;
+	if (target_read_host(t->htid, &full) < 0 || full.vtid != t->vtid || full.vtgid != t->vtgid)
+		return -ESRCH;
+	*t = full;
+	note_handled(t);
 	return 0;
 }
 
@@ -322,7 +346,7 @@ static int sender_get(struct sender *s)
 }
 
 /* May the caller send sig to t? 0 or -EPERM (-ESRCH if t vanished). */
-static int may_signal(const struct target *t, int sig, struct sender *s)
+static int may_signal(struct target *t, int sig, struct sender *s)
 {
 	if (t->htgid == current->proc->tgid)
 		return 0;
@@ -331,7 +355,8 @@ static int may_signal(const struct target *t, int sig, struct sender *s)
 		return -ESRCH;
 	if (cred_may_kill(current->cred, tc))
 		return 0;
-	if (sig == SIGCONT && sender_get(s) == 0 && t->vsid && t->vsid == s->self.vsid)
+	if (sig == SIGCONT && target_complete(t) == 0 && sender_get(s) == 0 && t->vsid &&
+	    t->vsid == s->self.vsid)
 		return 0;
 	return -EPERM;
 }
@@ -339,7 +364,7 @@ static int may_signal(const struct target *t, int sig, struct sender *s)
 static bool sig_valid(int sig) { return sig >= 0 && sig <= SIG_MAX; }
 
 /* One process or thread by number: check, then let the kernel send it. */
-static long signal_one(const struct target *t, int sig)
+static long signal_one(struct target *t, int sig)
 {
 	if (!sig_valid(sig))
 		return -EINVAL;
@@ -350,8 +375,13 @@ static long signal_one(const struct target *t, int sig)
 
 /* Does sig end process t at once: its default action terminates, t neither
  * catches, ignores nor blocks it, and t is not the sandbox's pid 1 (which
- * ignores such signals from inside its namespace)? */
-static bool sig_fatal(const struct target *t, int sig)
+ * ignores such signals from inside its namespace)?
+ * A target from the task table whose last full read showed it catching or
+ * ignoring sig is taken as still doing so, without reading /proc again:
+ * only a sigaction back to SIG_DFL since (exec forgets what was seen) makes
+ * that wrong, and then the kernel sends the signal itself, which loses only
+ * kill_and_wait's care for the caller's next call. */
+static bool sig_fatal(struct target *t, int sig)
 {
 	static const uint64_t not_fatal = 1ULL << (SIGCHLD - 1) | 1ULL << (SIGCONT - 1) |
 		1ULL << (SIGSTOP - 1) | 1ULL << (SIGTSTP - 1) | 1ULL << (SIGTTIN - 1) |
@@ -361,7 +391,16 @@ static bool sig_fatal(const struct target *t, int sig)
 	uint64_t bit = 1ULL << (sig - 1);
 	if (sig == SIGKILL)
 		return true;
-	return !(not_fatal & bit) && !((t->caught | t->ignored | t->blocked) & bit);
+	if (not_fatal & bit)
+		return false;
+	if (t->partial) {
+		struct proc *p = proc_find_vpid(t->vtgid);
+		if (p && p->tgid == t->htgid && p->sig_handled_known && (p->sig_handled & bit))
+			return false;
+		if (target_complete(t) < 0)
+			return false; /* gone: the kernel answers */
+	}
+	return !((t->caught | t->ignored | t->blocked) & bit);
 }
 
 #define FATAL_WAIT_MS 100
@@ -428,7 +467,8 @@ static int group_visit(const struct target *t, void *ctx)
 	if (g->vpgid ? t->vpgid != g->vpgid : (t->vtgid <= 1 || t->htgid == current->proc->tgid))
 		return 0;
 	g->total++;
-	int r = may_signal(t, g->sig, g->s);
+	struct target tt = *t;
+	int r = may_signal(&tt, g->sig, g->s);
 	if (r == -ESRCH) {
 		g->total--; /* gone meanwhile: the kernel would not see it either */
 		return 0;

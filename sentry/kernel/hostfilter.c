@@ -43,6 +43,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -97,6 +98,8 @@ const struct host_rule sentry_host_rules[] = {
 	{ "pidfd_getfd", "(same-uid, dumpable targets only) the guest's open files: placeholder positions, fstat; the ptrace platform's fd installs; no flags", 1,
 	  { A(2, SCMP_CMP_EQ, 0) } },
 	{ "ptrace", "completing execs (and clones): guest threads only, same host uid; the ptrace platform traces every guest task" },
+	{ "prlimit64", "the ptrace platform's one-stop fd install: a guest's RLIMIT_NOFILE, read only", 2,
+	  { A(1, SCMP_CMP_EQ, RLIMIT_NOFILE), A(2, SCMP_CMP_EQ, 0) } },
 	{ "wait4", "the ptrace stops of the guest thread being traced" },
 	{ "kill", "forwarding signals to pid 1; ending the sandbox" },
 	{ "pidfd_send_signal", "signals sent for the guest (syscalls/sys_signal.c): pidfd_send_signal, a fatal kill, a partly permitted group; never PIDFD_SIGNAL_PROCESS_GROUP", 1,

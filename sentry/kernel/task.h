@@ -61,6 +61,11 @@ struct proc {
 	 * needs ptrace access), so the guest could neither see nor signal it.
 	 * Inherited by fork, cleared by exec, as the kernel's flag. */
 	bool nondumpable;
+	/* The signals a full /proc read last showed it catching or ignoring
+	 * (syscalls/sys_signal.c: a hint for kill, never a permission);
+	 * forgotten by exec, which resets caught signals. */
+	uint64_t sig_handled;
+	bool sig_handled_known;
 	struct proc *hnext;   /* tgid hash chain */
 	struct proc *vnext;   /* sandbox pid hash chain */
 };

@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -113,6 +114,7 @@ CALL(pidfd_getfd, syscall(SYS_pidfd_getfd, -1, 0, 0))
 CALL(pidfd_signal_thread, syscall(SYS_pidfd_send_signal, -1, 0, NULL, 1))
 CALL(kcmp_file, syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, 0, 0))
 CALL(bindtodevice, setsockopt(sock, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3))
+CALL(prlimit_get_nofile, syscall(SYS_prlimit64, parent, RLIMIT_NOFILE, NULL, buf))
 /* refused by its argument rule */
 CALL(mmap_exec, mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
 CALL(mprotect_exec, mprotect(buf - ((uintptr_t)buf & 4095), 4096, PROT_READ | PROT_WRITE | PROT_EXEC))
@@ -127,6 +129,8 @@ CALL(pidfd_getfd_flags, syscall(SYS_pidfd_getfd, -1, 0, 1))
 CALL(pidfd_signal_group, syscall(SYS_pidfd_send_signal, -1, 0, NULL, 4))
 CALL(kcmp_vm, syscall(SYS_kcmp, getpid(), getpid(), KCMP_VM, 0, 0))
 CALL(so_mark, setsockopt(sock, SOL_SOCKET, SO_MARK, buf, 4))
+CALL(prlimit_set_nofile, syscall(SYS_prlimit64, parent, RLIMIT_NOFILE, buf, NULL))
+CALL(prlimit_get_nproc, syscall(SYS_prlimit64, parent, RLIMIT_NPROC, NULL, buf))
 /* not in the list at all */
 CALL(socket_inet, socket(AF_INET, SOCK_STREAM, 0))
 CALL(socket_unix, socket(AF_UNIX, SOCK_STREAM, 0))
@@ -175,6 +179,7 @@ TEST(allowed_calls_return)
 		{ "pidfd_send_signal PIDFD_SIGNAL_THREAD", c_pidfd_signal_thread, 0 },
 		{ "kcmp KCMP_FILE", c_kcmp_file, 0 },
 		{ "setsockopt SO_BINDTODEVICE", c_bindtodevice, 0 },
+		{ "prlimit64 reading RLIMIT_NOFILE", c_prlimit_get_nofile, 0 },
 		{ "clone3 (ENOSYS)", c_clone3_enosys, 0 },
 	};
 	EXPECT_CASES("sentry", ok);
@@ -196,6 +201,8 @@ TEST(argument_rules_kill)
 		{ "pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP", c_pidfd_signal_group, KILLED },
 		{ "kcmp KCMP_VM", c_kcmp_vm, KILLED },
 		{ "setsockopt SO_MARK", c_so_mark, KILLED },
+		{ "prlimit64 setting RLIMIT_NOFILE", c_prlimit_set_nofile, KILLED },
+		{ "prlimit64 reading RLIMIT_NPROC", c_prlimit_get_nproc, KILLED },
 	};
 	EXPECT_CASES("sentry", bad);
 }

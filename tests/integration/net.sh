@@ -471,6 +471,31 @@ while True:
     except Exception:
         pass
 PY
+# With the fast path on, every connect and bind is made by the sentry on
+# its copy of the socket (none is CONTINUEd): unix sockets by abstract name
+# and path, UDP, netlink still behave, and a unix peer's credentials are
+# still the guest's, not the sentry's.
+UNIXPROBE='
+import os, socket, struct
+def peer(a):
+    pid, uid, gid = struct.unpack("3i", a.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    return pid == os.getpid()
+l = socket.socket(socket.AF_UNIX); l.bind("\0moat-net-test"); l.listen()
+c = socket.socket(socket.AF_UNIX); c.connect("\0moat-net-test"); a, _ = l.accept()
+print("abstract: the peer is this process", peer(a))
+l2 = socket.socket(socket.AF_UNIX); l2.bind("/tmp/s"); l2.listen()
+c2 = socket.socket(socket.AF_UNIX); c2.connect("/tmp/s"); a2, _ = l2.accept()
+print("path: the peer is this process", peer(a2), c2.getpeername())
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", 0)); u.connect(("10.0.2.3", 53))
+print("udp", u.getsockname()[0])
+n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 0)); print("netlink bound")
+'
+check_output "fast path on: unix (abstract and path), UDP and netlink connects and binds made by the sentry behave, unix peers are the guest's" \
+	"abstract: the peer is this process True
+path: the peer is this process True /tmp/s
+udp 10.0.2.15
+netlink bound" mrun --net=sandbox -- python3 -c "$UNIXPROBE"
+
 # --- the TCP fast path (docs/networking.md, "The TCP fast path") ------------
 # What a guest could do with a socket of the host's namespace, checked from
 # inside against the public peer $INET (allowed) and the private service

@@ -11,7 +11,9 @@
 # Rows: bulk TCP download and upload from a peer namespace behind a veth
 # pair (198.18.0.2, RFC 2544's benchmarking range), connects per second
 # (a new connection each), UDP round trip, and TCP over loopback inside the
-# sandbox vs natively. Environment: MOAT (default build/moat), RUNSC,
+# sandbox vs natively. Two moat columns: the default (TCP to the outside on
+# the fast path, docs/networking.md) and --net-fastpath=off (every TCP
+# byte through slirp). Environment: MOAT (default build/moat), RUNSC,
 # BENCH_OUT (results; default a kept temporary directory).
 set -uo pipefail
 
@@ -157,6 +159,12 @@ fi
 native() { "$PY" "$out/nb.py" "$@"; }
 inpasta() { ip netns exec "$PNS" "$PY" "$out/nb.py" "$@"; }
 inmoat() { "$MOAT" run --net=sandbox --allow-net 198.18.0.0/24 --bind "$out:/bench:ro" -- "$PY" /bench/nb.py "$@"; }
+# The same without the TCP fast path: every TCP byte through slirp.
+inslirp()
+{
+	"$MOAT" run --net=sandbox --net-fastpath=off --allow-net 198.18.0.0/24 --bind "$out:/bench:ro" -- \
+		"$PY" /bench/nb.py "$@"
+}
 ingvisor()
 {
 	if [ -n "$gvisor_fix" ]; then
@@ -170,7 +178,7 @@ ingvisor()
 
 echo "== moat network benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) CPUs"
 echo "== peer: 198.18.0.2 in a network namespace behind a veth pair; gVisor: $gvisor; pasta: ${pasta:-no}"
-printf '%-28s %12s %12s %8s' row native moat ratio
+printf '%-28s %12s %12s %8s %12s %8s' row native moat ratio moat-slirp ratio
 [ "$gvisor" = yes ] && printf ' %12s %8s' gvisor ratio
 [ -n "$pasta" ] && printf ' %12s %8s' pasta ratio
 echo
@@ -188,18 +196,20 @@ row()
 {
 	local name=$1 unit=$2 higher=$3
 	shift 3
-	local n m g="" p=""
+	local n m s g="" p=""
 	n=$(median native "$@")
 	m=$(median inmoat "$@")
+	s=$(median inslirp "$@")
 	[ "$gvisor" = yes ] && g=$(median ingvisor "$@")
 	[ -n "$pasta" ] && p=$(median inpasta "$@")
 	ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v h="$higher" \
 		'BEGIN { printf "%.2fx", h ? b / a : a / b }' || echo "-"; }
-	printf '%-28s %12s %12s %8s' "$name ($unit)" "${n:--}" "${m:--}" "$(ratio "$n" "$m")"
+	printf '%-28s %12s %12s %8s %12s %8s' "$name ($unit)" "${n:--}" "${m:--}" "$(ratio "$n" "$m")" \
+		"${s:--}" "$(ratio "$n" "$s")"
 	[ "$gvisor" = yes ] && printf ' %12s %8s' "${g:--}" "$(ratio "$n" "$g")"
 	[ -n "$pasta" ] && printf ' %12s %8s' "${p:--}" "$(ratio "$n" "$p")"
 	echo
-	echo "$name $n $m $g $p" >>"$out/results.txt"
+	echo "$name $n $m $s $g $p" >>"$out/results.txt"
 }
 row "TCP download ${MIB} MiB" MB/s 1 download 198.18.0.2 "$MIB"
 row "TCP upload ${MIB} MiB" MB/s 1 upload 198.18.0.2 "$MIB"

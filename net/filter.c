@@ -21,6 +21,7 @@ const struct net_rule_sc net_host_rules[] = {
 	{ "recvfrom", "slirp's sockets" },
 	{ "sendto", "slirp's sockets" },
 	{ "recvmsg", "the tap's fd from pid 1" },
+	{ "sendmsg", "the TCP fast path's answer to the sentry, with the connected socket (net/fastpath.h)" },
 	{ "poll", "its loop" },
 	{ "socket", "outbound flows: IPv4 only", ARG(0, SCMP_CMP_EQ, AF_INET, 0) },
 	{ "socket", "outbound flows: IPv6 only", ARG(0, SCMP_CMP_EQ, AF_INET6, 0) },

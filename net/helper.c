@@ -42,6 +42,7 @@
 #include <grp.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -61,6 +62,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "net/dns.h"
+#include "net/fastpath.h"
 #include "net/filter.h"
 #include "net/packet.h"
 #include "sentry/kernel/audit.h"
@@ -90,6 +92,7 @@ struct helper {
 	Slirp *slirp;
 	struct net_config *cfg;
 	int tap;
+	int ctl; /* the fast path's socketpair with the sentry (net/fastpath.h), or -1 */
 	struct pollfd *pfd;
 	size_t npfd, cap;
 	struct timer timers[MAX_TIMERS];
@@ -411,6 +414,112 @@ static void guest_frame(struct helper *h, size_t len)
 		refuse(h, &p);
 }
 
+/* --- the TCP fast path (net/fastpath.h) ---------------------------------- */
+
+/* The options the guest's socket may hand on: what the guest set on its
+ * socket and expects to hold on the connection. Nothing here reaches
+ * beyond the socket (the sentry refuses those when the guest sets them),
+ * and nothing defers the connect (TCP_FASTOPEN_CONNECT: the first write
+ * would make it, and a failure there leaves the socket free to connect
+ * anywhere; the sentry keeps such sockets on slirp's path). */
+static bool fp_option_ok(int level, int name)
+{
+	switch (level) {
+	case SOL_SOCKET:
+		return name == SO_KEEPALIVE || name == SO_LINGER || name == SO_RCVBUF || name == SO_SNDBUF ||
+		       name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD || name == SO_REUSEADDR ||
+		       name == SO_PRIORITY || name == SO_OOBINLINE;
+	case IPPROTO_TCP:
+		return name == TCP_NODELAY || name == TCP_CORK || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL ||
+		       name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT || name == TCP_CONGESTION ||
+		       name == TCP_NOTSENT_LOWAT || name == TCP_MAXSEG;
+	case IPPROTO_IP:
+		return name == IP_TOS || name == IP_TTL;
+	case IPPROTO_IPV6:
+		return name == IPV6_V6ONLY || name == IPV6_TCLASS;
+	}
+	return false;
+}
+
+static void fp_answer(struct helper *h, int err, bool refused, int fd)
+{
+	struct net_fp_ans a = { .err = err, .refused = refused };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { &a, sizeof(a) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	/* The sentry waits for this answer; if it is gone, so is the sandbox. */
+	(void)sendmsg(h->ctl, &msg, MSG_NOSIGNAL);
+}
+
+/* One request: judged exactly as a SYN to the same address would be
+ * (guest_frame), recorded alike, then the socket. */
+static void fp_request(struct helper *h)
+{
+	struct net_fp_req q;
+	ssize_t n = recv(h->ctl, &q, sizeof(q), MSG_DONTWAIT);
+	if (n == 0) {
+		h->ctl = -1; /* the sentry is gone; the tap tells the rest */
+		return;
+	}
+	if (n != (ssize_t)sizeof(q) || (q.family != AF_INET && q.family != AF_INET6) || q.nopt > NET_FP_MAXOPT) {
+		if (n > 0)
+			fp_answer(h, EINVAL, false, -1);
+		return;
+	}
+	struct pkt p = { .family = (int)q.family, .proto = IPPROTO_TCP, .has_ports = true, .dport = q.port };
+	p.dst.family = (int)q.family;
+	memcpy(p.dst.a, q.addr, 16);
+	bool v4 = q.family == AF_INET;
+	/* The sentry sends only addresses that leave the sandbox; anything
+	 * else is its bug, and the answer slirp's path would give. */
+	struct net_verdict v;
+	if (v4 ? net_addr_in(&p.dst, &h->net4, NET_PREFIXLEN4) : net_addr_in(&p.dst, &h->net6, NET_PREFIXLEN6))
+		v = (struct net_verdict){ false, "sandbox-net" };
+	else
+		v = net_policy_check(&h->cfg->policy, &p.dst, IPPROTO_TCP, q.port);
+	audit_connect(&p, &p.dst, v);
+	if (!v.allow) {
+		fp_answer(h, ECONNREFUSED, true, -1);
+		return;
+	}
+	int s = socket((int)q.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_TCP);
+	if (s < 0) {
+		fp_answer(h, errno, false, -1);
+		return;
+	}
+	for (unsigned i = 0; i < q.nopt; i++) {
+		const struct net_fp_opt *o = &q.opt[i];
+		if (fp_option_ok(o->level, o->name) && o->len <= sizeof(o->val))
+			(void)setsockopt(s, o->level, o->name, o->val, o->len); /* as the guest's kernel took it */
+	}
+	int err = 0;
+	if (v4) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(q.port) };
+		memcpy(&sin.sin_addr, q.addr, 4);
+		err = connect(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? errno : 0;
+	} else {
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(q.port) };
+		memcpy(&sin6.sin6_addr, q.addr, 16);
+		err = connect(s, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 ? errno : 0;
+	}
+	bool sent = err == 0 || err == EINPROGRESS;
+	fp_answer(h, err, false, sent ? s : -1);
+	close(s);
+}
+
 /* --- the process ------------------------------------------------------- */
 
 static int recv_tap(int sock)
@@ -467,6 +576,8 @@ static _Noreturn void serve(struct helper *h)
 	for (;;) {
 		h->npfd = 0;
 		add_poll(h->tap, SLIRP_POLL_IN, h);
+		/* Always at index 1 (-1 is skipped by poll). */
+		add_poll(h->ctl, SLIRP_POLL_IN, h);
 		uint32_t timeout = next_timeout(h);
 		slirp.pollfds_fill(h->slirp, &timeout, add_poll, h);
 		int r = poll(h->pfd, h->npfd, (int)timeout);
@@ -483,6 +594,8 @@ static _Noreturn void serve(struct helper *h)
 				guest_frame(h, (size_t)n);
 			}
 		}
+		if (r > 0 && (h->pfd[1].revents & (POLLIN | POLLHUP)))
+			fp_request(h);
 		slirp.pollfds_poll(h->slirp, r < 0, get_revents, h);
 		run_timers(h);
 	}
@@ -568,11 +681,11 @@ static void close_others(const int *keep, size_t n)
 
 static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
-static _Noreturn void helper_main(struct net_config *cfg, int tap_sock, int ready, uid_t uid, gid_t gid,
-				  pid_t parent)
+static _Noreturn void helper_main(struct net_config *cfg, int tap_sock, int ctl_sock, int ready, uid_t uid,
+				  gid_t gid, pid_t parent)
 {
 	char why[512] = "";
-	int keep[] = { STDERR_FILENO, sentry.audit_fd, tap_sock, ready };
+	int keep[] = { STDERR_FILENO, sentry.audit_fd, tap_sock, ctl_sock, ready };
 	qsort(keep, ARRAY_SIZE(keep), sizeof(int), cmp_int);
 	close_others(keep, ARRAY_SIZE(keep));
 	struct sigaction sa = { .sa_handler = SIG_DFL };
@@ -595,6 +708,7 @@ static _Noreturn void helper_main(struct net_config *cfg, int tap_sock, int read
 		_exit(1);
 	h->cfg = cfg;
 	h->tap = -1;
+	h->ctl = ctl_sock;
 	addr_init(&h->guest4, NET_GUEST4), addr_init(&h->gw4, NET_GATEWAY4);
 	addr_init(&h->dns4, NET_DNS4), addr_init(&h->net4, NET_PREFIX4);
 	addr_init(&h->guest6, NET_GUEST6), addr_init(&h->gw6, NET_GATEWAY6);
@@ -640,7 +754,8 @@ fail:
 	_exit(1);
 }
 
-int net_helper_spawn(const struct net_config *c, int tap_sock, uid_t uid, gid_t gid, struct net_helper *ret)
+int net_helper_spawn(const struct net_config *c, int tap_sock, int ctl_sock, uid_t uid, gid_t gid,
+		     struct net_helper *ret)
 {
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) < 0)
@@ -657,7 +772,7 @@ int net_helper_spawn(const struct net_config *c, int tap_sock, uid_t uid, gid_t 
 		close(pp[0]);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(1);
-		helper_main((struct net_config *)c, tap_sock, pp[1], uid, gid, parent);
+		helper_main((struct net_config *)c, tap_sock, ctl_sock, pp[1], uid, gid, parent);
 	}
 	close(pp[1]);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

@@ -56,6 +56,7 @@ struct net_config {
 	size_t npublish;
 	bool dns_set;          /* --dns IP, else the host's first IPv4 nameserver */
 	struct net_addr dns;
+	bool fastpath_off;     /* --net-fastpath=off: every TCP connection through slirp */
 };
 
 /* "none", "sandbox", "host". */
@@ -76,10 +77,11 @@ struct net_helper {
 };
 
 /* Fork the network helper. tap_sock: its end of the socketpair pid 1 sends
- * the tap's fd on. uid/gid: the sandbox's host identity it drops to. The
+ * the tap's fd on; ctl_sock: its end of the TCP fast path's socketpair
+ * with the sentry (net/fastpath.h), or -1 with the fast path off. uid/gid: the sandbox's host identity it drops to. The
  * audit log (sentry.audit_fd), if any, is inherited: it writes its own
  * records there. */
-int net_helper_spawn(const struct net_config *c, int tap_sock, uid_t uid, gid_t gid,
+int net_helper_spawn(const struct net_config *c, int tap_sock, int ctl_sock, uid_t uid, gid_t gid,
 		     struct net_helper *ret);
 /* Wait for its setup (slirp, --publish listeners, confinement): 0, or
  * -errno with its message in why. */

@@ -30,6 +30,10 @@ int req_id_valid(struct sysreq *r) { return platform->id_valid(r); }
 int req_reply(struct sysreq *r, long val) { return platform->reply(r, val); }
 int req_reply_continue(struct sysreq *r) { return platform->reply_continue(r); }
 int req_reply_fd(struct sysreq *r, int fd, bool cloexec) { return platform->reply_fd(r, fd, cloexec); }
+int req_reply_fd_at(struct sysreq *r, int fd, int target, bool cloexec, long val)
+{
+	return platform->reply_fd_at(r, fd, target, cloexec, val);
+}
 int req_reply_restart(struct sysreq *r) { return platform->reply_restart(r); }
 int req_follow_clone(struct sysreq *r, const struct clone_follow *f) { return platform->follow_clone(r, f); }
 int req_exec(struct sysreq *r, struct exec_image *img) { return platform->exec(r, img); }

@@ -72,6 +72,12 @@ int req_reply_continue(struct sysreq *r);
  * returned as the syscall's result). `cloexec` sets O_CLOEXEC on the guest's
  * copy. Returns the guest's fd number or -errno. The caller keeps `fd`. */
 int req_reply_fd(struct sysreq *r, int fd, bool cloexec);
+/* Put host fd `fd` in the guest at number `target` (replacing what is
+ * there, as dup3; `cloexec` for the new one) and answer val (>= 0 or
+ * -errno): the TCP fast path swaps a guest's socket for the connected
+ * one this way (syscalls/sys_inet.c). 0 or -errno; -ENOENT: the task went
+ * away. The caller keeps `fd`. */
+int req_reply_fd_at(struct sysreq *r, int fd, int target, bool cloexec, long val);
 /* A wait cancelled by a signal: answer -ERESTARTSYS so that the kernel
  * applies Linux's rule (EINTR, or a restart with SA_RESTART); see
  * ptrace_restart.c. 0 or -errno. */
@@ -155,6 +161,7 @@ int notify_id_valid(struct sysreq *r);
 int notify_reply(struct sysreq *r, long val);
 int notify_reply_continue(struct sysreq *r);
 int notify_reply_fd(struct sysreq *r, int fd, bool cloexec);
+int notify_reply_fd_at(struct sysreq *r, int fd, int target, bool cloexec, long val);
 int notify_reply_restart(struct sysreq *r);
 int notify_follow_clone(struct sysreq *r, const struct clone_follow *f);
 int notify_exec(struct sysreq *r, struct exec_image *img);
@@ -187,6 +194,7 @@ struct platform_ops {
 	int (*reply)(struct sysreq *r, long val);
 	int (*reply_continue)(struct sysreq *r);
 	int (*reply_fd)(struct sysreq *r, int fd, bool cloexec);
+	int (*reply_fd_at)(struct sysreq *r, int fd, int target, bool cloexec, long val);
 	int (*reply_restart)(struct sysreq *r);
 	int (*follow_clone)(struct sysreq *r, const struct clone_follow *f);
 	int (*exec)(struct sysreq *r, struct exec_image *img);

@@ -103,6 +103,7 @@ int ptrace_install_fd_fast(struct ptracee *t, struct tracee *tr, int fd, bool cl
 int ptrace_op_reply(struct sysreq *r, long val);
 int ptrace_op_continue(struct sysreq *r);
 int ptrace_op_reply_fd(struct sysreq *r, int fd, bool cloexec);
+int ptrace_op_reply_fd_at(struct sysreq *r, int fd, int target, bool cloexec, long val);
 int ptrace_op_restart(struct sysreq *r);
 int ptrace_op_follow_clone(struct sysreq *r, const struct clone_follow *f);
 int ptrace_op_exec(struct sysreq *r, struct exec_image *img);

@@ -132,6 +132,55 @@ int ptrace_op_reply_fd(struct sysreq *r, int fd, bool cloexec)
 	return n;
 }
 
+struct fd_at_arg {
+	int fd, target;
+	bool cloexec;
+	long val;
+};
+
+/* ptrace cannot place an fd at a number: the fd arrives at the lowest free
+ * one (ptrace_fd.c), an injected dup3 moves it to the target (closing what
+ * was there, as SETFD does) and a close drops the first number. A sibling
+ * thread meddling meanwhile changes only which of the guest's own numbers
+ * hold the socket. */
+static int do_reply_fd_at(struct ptracee *t, void *arg)
+{
+	struct fd_at_arg *a = arg;
+	struct tracee tr = tracee_of(t);
+	uint64_t mask;
+	int n = ptrace_install_fd_at_entry(t, &tr, &mask, a->fd, a->cloexec);
+	if (n == -ESRCH)
+		return -ENOENT;
+	long val = a->val, ret = 0;
+	if (n >= 0 && n != a->target) {
+		int rc = tracee_inject_call(&tr, &t->regs, SYS_dup3, (uint64_t)n, (uint64_t)a->target,
+					    a->cloexec ? O_CLOEXEC : 0, 0, 0, &ret);
+		if (rc == 0)
+			rc = tracee_inject_call(&tr, &t->regs, SYS_close, (uint64_t)n, 0, 0, 0, 0, &(long){ 0 });
+		if (rc == -ESRCH)
+			return -ENOENT;
+		if (ret < 0)
+			val = ret;
+	} else if (n < 0) {
+		val = n;
+	}
+	struct user_regs_struct regs = t->regs;
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask) < 0)
+		return -ENOENT;
+	int rc = resume_with(t, &regs, val);
+	restop(&tr);
+	return rc < 0 ? rc : 0;
+}
+
+int ptrace_op_reply_fd_at(struct sysreq *r, int fd, int target, bool cloexec, long val)
+{
+	struct fd_at_arg a = { fd, target, cloexec, val };
+	int n = ptrace_call(r, do_reply_fd_at, &a);
+	if (n != -ENOENT)
+		r->replied = true;
+	return n;
+}
+
 static int do_restart(struct ptracee *t, void *arg)
 {
 	(void)arg;

@@ -800,6 +800,7 @@ const struct platform_ops ptrace_platform_ops = {
 	.reply = ptrace_op_reply,
 	.reply_continue = ptrace_op_continue,
 	.reply_fd = ptrace_op_reply_fd,
+	.reply_fd_at = ptrace_op_reply_fd_at,
 	.reply_restart = ptrace_op_restart,
 	.follow_clone = ptrace_op_follow_clone,
 	.exec = ptrace_op_exec,

@@ -150,13 +150,13 @@ int notify_reply_continue(struct sysreq *r)
 	return send_resp(r, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
-static int addfd(struct sysreq *r, int fd, bool cloexec, uint32_t flags)
+static int addfd(struct sysreq *r, int fd, int target, bool cloexec, uint32_t flags)
 {
 	struct seccomp_notif_addfd addfd = {
 		.id = r->id,
 		.flags = flags,
 		.srcfd = (uint32_t)fd,
-		.newfd = 0,
+		.newfd = (uint32_t)target,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	int n = ioctl(r->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
@@ -165,15 +165,27 @@ static int addfd(struct sysreq *r, int fd, bool cloexec, uint32_t flags)
 
 int notify_reply_fd(struct sysreq *r, int fd, bool cloexec)
 {
-	int n = addfd(r, fd, cloexec, SECCOMP_ADDFD_FLAG_SEND);
+	int n = addfd(r, fd, 0, cloexec, SECCOMP_ADDFD_FLAG_SEND);
 	if (n >= 0)
 		r->replied = true;
 	return n;
 }
 
+/* ADDFD with SETFD, then the answer: no SEND, whose result would be the
+ * fd's number. The task waits killably in its notification (the filter's
+ * WAIT_KILLABLE_RECV), so nothing of the guest runs between the two; if
+ * it dies in between, the fd went with its table. */
+int notify_reply_fd_at(struct sysreq *r, int fd, int target, bool cloexec, long val)
+{
+	int n = addfd(r, fd, target, cloexec, SECCOMP_ADDFD_FLAG_SETFD);
+	if (n < 0)
+		return n;
+	return notify_reply(r, val);
+}
+
 int notify_addfd(struct sysreq *r, int fd, bool cloexec)
 {
-	return addfd(r, fd, cloexec, 0);
+	return addfd(r, fd, 0, cloexec, 0);
 }
 
 static int notify_listener = -1;
@@ -196,6 +208,7 @@ const struct platform_ops notify_platform_ops = {
 	.reply = notify_reply,
 	.reply_continue = notify_reply_continue,
 	.reply_fd = notify_reply_fd,
+	.reply_fd_at = notify_reply_fd_at,
 	.reply_restart = notify_reply_restart,
 	.follow_clone = notify_follow_clone,
 	.exec = notify_exec,

@@ -37,6 +37,9 @@ long sys_errno_filter(long ret)
 	/* what a send the sentry makes for the guest can meet */
 	case EMSGSIZE: case ENOBUFS: case EISCONN: case EDESTADDRREQ: case EPROTOTYPE:
 	case ECONNRESET: case ETOOMANYREFS:
+	/* what a connect or bind the sentry makes for the guest can meet */
+	case EINPROGRESS: case EALREADY: case ENETUNREACH: case EHOSTUNREACH: case ETIMEDOUT:
+	case EADDRNOTAVAIL: case ECONNABORTED: case ENETDOWN: case EHOSTDOWN:
 		return ret;
 	}
 	return -EIO;

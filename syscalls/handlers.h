@@ -60,6 +60,9 @@ long sys_deny(struct sysreq *r);      /* audited denial: answers -entry->err */
 long sys_socket(struct sysreq *r);    /* AF_INET/AF_INET6 types, AF_NETLINK protocols */
 long sys_setsockopt(struct sysreq *r); /* host-wide options, SO_BINDTODEVICE */
 long sys_getsockopt(struct sysreq *r); /* SO_PEERCRED, SO_PEERGROUPS */
+/* sys_inet.c */
+long sys_shutdown(struct sysreq *r);
+long sys_sockioctl(struct sysreq *r); /* ioctl's SIOCGIF* requests */
 /* sys_unix.c */
 long sys_bind(struct sysreq *r);
 long sys_connect(struct sysreq *r);

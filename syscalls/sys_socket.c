@@ -19,7 +19,9 @@
  * so the sentry reads it once, checks it is one of the sandbox's own
  * interfaces and sets it itself on its copy of the socket (the same open
  * socket; a sibling thread swapping the name or the fd afterwards changes
- * nothing).
+ * nothing). SO_BINDTOIFINDEX likewise. On a TCP fast-path socket (one of
+ * the host's namespace, syscalls/sys_inet.c) both are accepted and not
+ * applied: the names and indexes would be the host's interfaces.
  *
  * getsockopt: SO_PEERCRED and SO_PEERGROUPS would give the host's uid and
  * gids of the peer (every guest process runs as the sandbox's one host
@@ -48,6 +50,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/unixpeer.h"
 #include "syscalls/handlers.h"
+#include "syscalls/sys_inet.h"
 
 static long refuse(struct sysreq *r, const char *call, const char *what, int value, int err)
 {
@@ -102,9 +105,34 @@ static long bind_to_device(struct sysreq *r)
 		return s;
 	if (req_id_valid(r) < 0)
 		return -ENOENT;
+	/* A TCP fast-path socket lives in the host's namespace, where these
+	 * names are the host's interfaces: accepted and not applied (its
+	 * connection leaves through the host's routes, which the sandbox
+	 * sees as eth0). */
+	if (inet_is_host_socket(s))
+		return 0;
 	if (setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, name, (socklen_t)strlen(name)) < 0)
 		return neg_errno();
 	return 0;
+}
+
+/* SO_BINDTOIFINDEX: the index is in guest memory, read once and set on the
+ * sentry's copy, so that it can never reach a host socket (above). */
+static long bind_to_ifindex(struct sysreq *r)
+{
+	int fd = (int)r->args[0], idx;
+	if ((socklen_t)r->args[4] < sizeof(idx))
+		return -EINVAL;
+	if (req_read(r, r->args[3], &idx, sizeof(idx)) != (ssize_t)sizeof(idx))
+		return -EFAULT;
+	if (fd < 0 || !r->task)
+		return -EBADF;
+	_cleanup_close_ int s = task_file_dup(r->task, fd);
+	if (s < 0)
+		return s;
+	if (inet_is_host_socket(s))
+		return 0;
+	return setsockopt(s, SOL_SOCKET, SO_BINDTOIFINDEX, &idx, sizeof(idx)) < 0 ? neg_errno() : 0;
 }
 
 long sys_setsockopt(struct sysreq *r)
@@ -114,6 +142,8 @@ long sys_setsockopt(struct sysreq *r)
 	case SOL_SOCKET:
 		if (name == SO_BINDTODEVICE)
 			return bind_to_device(r);
+		if (name == SO_BINDTOIFINDEX)
+			return bind_to_ifindex(r);
 		if (name == SO_MARK || name == SO_SNDBUFFORCE || name == SO_RCVBUFFORCE)
 			return refuse(r, "setsockopt", "optname", name, EPERM);
 		break;

@@ -10,7 +10,10 @@
  * guest that rewrites the address in between gets what the filter would
  * have given it anyway: its own network namespace (the network helper
  * polices what leaves it, on packets), and for a path, the guest's empty,
- * read-only host root, where no socket exists.
+ * read-only host root, where no socket exists. That holds only while every
+ * socket the guest holds lives in its own namespace: with the TCP fast
+ * path on (--net=sandbox), some are the host's, and connect and bind
+ * CONTINUE nothing (syscalls/sys_inet.c).
  *
  * A path address is handled on the sentry's pidfd_getfd copy of the
  * guest's socket, with the address read once. */
@@ -31,6 +34,7 @@
 #include "sentry/kernel/unixpeer.h"
 #include "syscalls/handlers.h"
 #include "syscalls/sys_fs.h"
+#include "syscalls/sys_inet.h"
 #include "syscalls/sys_unix.h"
 
 int unix_addr_path(const struct sockaddr_un *sun, size_t len, char *path)
@@ -107,18 +111,8 @@ int unix_resolve_socket(struct task *t, const char *path, struct sockaddr_un *re
 	return err;
 }
 
-long sys_bind(struct sysreq *r)
+long unix_bind_path(struct sysreq *r, int s, const char *path)
 {
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int err = unix_read_path_addr(r, r->args[1], r->args[2], path);
-	if (err <= 0)
-		return err ? err : SYSRET_CONTINUE;
-	_cleanup_close_ int s = -1;
-	err = unix_socket_copy(r, (int)r->args[0], &s);
-	if (err < 0)
-		return err;
-	if (s < 0)
-		return SYSRET_CONTINUE;
 	/* A socket binds once (unix_bind: EINVAL when it has an address). */
 	struct sockaddr_storage cur;
 	socklen_t cl = sizeof(cur);
@@ -129,7 +123,7 @@ long sys_bind(struct sysreq *r)
 
 	struct task *t = r->task;
 	struct nameidata nd;
-	err = namei(t, AT_FDCWD, path, LOOKUP_PARENT, &nd);
+	int err = namei(t, AT_FDCWD, path, LOOKUP_PARENT, &nd);
 	if (err < 0)
 		return err;
 	/* A socket inode's mode is 0777; the file gets it less the umask. */
@@ -159,8 +153,10 @@ long sys_bind(struct sysreq *r)
 	return err;
 }
 
-long sys_connect(struct sysreq *r)
+long sys_bind(struct sysreq *r)
 {
+	if (inet_fastpath_on())
+		return inet_bind(r);
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int err = unix_read_path_addr(r, r->args[1], r->args[2], path);
 	if (err <= 0)
@@ -171,9 +167,14 @@ long sys_connect(struct sysreq *r)
 		return err;
 	if (s < 0)
 		return SYSRET_CONTINUE;
+	return unix_bind_path(r, s, path);
+}
+
+long unix_connect_path(struct sysreq *r, int s, const char *path)
+{
 	struct sockaddr_un abs;
 	socklen_t al;
-	err = unix_resolve_socket(r->task, path, &abs, &al);
+	int err = unix_resolve_socket(r->task, path, &abs, &al);
 	if (err < 0)
 		return err;
 	/* The kernel will name the sentry as the connecting peer: note who
@@ -188,6 +189,25 @@ long sys_connect(struct sysreq *r)
 	err = rc < 0 ? neg_errno() : 0;
 	vfs_block_end();
 	return err;
+}
+
+long sys_connect(struct sysreq *r)
+{
+	/* With the TCP fast path on, host-namespace sockets exist in the
+	 * guest: nothing is CONTINUEd (sys_inet.c). */
+	if (inet_fastpath_on())
+		return inet_connect(r);
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int err = unix_read_path_addr(r, r->args[1], r->args[2], path);
+	if (err <= 0)
+		return err ? err : SYSRET_CONTINUE;
+	_cleanup_close_ int s = -1;
+	err = unix_socket_copy(r, (int)r->args[0], &s);
+	if (err < 0)
+		return err;
+	if (s < 0)
+		return SYSRET_CONTINUE;
+	return unix_connect_path(r, s, path);
 }
 
 /* getsockname, getpeername: the kernel's answer, with the sentry's
@@ -213,6 +233,8 @@ long sys_sockname(struct sysreq *r)
 	if (rc < 0)
 		return neg_errno();
 	unixaddr_translate((struct sockaddr_un *)&ss, &len);
+	if (r->nr == __NR_getsockname)
+		inet_sockname_fix(s, &ss, len);
 	/* move_addr_to_user: copy what fits, report the full length. */
 	size_t n = (size_t)ulen < len ? (size_t)ulen : len;
 	if (n && sys_put(r, r->args[1], &ss, n) < 0)

@@ -33,3 +33,8 @@ int unix_socket_copy(struct sysreq *r, int fd, int *ret);
  * without write permission, ECONNREFUSED for what is not a bound socket). */
 int unix_resolve_socket(struct task *t, const char *path, struct sockaddr_un *ret,
 			socklen_t *ret_len);
+
+/* connect and bind of the sentry's copy s of an AF_UNIX socket to the
+ * socket file `path` (read once from the guest). */
+long unix_connect_path(struct sysreq *r, int s, const char *path);
+long unix_bind_path(struct sysreq *r, int s, const char *path);

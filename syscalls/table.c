@@ -118,14 +118,19 @@
 	R32(1, TIOCNOTTY), R32(1, TIOCGPTN), R32(1, TIOCSPTLCK),               \
 	R32(1, TIOCGPTLCK), R32(1, TIOCGPTPEER)
 
-/* Interface queries on a socket, answered by the guest's own netns
- * (if_nametoindex, if_indextoname, getifaddrs' fallbacks). Every
- * SIOCSIF* setter stays refused. */
+/* Interface queries on a socket (if_nametoindex, if_indextoname,
+ * getifaddrs' fallbacks), answered for the guest's own netns: notified and
+ * performed by the sentry on its copy of the socket, since a TCP
+ * fast-path socket is the host's and would list the host's interfaces
+ * (syscalls/sys_inet.c); a CONTINUE would let a sibling thread put one at
+ * the fd's number meanwhile. Every SIOCSIF* setter stays refused. */
 #define SOCKIOCTL_RULES                                                        \
-	R32(1, SIOCGIFNAME), R32(1, SIOCGIFCONF), R32(1, SIOCGIFFLAGS),        \
-	R32(1, SIOCGIFADDR), R32(1, SIOCGIFBRDADDR), R32(1, SIOCGIFNETMASK),   \
-	R32(1, SIOCGIFMTU), R32(1, SIOCGIFHWADDR), R32(1, SIOCGIFINDEX),       \
-	R32(1, SIOCGIFTXQLEN), R32(1, SIOCATMARK)
+	R32_NOTIFY(1, SIOCGIFNAME), R32_NOTIFY(1, SIOCGIFCONF),                \
+	R32_NOTIFY(1, SIOCGIFFLAGS), R32_NOTIFY(1, SIOCGIFADDR),               \
+	R32_NOTIFY(1, SIOCGIFBRDADDR), R32_NOTIFY(1, SIOCGIFNETMASK),          \
+	R32_NOTIFY(1, SIOCGIFMTU), R32_NOTIFY(1, SIOCGIFHWADDR),               \
+	R32_NOTIFY(1, SIOCGIFINDEX), R32_NOTIFY(1, SIOCGIFTXQLEN),             \
+	R32(1, SIOCATMARK)
 
 /* prctl options that act on the caller only and cannot widen what it may
  * do. Refused among others: PR_SET_MM (rewrites the mm's layout),
@@ -171,12 +176,13 @@
  * checks it and sets it on its own copy of the socket) go to
  * sys_setsockopt, which looks at the level too; the rest pass. */
 #define SETSOCKOPT_RULES                                                       \
-	R32_NOTIFY(2, SO_BINDTODEVICE), R32_NOTIFY(2, SO_MARK),                \
+	R32_NOTIFY(2, SO_BINDTODEVICE), R32_NOTIFY(2, SO_BINDTOIFINDEX),       \
+	R32_NOTIFY(2, SO_MARK),                                                \
 	R32_NOTIFY(2, SO_SNDBUFFORCE), R32_NOTIFY(2, SO_RCVBUFFORCE),          \
 	R32_NOTIFY(2, IP_TRANSPARENT), R32_NOTIFY(2, IPV6_TRANSPARENT)
 
 #define NOTE_SOCKADDR \
-	"a path AF_UNIX address names a socket file in the sentry's VFS (syscalls/sys_unix.c); any other address is the kernel's, in the guest's own netns"
+	"a path AF_UNIX address names a socket file in the sentry's VFS (syscalls/sys_unix.c); any other address is the kernel's, in the guest's own netns; with the TCP fast path on, performed by the sentry on its copy of the socket, a TCP connect to the outside on a host socket the network helper made (syscalls/sys_inet.c)"
 
 const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(read, F, "data on a host fd moat handed out"),
@@ -195,9 +201,9 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	PASS(rt_sigaction, 0, "signals stay inside the sandbox"),
 	PASS(rt_sigprocmask, 0, "signals stay inside the sandbox"),
 	PASS(rt_sigreturn, 0, "signals stay inside the sandbox"),
-	PASS_IF(ioctl, F, ENOTTY,
-		"terminal, generic fd and socket interface-query requests only (low 32 bits compared); others ENOTTY, TIOCSTI among them",
-		IOCTL_RULES, SOCKIOCTL_RULES),
+	ENTRY(ioctl, .disp = SYS_PASS, .flags = F, .err = ENOTTY, .handler = sys_sockioctl,
+	      .note = "terminal, generic fd and socket requests only (low 32 bits compared); others ENOTTY, TIOCSTI among them; socket interface queries (SIOCGIF*) are performed by the sentry on its copy of the socket, for the guest's netns",
+	      RULES(IOCTL_RULES, SOCKIOCTL_RULES)),
 	PASS(pread64, F, "data on a host fd moat handed out"),
 	PASS(pwrite64, F, "data on a host fd moat handed out"),
 	PASS(readv, F, "data on a host fd moat handed out"),
@@ -235,7 +241,7 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 	      .note = "notified (the filter cannot see into the msghdr): a datagram to a path AF_UNIX msg_name, or SCM_CREDENTIALS (checked against the sandbox's ids), is sent by the sentry on its copy of the socket (syscalls/sys_unix_send.c); anything else continues on the host socket in the guest's own netns",
 	      RULES(R64(3, SYS_SENDMSG_UNTRAPPED))),
 	PASS(recvmsg, F, "on a host socket in the guest's own netns"),
-	PASS(shutdown, F, "on a host socket in the guest's own netns"),
+	EMU(shutdown, sys_shutdown, F, "continued; with the TCP fast path on, performed by the sentry on its copy of the socket (refused with ENOTCONN on a fast-path socket still connecting)"),
 	EMU(bind, sys_bind, F, NOTE_SOCKADDR),
 	PASS(listen, F, "on a host socket in the guest's own netns"),
 	EMU(getsockname, sys_sockname, F, "the kernel's answer, with a path socket's address shown as the path bound"),
@@ -244,7 +250,7 @@ const struct sys_entry sys_table[SYS_TABLE_SIZE] = {
 		"AF_UNIX only (no other family implements pairs), else EAFNOSUPPORT",
 		R32(0, AF_UNIX)),
 	ENTRY(setsockopt, .disp = SYS_PASS, .flags = F | SYSF_ELSE_PASS, .handler = sys_setsockopt,
-	      .note = "on a host socket in the guest's own netns; SO_MARK, SO_SNDBUFFORCE, SO_RCVBUFFORCE, IP_TRANSPARENT and IPV6_TRANSPARENT refused (EPERM, audited); SO_BINDTODEVICE set by the sentry on its copy of the socket, only to lo or eth0 (else ENODEV)",
+	      .note = "on a host socket in the guest's own netns; SO_MARK, SO_SNDBUFFORCE, SO_RCVBUFFORCE, IP_TRANSPARENT and IPV6_TRANSPARENT refused (EPERM, audited); SO_BINDTODEVICE set by the sentry on its copy of the socket, only to lo or eth0 (else ENODEV); SO_BINDTOIFINDEX set by the sentry on its copy; both accepted and not applied on a TCP fast-path socket (the host's)",
 	      RULES(SETSOCKOPT_RULES)),
 	ENTRY(getsockopt, .disp = SYS_PASS, .flags = F | SYSF_ELSE_PASS, .handler = sys_getsockopt,
 	      .note = "on a host socket in the guest's own netns; SO_PEERCRED and SO_PEERGROUPS answered by the sentry with the peer's sandbox pid and credentials (the kernel's would be the host's ids)",

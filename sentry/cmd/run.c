@@ -133,6 +133,9 @@ static void usage(FILE *f)
 	      "                        127.0.0.1) to GUESTPORT inside (repeatable)\n"
 	      "  --dns IP              --net=sandbox: forward the sandbox's DNS to IP (IPv4;\n"
 	      "                        default: the host's first IPv4 nameserver)\n"
+	      "  --net-fastpath on|off --net=sandbox: TCP connections to the outside made on\n"
+	      "                        the host by moat (native speed, same policy; default\n"
+	      "                        on), or carried by the user-space stack (off)\n"
 	      "  --name NAME           keep the sandbox under NAME while it runs (moat exec NAME\n"
 	      "                        CMD, moat ps, moat kill NAME, moat cp; in --root)\n"
 	      "  -d, --detach          with --name: return once it runs (stdin /dev/null);\n"
@@ -225,7 +228,8 @@ static int load_profile(struct sandbox_config *cfg, const char *path)
 const char *const run_options_with_arg[] = {
 	"rootfs", "upper", "bind", "bind-socket", "tmpfs", "env", "cwd", "hostname", "host-uid-range",
 	"audit-log", "seccomp-profile", "bind-owner", "timeout", "stop-timeout", "disk", "memory", "pids", "cpus",
-	"nofile", "user", "name", "net", "allow-net", "allow-host", "deny-net", "publish", "dns", "platform", NULL,
+	"nofile", "user", "name", "net", "allow-net", "allow-host", "deny-net", "publish", "dns", "platform",
+	"net-fastpath", NULL,
 };
 
 int command_run(int argc, char **argv)
@@ -251,7 +255,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	enum { O_ROOTFS = 256, O_BIND, O_TMPFS, O_ENV, O_CWD, O_AUDIT, O_DEBUG, O_HOSTNAME,
 	       O_HOSTUIDS, O_READONLY, O_BINDOWNER, O_PROFILE, O_TIMEOUT, O_DISK, O_MEMORY, O_PIDS,
 	       O_CPUS, O_NOFILE, O_UPPER, O_BINDSOCK, O_NET, O_ALLOWNET, O_ALLOWHOST, O_DENYNET,
-	       O_ALLOWALL, O_PUBLISH, O_DNS, O_STOPTIMEOUT, O_PLATFORM, O_NAME, O_RM };
+	       O_ALLOWALL, O_PUBLISH, O_DNS, O_STOPTIMEOUT, O_PLATFORM, O_NAME, O_RM, O_FASTPATH };
 	_cleanup_free_ char *user = NULL;
 	verb = verb_name;
 	/* The config file's and the global options first, so the command
@@ -300,6 +304,7 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 		{ "name", required_argument, NULL, O_NAME },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "rm", no_argument, NULL, O_RM },
+		{ "net-fastpath", required_argument, NULL, O_FASTPATH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -487,6 +492,12 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 			cfg.net.dns_set = true;
 			net_opts = true;
 			break;
+		case O_FASTPATH:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error("--net-fastpath %s: expected on or off", optarg);
+			cfg.net.fastpath_off = !strcmp(optarg, "off");
+			net_opts = true;
+			break;
 		case O_DEBUG:
 			cfg.debug = true;
 			break;
@@ -540,8 +551,8 @@ int run_sandbox(const char *verb_name, int argc, char **argv,
 	if (config_check_binds(&cfg, why, sizeof(why)) < 0 || config_check_upper(&cfg, why, sizeof(why)) < 0)
 		return bad_input("%s", why);
 	if (net_opts && cfg.net.mode != NET_SANDBOX)
-		return usage_error("%s", "--allow-net, --allow-host, --deny-net, --allow-all-egress, --publish "
-					 "and --dns need --net=sandbox");
+		return usage_error("%s", "--allow-net, --allow-host, --deny-net, --allow-all-egress, --publish, "
+					 "--dns and --net-fastpath need --net=sandbox");
 	if (net_config_prepare(&cfg.net, why, sizeof(why)) < 0)
 		return bad_input("%s", why);
 	if (geteuid() != 0) {

@@ -40,7 +40,7 @@ static const char *const no_arg[] = { "read-only", "allow-all-egress", NULL };
 
 /* The keys an OCI container takes from here; config.json has the rest. */
 static const char *const for_containers[] = {
-	"net", "allow-net", "deny-net", "allow-host", "allow-all-egress", "publish", "dns",
+	"net", "allow-net", "deny-net", "allow-host", "allow-all-egress", "publish", "dns", "net-fastpath",
 	"audit-log", "bind-owner", "host-uid-range", "disk", "timeout", NULL,
 };
 

@@ -11,7 +11,8 @@
  *  - clone only for threads (CLONE_THREAD set; no namespace flags), and
  *    clone3 answers ENOSYS so that glibc falls back to clone, whose flags the
  *    filter can see;
- *  - ioctl only the seccomp listener's requests, FIONREAD and the pty ones;
+ *  - ioctl only the seccomp listener's requests, FIONREAD, the pty ones and
+ *    the interface queries (SIOCGIF*) it makes for the guest;
  *  - process_vm_readv/writev and pidfd_getfd without flags, pidfd_open for
  *    a process or a thread, pidfd_send_signal never to a process group
  *    (their pid is beyond a filter: the kernel's same-uid and dumpable
@@ -32,6 +33,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/kcmp.h>
+#include <linux/sockios.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -171,16 +173,33 @@ const struct host_rule sentry_host_rules[] = {
 	{ "sendmsg", "the gofer socket; moat exec's answers and its requests to pid 1 (execsrv.c); on the ptrace platform an fd to a guest socket it made to receive it; a guest's datagram to a socket file's abstract name, or its message with SCM_CREDENTIALS (syscalls/sys_unix_send.c); a sock_diag query for a socket's peer (unixpeer.c)" },
 	{ "accept4", "moat exec's control socket, bound and listening before confinement (execsrv.c)" },
 	/* path AF_UNIX sockets (syscalls/sys_unix.c), on its copies of the
-	 * guest's sockets, which live in the guest's netns; it makes none */
-	{ "bind", "a guest socket to the abstract name behind a socket file" },
-	{ "connect", "a guest socket to the abstract name behind a socket file" },
-	{ "sendto", "a guest datagram to a socket file's abstract name" },
+	 * guest's sockets, which live in the guest's netns; it makes none
+	 * (the TCP fast path's sockets come from the network helper) */
+	{ "bind", "a guest socket to the abstract name behind a socket file; with the TCP fast path on, every bind of a guest's (syscalls/sys_inet.c)" },
+	{ "connect", "a guest socket to the abstract name behind a socket file; with the TCP fast path on, every connect of a guest's (syscalls/sys_inet.c)" },
+	{ "sendto", "a guest datagram to a socket file's abstract name; a TCP fast-path request to the network helper (syscalls/sys_inet.c)" },
 	{ "getsockname", "a guest socket's address, for getsockname and bind" },
 	{ "getpeername", "a guest socket's peer, for getpeername" },
-	{ "getsockopt", "SO_DOMAIN, SO_PEERCRED of a guest socket (and SO_TYPE: the ptrace platform's fd installs)" },
-	{ "recvmsg", "the gofer socket; moat exec's requests (with stdio) and pid 1's answers; sock_diag's answer (unixpeer.c)" },
+	{ "getsockopt", "SO_DOMAIN, SO_PEERCRED of a guest socket (and SO_TYPE: the ptrace platform's fd installs); the options, state and netns cookie of a guest socket for the TCP fast path" },
+	{ "recvmsg", "the gofer socket; moat exec's requests (with stdio) and pid 1's answers; sock_diag's answer (unixpeer.c); the network helper's TCP fast-path answers, with their sockets (syscalls/sys_inet.c)" },
 	{ "setsockopt", "SO_BINDTODEVICE on its copy of a guest socket, to a name it checked", 2,
 	  { A(1, SCMP_CMP_EQ, SOL_SOCKET), A(2, SCMP_CMP_EQ, SO_BINDTODEVICE) } },
+	{ "setsockopt", "SO_BINDTOIFINDEX on its copy of a guest socket (never a TCP fast-path one)", 2,
+	  { A(1, SCMP_CMP_EQ, SOL_SOCKET), A(2, SCMP_CMP_EQ, SO_BINDTOIFINDEX) } },
+	{ "shutdown", "--net=sandbox with the TCP fast path: a guest's shutdown, on its copy of the socket (syscalls/sys_inet.c)" },
+	/* the interface queries of the guest's sockets, answered for its
+	 * netns (syscalls/sys_inet.c) */
+	{ "ioctl", "SIOCGIF* interface queries on its copy of a guest socket, or on a guest-netns socket it kept", 1,
+	  { A(1, SCMP_CMP_EQ, SIOCGIFNAME) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SIOCGIFCONF) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SIOCGIFFLAGS) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SIOCGIFADDR) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SIOCGIFBRDADDR) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SIOCGIFNETMASK) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SIOCGIFMTU) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SIOCGIFHWADDR) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SIOCGIFINDEX) } },
+	{ "ioctl", NULL, 1, { A(1, SCMP_CMP_EQ, SIOCGIFTXQLEN) } },
 	/* memory, never executable */
 	{ "mmap", "never PROT_EXEC", 1, { AM(2, PROT_EXEC, 0) } },
 	{ "mprotect", "never PROT_EXEC", 1, { AM(2, PROT_EXEC, 0) } },

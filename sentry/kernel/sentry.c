@@ -41,7 +41,7 @@
 #include "sentry/kernel/wait.h"
 #include "sentry/vfs/vfs.h"
 
-struct sentry_state sentry = { .audit_fd = -1, .listener = -1, .timeout_fd = -1, .stop_fd = -1,
+struct sentry_state sentry = { .audit_fd = -1, .net_fp = -1, .listener = -1, .timeout_fd = -1, .stop_fd = -1,
 			       .mem_current_fd = -1 };
 
 static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;

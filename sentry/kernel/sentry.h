@@ -58,6 +58,10 @@ struct sentry_state {
 	struct timespec start; /* CLOCK_MONOTONIC at start, for uptime */
 	struct timespec boot_realtime;
 	int audit_fd;          /* -1 when no audit log */
+	/* --net=sandbox with the TCP fast path on: the sentry's end of its
+	 * socketpair with the network helper (net/fastpath.h,
+	 * syscalls/sys_inet.c); -1 otherwise. */
+	int net_fp;
 	int listener;          /* seccomp listener */
 	char **interp_paths;   /* ELF interpreters bound in the guest's host root */
 	size_t ninterp;

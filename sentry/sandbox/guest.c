@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/openat2.h>
@@ -27,6 +28,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,6 +505,35 @@ reply:
 	(void)send(s->sock, &m, sizeof(m), MSG_NOSIGNAL);
 }
 
+/* With the TCP fast path (syscalls/sys_inet.c) the guest holds sockets of
+ * the host's namespace, and a MSG_FASTOPEN send is a connect in disguise:
+ * on a socket whose connect failed it connects to msg_name. The flag is a
+ * register, so a filter stacked on the table's refuses it for every
+ * socket, with what Linux answers when the host has TCP Fast Open's client
+ * side off (EOPNOTSUPP): the table's own sendmsg has a value that passes
+ * without the sentry (SYS_SENDMSG_UNTRAPPED), and a check in the sentry
+ * would be on the fd number, which a sibling thread can change. */
+static void refuse_fastopen(void)
+{
+	static const struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 8),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmsg, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendto, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmmsg, 2, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])), /* low half */
+		BPF_STMT(BPF_JMP | BPF_JA, 1),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MSG_FASTOPEN, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EOPNOTSUPP),
+	};
+	struct sock_fprog fp = { .len = ARRAY_SIZE(f), .filter = (struct sock_filter *)f };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+		child_fail("install the MSG_FASTOPEN filter");
+}
+
 static _Noreturn void pid1_main(struct setup *s)
 {
 	/* Its own host session and process group. Otherwise the guest's
@@ -565,6 +596,8 @@ static _Noreturn void pid1_main(struct setup *s)
 	 * the namespace the socket was made in, the guest's. Made before the
 	 * filter, which would send the call to a sentry not listening yet. */
 	int diag = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (s->cfg->net.mode == NET_SANDBOX && !s->cfg->net.fastpath_off)
+		refuse_fastopen();
 	int listener = -1;
 	if (s->cfg->platform == PLATFORM_PTRACE) {
 		/* The sentry's tracer must hold pid 1 before the filter is in

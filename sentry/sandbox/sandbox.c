@@ -444,8 +444,18 @@ int sandbox_run_hooks(struct sandbox_config *cfg, const struct sandbox_hooks *ho
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 			return log_error_errno(neg_errno(), "--net=sandbox"), 125;
 		net_mine = sv[0];
-		r = net_helper_spawn(&cfg->net, sv[1], sentry.host_uid, sentry.host_gid, &nh);
+		/* The TCP fast path's request line (net/fastpath.h): the
+		 * sentry keeps one end for the sandbox's life. */
+		int fp[2] = { -1, -1 };
+		if (!cfg->net.fastpath_off && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fp) < 0) {
+			close(sv[1]);
+			return log_error_errno(neg_errno(), "--net=sandbox"), 125;
+		}
+		r = net_helper_spawn(&cfg->net, sv[1], fp[1], sentry.host_uid, sentry.host_gid, &nh);
 		close(sv[1]);
+		if (fp[1] >= 0)
+			close(fp[1]);
+		sentry.net_fp = fp[0];
 		if (r < 0)
 			return log_error_errno(r, "start the network helper"), 125;
 	}

@@ -230,7 +230,7 @@ serve(socket.AF_INET, sys.argv[1])
 at_exit "kill $!"
 t_bulk()
 {
-	mrun --net=sandbox --allow-net "$PRIV/32" --allow-net "$BULK6/128" -- python3 -c '
+	mrun --net=sandbox --allow-net "$PRIV/32" --allow-net "$BULK6/128" "$@" -- python3 -c '
 import hashlib, os, socket, sys
 for host in sys.argv[1:3]:
     for t in range(50):  # until the server listens
@@ -248,12 +248,16 @@ for host in sys.argv[1:3]:
     while d := c.recv(1 << 16):
         m += d
     down = len(m) == 64 + (8 << 20) and m[:64].decode() == hashlib.sha256(m[64:]).hexdigest()
-    print(host, "up", up, "down", down)
+    print(host, "up", up, "down", down, "from", c.getsockname()[0])
 ' "$PRIV" "$BULK6" "$BPORT"
 }
+# (Both on the TCP fast path by default: the sandbox's own address shows.)
 check_output "bulk TCP both ways, IPv4 and IPv6, arrives intact (8 MiB each)" \
-	"$PRIV up True down True
-$BULK6 up True down True" t_bulk
+	"$PRIV up True down True from 10.0.2.15
+$BULK6 up True down True from fd6d:6f61:7400::15" t_bulk
+check_output "the same with --net-fastpath=off" \
+	"$PRIV up True down True from 10.0.2.15
+$BULK6 up True down True from fd6d:6f61:7400::15" t_bulk --net-fastpath=off
 check "--deny-net still refuses under --allow-all-egress" t_refused "$PRIV" "$PORT" deny-net --allow-all-egress --deny-net "$PRIV"
 AUDIT_DST=127.0.0.1 check "--allow-net 127.0.0.1:PORT opens the host's loopback through 10.0.2.2" \
 	t_allowed 10.0.2.2 "$LOPORT" --allow-net "127.0.0.1:$LOPORT"
@@ -467,6 +471,148 @@ while True:
     except Exception:
         pass
 PY
+# With the fast path on, every connect and bind is made by the sentry on
+# its copy of the socket (none is CONTINUEd): unix sockets by abstract name
+# and path, UDP, netlink still behave, and a unix peer's credentials are
+# still the guest's, not the sentry's.
+UNIXPROBE='
+import os, socket, struct
+def peer(a):
+    pid, uid, gid = struct.unpack("3i", a.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    return pid == os.getpid()
+l = socket.socket(socket.AF_UNIX); l.bind("\0moat-net-test"); l.listen()
+c = socket.socket(socket.AF_UNIX); c.connect("\0moat-net-test"); a, _ = l.accept()
+print("abstract: the peer is this process", peer(a))
+l2 = socket.socket(socket.AF_UNIX); l2.bind("/tmp/s"); l2.listen()
+c2 = socket.socket(socket.AF_UNIX); c2.connect("/tmp/s"); a2, _ = l2.accept()
+print("path: the peer is this process", peer(a2), c2.getpeername())
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", 0)); u.connect(("10.0.2.3", 53))
+print("udp", u.getsockname()[0])
+n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 0)); print("netlink bound")
+'
+check_output "fast path on: unix (abstract and path), UDP and netlink connects and binds made by the sentry behave, unix peers are the guest's" \
+	"abstract: the peer is this process True
+path: the peer is this process True /tmp/s
+udp 10.0.2.15
+netlink bound" mrun --net=sandbox -- python3 -c "$UNIXPROBE"
+
+# --- the TCP fast path (docs/networking.md, "The TCP fast path") ------------
+# What a guest could do with a socket of the host's namespace, checked from
+# inside against the public peer $INET (allowed) and the private service
+# (refused). FPPROBE CHECK prints one line per check.
+FPPROBE='
+import array, errno, fcntl, os, signal, socket, struct, sys
+what, inet, priv, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def err(f):
+    try:
+        f(); return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e))
+if what == "view":
+    s = socket.create_connection((inet, 80), timeout=10)
+    print("sockname", s.getsockname()[0], "peer", s.getpeername()[0])
+    print("in /proc/net/tcp:", "%08X" % struct.unpack("<I", socket.inet_aton(inet))[0] in open("/proc/net/tcp").read())
+    buf = array.array("B", bytes(4096))
+    n = struct.unpack("iL", fcntl.ioctl(s.fileno(), 0x8912, struct.pack("iL", 4096, buf.buffer_info()[0])))[0]
+    print("SIOCGIFCONF", [(bytes(buf[i:i + 16]).split(b"\0")[0].decode(), socket.inet_ntoa(bytes(buf[i + 20:i + 24]))) for i in range(0, n, 40)])
+    r = fcntl.ioctl(s.fileno(), 0x8915, struct.pack("16s24s", b"eth0", b""))
+    print("SIOCGIFADDR eth0", socket.inet_ntoa(r[20:24]), "if_nameindex", [n for _, n in socket.if_nameindex()])
+    print("SO_BINDTODEVICE eth0", err(lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")))
+    print("bind", err(lambda: s.bind(("0.0.0.0", 0))), "connect again", err(lambda: s.connect((priv, port))))
+    s.sendall(b"GET /index.txt HTTP/1.0\r\n\r\n")
+    print("GET", s.recv(4096).split(b"\r\n")[0].decode())
+elif what == "options":
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 33)
+    s.set_inheritable(True)
+    s.connect((inet, 80))
+    g = lambda l, o: s.getsockopt(l, o)
+    print("host socket", s.getsockname()[0] == "10.0.2.15" and "%08X" % struct.unpack("<I", socket.inet_aton(inet))[0] not in open("/proc/net/tcp").read())
+    print("rcvbuf", g(socket.SOL_SOCKET, socket.SO_RCVBUF), "keepalive", g(socket.SOL_SOCKET, socket.SO_KEEPALIVE), "nodelay", g(socket.IPPROTO_TCP, socket.TCP_NODELAY), "keepidle", g(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE), "inheritable", s.get_inheritable(), "blocking", s.getblocking())
+    t = socket.socket(); t.connect((inet, 80))
+    print("cloexec kept", not t.get_inheritable())
+elif what == "failed":
+    # A fast-path socket whose connect failed (RST from a closed port):
+    # Linux would let it connect anywhere or listen; here neither reaches
+    # past the policy or onto the host.
+    s = socket.socket(); s.setblocking(False)
+    print("connect", err(lambda: s.connect((inet, 81))))
+    import select; select.select([], [s], [], 10)
+    print("SO_ERROR", errno.errorcode.get(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+    print("listen", err(lambda: s.listen()), "bind", err(lambda: s.bind(("0.0.0.0", 0))))
+    print("connect to the refused peer", err(lambda: s.connect((priv, port))), "again", err(lambda: s.connect((priv, port))))
+    print("listen", err(lambda: s.listen()))
+    s.setblocking(True)
+    print("connect to the allowed peer", err(lambda: s.connect((inet, 80))), s.getsockname()[0])
+elif what == "connecting":
+    # An address nobody answers (no ARP reply): the SYN stays out.
+    s = socket.socket(); s.setblocking(False)
+    print("connect", err(lambda: s.connect((sys.argv[5], 80))), "again", err(lambda: s.connect((sys.argv[5], 80))))
+    print("shutdown", err(lambda: s.shutdown(socket.SHUT_RDWR)), "listen", err(lambda: s.listen()))
+    # SO_SNDTIMEO bounds a blocking connect (Linux: EINPROGRESS); ARP gives
+    # up on the address only after about 3 s.
+    t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 0, 300000))
+    print("SO_SNDTIMEO", err(lambda: t.connect((sys.argv[5], 80))), "then", err(lambda: t.connect((sys.argv[5], 80))))
+    class Alarm(Exception): pass
+    def on_alarm(*a): raise Alarm()
+    signal.signal(signal.SIGALRM, on_alarm); signal.alarm(1)
+    b = socket.socket()
+    try:
+        b.connect((sys.argv[5], 80)); print("blocking connect returned")
+    except Alarm:
+        print("blocking connect interrupted by the signal")
+    except OSError as e:
+        print("blocking connect", errno.errorcode.get(e.errno))
+elif what == "fastopen":
+    s = socket.socket()
+    print("MSG_FASTOPEN to the refused peer", err(lambda: s.sendto(b"GET / HTTP/1.0\r\n\r\n", socket.MSG_FASTOPEN, (priv, port))))
+'
+fastpath_checks()
+{
+	local fp=(python3 -c "$FPPROBE")
+	check_output "fast path: getsockname is the sandbox's address, the socket is not in the guest's /proc/net/tcp, SIOCGIF* on it show the sandbox's interfaces, SO_BINDTODEVICE is a no-op, bind refused, connect again answered as Linux's first one after a non-blocking connect (0)" \
+		"sockname 10.0.2.15 peer $INET
+in /proc/net/tcp: False
+SIOCGIFCONF [('lo', '127.0.0.1'), ('eth0', '10.0.2.15')]
+SIOCGIFADDR eth0 10.0.2.15 if_nameindex ['lo', 'eth0']
+SO_BINDTODEVICE eth0 ok
+bind EINVAL connect again ok
+GET HTTP/1.0 200 OK" mrun --net=sandbox -- "${fp[@]}" view "$INET" "$PRIV" "$PORT"
+	check_output "--net-fastpath=off: the same socket is the guest's own (in /proc/net/tcp), its interfaces the same" \
+		"sockname 10.0.2.15 peer $INET
+in /proc/net/tcp: True
+SIOCGIFCONF [('lo', '127.0.0.1'), ('eth0', '10.0.2.15')]
+SIOCGIFADDR eth0 10.0.2.15 if_nameindex ['lo', 'eth0']
+SO_BINDTODEVICE eth0 ok
+bind EINVAL connect again ok
+GET HTTP/1.0 200 OK" mrun --net=sandbox --net-fastpath=off -- "${fp[@]}" view "$INET" "$PRIV" "$PORT"
+	check_output "fast path: the guest socket's options, FD_CLOEXEC and blocking mode carry over (SO_RCVBUF as set, doubled)" \
+		"host socket True
+rcvbuf 131072 keepalive 1 nodelay 1 keepidle 33 inheritable True blocking True
+cloexec kept True" mrun --net=sandbox -- "${fp[@]}" options "$INET" "$PRIV" "$PORT"
+	check_output "fast path: a socket whose connect failed can neither listen nor bind (the host's), and connecting it again is judged again" \
+		"connect EINPROGRESS
+SO_ERROR ECONNREFUSED
+listen EINVAL bind EINVAL
+connect to the refused peer ECONNREFUSED again ECONNREFUSED
+listen EINVAL
+connect to the allowed peer ok 10.0.2.15" mrun --net=sandbox -- "${fp[@]}" failed "$INET" "$PRIV" "$PORT"
+	check_output "fast path: while the SYN is out, connect again EALREADY, shutdown ENOTCONN (no unconnecting), listen EINVAL; SO_SNDTIMEO bounds a blocking connect; a blocking connect is interrupted by a signal" \
+		"connect EINPROGRESS again EALREADY
+shutdown ENOTCONN listen EINVAL
+SO_SNDTIMEO EINPROGRESS then EALREADY
+blocking connect interrupted by the signal" mrun --net=sandbox -- "${fp[@]}" connecting "$INET" "$PRIV" "$PORT" 198.51.100.77
+	check_output "fast path: MSG_FASTOPEN (a connect in disguise) is refused with EOPNOTSUPP (ENOTSUP to Python)" \
+		"MSG_FASTOPEN to the refused peer ENOTSUP" mrun --net=sandbox -- "${fp[@]}" fastopen "$INET" "$PRIV" "$PORT"
+	check_output "--net-fastpath=off: MSG_FASTOPEN to a refused peer meets the packet policy (ECONNREFUSED)" \
+		"MSG_FASTOPEN to the refused peer ECONNREFUSED" mrun --net=sandbox --net-fastpath=off -- "${fp[@]}" fastopen "$INET" "$PRIV" "$PORT"
+	check "--net-fastpath=off: a private service is refused at once and audited" t_refused "$PRIV" "$PORT" private --net-fastpath=off
+	check "--net-fastpath=off: --allow-net opens it (HTTP GET), audited" t_allowed "$PRIV" "$PORT" --allow-net "$PRIV:$PORT" --net-fastpath=off
+	check_status "--net-fastpath with a bad value: usage error" 2 "$MOAT" run --net=sandbox --net-fastpath=maybe -- /bin/true
+}
 if ip netns add "$NS" 2>/dev/null; then
 	at_exit "ip netns del $NS"
 	ip link add "${IF}i" type veth peer name "${IF}j"
@@ -504,6 +650,7 @@ if ip netns add "$NS" 2>/dev/null; then
 		[ "$out" = ECONNREFUSED ] && audited "$D/audit" refuse "$PRIV" "$PORT" && grep -q '"reason":"private"' "$D/audit"
 	}
 	check "DNS rebinding: an allowed name answering a private address is refused and audited" t_rebind
+	# t_swap_race [MOAT-OPTIONS...]
 	t_swap_race()
 	{
 		local bad=$((PORT + 6)) n
@@ -518,7 +665,7 @@ while True:
 ' "$PRIV" "$bad" "$D/accepts" &
 		local srv=$!
 		sleep 0.3
-		mrun --net=sandbox -- python3 -c '
+		mrun --net=sandbox "$@" -- python3 -c '
 import ctypes, socket, struct, sys, threading
 libc = ctypes.CDLL(None, use_errno=True)
 def sa(ip, port):
@@ -547,6 +694,82 @@ print("connected", res.get(True, 0), "refused", res.get(False, 0))
 		[ "$rc" = 0 ] && [ "$n" = 0 ] && grep -q "connected [1-9][0-9]* refused [1-9]" "$T_TMP/race"
 	}
 	check "a thread swapping connect's sockaddr never reaches a refused peer (counted from outside)" t_swap_race
+	check "the same with --net-fastpath=off (the policy on slirp's packets)" t_swap_race --net-fastpath=off
+	# The fast path's own race: a thread swapping both the sockaddr and
+	# what the fd number holds (a fresh socket of the guest's, or a fast-path
+	# socket of the host's namespace whose connect failed) under connect
+	# and listen. Nothing may reach the refused peer (counted from
+	# outside), and no listen may succeed on a host socket (told apart by
+	# SO_NETNS_COOKIE, which the guest reads natively).
+	t_fd_swap_race()
+	{
+		local bad=$((PORT + 5)) n
+		: >"$D/accepts2"
+		python3 -c '
+import socket, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(64)
+while True:
+    c, a = l.accept()
+    open(sys.argv[3], "a").write("%s\n" % (a,)); c.close()
+' "$PRIV" "$bad" "$D/accepts2" &
+		local srv=$!
+		sleep 0.3
+		mrun --net=sandbox -- python3 -c '
+import ctypes, os, select, socket, struct, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def sa(ip, port):
+    return struct.pack("=H", socket.AF_INET) + struct.pack(">H", port) + socket.inet_aton(ip) + bytes(8)
+good, bad = sa(sys.argv[1], 80), sa(sys.argv[2], int(sys.argv[3]))
+buf = ctypes.create_string_buffer(good, 16)
+cookie = lambda fd: socket.socket(fileno=os.dup(fd)).getsockopt(socket.SOL_SOCKET, 71, 8)
+probe = socket.socket()
+mine = cookie(probe.fileno())
+failed = []
+for i in range(16):
+    f = socket.socket(); f.setblocking(False); f.connect_ex((sys.argv[1], 81))
+    select.select([], [f], [], 5); f.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    assert cookie(f.fileno()) != mine
+    failed.append(f)
+N = 900
+stop = []
+def fresh():
+    f = socket.socket(); os.dup2(f.fileno(), N); f.close()
+def flip():
+    i = 0
+    while not stop:
+        os.dup2(failed[i % 16].fileno(), N); ctypes.memmove(buf, bad, 16); ctypes.memmove(buf, bad, 16)
+        ctypes.memmove(buf, good, 16); fresh()
+        i += 1
+t = threading.Thread(target=flip); t.start()
+ok = host_listen = 0
+for i in range(300):
+    fresh()
+    # Twice: Linux unconnects a failed socket on the first connect.
+    ok += libc.connect(N, buf, 16) == 0
+    ok += libc.connect(N, buf, 16) == 0
+    if libc.listen(N, 1) == 0:
+        # N may hold another socket by now: what counts is a listening
+        # socket of the host, whichever it is.
+        try:
+            d = socket.socket(fileno=os.dup(N))
+            host_listen += bool(d.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)) and cookie(d.fileno()) != mine
+            d.close()
+        except OSError:
+            pass
+stop.append(1); t.join()
+host_listen += sum(f.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) for f in failed)
+print("connected", ok, "host listens", host_listen)
+' "$INET" "$PRIV" "$bad" 2>&1 | tee "$T_TMP/race2" >&2
+		local rc=$?
+		sleep 0.3
+		kill "$srv"
+		n=$(wc -l <"$D/accepts2")
+		echo "connections that reached the refused peer: $n" >&2
+		[ "$rc" = 0 ] && [ "$n" = 0 ] && grep -q "connected [1-9][0-9]* host listens 0" "$T_TMP/race2"
+	}
+	check "fast path: a thread swapping the sockaddr and the fd (guest socket / failed host socket) under connect and listen: no refused peer reached, no listen on the host" t_fd_swap_race
+	fastpath_checks
 	dns_udp() { mrun "${DNSOPT[@]}" -- getent hosts www.moat.test | tr -s " "; }
 	check_output "UDP DNS through the helper (--dns)" "$INET www.moat.test" \
 		dns_udp

@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <linux/kcmp.h>
 #include <linux/seccomp.h>
+#include <linux/sockios.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -115,6 +116,10 @@ CALL(pidfd_signal_thread, syscall(SYS_pidfd_send_signal, -1, 0, NULL, 1))
 CALL(kcmp_file, syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, 0, 0))
 CALL(bindtodevice, setsockopt(sock, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3))
 CALL(prlimit_get_nofile, syscall(SYS_prlimit64, parent, RLIMIT_NOFILE, NULL, buf))
+CALL(bindtoifindex, setsockopt(sock, SOL_SOCKET, SO_BINDTOIFINDEX, &(int){ 1 }, sizeof(int)))
+CALL(ioctl_siocgifindex, ioctl(sock, SIOCGIFINDEX, buf))
+CALL(ioctl_siocgifconf, ioctl(sock, SIOCGIFCONF, buf))
+CALL(shutdown, shutdown(sock, SHUT_RDWR))
 /* refused by its argument rule */
 CALL(mmap_exec, mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
 CALL(mprotect_exec, mprotect(buf - ((uintptr_t)buf & 4095), 4096, PROT_READ | PROT_WRITE | PROT_EXEC))
@@ -129,6 +134,7 @@ CALL(pidfd_getfd_flags, syscall(SYS_pidfd_getfd, -1, 0, 1))
 CALL(pidfd_signal_group, syscall(SYS_pidfd_send_signal, -1, 0, NULL, 4))
 CALL(kcmp_vm, syscall(SYS_kcmp, getpid(), getpid(), KCMP_VM, 0, 0))
 CALL(so_mark, setsockopt(sock, SOL_SOCKET, SO_MARK, buf, 4))
+CALL(ioctl_siocsifflags, ioctl(sock, SIOCSIFFLAGS, buf))
 CALL(prlimit_set_nofile, syscall(SYS_prlimit64, parent, RLIMIT_NOFILE, buf, NULL))
 CALL(prlimit_get_nproc, syscall(SYS_prlimit64, parent, RLIMIT_NPROC, NULL, buf))
 /* not in the list at all */
@@ -180,6 +186,10 @@ TEST(allowed_calls_return)
 		{ "kcmp KCMP_FILE", c_kcmp_file, 0 },
 		{ "setsockopt SO_BINDTODEVICE", c_bindtodevice, 0 },
 		{ "prlimit64 reading RLIMIT_NOFILE", c_prlimit_get_nofile, 0 },
+		{ "setsockopt SO_BINDTOIFINDEX", c_bindtoifindex, 0 },
+		{ "ioctl SIOCGIFINDEX", c_ioctl_siocgifindex, 0 },
+		{ "ioctl SIOCGIFCONF", c_ioctl_siocgifconf, 0 },
+		{ "shutdown", c_shutdown, 0 },
 		{ "clone3 (ENOSYS)", c_clone3_enosys, 0 },
 	};
 	EXPECT_CASES("sentry", ok);
@@ -201,6 +211,7 @@ TEST(argument_rules_kill)
 		{ "pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP", c_pidfd_signal_group, KILLED },
 		{ "kcmp KCMP_VM", c_kcmp_vm, KILLED },
 		{ "setsockopt SO_MARK", c_so_mark, KILLED },
+		{ "ioctl SIOCSIFFLAGS (a setter)", c_ioctl_siocsifflags, KILLED },
 		{ "prlimit64 setting RLIMIT_NOFILE", c_prlimit_set_nofile, KILLED },
 		{ "prlimit64 reading RLIMIT_NPROC", c_prlimit_get_nproc, KILLED },
 	};
@@ -273,6 +284,7 @@ CALL(n_socket_inet, socket(AF_INET, SOCK_DGRAM, 0))
 CALL(n_socket_inet6, socket(AF_INET6, SOCK_DGRAM, 0))
 CALL(n_socket_netlink, socket(AF_NETLINK, SOCK_RAW, 0))
 CALL(n_socket_packet, socket(AF_PACKET, SOCK_RAW, 0))
+CALL(n_sendmsg, sendmsg(-1, &(struct msghdr){ 0 }, 0))
 
 TEST(network_helper_rules)
 {
@@ -285,6 +297,8 @@ TEST(network_helper_rules)
 		{ "socket AF_PACKET", c_n_socket_packet, KILLED },
 		{ "ioctl FIONREAD", c_ioctl_fionread, 0 },
 		{ "ioctl TIOCSTI", c_ioctl_tiocsti, KILLED },
+		{ "ioctl SIOCGIFCONF", c_ioctl_siocgifconf, KILLED },
+		{ "sendmsg (the fast path's answers)", c_n_sendmsg, 0 },
 		{ "mmap PROT_EXEC", c_mmap_exec, KILLED },
 		{ "openat", c_g_openat, KILLED },
 		{ "clone of a process", c_clone_process, KILLED },

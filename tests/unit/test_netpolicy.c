@@ -11,6 +11,7 @@
 #include "net/net.h"
 #include "net/packet.h"
 #include "net/policy.h"
+#include "syscalls/sys_inet.h"
 #include "tests/tap.h"
 
 static struct net_addr A(const char *s)
@@ -215,6 +216,28 @@ TEST(allow_host_learning)
 	uint8_t loop[] = { 0, 0, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1 };
 	EXPECT_EQ(dns_learn(&p, loop, sizeof(loop)), 0);
 	net_policy_free(&p);
+}
+
+static bool leaves(const char *s)
+{
+	struct net_addr a = A(s);
+	return inet_leaves_sandbox(a.family, a.a);
+}
+
+/* What the TCP fast path takes (syscalls/sys_inet.c): only what slirp
+ * would carry out of the sandbox. */
+TEST(fastpath_destinations)
+{
+	const char *out[] = { "198.51.100.7", "10.211.3.1", "169.254.169.254", "10.0.3.1", "10.0.1.255",
+			      "11.0.2.15", "2001:db8::1", "fd6d:6f61:7401::1", "fd00:ec2::254", "fec0::1" };
+	const char *in[] = { "127.0.0.1", "127.255.255.254", "0.0.0.0", "0.1.2.3", "10.0.2.2", "10.0.2.3",
+			     "10.0.2.15", "10.0.2.255", "::", "::1", "::ffff:198.51.100.7", "::198.51.100.7",
+			     "64:ff9b::c633:6407", "fe80::1", "febf::1", "fd6d:6f61:7400::2", "fd6d:6f61:7400::15",
+			     "fd6d:6f61:7400:0:ffff::1" };
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++)
+		TAP_CHECK(leaves(out[i]), 0, "(%s should take the fast path)", out[i]);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		TAP_CHECK(!leaves(in[i]), 0, "(%s must stay inside)", in[i]);
 }
 
 TEST(replies)

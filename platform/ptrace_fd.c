@@ -97,6 +97,9 @@ struct rxsock {
 	 * needed. */
 	int taskdir, fddir;
 	pid_t fddir_tid;
+	/* Its fds filled every number below FAST_MAX_FD at the last look: the
+	 * next this many installs take the stepped way without looking. */
+	unsigned fast_skip;
 	struct rxsock *next;
 };
 
@@ -490,32 +493,36 @@ static int next_fd(struct rxsock *x, pid_t tid)
 	}
 	if (x->fddir < 0)
 		return -EAGAIN;
-	uint64_t used[FAST_MAX_FD / 64] = { 0 };
-	char buf[4096];
-	for (;;) {
+	/* The kernel lists a task's fds in ascending order, so the first
+	 * number missing from the listing is the lowest free one: read only
+	 * as far as that (never the whole table of a process with thousands
+	 * of fds open, which made each open O(fds)). */
+	static char buf[32768]; /* the tracer thread's alone */
+	int free_fd = 0;
+	for (bool gap = false; !gap;) {
 		long n = syscall(SYS_getdents64, x->fddir, buf, sizeof(buf));
 		if (n < 0)
 			return -EAGAIN;
-		for (long off = 0; off < n;) {
+		for (long off = 0; off < n && !gap;) {
 			struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; }
 				*d = (void *)(buf + off);
+			off += d->reclen;
 			char *end;
 			unsigned long v = strtoul(d->name, &end, 10);
-			if (end != d->name && !*end && v < FAST_MAX_FD)
-				used[v / 64] |= 1ULL << (v % 64);
-			off += d->reclen;
+			if (end == d->name || *end)
+				continue; /* "." and ".." */
+			if (v != (unsigned long)free_fd)
+				gap = true;
+			else if (++free_fd >= FAST_MAX_FD) {
+				x->fast_skip = 64;
+				return -EAGAIN;
+			}
 		}
 		/* The kernel fills the buffer while the next entry fits (at
 		 * most 32 bytes for an fd's): room left means the end. */
 		if (n <= (long)sizeof(buf) - 64)
 			break;
 	}
-	int free_fd = -1;
-	for (int i = 0; i < FAST_MAX_FD / 64 && free_fd < 0; i++)
-		if (~used[i])
-			free_fd = i * 64 + __builtin_ctzll(~used[i]);
-	if (free_fd < 0)
-		return -EAGAIN;
 	struct rlimit lim;
 	if (prlimit(tid, RLIMIT_NOFILE, NULL, &lim) < 0)
 		return -EAGAIN;
@@ -525,7 +532,13 @@ static int next_fd(struct rxsock *x, pid_t tid)
 int ptrace_install_fd_fast(struct ptracee *t, struct tracee *tr, int fd, bool cloexec)
 {
 	struct rxsock *x = rx_find(tr->tgid);
-	if (!x || x->shared || x->table_shared || !same_file(tr, x->a, x->num))
+	if (!x || x->shared || x->table_shared)
+		return -EAGAIN;
+	if (x->fast_skip) {
+		x->fast_skip--;
+		return -EAGAIN;
+	}
+	if (!same_file(tr, x->a, x->num))
 		return -EAGAIN;
 	int n = next_fd(x, tr->tid);
 	if (n < 0)

@@ -37,10 +37,10 @@ int req_reply_fd_at(struct sysreq *r, int fd, int target, bool cloexec, long val
 int req_reply_restart(struct sysreq *r) { return platform->reply_restart(r); }
 int req_follow_clone(struct sysreq *r, const struct clone_follow *f) { return platform->follow_clone(r, f); }
 int req_exec(struct sysreq *r, struct exec_image *img) { return platform->exec(r, img); }
-void req_unpin(pid_t tid, pid_t caller)
+void req_unpin(pid_t tid)
 {
 	if (platform->unpin)
-		platform->unpin(tid, caller);
+		platform->unpin(tid);
 }
 bool req_guest_affinity(pid_t tid, cpu_set_t *mask)
 {

@@ -148,10 +148,10 @@ struct exec_image {
  * before anything was replied (r->replied false: the caller answers). A task
  * that dies on the way gives -ESRCH. */
 int req_exec(struct sysreq *r, struct exec_image *img);
-/* Before the guest looks at or sets a task's CPU affinity (syscalls, its
- * /proc status): the task's own mask back, tid's or with tid 0 all
- * tasks'. */
-void req_unpin(pid_t tid, pid_t caller);
+/* Before the guest looks at or sets a task's CPU affinity: the task's own
+ * mask back, tid's or with tid 0 every task's. Its /proc status shows the
+ * own mask through req_guest_affinity instead. */
+void req_unpin(pid_t tid);
 bool req_guest_affinity(pid_t tid, cpu_set_t *mask);
 
 /* The seccomp notify platform. Its halves of the req_* calls, for the code
@@ -201,9 +201,9 @@ struct platform_ops {
 	/* After the dispatcher is done with r (replied or not). */
 	void (*done)(struct sysreq *r);
 	/* Undo what the platform did to a task's CPU affinity (the ptrace
-	 * platform's co-location): tid's, or with tid 0 every task's
-	 * (caller: the asking task's tid). NULL where nothing is done. */
-	void (*unpin)(pid_t tid, pid_t caller);
+	 * platform's co-location): tid's, or with tid 0 every task's. NULL
+	 * where nothing is done. */
+	void (*unpin)(pid_t tid);
 	/* The affinity a pinned task had (its guest's own): true and *mask,
 	 * or false when the platform did not change it. NULL: never. */
 	bool (*guest_affinity)(pid_t tid, cpu_set_t *mask);

@@ -294,17 +294,25 @@ static int inj_call(struct inj *in, long nr, uint64_t a0, uint64_t a1, uint64_t 
 	return ret ? tracee_result(in->tr, ret) : 0;
 }
 
+/* The scratch of a recvmsg at guest address base, for a payload of len
+ * bytes at data, as the guest sees it. */
+static void scratch_init(struct scratch *s, uint64_t base, uint64_t data, size_t len)
+{
+	*s = (struct scratch){ 0 };
+	s->iov = (struct iovec){ (void *)(uintptr_t)data, len };
+	s->msg.msg_iov = (void *)(uintptr_t)(base + offsetof(struct scratch, iov));
+	s->msg.msg_iovlen = 1;
+	s->msg.msg_control = (void *)(uintptr_t)(base + offsetof(struct scratch, ctl));
+	s->msg.msg_controllen = sizeof(s->ctl.buf);
+}
+
 /* The msghdr of an injected recvmsg at base, read back after the call:
  * the fd it received, -EMFILE (none free: the kernel dropped it) or -EIO. */
 static int recv_fd(struct tracee *tr, struct inj *in, long sock, uint64_t base, bool cloexec,
 		   int *ret_fd)
 {
-	struct scratch s = { 0 };
-	s.iov = (struct iovec){ (void *)(uintptr_t)(base + offsetof(struct scratch, byte)), 1 };
-	s.msg.msg_iov = (void *)(uintptr_t)(base + offsetof(struct scratch, iov));
-	s.msg.msg_iovlen = 1;
-	s.msg.msg_control = (void *)(uintptr_t)(base + offsetof(struct scratch, ctl));
-	s.msg.msg_controllen = sizeof(s.ctl.buf);
+	struct scratch s;
+	scratch_init(&s, base, base + offsetof(struct scratch, byte), 1);
 	*ret_fd = -EIO;
 	if (guest_write(tr->tid, base, &s, sizeof(s)) < 0)
 		return 0;
@@ -546,20 +554,9 @@ int ptrace_install_fd_fast(struct ptracee *t, struct tracee *tr, int fd, bool cl
 	/* The payload's length is the number: recvmsg's result. Its bytes
 	 * land below the scratch, under the red zone. */
 	static const char zeros[FAST_MAX_FD];
-	struct {
-		struct msghdr msg;
-		struct iovec iov;
-		union {
-			struct cmsghdr h;
-			char buf[CMSG_SPACE(sizeof(int))];
-		} ctl;
-	} s = { 0 };
+	struct scratch s;
 	uint64_t base = (t->regs.rsp - 256 - sizeof(s) - (uint64_t)n) & ~15ULL;
-	s.iov = (struct iovec){ (void *)(uintptr_t)(base + sizeof(s)), (size_t)n };
-	s.msg.msg_iov = (void *)(uintptr_t)(base + offsetof(__typeof__(s), iov));
-	s.msg.msg_iovlen = 1;
-	s.msg.msg_control = (void *)(uintptr_t)(base + offsetof(__typeof__(s), ctl));
-	s.msg.msg_controllen = sizeof(s.ctl.buf);
+	scratch_init(&s, base, base + sizeof(s), (size_t)n);
 	if (guest_write(tr->tid, base, &s, sizeof(s)) < 0)
 		return -EAGAIN;
 	if (send_fds(x->b, zeros, (size_t)n, &fd, 1, MSG_DONTWAIT, NULL, 0) != n) {
@@ -569,7 +566,7 @@ int ptrace_install_fd_fast(struct ptracee *t, struct tracee *tr, int fd, bool cl
 	struct user_regs_struct regs = t->regs;
 	regs.orig_rax = SYS_recvmsg;
 	regs.rdi = (uint64_t)x->num;
-	regs.rsi = base + offsetof(__typeof__(s), msg);
+	regs.rsi = base + offsetof(struct scratch, msg);
 	regs.rdx = (uint64_t)(MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0));
 	t->id = 0;
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, &regs) < 0 || ptrace(PTRACE_CONT, t->tid, 0, 0) < 0) {

@@ -107,6 +107,6 @@ int ptrace_op_reply_fd_at(struct sysreq *r, int fd, int target, bool cloexec, lo
 int ptrace_op_restart(struct sysreq *r);
 int ptrace_op_follow_clone(struct sysreq *r, const struct clone_follow *f);
 int ptrace_op_exec(struct sysreq *r, struct exec_image *img);
-void ptrace_unpin(pid_t tid, pid_t caller);
+void ptrace_unpin(pid_t tid);
 bool ptrace_guest_affinity(pid_t tid, cpu_set_t *mask);
 void ptrace_op_done(struct sysreq *r);

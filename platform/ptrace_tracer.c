@@ -419,10 +419,11 @@ static int unpin_cmd(struct ptracee *t, void *arg)
 	return 0;
 }
 
-void ptrace_unpin(pid_t tid, pid_t caller)
+/* With tid 0 the command finds no task (t NULL) and unpins them all. */
+void ptrace_unpin(pid_t tid)
 {
 	bool all = tid <= 0;
-	(void)ptrace_call_tid(all ? caller : tid, 0, unpin_cmd, &all);
+	(void)ptrace_call_tid(all ? 0 : tid, 0, unpin_cmd, &all);
 }
 
 static void start_request(struct ptracee *t)

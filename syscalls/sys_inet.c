@@ -486,26 +486,6 @@ static int read_addr(struct sysreq *r, struct sockaddr_storage *ss, int *ret_len
 	return 0;
 }
 
-/* The guest's socket fd, copied, with its family. */
-static int socket_copy(struct sysreq *r, int *ret_domain)
-{
-	int fd = (int)r->args[0];
-	if (!r->task)
-		return -ESRCH;
-	if (fd < 0)
-		return -EBADF;
-	_cleanup_close_ int s = task_file_dup(r->task, fd);
-	if (s < 0)
-		return s;
-	struct stat st;
-	if (fstat(s, &st) < 0)
-		return neg_errno();
-	if (!S_ISSOCK(st.st_mode))
-		return -ENOTSOCK;
-	int err = sockopt_int(s, SOL_SOCKET, SO_DOMAIN, ret_domain);
-	return err < 0 ? err : TAKE_FD(s);
-}
-
 long inet_connect(struct sysreq *r)
 {
 	struct sockaddr_storage ss;
@@ -513,7 +493,7 @@ long inet_connect(struct sysreq *r)
 	int err = read_addr(r, &ss, &len);
 	if (err < 0)
 		return err;
-	_cleanup_close_ int s = socket_copy(r, &domain);
+	_cleanup_close_ int s = guest_socket_copy(r, (int)r->args[0], &domain);
 	if (s < 0)
 		return s;
 	int fd = (int)r->args[0];
@@ -544,7 +524,7 @@ long inet_bind(struct sysreq *r)
 	int err = read_addr(r, &ss, &len);
 	if (err < 0)
 		return err;
-	_cleanup_close_ int s = socket_copy(r, &domain);
+	_cleanup_close_ int s = guest_socket_copy(r, (int)r->args[0], &domain);
 	if (s < 0)
 		return s;
 	if (domain == AF_UNIX) {
@@ -562,7 +542,7 @@ long sys_shutdown(struct sysreq *r)
 	if (!inet_fastpath_on())
 		return SYSRET_CONTINUE; /* no host socket to guard: registers only */
 	int domain;
-	_cleanup_close_ int s = socket_copy(r, &domain);
+	_cleanup_close_ int s = guest_socket_copy(r, (int)r->args[0], &domain);
 	if (s < 0)
 		return s;
 	if (inet_is_host_socket(s)) {
@@ -599,7 +579,7 @@ long sys_sockioctl(struct sysreq *r)
 {
 	unsigned req = (unsigned)r->args[1];
 	int domain;
-	_cleanup_close_ int s = socket_copy(r, &domain);
+	_cleanup_close_ int s = guest_socket_copy(r, (int)r->args[0], &domain);
 	if (s == -ENOTSOCK)
 		return -ENOTTY;
 	if (s < 0)

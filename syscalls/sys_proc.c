@@ -126,7 +126,7 @@ long sys_sched_affinity(struct sysreq *r)
 	pid_t pid = (pid_t)r->args[0];
 	bool self = pid == 0 || (r->task && pid == r->task->vtid);
 	sentry_unlock();
-	req_unpin(self ? r->tid : 0, r->tid);
+	req_unpin(self ? r->tid : 0);
 	sentry_lock();
 	return SYSRET_CONTINUE;
 }

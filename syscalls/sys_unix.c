@@ -69,9 +69,8 @@ int unix_read_path_addr(struct sysreq *r, uint64_t uaddr, uint64_t ulen, char *p
 	return unix_addr_path(&sun, n, path);
 }
 
-int unix_socket_copy(struct sysreq *r, int fd, int *ret)
+int guest_socket_copy(struct sysreq *r, int fd, int *ret_domain)
 {
-	*ret = -1;
 	if (!r->task)
 		return -ESRCH;
 	if (fd < 0)
@@ -84,12 +83,23 @@ int unix_socket_copy(struct sysreq *r, int fd, int *ret)
 		return neg_errno();
 	if (!S_ISSOCK(st.st_mode))
 		return -ENOTSOCK;
-	int domain;
-	socklen_t dl = sizeof(domain);
-	if (getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &dl) < 0)
+	socklen_t dl = sizeof(*ret_domain);
+	if (getsockopt(s, SOL_SOCKET, SO_DOMAIN, ret_domain, &dl) < 0)
 		return neg_errno();
+	return TAKE_FD(s);
+}
+
+int unix_socket_copy(struct sysreq *r, int fd, int *ret)
+{
+	*ret = -1;
+	int domain;
+	int s = guest_socket_copy(r, fd, &domain);
+	if (s < 0)
+		return s;
 	if (domain == AF_UNIX)
-		*ret = TAKE_FD(s);
+		*ret = s;
+	else
+		close(s);
 	return 0;
 }
 

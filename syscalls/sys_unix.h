@@ -23,9 +23,11 @@ int unix_addr_path(const struct sockaddr_un *sun, size_t len, char *path);
  * or -errno as the kernel gives it (move_addr_to_kernel). */
 int unix_read_path_addr(struct sysreq *r, uint64_t uaddr, uint64_t ulen, char *path);
 
-/* The sentry's copy of the guest's socket fd. -ENOTSOCK for other files;
- * 0 (with *ret -1) when it is a socket of another family, whose kernel
- * refuses an AF_UNIX address itself. */
+/* The sentry's copy of the guest's socket fd (pidfd_getfd), with its
+ * family in *ret_domain; -ENOTSOCK for other files. */
+int guest_socket_copy(struct sysreq *r, int fd, int *ret_domain);
+/* The same for AF_UNIX only: 0 (with *ret -1) when it is a socket of
+ * another family, whose kernel refuses an AF_UNIX address itself. */
 int unix_socket_copy(struct sysreq *r, int fd, int *ret);
 
 /* The socket file `path` names, for connect and the sends: its abstract

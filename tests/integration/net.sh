@@ -650,11 +650,11 @@ if ip netns add "$NS" 2>/dev/null; then
 		[ "$out" = ECONNREFUSED ] && audited "$D/audit" refuse "$PRIV" "$PORT" && grep -q '"reason":"private"' "$D/audit"
 	}
 	check "DNS rebinding: an allowed name answering a private address is refused and audited" t_rebind
-	# t_swap_race [MOAT-OPTIONS...]
-	t_swap_race()
+	# accept_log IP PORT FILE: a listener on IP:PORT (in the background, its
+	# pid in ACCEPT_PID) that appends each peer it accepts to FILE: what
+	# reached a refused address, counted from outside.
+	accept_log()
 	{
-		local bad=$((PORT + 6)) n
-		: >"$D/accepts"
 		python3 -c '
 import socket, sys
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -662,9 +662,17 @@ l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(64)
 while True:
     c, a = l.accept()
     open(sys.argv[3], "a").write("%s\n" % (a,)); c.close()
-' "$PRIV" "$bad" "$D/accepts" &
-		local srv=$!
+' "$@" &
+		ACCEPT_PID=$!
 		sleep 0.3
+	}
+	# t_swap_race [MOAT-OPTIONS...]
+	t_swap_race()
+	{
+		local bad=$((PORT + 6)) n
+		: >"$D/accepts"
+		accept_log "$PRIV" "$bad" "$D/accepts"
+		local srv=$ACCEPT_PID
 		mrun --net=sandbox "$@" -- python3 -c '
 import ctypes, socket, struct, sys, threading
 libc = ctypes.CDLL(None, use_errno=True)
@@ -705,16 +713,8 @@ print("connected", res.get(True, 0), "refused", res.get(False, 0))
 	{
 		local bad=$((PORT + 5)) n
 		: >"$D/accepts2"
-		python3 -c '
-import socket, sys
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(64)
-while True:
-    c, a = l.accept()
-    open(sys.argv[3], "a").write("%s\n" % (a,)); c.close()
-' "$PRIV" "$bad" "$D/accepts2" &
-		local srv=$!
-		sleep 0.3
+		accept_log "$PRIV" "$bad" "$D/accepts2"
+		local srv=$ACCEPT_PID
 		mrun --net=sandbox -- python3 -c '
 import ctypes, os, select, socket, struct, sys, threading
 libc = ctypes.CDLL(None, use_errno=True)

@@ -176,6 +176,8 @@ int gen_auxv(const struct pctx *c, struct strbuf *sb);
 int gen_boot_id(const struct pctx *c, struct strbuf *sb);
 int gen_cpuinfo(const struct pctx *c, struct strbuf *sb);
 int gen_cpu_list(const struct pctx *c, struct strbuf *sb);
+/* set as the kernel's "%*pbl" writes it ("0-3,6"), and a newline. */
+int sb_cpu_list(struct strbuf *sb, const cpu_set_t *set);
 int gen_cg_cpu_max(const struct pctx *c, struct strbuf *sb);
 int gen_cg_memory_max(const struct pctx *c, struct strbuf *sb);
 int gen_cg_memory_current(const struct pctx *c, struct strbuf *sb);

@@ -129,18 +129,7 @@ static int st_cpus(const struct status_info *si, const struct status_rule *rule,
 		return sb_append(sb, buf, len);
 	}
 	int r = sb_append(sb, line, head);
-	const char *sep = "";
-	for (int c = 0; r == 0 && c < CPU_SETSIZE; c++) {
-		if (!CPU_ISSET(c, &m))
-			continue;
-		int e = c;
-		while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, &m))
-			e++;
-		r = e > c ? sb_printf(sb, "%s%d-%d", sep, c, e) : sb_printf(sb, "%s%d", sep, c);
-		sep = ",";
-		c = e;
-	}
-	return r ? r : sb_puts(sb, "\n");
+	return r ? r : sb_cpu_list(sb, &m);
 }
 
 static int st_name(const struct status_info *si, const struct status_rule *rule, const char *line,

@@ -11,17 +11,15 @@
  * Both are tables of procfs's kind (tables.c) served by its code. */
 #include "sentry/fs/procfs/internal.h"
 
-int gen_cpu_list(const struct pctx *c, struct strbuf *sb)
+int sb_cpu_list(struct strbuf *sb, const cpu_set_t *set)
 {
-	cpu_set_t set;
-	allowed_cpus(&set);
 	int r = 0;
 	bool first = true;
 	for (int i = 0; r == 0 && i < CPU_SETSIZE; i++) {
-		if (!CPU_ISSET(i, &set))
+		if (!CPU_ISSET(i, set))
 			continue;
 		int j = i;
-		while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, &set))
+		while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, set))
 			j++;
 		r = j > i ? sb_printf(sb, "%s%d-%d", first ? "" : ",", i, j)
 			  : sb_printf(sb, "%s%d", first ? "" : ",", i);
@@ -29,6 +27,13 @@ int gen_cpu_list(const struct pctx *c, struct strbuf *sb)
 		i = j;
 	}
 	return r ? r : sb_puts(sb, "\n");
+}
+
+int gen_cpu_list(const struct pctx *c, struct strbuf *sb)
+{
+	cpu_set_t set;
+	allowed_cpus(&set);
+	return sb_cpu_list(sb, &set);
 }
 
 int gen_cg_cpu_max(const struct pctx *c, struct strbuf *sb)
